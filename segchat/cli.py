@@ -1,0 +1,158 @@
+"""The `segchat` command line: a thin layer over segmenter, parser and agent."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import click
+
+from segchat.errors import SegchatError
+from segchat.settings import Settings
+
+log = logging.getLogger("segchat")
+
+
+def _settings(**overrides: Any) -> Settings:
+    """Settings from the environment with every non-None CLI flag on top."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None and v is not False})
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _jsonl_lines(path: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """(line number, parsed object or None, error or None) for each non-empty line of a JSONL file."""
+    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield number, None, f"line {number}: not JSON ({exc.msg})"
+                continue
+            if not isinstance(obj, dict):
+                yield number, None, f"line {number}: expected a JSON object"
+                continue
+            yield number, obj, None
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False))
+
+
+def _run_guarded(action: Callable[[], None]) -> None:
+    try:
+        action()
+    except SegchatError as exc:
+        _fail(exc.message)
+
+
+model_options = [
+    click.option("--model", help="Hugging Face id or local folder of a SAM3 checkpoint (default facebook/sam3)."),
+    click.option("--demo", is_flag=True, help="Use the shapes demo model shipped in the repository."),
+    click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Force a device."),
+    click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16"]), help="Force a dtype."),
+    click.option("--threshold", type=float, help="Instance score threshold (default 0.3)."),
+]
+
+
+def with_model_options(func: Callable) -> Callable:
+    for option in reversed(model_options):
+        func = option(func)
+    return func
+
+
+def load_segmenter(settings: Settings):
+    from segmenter.predictor import Sam3Segmenter
+
+    start = time.perf_counter()
+    segmenter = Sam3Segmenter.from_pretrained(
+        settings.model_path(), device=settings.device, dtype=settings.dtype,
+        cache_bytes=settings.embedding_cache_bytes, max_image_pixels=settings.max_image_pixels,
+    )
+    log.info("model loaded in %.1f s", time.perf_counter() - start)
+    return segmenter
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@click.version_option(package_name="segchat")
+def main(verbose: bool) -> None:
+    """segchat: natural-language segmentation with SAM3."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.argument("image", required=False)
+@click.argument("phrases", nargs=-1)
+@with_model_options
+@click.option("--mask-threshold", type=float, help="Mask probability threshold (default 0.5).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result JSON.")
+@click.option("--jsonl", type=click.Path(), help='Batch: one {"image": path, "phrases": [...]} per line ("-" = stdin).')
+def detect(image: str | None, phrases: tuple[str, ...], model: str | None, demo: bool, device: str | None,
+           dtype: str | None, threshold: float | None, mask_threshold: float | None, as_json: bool,
+           jsonl: str | None) -> None:
+    """Run SAM3 directly on noun PHRASES in IMAGE (no LLM)."""
+    if jsonl is None and (not image or not phrases):
+        _fail("give IMAGE and at least one PHRASE, or --jsonl FILE")
+    settings = _settings(model=model, demo=demo, device=device, dtype=dtype, threshold=threshold,
+                         mask_threshold=mask_threshold)
+
+    def run() -> None:
+        from segchat.results import build_result
+
+        segmenter = load_segmenter(settings)
+
+        def one(image_path: str, phrase_list: list[str]) -> dict[str, Any]:
+            detection = segmenter.detect(image_path, phrase_list, threshold=settings.threshold,
+                                         mask_threshold=settings.mask_threshold)
+            return build_result(detection.instances, detection.size, detection.timings_ms).model_dump()
+
+        if jsonl is None:
+            result = one(image, list(phrases))
+            if as_json:
+                _emit(result)
+            else:
+                _print_table(result)
+            return
+        failures = 0
+        for number, obj, error in _jsonl_lines(jsonl):
+            if error is None:
+                phrase_list = obj.get("phrases")
+                if not isinstance(obj.get("image"), str) or not isinstance(phrase_list, list) or not phrase_list \
+                        or not all(isinstance(p, str) and p.strip() for p in phrase_list):
+                    error = f'line {number}: expected {{"image": path, "phrases": [non-empty strings]}}'
+            if error is None:
+                try:
+                    _emit(one(obj["image"], phrase_list))
+                    continue
+                except SegchatError as exc:
+                    error = f"line {number}: {exc.message}"
+            failures += 1
+            _emit({"error": {"code": "bad_line", "message": error}, "line": number})
+        if failures:
+            sys.exit(1)
+
+    _run_guarded(run)
+
+
+def _print_table(result: dict[str, Any]) -> None:
+    size = result["image"]
+    click.echo(f"image {size['width']}x{size['height']}: {len(result['instances'])} instance(s) "
+               f"in {result['timings_ms']['total']:.0f} ms")
+    for inst in result["instances"]:
+        box = ", ".join(f"{v:.0f}" for v in inst["box"])
+        click.echo(f"  #{inst['id']:<3} {inst['label']:<24} score {inst['score']:.2f}  box [{box}]")
+
+
+if __name__ == "__main__":
+    main()

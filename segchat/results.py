@@ -1,0 +1,61 @@
+"""The result JSON shared by every face: one definition, used by CLI, REST, MCP and UI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ImageSize(BaseModel):
+    width: int
+    height: int
+
+
+class RleMask(BaseModel):
+    """COCO run-length encoding (compressed string counts), as pycocotools writes it."""
+
+    size: list[int] = Field(description="[height, width]")
+    counts: str
+
+
+class InstanceOut(BaseModel):
+    id: int
+    label: str
+    score: float
+    box: list[float] = Field(description="[x0, y0, x1, y1] in pixels")
+    mask: RleMask
+
+
+class SegmentationResult(BaseModel):
+    image: ImageSize
+    instances: list[InstanceOut]
+    timings_ms: dict[str, float] = Field(description="'total' is the request's wall time; other keys per stage")
+
+
+class AgentResult(SegmentationResult):
+    explanation: str
+    reply_language: str
+    plan: dict[str, Any]
+    session: str | None = None
+
+
+def build_result(
+    instances: list, size: tuple[int, int], timings_ms: dict[str, float], ids: list[int] | None = None
+) -> SegmentationResult:
+    """Result JSON for segmenter `Instance`s on an image of `size` = (height, width)."""
+    from segmenter.rle import mask_to_rle
+
+    height, width = size
+    out = [
+        InstanceOut(
+            id=ids[i] if ids is not None else i,
+            label=inst.phrase,
+            score=round(float(inst.score), 4),
+            box=[round(float(v), 1) for v in inst.box],
+            mask=RleMask(**mask_to_rle(inst.mask)),
+        )
+        for i, inst in enumerate(instances)
+    ]
+    return SegmentationResult(image=ImageSize(width=width, height=height), instances=out,
+                              timings_ms={k: round(v, 2) for k, v in timings_ms.items()})

@@ -1,0 +1,48 @@
+"""One settings object for the whole project: `SEGCHAT_*` environment variables, CLI flags override."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "facebook/sam3"
+DEMO_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "shapes-sam3"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SEGCHAT_", extra="ignore")
+
+    # segmenter
+    model: str = Field(DEFAULT_MODEL, description="Hugging Face id or local folder of a SAM3 checkpoint")
+    demo: bool = Field(False, description="use the shapes demo model shipped in the repository")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    dtype: Literal["auto", "float32", "bfloat16"] = "auto"
+    threshold: float = Field(0.3, ge=0.0, le=1.0, description="instance score threshold")
+    mask_threshold: float = Field(0.5, ge=0.0, le=1.0, description="mask probability threshold")
+    embedding_cache_bytes: int = Field(1 << 30, ge=0, description="byte budget of the image-embedding cache")
+
+    # parser / LLM
+    llm_url: str | None = Field(None, description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1")
+    llm_model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
+    llm_api_key: str = "EMPTY"
+    llm_timeout_s: float = Field(30.0, gt=0)
+    offline: bool = Field(False, description="never call the LLM; use the offline parser")
+
+    # storage and limits
+    data_dir: Path = Field(Path.home() / ".segchat", description="where sessions are stored")
+    max_image_pixels: int = Field(40_000_000, gt=0)
+    max_upload_bytes: int = Field(25 * 1024 * 1024, gt=0)
+    max_instruction_chars: int = Field(2000, gt=0)
+
+    # server
+    host: str = "127.0.0.1"
+    port: int = 7860
+    api_key: str | None = None
+    queue_size: int = Field(16, gt=0)
+
+    def model_path(self) -> str:
+        """The checkpoint to load: the demo folder when `demo` is set, else `model`."""
+        return str(DEMO_MODEL_DIR) if self.demo else self.model

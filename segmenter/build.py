@@ -1,0 +1,113 @@
+"""Building SAM3 models from the real config classes, with a tokenizer made in code (no download).
+
+Used by the tests (a tiny random SAM3) and by the shapes trainer (a small SAM3 trained from scratch).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from transformers import CLIPTokenizer, Sam3Config, Sam3ImageProcessor, Sam3Model, Sam3Processor
+from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+TEXT_TOKENS = 32  # SAM3's text length; the processor pads every phrase to it
+
+
+def byte_level_clip_tokenizer(merges: list[tuple[str, str]] | None = None) -> CLIPTokenizer:
+    """A CLIP BPE tokenizer over the 256 byte symbols (each also as an end-of-word symbol).
+
+    With no merges every character is a token; `merges` (pairs of symbols) add whole-word tokens.
+    """
+    symbols = list(bytes_to_unicode().values())
+    vocab: dict[str, int] = {}
+    for symbol in symbols:
+        vocab[symbol] = len(vocab)
+    for symbol in symbols:
+        vocab[symbol + "</w>"] = len(vocab)
+    merge_list = []
+    for left, right in merges or []:
+        merged = left + right
+        if merged not in vocab:
+            vocab[merged] = len(vocab)
+        merge_list.append((left, right))
+    vocab["<|startoftext|>"] = len(vocab)
+    vocab["<|endoftext|>"] = len(vocab)
+    return CLIPTokenizer(vocab=vocab, merges=merge_list)
+
+
+def word_merges(words: list[str]) -> list[tuple[str, str]]:
+    """BPE merges that turn each of `words` into one token (left to right, ending in '</w>')."""
+    merges: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for word in words:
+        pieces = list(word[:-1]) + [word[-1] + "</w>"]
+        while len(pieces) > 1:
+            pair = (pieces[0], pieces[1])
+            if pair not in seen:
+                seen.add(pair)
+                merges.append(pair)
+            pieces = [pieces[0] + pieces[1], *pieces[2:]]
+    return merges
+
+
+def small_sam3_config(
+    *, vocab_size: int, hidden: int = 32, vit_hidden: int = 32, vit_layers: int = 2, image_size: int = 224,
+    window: int = 8, queries: int = 10, detr_layers: int = 1, text_layers: int = 1, heads: int = 2,
+) -> Sam3Config:
+    """A reduced Sam3Config (same classes and wiring as facebook/sam3, fewer and narrower layers)."""
+    patch = 14
+    grid = image_size // patch
+    config = Sam3Config(
+        vision_config=dict(
+            backbone_config=dict(
+                model_type="sam3_vit_model", hidden_size=vit_hidden, intermediate_size=vit_hidden * 4,
+                num_hidden_layers=vit_layers, num_attention_heads=heads, image_size=image_size, patch_size=patch,
+                window_size=window, global_attn_indexes=[vit_layers - 1], pretrain_image_size=image_size,
+            ),
+            fpn_hidden_size=hidden,
+            backbone_feature_sizes=[[grid * 4, grid * 4], [grid * 2, grid * 2], [grid, grid]],
+        ),
+        text_config=dict(
+            vocab_size=vocab_size, hidden_size=hidden, intermediate_size=hidden * 4, projection_dim=hidden,
+            num_hidden_layers=text_layers, num_attention_heads=heads, max_position_embeddings=TEXT_TOKENS,
+        ),
+        geometry_encoder_config=dict(hidden_size=hidden, num_layers=1, num_attention_heads=heads,
+                                     intermediate_size=hidden * 4),
+        detr_encoder_config=dict(hidden_size=hidden, num_layers=detr_layers, num_attention_heads=heads,
+                                 intermediate_size=hidden * 4),
+        detr_decoder_config=dict(hidden_size=hidden, num_layers=detr_layers, num_queries=queries,
+                                 num_attention_heads=heads, intermediate_size=hidden * 4),
+        mask_decoder_config=dict(hidden_size=hidden, num_attention_heads=heads),
+    )
+    # our byte-level tokenizer puts its special tokens last
+    config.text_config.bos_token_id = vocab_size - 2
+    config.text_config.eos_token_id = vocab_size - 1
+    config.text_config.pad_token_id = vocab_size - 1
+    return config
+
+
+def processor_for(config: Sam3Config, tokenizer: CLIPTokenizer) -> Sam3Processor:
+    size = config.vision_config.backbone_config.image_size
+    mask = (size // 14) * 4
+    image_processor = Sam3ImageProcessor(size={"height": size, "width": size}, mask_size={"height": mask, "width": mask})
+    return Sam3Processor(image_processor=image_processor, tokenizer=tokenizer)
+
+
+def save_checkpoint(model: Sam3Model, processor: Sam3Processor, folder: str | Path) -> Path:
+    """`save_pretrained` model and processor into one folder, as facebook/sam3 is laid out."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+def build_tiny_checkpoint(folder: str | Path, *, seed: int = 0, **config_overrides) -> Path:
+    """A tiny random SAM3 saved to `folder` (for tests and for the CPU code path of the benchmark)."""
+    import torch
+
+    torch.manual_seed(seed)
+    tokenizer = byte_level_clip_tokenizer()
+    config = small_sam3_config(vocab_size=len(tokenizer), **config_overrides)
+    model = Sam3Model(config).eval()
+    return save_checkpoint(model, processor_for(config, tokenizer), folder)

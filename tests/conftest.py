@@ -1,0 +1,32 @@
+"""Shared fixtures: a tiny random SAM3 checkpoint built from the real transformers classes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    from segmenter.build import build_tiny_checkpoint
+
+    return build_tiny_checkpoint(tmp_path_factory.mktemp("tiny-sam3"), seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_segmenter(tiny_checkpoint):
+    from segmenter.predictor import Sam3Segmenter
+
+    return Sam3Segmenter.from_pretrained(str(tiny_checkpoint), device="cpu", dtype="float32")
+
+
+@pytest.fixture(scope="session")
+def cats_image() -> Path:
+    path = SHARED / "eval" / "coco_000000039769_cats" / "000000039769.png"
+    if not path.exists():
+        pytest.skip("../shared/eval is not laid beside this checkout")
+    return path
