@@ -145,6 +145,84 @@ def detect(image: str | None, phrases: tuple[str, ...], model: str | None, demo:
     _run_guarded(run)
 
 
+llm_options = [
+    click.option("--offline", is_flag=True, help="Never call the LLM; use the offline parser."),
+    click.option("--llm-url", help="OpenAI-compatible base URL of the VL model (e.g. http://127.0.0.1:8000/v1)."),
+    click.option("--llm-model", help="Model name at that endpoint (default Qwen/Qwen2.5-VL-7B-Instruct)."),
+]
+
+
+def with_llm_options(func: Callable) -> Callable:
+    for option in reversed(llm_options):
+        func = option(func)
+    return func
+
+
+def make_instruction_parser(settings: Settings):
+    from parser import make_parser
+
+    return make_parser(settings.llm_url, settings.llm_model, offline=settings.offline, api_key=settings.llm_api_key,
+                       timeout_s=settings.llm_timeout_s)
+
+
+@main.command()
+@click.argument("text", required=False)
+@with_llm_options
+@click.option("--image", type=click.Path(), help="The image the instruction is about (sent to the VL model).")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON line.")
+@click.option("--jsonl", type=click.Path(), help='Batch: one {"text": ..., "history": optional} per line ("-" = stdin).')
+def parse(text: str | None, offline: bool, llm_url: str | None, llm_model: str | None, image: str | None,
+          as_json: bool, jsonl: str | None) -> None:
+    """Turn an instruction TEXT into a plan (no segmentation)."""
+    if jsonl is None and text is None:
+        _fail("give TEXT or --jsonl FILE")
+    settings = _settings(offline=offline, llm_url=llm_url, llm_model=llm_model)
+
+    def run() -> None:
+        from segmenter.images import load_image
+
+        instruction_parser = make_instruction_parser(settings)
+        pil = load_image(image, max_pixels=settings.max_image_pixels) if image else None
+        if jsonl is None:
+            outcome = instruction_parser.parse(text, pil)
+            if outcome.fallback_reason:
+                click.echo(f"note: {outcome.fallback_reason}; the offline parser answered", err=True)
+            plan = outcome.plan.model_dump()
+            click.echo(json.dumps(plan, ensure_ascii=False, indent=None if as_json else 1))
+            return
+        for number, obj, error in _jsonl_lines(jsonl):
+            if error is None and not isinstance(obj.get("text"), str):
+                error = f'line {number}: expected {{"text": "...", "history": optional}}'
+            if error is not None:
+                _emit({"error": {"code": "bad_line", "message": error}, "line": number})
+                continue
+            history = obj.get("history")
+            history_text = history if isinstance(history, str) or history is None else json.dumps(history, ensure_ascii=False)
+            _emit(instruction_parser.parse(obj["text"], None, history_text).plan.model_dump())
+
+    _run_guarded(run)
+
+
+@main.command("eval-parser")
+@click.argument("path", required=False, type=click.Path())
+@with_llm_options
+@click.option("--failures", is_flag=True, help="Also list every item the parser got wrong.")
+def eval_parser(path: str | None, offline: bool, llm_url: str | None, llm_model: str | None, failures: bool) -> None:
+    """Score the parser on an expected-plan set (default ../shared/eval/instructions_dev.jsonl)."""
+    from parser.evaluate import evaluate, format_report
+
+    settings = _settings(offline=offline, llm_url=llm_url, llm_model=llm_model)
+    path = path or str(Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "instructions_dev.jsonl")
+    if not Path(path).is_file():
+        _fail(f"no evaluation set at {path}")
+    instruction_parser = make_instruction_parser(settings)
+    report = evaluate(Path(path), lambda text: instruction_parser.parse(text).plan)
+    click.echo(format_report(report))
+    if failures:
+        for failure in report["failures"]:
+            click.echo(json.dumps(failure, ensure_ascii=False))
+
+
 def _print_table(result: dict[str, Any]) -> None:
     size = result["image"]
     click.echo(f"image {size['width']}x{size['height']}: {len(result['instances'])} instance(s) "

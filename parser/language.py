@@ -1,0 +1,31 @@
+"""Which language the user wrote in, and text normalisation shared by both parsers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+
+def to_simplified(text: str) -> str:
+    import zhconv
+
+    return zhconv.convert(text, "zh-cn")
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width to half-width), no control characters, single spaces."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    return " ".join(text.split())
+
+
+def reply_language(text: str) -> str:
+    """'zh' when most of the text is Chinese (a Chinese character weighs ~2/3 of an English word), else 'en'."""
+    cjk = len(CJK.findall(text))
+    words = len(LATIN_WORD.findall(text))
+    if cjk == 0:
+        return "en"
+    return "zh" if cjk / 1.5 > words else "en"

@@ -1,0 +1,174 @@
+"""The LLM parser: a Qwen-VL model behind any OpenAI-compatible endpoint (vLLM in production).
+
+One request carries the image, the instruction, a summary of the conversation and a JSON schema
+(`response_format`), which vLLM turns into constrained decoding. An invalid reply gets one repair attempt;
+then, and on any timeout, connection or HTTP error, the offline parser answers and the plan says `source: offline`.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from PIL import Image
+from pydantic import ValidationError
+
+import prompts
+from parser.offline import parse_offline
+from parser.plan import Plan, llm_json_schema
+
+log = logging.getLogger(__name__)
+
+MAX_REPLY_CHARS = 20_000
+MAX_IMAGE_SIDE = 1024
+
+
+def image_data_url(image: Image.Image, max_side: int = MAX_IMAGE_SIDE) -> str:
+    """The image as a JPEG data URL, its longer side at most `max_side` (the VL model needs no more)."""
+    image = image.convert("RGB")
+    if max(image.size) > max_side:
+        image = image.copy()
+        image.thumbnail((max_side, max_side))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+@dataclass
+class CircuitBreaker:
+    """Stops calling an endpoint after `failures` failures in a row; tries it again after `cooldown_s`."""
+
+    failures: int = 3
+    cooldown_s: float = 60.0
+    _count: int = 0
+    _open_until: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def allow(self) -> bool:
+        with self._lock:
+            return time.monotonic() >= self._open_until
+
+    def record(self, ok: bool) -> None:
+        with self._lock:
+            if ok:
+                self._count = 0
+                return
+            self._count += 1
+            if self._count >= self.failures:
+                self._open_until = time.monotonic() + self.cooldown_s
+                self._count = 0
+                log.warning("LLM endpoint failed %d times in a row: not calling it for %.0f s",
+                            self.failures, self.cooldown_s)
+
+
+@dataclass
+class ParseOutcome:
+    plan: Plan
+    fallback_reason: str | None = None  # why the offline parser answered instead of the LLM
+    llm_ms: float = 0.0
+
+
+class LlmParser:
+    """Instruction -> Plan through an OpenAI-compatible chat endpoint, with the offline parser as fallback."""
+
+    def __init__(self, base_url: str, model: str, *, api_key: str = "EMPTY", timeout_s: float = 30.0,
+                 breaker: CircuitBreaker | None = None) -> None:
+        from openai import OpenAI
+
+        self.base_url = base_url
+        self.model = model
+        self.timeout_s = timeout_s
+        self.client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=0)
+        self.breaker = breaker or CircuitBreaker()
+
+    def messages(self, text: str, image: Image.Image | None, history: str | None) -> list[dict]:
+        messages: list[dict] = [{"role": "system", "content": prompts.load("system.md")}]
+        for example in prompts.examples():
+            messages.append({"role": "user", "content": f"Instruction: {example['user']}"})
+            messages.append({"role": "assistant", "content": json.dumps(example["plan"], ensure_ascii=False)})
+        content: list[dict] = []
+        if image is not None:
+            content.append({"type": "image_url", "image_url": {"url": image_data_url(image)}})
+        summary = f"Conversation so far: {history}\n" if history else "Conversation so far: none (a new request).\n"
+        content.append({"type": "text", "text": summary + "Instruction: " + json.dumps(text, ensure_ascii=False)})
+        messages.append({"role": "user", "content": content})
+        return messages
+
+    def _complete(self, messages: list[dict]) -> str:
+        response = self.client.chat.completions.create(
+            model=self.model,
+            messages=messages,
+            temperature=0.0,
+            max_tokens=800,
+            response_format={"type": "json_schema",
+                             "json_schema": {"name": "segmentation_plan", "schema": llm_json_schema(), "strict": True}},
+        )
+        reply = response.choices[0].message.content or ""
+        if len(reply) > MAX_REPLY_CHARS:
+            raise ValueError(f"reply of {len(reply)} characters is too long")
+        return reply
+
+    @staticmethod
+    def _validate(reply: str) -> Plan:
+        data = json.loads(reply)
+        if not isinstance(data, dict):
+            raise ValueError("the reply is not a JSON object")
+        data["source"] = "llm"
+        plan = Plan.model_validate(data)
+        if not plan.targets and not plan.clarify:
+            raise ValueError("a plan needs targets or a clarify question")
+        return plan
+
+    def parse(self, text: str, image: Image.Image | None = None, history: str | None = None) -> ParseOutcome:
+        start = time.perf_counter()
+        if not self.breaker.allow():
+            return self._fallback(text, history, "the LLM endpoint failed repeatedly and is paused", start)
+        messages = self.messages(text, image, history)
+        try:
+            reply = self._complete(messages)
+        except Exception as exc:  # openai raises APITimeoutError, APIConnectionError, APIStatusError, ...
+            self.breaker.record(False)
+            log.warning("LLM call to %s failed (%s: %s): using the offline parser", self.base_url,
+                        type(exc).__name__, str(exc)[:200])
+            return self._fallback(text, history, f"LLM unavailable ({type(exc).__name__})", start)
+        for attempt in (1, 2):
+            try:
+                plan = self._validate(reply)
+                self.breaker.record(True)
+                return ParseOutcome(plan=plan, llm_ms=(time.perf_counter() - start) * 1000)
+            except (ValueError, ValidationError) as exc:
+                error = str(exc)[:500]
+                if attempt == 2:
+                    break
+                log.info("LLM reply was not a valid plan (%s): asking once for a repair", error[:120])
+                repair = messages + [{"role": "assistant", "content": reply[:4000]},
+                                     {"role": "user", "content": prompts.load("repair.md").format(error=error)}]
+                try:
+                    reply = self._complete(repair)
+                except Exception as call_error:
+                    self.breaker.record(False)
+                    return self._fallback(text, history, f"LLM unavailable ({type(call_error).__name__})", start)
+        self.breaker.record(False)
+        log.warning("LLM reply stayed invalid after one repair: using the offline parser")
+        return self._fallback(text, history, "the LLM reply was not a valid plan", start)
+
+    @staticmethod
+    def _fallback(text: str, history: str | None, reason: str, start: float) -> ParseOutcome:
+        return ParseOutcome(plan=parse_offline(text), fallback_reason=reason,
+                            llm_ms=(time.perf_counter() - start) * 1000)
+
+
+class OfflineParser:
+    """The same interface as LlmParser, with no LLM at all."""
+
+    base_url = None
+
+    def parse(self, text: str, image: Image.Image | None = None, history: str | None = None) -> ParseOutcome:
+        return ParseOutcome(plan=parse_offline(text))

@@ -1,0 +1,65 @@
+"""The plan: what the user asked for, in terms SAM3 and the agent can execute. One definition, used everywhere."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SelectKind = Literal["all", "leftmost", "rightmost", "topmost", "bottommost", "largest", "smallest", "center"]
+RelationType = Literal["on", "in", "near", "holding", "wearing", "left_of", "right_of", "above", "below"]
+Followup = Literal["new", "refine", "add", "remove"]
+
+
+class Select(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: SelectKind = "all"
+    count: int | None = Field(None, ge=1, le=1000, description="how many to keep; null = every match")
+
+
+class Relation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: RelationType
+    anchor: str = Field(min_length=1, max_length=80, description="noun phrase of the anchor object")
+
+
+class Target(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phrase: str = Field("", max_length=80, description="canonical English noun phrase; empty = the previous result")
+    alternates: list[str] = Field(default_factory=list, max_length=3)
+    select: Select = Field(default_factory=Select)
+    exclude: list[str] = Field(default_factory=list, max_length=8)
+    relation: Relation | None = None
+
+    @field_validator("phrase", "alternates", "exclude", mode="after")
+    @classmethod
+    def _lower(cls, value):
+        if isinstance(value, str):
+            return " ".join(value.lower().split())
+        return [" ".join(v.lower().split()) for v in value if v and v.strip()]
+
+
+class Plan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    targets: list[Target] = Field(default_factory=list, max_length=8)
+    followup: Followup = "new"
+    reply_language: Literal["en", "zh"] = "en"
+    clarify: str | None = Field(None, max_length=300, description="a question back when this is no segmentation request")
+    source: Literal["llm", "offline"] = "offline"
+
+    def phrases(self) -> list[str]:
+        """Every phrase SAM3 must search for this plan: targets, alternates, exclusions, anchors (deduplicated)."""
+        seen: dict[str, None] = {}
+        for target in self.targets:
+            for phrase in [target.phrase, *target.alternates, *target.exclude,
+                           target.relation.anchor if target.relation else ""]:
+                if phrase:
+                    seen.setdefault(phrase, None)
+        return list(seen)
+
+
+def llm_json_schema() -> dict:
+    """The JSON schema the LLM must follow (the plan without `source`, which we set ourselves)."""
+    schema = Plan.model_json_schema()
+    schema["properties"].pop("source", None)
+    return schema
