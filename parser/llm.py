@@ -159,6 +159,28 @@ class LlmParser:
         log.warning("LLM reply stayed invalid after one repair: using the offline parser")
         return self._fallback(text, history, "the LLM reply was not a valid plan", start)
 
+    def generalize(self, phrase: str, image: Image.Image | None = None) -> str | None:
+        """Ask once for a more general phrase SAM3 may know; None on any failure."""
+        if not self.breaker.allow():
+            return None
+        content: list[dict] = []
+        if image is not None:
+            content.append({"type": "image_url", "image_url": {"url": image_data_url(image)}})
+        content.append({"type": "text", "text": prompts.load("generalize.md").format(phrase=phrase)})
+        schema = {"type": "object", "properties": {"phrase": {"type": "string", "maxLength": 80}},
+                  "required": ["phrase"], "additionalProperties": False}
+        try:
+            response = self.client.chat.completions.create(
+                model=self.model, temperature=0.0, max_tokens=60, messages=[{"role": "user", "content": content}],
+                response_format={"type": "json_schema",
+                                 "json_schema": {"name": "general_phrase", "schema": schema, "strict": True}})
+            general = json.loads(response.choices[0].message.content or "")["phrase"]
+        except Exception as exc:
+            log.warning("asking the LLM for a more general phrase failed (%s)", type(exc).__name__)
+            return None
+        general = " ".join(str(general).lower().split())[:80]
+        return general or None
+
     @staticmethod
     def _fallback(text: str, history: str | None, reason: str, start: float) -> ParseOutcome:
         return ParseOutcome(plan=parse_offline(text), fallback_reason=reason,

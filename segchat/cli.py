@@ -223,6 +223,111 @@ def eval_parser(path: str | None, offline: bool, llm_url: str | None, llm_model:
             click.echo(json.dumps(failure, ensure_ascii=False))
 
 
+def build_agent(settings: Settings):
+    from agent.core import SegchatAgent
+    from agent.store import SessionStore
+
+    return SegchatAgent(load_segmenter(settings), make_instruction_parser(settings), SessionStore(settings.data_dir),
+                        threshold=settings.threshold, mask_threshold=settings.mask_threshold,
+                        max_instruction_chars=settings.max_instruction_chars,
+                        max_image_pixels=settings.max_image_pixels)
+
+
+def write_outputs(output, out_dir: str) -> None:
+    """overlay.png, one mask_<id>.png per instance and result.json into `out_dir`."""
+    from agent.overlay import mask_png
+
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    output.overlay().save(folder / "overlay.png")
+    for item in output.instances:
+        mask_png(item.mask).save(folder / f"mask_{item.id}.png")
+    (folder / "result.json").write_text(json.dumps(output.result.model_dump(), ensure_ascii=False), encoding="utf-8")
+
+
+@main.command()
+@click.argument("image", required=False)
+@click.argument("instruction", required=False)
+@with_model_options
+@with_llm_options
+@click.option("--session", "session_id", help="Continue this conversation (its image is used when IMAGE is '-').")
+@click.option("--verify", is_flag=True, help="Let the VL model check relational answers (LLM path only).")
+@click.option("--out", "out_dir", type=click.Path(), help="Also write overlay.png, mask_<id>.png and result.json here.")
+@click.option("--data-dir", type=click.Path(), help="Where sessions are stored (default ~/.segchat).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result JSON.")
+@click.option("--jsonl", type=click.Path(),
+              help='Batch: one {"image": path, "instruction": text, "session": optional id} per line ("-" = stdin).')
+def segment(image: str | None, instruction: str | None, model: str | None, demo: bool, device: str | None,
+            dtype: str | None, threshold: float | None, offline: bool, llm_url: str | None, llm_model: str | None,
+            session_id: str | None, verify: bool, out_dir: str | None, data_dir: str | None, as_json: bool,
+            jsonl: str | None) -> None:
+    """Segment what INSTRUCTION asks for in IMAGE (any language); follow-ups with --session."""
+    if jsonl is None and (not image or instruction is None):
+        _fail('give IMAGE and "INSTRUCTION" (IMAGE may be - with --session), or --jsonl FILE')
+    settings = _settings(model=model, demo=demo, device=device, dtype=dtype, threshold=threshold, offline=offline,
+                         llm_url=llm_url, llm_model=llm_model, data_dir=data_dir)
+
+    def run() -> None:
+        agent = build_agent(settings)
+        if jsonl is None:
+            output = agent.turn(instruction, None if image == "-" else image, session_id, verify=verify)
+            if out_dir:
+                write_outputs(output, out_dir)
+            if as_json:
+                _emit(output.result.model_dump())
+            else:
+                click.echo(output.result.explanation)
+                _print_table(output.result.model_dump())
+                click.echo(f"session {output.session_id}")
+            return
+        failures = 0
+        for number, obj, error in _jsonl_lines(jsonl):
+            if error is None and not isinstance(obj.get("instruction"), str):
+                error = f'line {number}: expected {{"image": path, "instruction": text, "session": optional}}'
+            if error is None:
+                try:
+                    output = agent.turn(obj["instruction"], obj.get("image"), obj.get("session"), verify=verify)
+                    _emit(output.result.model_dump())
+                    continue
+                except SegchatError as exc:
+                    error = f"line {number}: {exc.message}"
+            failures += 1
+            _emit({"error": {"code": "bad_line", "message": error}, "line": number})
+        if failures:
+            sys.exit(1)
+
+    _run_guarded(run)
+
+
+@main.command("eval-shapes")
+@with_model_options
+@click.option("--images", type=int, default=100, show_default=True, help="Freshly rendered images to score.")
+@click.option("--seed", type=int, default=12345, show_default=True, help="Seed of the rendered set.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+def eval_shapes(model: str | None, demo: bool, device: str | None, dtype: str | None, threshold: float | None,
+                images: int, seed: int, as_json: bool) -> None:
+    """Score a checkpoint on freshly rendered shapes-world images (default: the demo model)."""
+    from segmenter.shapes.evaluate import evaluate_shapes, format_shapes_report
+
+    settings = _settings(model=model, demo=demo or not model, device=device, dtype=dtype, threshold=threshold)
+
+    def run() -> None:
+        report = evaluate_shapes(load_segmenter(settings), images=images, seed=seed, threshold=settings.threshold,
+                                 mask_threshold=settings.mask_threshold)
+        click.echo(json.dumps(report) if as_json else format_shapes_report(report))
+
+    _run_guarded(run)
+
+
+@main.command("train-shapes", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def train_shapes(ctx: click.Context) -> None:
+    """Train the shapes demo model (resumable; see `python -m segmenter.shapes.train --help`)."""
+    from segmenter.shapes.train import main as train_main
+
+    train_main(list(ctx.args))
+
+
 def _print_table(result: dict[str, Any]) -> None:
     size = result["image"]
     click.echo(f"image {size['width']}x{size['height']}: {len(result['instances'])} instance(s) "

@@ -1,0 +1,148 @@
+"""Explanations in the user's language (English and Chinese), from templates: they work offline."""
+
+from __future__ import annotations
+
+from agent.execute import Execution, TargetReport
+from parser.vocabulary import ZH_MODIFIERS, ZH_NOUNS
+
+SELECT_EN = {"leftmost": "leftmost", "rightmost": "rightmost", "topmost": "topmost", "bottommost": "bottommost",
+             "largest": "largest", "smallest": "smallest", "center": "most central"}
+SELECT_ZH = {"leftmost": "最左边", "rightmost": "最右边", "topmost": "最上面", "bottommost": "最下面",
+             "largest": "最大", "smallest": "最小", "center": "最靠中间"}
+RELATION_EN = {"on": "on", "in": "in", "near": "near", "holding": "holding", "wearing": "wearing",
+               "left_of": "left of", "right_of": "right of", "above": "above", "below": "below"}
+RELATION_ZH = {"on": "在{a}上", "in": "在{a}里", "near": "在{a}旁边", "holding": "拿着{a}", "wearing": "戴着/穿着{a}",
+               "left_of": "在{a}左边", "right_of": "在{a}右边", "above": "在{a}上方", "below": "在{a}下面"}
+
+
+def _reverse(table: dict[str, str]) -> dict[str, str]:
+    reverse: dict[str, str] = {}
+    for chinese, english in table.items():
+        best = reverse.get(english)
+        # prefer the longer, more explicit word (红色 over 红), then the first listed
+        if best is None or (len(chinese) > len(best) and len(chinese) <= 3):
+            reverse[english] = chinese
+    return reverse
+
+
+ZH_FOR_NOUN = _reverse(ZH_NOUNS)
+ZH_FOR_MODIFIER = _reverse(ZH_MODIFIERS)
+
+
+def label_zh(phrase: str) -> str:
+    """'red circle' -> '红色圆形' when every word is known, else the English phrase unchanged."""
+    if not phrase:
+        return phrase
+    if phrase in ZH_FOR_NOUN:
+        return ZH_FOR_NOUN[phrase]
+    words = phrase.split()
+    head = ZH_FOR_NOUN.get(words[-1])
+    modifiers = [ZH_FOR_MODIFIER.get(w) for w in words[:-1]]
+    if head is None or any(m is None for m in modifiers):
+        return phrase
+    return "".join(modifiers) + head
+
+
+def display_label(phrase: str, language: str) -> str:
+    return label_zh(phrase) if language == "zh" else phrase
+
+
+def _scores(report: TargetReport) -> str:
+    return ", ".join(f"#{f.id} {f.score:.2f}" for f in report.selected[:6])
+
+
+def _target_en(report: TargetReport) -> str:
+    target = report.target
+    name = f"“{target.phrase}”" if target.phrase else "the previous result"
+    if report.on_previous:
+        text = f"From the previous {report.found} instance(s)"
+    elif report.found == 0 and report.relation_kept is None:
+        tried = ", ".join(f"“{p}”" for p in report.searched)
+        return f"Found no {name} in the image (tried {tried})."
+    else:
+        text = f"Looked for {name}: found {report.found}"
+        if report.recovered_with:
+            text += f" (nothing matched at first; found them as “{report.recovered_with}”)"
+    if target.relation is not None:
+        anchor = f"“{target.relation.anchor}”"
+        if report.anchors == 0:
+            text += f"; found no {anchor} to relate them to, so none is {RELATION_EN[target.relation.type]} it"
+        else:
+            text += f"; {report.relation_kept} {RELATION_EN[target.relation.type]} {anchor}"
+    if report.excluded:
+        text += f"; dropped {report.excluded_dropped} that matched " + " / ".join(f"“{e}”" for e in report.excluded)
+    if report.verified_dropped:
+        text += f"; the VL model rejected {report.verified_dropped} more on a second look"
+    if target.select.kind != "all":
+        text += f"; kept the {SELECT_EN[target.select.kind]} {target.select.count or len(report.selected)}"
+    elif target.select.count is not None:
+        text += f"; kept {min(target.select.count, len(report.selected))} as asked"
+    if report.selected:
+        text += f" ({_scores(report)})."
+    else:
+        text += "; none is left."
+    return text
+
+
+def _target_zh(report: TargetReport) -> str:
+    target = report.target
+    name = f"“{label_zh(target.phrase)}”" if target.phrase else "上一轮的结果"
+    if report.on_previous:
+        text = f"在上一轮的 {report.found} 个结果中"
+    elif report.found == 0 and report.relation_kept is None:
+        tried = "、".join(f"“{label_zh(p)}”" for p in report.searched)
+        return f"图中没有找到{name}（试过 {tried}）。"
+    else:
+        text = f"查找{name}：找到 {report.found} 个"
+        if report.recovered_with:
+            text += f"（一开始没有匹配，改用“{label_zh(report.recovered_with)}”找到）"
+    if target.relation is not None:
+        anchor = label_zh(target.relation.anchor)
+        condition = RELATION_ZH[target.relation.type].format(a=f"“{anchor}”")
+        if report.anchors == 0:
+            text += f"；图中没有找到“{anchor}”，所以没有符合“{condition}”的"
+        else:
+            text += f"；其中 {report.relation_kept} 个{condition}"
+    if report.excluded:
+        text += f"；去掉了 {report.excluded_dropped} 个" + "/".join(f"“{label_zh(e)}”" for e in report.excluded)
+    if report.verified_dropped:
+        text += f"；视觉语言模型复核后又去掉了 {report.verified_dropped} 个"
+    if target.select.kind != "all":
+        text += f"；保留{SELECT_ZH[target.select.kind]}的 {target.select.count or len(report.selected)} 个"
+    elif target.select.count is not None:
+        text += f"；按要求保留 {min(target.select.count, len(report.selected))} 个"
+    if report.selected:
+        text += f"（{_scores(report).replace(',', '，')}）。"
+    else:
+        text += "；没有剩下的。"
+    return text
+
+
+def explain(execution: Execution, language: str, *, source: str = "offline", fallback_reason: str | None = None,
+            clarify: str | None = None) -> str:
+    """A short explanation of the turn in `language` ('en' or 'zh')."""
+    zh = language == "zh"
+    if clarify:
+        return clarify
+    lines = [(_target_zh if zh else _target_en)(report) for report in execution.reports]
+    total = len(execution.instances)
+    if execution.followup == "add":
+        lines.append(f"在上一轮的 {execution.previous_count} 个基础上，现在共 {total} 个。" if zh
+                     else f"Added to the previous {execution.previous_count}: {total} in all now.")
+    elif execution.followup == "refine":
+        lines.append(f"从上一轮的 {execution.previous_count} 个缩小到 {total} 个。" if zh
+                     else f"Narrowed the previous {execution.previous_count} down to {total}.")
+    elif execution.followup == "remove":
+        lines.append(f"从上一轮的结果中去掉了 {len(execution.removed)} 个，剩下 {total} 个。" if zh
+                     else f"Removed {len(execution.removed)} from the previous result; {total} left.")
+    elif len(execution.reports) > 1:
+        lines.append(f"合计 {total} 个。" if zh else f"{total} in all.")
+    if total == 0 and execution.followup == "new":
+        lines.append("没有符合要求的物体。" if zh else "Nothing in the image matches the request.")
+    if fallback_reason:
+        lines.append(f"（大语言模型不可用：{fallback_reason}；已改用离线解析器。）" if zh
+                     else f"(The LLM was not used: {fallback_reason}; the offline parser read the request.)")
+    elif source == "offline":
+        lines.append("（由离线解析器理解指令，未使用大语言模型。）" if zh
+                     else "(The request was read by the offline parser, without the LLM.)")
+    return " ".join(lines) if not zh else "".join(lines)

@@ -1,0 +1,125 @@
+"""The execution rules SAM3 cannot do itself: union and de-duplication, relations, exclusions, selection.
+
+Pure functions over `Found` lists; none of them returns an instance that was not in its input.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from agent.found import Found, covered_fraction, mask_iou
+from parser.plan import Relation, Select
+
+DUPLICATE_IOU = 0.7  # two masks this similar are one object
+EXCLUDE_OVERLAP = 0.6  # an instance mostly covered by an excluded phrase's instance is dropped
+
+
+def deduplicate(found: list[Found], iou: float = DUPLICATE_IOU) -> list[Found]:
+    """Keep the best-scored of every group of masks that overlap by more than `iou` (order: by score)."""
+    kept: list[Found] = []
+    for item in sorted(found, key=lambda f: -f.score):
+        if all(mask_iou(item.mask, other.mask) <= iou for other in kept):
+            kept.append(item)
+    return kept
+
+
+def _box_gap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    dx = max(0.0, max(a[0], b[0]) - min(a[2], b[2]))
+    dy = max(0.0, max(a[1], b[1]) - min(a[3], b[3]))
+    return math.hypot(dx, dy)
+
+
+def _horizontal_overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """Overlap of the x-extents, as a fraction of the narrower one."""
+    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    narrow = max(1e-6, min(a[2] - a[0], b[2] - b[0]))
+    return inter / narrow
+
+
+def _vertical_overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    inter = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    narrow = max(1e-6, min(a[3] - a[1], b[3] - b[1]))
+    return inter / narrow
+
+
+def relation_holds(kind: str, subject: Found, anchor: Found) -> bool:
+    """Whether `subject` stands in relation `kind` to `anchor`, judged from masks and boxes alone."""
+    if subject is anchor or mask_iou(subject.mask, anchor.mask) > 0.5:
+        return False
+    s, a = subject.box, anchor.box
+    (scx, scy), (acx, acy) = subject.centroid, anchor.centroid
+    a_w, a_h = a[2] - a[0], a[3] - a[1]
+    s_size = math.sqrt(max(1, subject.area))
+    a_size = math.sqrt(max(1, anchor.area))
+    if kind == "left_of":
+        return scx < a[0] + 0.25 * a_w and scx < acx
+    if kind == "right_of":
+        return scx > a[2] - 0.25 * a_w and scx > acx
+    if kind == "above":
+        return scy < a[1] + 0.25 * a_h and scy < acy and _horizontal_overlap(s, a) > 0 or (
+            s[3] <= a[1] + 0.1 * a_h and abs(scx - acx) < a_w)
+    if kind == "below":
+        return scy > a[3] - 0.25 * a_h and scy > acy and _horizontal_overlap(s, a) > 0 or (
+            s[1] >= a[3] - 0.1 * a_h and abs(scx - acx) < a_w)
+    if kind == "near":
+        return _box_gap(s, a) <= 0.75 * max(s_size, a_size)
+    if kind == "on":
+        # resting on the anchor: above its centre, bottom edge within its top part, overlapping horizontally
+        return (scy < acy and _horizontal_overlap(s, a) >= 0.5 and s[3] >= a[1] - 0.15 * a_h
+                and s[3] <= a[1] + 0.75 * a_h)
+    if kind == "in":
+        box_mask = np.zeros_like(anchor.mask)
+        x0, y0, x1, y1 = (int(v) for v in a)
+        box_mask[y0:y1, x0:x1] = True
+        return covered_fraction(subject.mask, box_mask) >= 0.6
+    if kind in ("holding", "wearing"):
+        # the held or worn thing lies mostly on (or right against) the subject
+        box_mask = np.zeros_like(subject.mask)
+        x0, y0, x1, y1 = (int(v) for v in s)
+        pad = int(0.1 * max(x1 - x0, y1 - y0))
+        box_mask[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad] = True
+        return covered_fraction(anchor.mask, box_mask) >= 0.5
+    raise ValueError(f"unknown relation {kind}")
+
+
+def apply_relation(found: list[Found], relation: Relation | None, anchors: list[Found]) -> list[Found]:
+    """Keep the instances that stand in `relation` to at least one anchor instance."""
+    if relation is None:
+        return found
+    return [f for f in found if any(relation_holds(relation.type, f, a) for a in anchors)]
+
+
+def apply_exclusion(found: list[Found], excluded: list[Found]) -> tuple[list[Found], list[Found]]:
+    """(kept, dropped): drop instances whose masks mostly overlap an excluded phrase's instance."""
+    kept, dropped = [], []
+    for item in found:
+        if any(mask_iou(item.mask, e.mask) >= 0.5 or covered_fraction(item.mask, e.mask) >= EXCLUDE_OVERLAP
+               for e in excluded):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    return kept, dropped
+
+
+def rank(found: list[Found], kind: str, image_size: tuple[int, int]) -> list[Found]:
+    """`found` ordered by the selection `kind` (first = most leftmost / largest / ...); 'all' orders by score."""
+    height, width = image_size
+    keys = {
+        "all": lambda f: -f.score,
+        "leftmost": lambda f: f.centroid[0],
+        "rightmost": lambda f: -f.centroid[0],
+        "topmost": lambda f: f.centroid[1],
+        "bottommost": lambda f: -f.centroid[1],
+        "largest": lambda f: -f.area,
+        "smallest": lambda f: f.area,
+        "center": lambda f: math.hypot(f.centroid[0] - width / 2, f.centroid[1] - height / 2),
+    }
+    return sorted(found, key=keys[kind])
+
+
+def apply_selection(found: list[Found], select: Select, image_size: tuple[int, int]) -> list[Found]:
+    """The first `select.count` instances in the order of `select.kind` (all of them when count is null)."""
+    ranked = rank(found, select.kind, image_size)
+    return ranked if select.count is None else ranked[: select.count]

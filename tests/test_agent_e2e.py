@@ -1,0 +1,189 @@
+"""The agent through the real segmenter code with a tiny random SAM3 (masks are random; the wiring is real)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from agent.core import SegchatAgent
+from agent.store import SessionStore, owner_of
+from parser.llm import LlmParser, OfflineParser
+from segchat.errors import BadRequestError, SessionNotFoundError
+from segmenter.rle import rle_to_mask
+from tests.openai_double import ScriptedOpenAIServer
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def agent(tiny_segmenter, tmp_path):
+    return SegchatAgent(tiny_segmenter, OfflineParser(), SessionStore(tmp_path / "data"), threshold=0.0)
+
+
+@pytest.fixture
+def photo():
+    return Image.fromarray(np.random.default_rng(3).integers(0, 255, (60, 90, 3), dtype=np.uint8))
+
+
+def test_turn_result_shape_and_storage(agent, photo):
+    out = agent.turn("segment the two largest cats", photo)
+    result = out.result.model_dump()
+    assert result["image"] == {"width": 90, "height": 60}
+    assert result["plan"]["targets"][0]["select"] == {"kind": "largest", "count": 2}
+    assert len(result["instances"]) == 2 and [i["id"] for i in result["instances"]] == [1, 2]
+    areas = [rle_to_mask(i["mask"]).sum() for i in result["instances"]]
+    assert areas == sorted(areas, reverse=True)
+    assert result["reply_language"] == "en" and "cat" in result["explanation"]
+    assert {"parse", "embed", "segment", "rules", "total"} <= set(result["timings_ms"])
+    turns = agent.history(out.session_id)
+    assert len(turns) == 1 and turns[0]["result"]["instances"] == result["instances"]
+
+
+def test_followup_uses_the_session_image_and_cached_embedding(agent, photo):
+    first = agent.turn("all the dogs", photo)
+    assert len(first.instances) > 1
+    hits_before = agent.segmenter.cache.stats.hits
+    second = agent.turn("now only the one on the left", None, first.session_id)
+    assert second.result.plan["followup"] == "refine" and len(second.instances) == 1
+    assert second.instances[0].id in {f.id for f in first.instances}
+    assert agent.segmenter.cache.stats.hits == hits_before + 1
+    leftmost = min(first.instances, key=lambda f: f.centroid[0])
+    assert second.instances[0].id == leftmost.id
+
+
+def test_new_image_starts_a_new_subject(agent, photo):
+    first = agent.turn("all the dogs", photo)
+    other = Image.fromarray(np.random.default_rng(4).integers(0, 255, (50, 50, 3), dtype=np.uint8))
+    second = agent.turn("only the one on the left", other, first.session_id)
+    assert second.result.plan["followup"] == "refine"
+    assert "previous" not in second.result.explanation or second.result.image.width == 50
+
+
+def test_chinese_explanation_and_clarify(agent, photo):
+    out = agent.turn("把最左边的红色圆形抠出来", photo)
+    assert out.result.reply_language == "zh" and "红色圆形" in out.result.explanation
+    assert len(out.instances) == 1
+    clarify = agent.turn("你好", photo)
+    assert clarify.result.plan["clarify"] and clarify.result.explanation == clarify.result.plan["clarify"]
+
+
+def test_bad_turns_raise_our_errors(agent, photo):
+    with pytest.raises(BadRequestError):
+        agent.turn("   ", photo)
+    with pytest.raises(BadRequestError):
+        agent.turn("x" * 5000, photo)
+    with pytest.raises(BadRequestError, match="no image"):
+        agent.turn("the dog", None)
+
+
+def test_sessions_survive_a_restart_and_stay_private(tiny_segmenter, tmp_path, photo):
+    data = tmp_path / "data"
+    first_agent = SegchatAgent(tiny_segmenter, OfflineParser(), SessionStore(data), threshold=0.0)
+    first = first_agent.turn("all the dogs", photo, owner=owner_of("key-a"))
+    first_agent.store.close()
+    restarted = SegchatAgent(tiny_segmenter, OfflineParser(), SessionStore(data), threshold=0.0)
+    second = restarted.turn("drop the smallest one", None, first.session_id, owner=owner_of("key-a"))
+    assert len(second.instances) == len(first.instances) - 1
+    assert len(restarted.history(first.session_id, owner_of("key-a"))) == 2
+    with pytest.raises(SessionNotFoundError):
+        restarted.history(first.session_id, owner_of("key-b"))
+    with pytest.raises(SessionNotFoundError):
+        restarted.turn("the dog", photo, first.session_id, owner=owner_of("key-b"))
+
+
+def test_overlay_renders_cjk_labels(agent, photo):
+    out = agent.turn("把所有的狗都选出来", photo)
+    overlay = out.overlay()
+    assert overlay.size == photo.size and overlay.mode == "RGB"
+    assert not np.array_equal(np.asarray(overlay), np.asarray(photo))
+
+
+def test_verification_is_one_call_for_all_candidates(photo):
+    from agent.found import Found
+    from agent.verify import verify_candidates
+    from parser.plan import Relation, Target
+
+    candidates = []
+    for i in range(4):
+        mask = np.zeros((60, 90), dtype=bool)
+        mask[10:30, i * 20:i * 20 + 15] = True
+        candidates.append(Found(label="cup", score=0.8, mask=mask, id=10 + i))
+    target = Target(phrase="cup", relation=Relation(type="on", anchor="table"))
+    with ScriptedOpenAIServer() as server:
+        server.script = [{"reply": json.dumps({"matching": [1, 3, 99]})}, {"status": 500}]
+        llm = LlmParser(server.url, "qwen-test", timeout_s=5)
+        kept = verify_candidates(llm, photo, "the cups on the table", target, candidates)
+        assert kept == [candidates[0], candidates[2]]  # numbers are 1-based; unknown numbers are ignored
+        assert verify_candidates(llm, photo, "the cups on the table", target, candidates) is None
+    assert len(server.requests) == 2
+    request = server.requests[0]
+    assert request["response_format"]["json_schema"]["name"] == "verification"
+    content = request["messages"][0]["content"]
+    assert content[0]["image_url"]["url"].startswith("data:image/jpeg") and "on table" in content[1]["text"]
+
+
+def test_agent_calls_the_verifier_once_per_relational_target(tiny_segmenter, tmp_path, photo, monkeypatch):
+    import agent.core as core
+
+    plan = {"targets": [{"phrase": "cup", "alternates": [], "select": {"kind": "all", "count": None},
+                         "exclude": [], "relation": {"type": "near", "anchor": "table"}}],
+            "followup": "new", "reply_language": "en", "clarify": None}
+    seen = []
+    monkeypatch.setattr(core, "verify_candidates",
+                        lambda llm, image, instruction, target, candidates: seen.append(len(candidates)) or candidates[:1])
+    monkeypatch.setattr(core, "execute_plan", _execute_with_many_candidates(core.execute_plan))
+    with ScriptedOpenAIServer() as server:
+        server.script = [{"reply": json.dumps(plan)}]
+        agent = SegchatAgent(tiny_segmenter, LlmParser(server.url, "qwen-test", timeout_s=5),
+                             SessionStore(tmp_path / "d"), threshold=0.0)
+        out = agent.turn("the cups next to the table", photo, verify=True)
+    assert out.result.plan["source"] == "llm"
+    assert len(seen) == 1 and len(out.instances) == 1 and "rejected" in out.result.explanation
+
+
+def _execute_with_many_candidates(execute_plan):
+    """Wrap execute_plan so the relation keeps every candidate (random masks rarely satisfy one)."""
+    from agent import execute
+
+    def wrapped(*args, **kwargs):
+        original = execute.apply_relation
+        execute.apply_relation = lambda found, relation, anchors: found
+        try:
+            return execute_plan(*args, **kwargs)
+        finally:
+            execute.apply_relation = original
+
+    return wrapped
+
+
+def test_cli_segment_writes_overlay_masks_and_jsonl_sessions(tiny_checkpoint, tmp_path, photo):
+    image_path = tmp_path / "photo.png"
+    photo.save(image_path)
+    out_dir = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "segchat.cli", "segment", str(image_path), "the two largest dogs",
+                           "--model", str(tiny_checkpoint), "--offline", "--threshold", "0", "--data-dir",
+                           str(tmp_path / "data"), "--out", str(out_dir), "--json"],
+                          capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert len(result["instances"]) == 2 and result["explanation"] and result["plan"]["source"] == "offline"
+    assert (out_dir / "overlay.png").exists() and len(list(out_dir.glob("mask_*.png"))) == 2
+    lines = [{"image": str(image_path), "instruction": "all the dogs", "session": "s1"},
+             {"instruction": "only the leftmost one", "session": "s1"},
+             {"instruction": "the dog"},
+             {"image": str(tmp_path / "nope.png"), "instruction": "the dog"}]
+    done = subprocess.run([sys.executable, "-m", "segchat.cli", "segment", "--jsonl", "-", "--model",
+                           str(tiny_checkpoint), "--offline", "--threshold", "0", "--data-dir", str(tmp_path / "data")],
+                          input="\n".join(json.dumps(line) for line in lines), capture_output=True, text=True,
+                          cwd=REPO, timeout=300)
+    outputs = [json.loads(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 1 and len(outputs) == 4
+    assert outputs[1]["plan"]["followup"] == "refine" and len(outputs[1]["instances"]) == 1
+    assert outputs[0]["session"] == outputs[1]["session"] == "s1"
+    assert "error" in outputs[2] and "error" in outputs[3]
