@@ -52,3 +52,18 @@ class ParserUnavailableError(SegchatError):
 class SessionNotFoundError(SegchatError):
     code = "session_not_found"
     http_status = 404
+
+
+class QueueFullError(SegchatError):
+    code = "queue_full"
+    http_status = 503
+
+
+class UnauthorizedError(SegchatError):
+    code = "unauthorized"
+    http_status = 401
+
+
+class PayloadTooLargeError(SegchatError):
+    code = "payload_too_large"
+    http_status = 413

@@ -1,0 +1,185 @@
+"""The REST API and MCP against a real `serve.py` process on loopback (tiny random SAM3: wiring, not accuracy)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from segmenter.rle import rle_to_mask
+from tests.server_process import REPO, ServerProcess
+
+UPLOAD_LIMIT = 2_000_000
+
+
+def png_bytes(width=90, height=60, seed=0) -> bytes:
+    image = Image.fromarray(np.random.default_rng(seed).integers(0, 255, (height, width, 3), dtype=np.uint8))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def data_url(data: bytes, mime: str = "image/png") -> str:
+    return f"data:{mime};base64," + base64.b64encode(data).decode()
+
+
+@pytest.fixture(scope="module")
+def server(tiny_checkpoint, tmp_path_factory):
+    env = {"SEGCHAT_THRESHOLD": "0.0", "SEGCHAT_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT), "SEGCHAT_QUEUE_SIZE": "1"}
+    process = ServerProcess("--model", str(tiny_checkpoint), "--offline", env=env,
+                            data_dir=tmp_path_factory.mktemp("server-data"))
+    with process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    with httpx.Client(base_url=server.url, timeout=120) as http:
+        yield http
+
+
+def test_health_ready_openapi_and_tools(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["llm_state"] == "offline" and ready["device"] == "cpu"
+    spec = client.get("/openapi.json").json()
+    assert {"/v1/segment", "/v1/sessions", "/v1/sessions/{session_id}/messages", "/v1/detect"} <= set(spec["paths"])
+    tools = client.get("/v1/tools").json()
+    function = tools[0]["function"]
+    assert function["name"] == "segment_image" and "instruction" in function["parameters"]["required"]
+    assert set(function["parameters"]["properties"]) == {"image", "instruction", "threshold", "session", "verify"}
+    body = spec["paths"]["/v1/segment"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["instruction"]["description"] == function["parameters"]["properties"]["instruction"]["description"]
+
+
+def test_segment_json_and_multipart(client):
+    response = client.post("/v1/segment", json={"image": data_url(png_bytes()), "instruction": "the two largest dogs"})
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["image"] == {"width": 90, "height": 60} and len(result["instances"]) == 2
+    assert all(rle_to_mask(i["mask"]).shape == (60, 90) for i in result["instances"])
+    assert result["plan"]["targets"][0]["select"] == {"kind": "largest", "count": 2} and result["session"]
+    upload = client.post("/v1/segment", files={"image": ("photo.png", png_bytes(), "image/png")},
+                         data={"instruction": "把最左边的狗抠出来"})
+    assert upload.status_code == 200, upload.text
+    assert upload.json()["reply_language"] == "zh" and len(upload.json()["instances"]) == 1
+
+
+def test_two_turn_session_narrows(client):
+    session = client.post("/v1/sessions").json()["session"]
+    first = client.post(f"/v1/sessions/{session}/messages",
+                        json={"image": data_url(png_bytes(seed=5)), "instruction": "all the dogs"}).json()
+    second = client.post(f"/v1/sessions/{session}/messages", json={"instruction": "now only the one on the left"}).json()
+    assert len(first["instances"]) >= 2 and len(second["instances"]) == 1
+    assert second["plan"]["followup"] == "refine"
+    assert second["instances"][0]["id"] in {i["id"] for i in first["instances"]}
+    history = client.get(f"/v1/sessions/{session}").json()
+    assert [t["instruction"] for t in history["turns"]] == ["all the dogs", "now only the one on the left"]
+
+
+def test_detect_raw_phrases(client):
+    result = client.post("/v1/detect", json={"image": base64.b64encode(png_bytes()).decode(),
+                                             "phrases": ["cat", "dog"]}).json()
+    assert {i["label"] for i in result["instances"]} <= {"cat", "dog"} and result["instances"]
+
+
+@pytest.mark.parametrize("body,status,code", [
+    ({"image": base64.b64encode(b"this is text").decode(), "instruction": "the dog"}, 400, "unreadable_image"),
+    ({"image": "!!!not base64!!!", "instruction": "the dog"}, 400, "bad_base64"),
+    ({"image": data_url(b"%PDF-1.4", "application/pdf"), "instruction": "the dog"}, 400, "unsupported_media_type"),
+    ({"image": "http://127.0.0.1:22/secret.png", "instruction": "the dog"}, 400, "url_not_allowed"),
+    ({"image": data_url(png_bytes()), "instruction": "   "}, 400, "empty_instruction"),
+    ({"image": data_url(png_bytes())}, 422, "validation_error"),
+    ({"image": data_url(png_bytes()), "instruction": 5}, 422, "validation_error"),
+    ({"image": data_url(png_bytes()), "instruction": "dog", "threshold": 7}, 422, "validation_error"),
+    ({"image": data_url(png_bytes()), "instruction": "dog", "unknown": 1}, 422, "validation_error"),
+    ({"image": data_url(png_bytes()), "instruction": "dog", "session": "../../etc/passwd"}, 422, "validation_error"),
+])
+def test_error_statuses(client, body, status, code):
+    response = client.post("/v1/segment", json=body)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code and response.json()["error"]["message"]
+
+
+def test_malformed_json_too_large_and_unknown_session(client):
+    response = client.post("/v1/segment", content=b'{"image": ', headers={"content-type": "application/json"})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "bad_json"
+    big = client.post("/v1/segment", json={"image": base64.b64encode(b"\0" * (UPLOAD_LIMIT + 10)).decode(),
+                                           "instruction": "dog"})
+    assert big.status_code == 413
+    upload = client.post("/v1/segment", files={"image": ("big.png", b"\0" * (UPLOAD_LIMIT * 2), "image/png")},
+                         data={"instruction": "dog"})
+    assert upload.status_code == 413
+    missing = client.post("/v1/sessions/nope123/messages", json={"instruction": "dog"})
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "session_not_found"
+    assert client.get("/v1/sessions/nope123").status_code == 404
+
+
+def test_full_queue_answers_503(client):
+    gradient = np.tile(np.linspace(0, 255, 1600, dtype=np.uint8), (1200, 1))
+    buffer = io.BytesIO()
+    Image.fromarray(np.stack([gradient] * 3, axis=-1)).save(buffer, format="PNG")
+    big = data_url(buffer.getvalue())  # 2 MP but a small file: slow enough to fill a queue of one
+
+    def call(_):
+        return client.post("/v1/segment", json={"image": big, "instruction": "all the dogs"}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(call, range(8)))
+    assert set(statuses) <= {200, 503} and 503 in statuses and 200 in statuses
+
+
+def test_mcp_client_lists_and_calls_the_tool(server):
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    async def run():
+        async with streamable_http_client(server.url + "/mcp/") as (read, write, *_):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                tools = await session.list_tools()
+                result = await session.call_tool("segment_image", {"image": data_url(png_bytes()),
+                                                                   "instruction": "把最左边的狗抠出来"})
+                return tools, result
+
+    tools, result = asyncio.run(run())
+    assert [t.name for t in tools.tools] == ["segment_image"]
+    assert "instruction" in tools.tools[0].input_schema["properties"]
+    assert not result.is_error
+    image_block = next(c for c in result.content if c.type == "image")
+    overlay = Image.open(io.BytesIO(base64.b64decode(image_block.data)))
+    assert overlay.size == (90, 60)
+    payload = json.loads(next(c for c in result.content if c.type == "text").text)
+    assert payload["reply_language"] == "zh" and len(payload["instances"]) == 1
+
+
+def test_api_key_is_required_when_configured(tiny_checkpoint, tmp_path):
+    env = {"SEGCHAT_API_KEY": "s3cret-key", "SEGCHAT_THRESHOLD": "0.0"}
+    with ServerProcess("--model", str(tiny_checkpoint), "--offline", env=env, data_dir=tmp_path) as keyed:
+        with httpx.Client(base_url=keyed.url, timeout=60) as http:
+            for path in ("/healthz", "/readyz", "/v1/tools", "/", "/openapi.json"):
+                response = http.get(path)
+                assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized", path
+            assert http.get("/v1/tools", headers={"Authorization": "Bearer wrong"}).status_code == 401
+            assert http.get("/v1/tools", headers={"Authorization": "Bearer s3cret-key"}).status_code == 200
+            assert http.get("/v1/tools", headers={"X-API-Key": "s3cret-key"}).status_code == 200
+        assert "s3cret-key" not in keyed.log()
+
+
+def test_refuses_public_bind_without_key_and_bad_model_cleanly(tmp_path):
+    public = subprocess.run([sys.executable, str(REPO / "serve.py"), "--host", "0.0.0.0", "--demo", "--data-dir",
+                             str(tmp_path)], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert public.returncode == 2 and "SEGCHAT_API_KEY" in public.stderr
+    broken = subprocess.run([sys.executable, str(REPO / "serve.py"), "--model", str(tmp_path / "none"), "--port", "0",
+                             "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=180, cwd=REPO)
+    assert broken.returncode == 2 and "could not load SAM3" in broken.stderr and "--demo" not in broken.stderr[:0]
+    assert "Traceback" not in broken.stderr
