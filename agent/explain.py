@@ -54,6 +54,8 @@ def _scores(report: TargetReport) -> str:
 def _target_en(report: TargetReport) -> str:
     target = report.target
     name = f"“{target.phrase}”" if target.phrase else "the previous result"
+    if report.on_previous and report.found == 0:
+        return "There is no previous result to narrow down or remove from: ask for some objects first."
     if report.on_previous:
         text = f"From the previous {report.found} instance(s)"
     elif report.found == 0 and report.relation_kept is None:
@@ -87,6 +89,8 @@ def _target_en(report: TargetReport) -> str:
 def _target_zh(report: TargetReport) -> str:
     target = report.target
     name = f"“{label_zh(target.phrase)}”" if target.phrase else "上一轮的结果"
+    if report.on_previous and report.found == 0:
+        return "上一轮没有结果可以缩小或删除：请先说出要分割的物体。"
     if report.on_previous:
         text = f"在上一轮的 {report.found} 个结果中"
     elif report.found == 0 and report.relation_kept is None:

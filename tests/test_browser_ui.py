@@ -1,0 +1,91 @@
+"""The chat UI in a real browser: Debian's Chromium driven by pip playwright, against `serve.py --demo --offline`."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.server_process import REPO, ServerProcess
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+SHOTS = os.environ.get("SEGCHAT_SCREENSHOT_DIR")  # set it to keep the screenshots
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    with ServerProcess("--demo", "--offline", env={"SEGCHAT_THRESHOLD": "0.3"},
+                       data_dir=tmp_path_factory.mktemp("ui-data")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync"])
+        yield instance
+        instance.close()
+
+
+def send(page, text: str, file: Path | None = None) -> None:
+    if file is not None:
+        page.locator("#prompt input[type=file]").set_input_files(str(file))
+        page.wait_for_timeout(500)
+    box = page.locator("#prompt textarea")
+    box.fill(text)
+    box.press("Enter")
+
+
+def bot_texts(page) -> list[str]:
+    return [t.strip() for t in page.locator("#chat .bot").all_inner_texts() if t.strip()]
+
+
+def wait_for_reply(page, count_before: int, timeout: float = 120_000) -> str:
+    page.wait_for_function(
+        "n => Array.from(document.querySelectorAll('#chat .bot')).filter(e => e.innerText.trim()).length > n",
+        arg=count_before, timeout=timeout)
+    page.wait_for_timeout(500)
+    return bot_texts(page)[-1]
+
+
+def test_chinese_turn_followup_reload_and_bad_file(demo_server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(demo_server.url + "/", wait_until="networkidle")
+    assert page.locator("text=Demo model").count() >= 1 and page.locator("text=Offline parser").count() >= 1
+
+    send(page, "把所有红色的圆形都选出来", REPO / "examples" / "shapes_demo.png")
+    reply = wait_for_reply(page, 0)
+    assert re.search(r"查找“红色圆形”|图中没有找到“红色圆形”", reply), reply
+    assert page.locator("#chat img").count() >= 1  # the user's image (and the overlay when something was found)
+    table = page.locator("#instances").inner_text()
+    assert "label" in table
+    shots = Path(SHOTS) if SHOTS else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "ui_turn1.png"), full_page=True)
+
+    before = len(bot_texts(page))
+    send(page, "现在只要右边那个")
+    followup = wait_for_reply(page, before)
+    assert "上一轮" in followup, followup  # narrowed, or told plainly that there was nothing to narrow
+    page.screenshot(path=str(shots / "ui_followup.png"), full_page=True)
+
+    page.reload(wait_until="networkidle")
+    page.wait_for_function("() => document.querySelectorAll('#chat .bot').length > 0", timeout=60_000)
+    assert any("上一轮" in t for t in bot_texts(page))  # the conversation came back from the session store
+
+    bad = tmp_path / "notes.png"
+    bad.write_text("this is not an image")
+    before = len(bot_texts(page))
+    send(page, "把红色的圆形抠出来", bad)
+    message = wait_for_reply(page, before)
+    assert "无法作为图片读取" in message and "Traceback" not in message
+    page.screenshot(path=str(shots / "ui_end.png"), full_page=True)
+    page.close()
