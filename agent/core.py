@@ -20,7 +20,7 @@ from segchat.errors import BadRequestError
 from segchat.results import AgentResult, ImageSize, InstanceOut, RleMask
 from segmenter.images import ImageSource, load_image
 from segmenter.predictor import Sam3Segmenter
-from segmenter.rle import mask_to_rle, rle_to_mask
+from segmenter.rle import rle_to_mask
 
 
 @dataclass
@@ -131,7 +131,7 @@ class SegchatAgent:
         render_start = time.perf_counter()
         height, width = embedding.size
         instances_out = [InstanceOut(id=f.id, label=f.label, score=round(f.score, 4),
-                                     box=[round(v, 1) for v in f.box], mask=RleMask(**mask_to_rle(f.mask)))
+                                     box=[round(v, 1) for v in f.box], mask=RleMask(**f.crop().rle()))
                          for f in execution.instances]
         timings["serialize"] = (time.perf_counter() - render_start) * 1000
         timings["total"] = (time.perf_counter() - start) * 1000

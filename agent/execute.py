@@ -47,7 +47,7 @@ def _group(instances, phrases: list[str]) -> dict[str, list[Found]]:
     groups: dict[str, list[Found]] = {p: [] for p in phrases}
     for inst in instances:
         groups.setdefault(inst.phrase, []).append(Found(label=inst.phrase, score=inst.score, mask=inst.mask,
-                                                        phrase=inst.phrase))
+                                                        phrase=inst.phrase, cropped=inst.cropped))
     return groups
 
 
@@ -56,7 +56,8 @@ def _candidates(target: Target, groups: dict[str, list[Found]]) -> list[Found]:
     pooled = []
     for phrase in [target.phrase, *target.alternates]:
         for item in groups.get(phrase, []):
-            pooled.append(Found(label=target.phrase, score=item.score, mask=item.mask, phrase=phrase))
+            pooled.append(Found(label=target.phrase, score=item.score, mask=item.mask, phrase=phrase,
+                                cropped=item.cropped))
     return deduplicate(pooled)
 
 
@@ -113,7 +114,7 @@ def execute_plan(
                 if not general or general == phrase or general in report.searched:
                     break
                 report.searched.append(general)
-                recovered = [Found(label=target.phrase, score=i.score, mask=i.mask, phrase=general)
+                recovered = [Found(label=target.phrase, score=i.score, mask=i.mask, phrase=general, cropped=i.cropped)
                              for i in find([general])]
                 candidates = deduplicate(recovered)
                 if candidates:

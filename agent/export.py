@@ -11,7 +11,6 @@ from scipy import ndimage
 
 from agent.found import Found
 from agent.overlay import mask_png
-from segmenter.rle import mask_to_rle
 
 
 def smooth_mask(mask: np.ndarray, smoothness: float) -> np.ndarray:
@@ -38,7 +37,7 @@ def coco_json(instances: list[Found], size: tuple[int, int], file_name: str = "i
     for f in instances:
         x0, y0, x1, y1 = f.box
         annotations.append({"id": f.id, "image_id": 1, "category_id": category_of[f.label],
-                            "segmentation": mask_to_rle(f.mask), "area": f.area,
+                            "segmentation": f.crop().rle(), "area": f.area,
                             "bbox": [x0, y0, x1 - x0, y1 - y0], "score": round(f.score, 4), "iscrowd": 0})
     return {"images": [{"id": 1, "file_name": file_name, "width": width, "height": height}],
             "annotations": annotations, "categories": categories}

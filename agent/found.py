@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
-from segmenter.rle import mask_box
+from segmenter.masks import CroppedMask
 
 
 @dataclass(eq=False)
@@ -23,16 +23,21 @@ class Found:
     mask: np.ndarray
     id: int = 0
     phrase: str = ""  # the phrase SAM3 actually matched
-    notes: list[str] = field(default_factory=list)
+    cropped: CroppedMask | None = None  # the same mask as its bounding crop, when the segmenter gave one
+
+    def crop(self) -> CroppedMask:
+        if self.cropped is None:
+            self.cropped = CroppedMask.from_full(self.mask)
+        return self.cropped
 
     @cached_property
     def area(self) -> int:
-        return int(self.mask.sum())
+        return self.crop().area
 
     @cached_property
     def box(self) -> tuple[float, float, float, float]:
         """Tight xyxy box of the mask."""
-        return mask_box(self.mask)
+        return self.crop().box()
 
     @cached_property
     def centroid(self) -> tuple[float, float]:

@@ -6,9 +6,11 @@ import functools
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFont
+from scipy import ndimage
 
 from agent.found import Found
+from segmenter.masks import CroppedMask
 
 PALETTE = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
            (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128), (220, 190, 255),
@@ -39,18 +41,24 @@ def colour_for(instance_id: int) -> tuple[int, int, int]:
 def render_overlay(image: Image.Image, instances: list[Found], labels: dict[int, str] | None = None,
                    alpha: float = 0.45) -> Image.Image:
     """`image` with each instance's mask tinted, outlined and labelled '#id label score'."""
-    base = np.asarray(image.convert("RGB"), dtype=np.float32)
-    out = base.copy()
+    out = np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
+    height, width = out.shape[:2]
     for item in instances:
+        # everything happens inside the instance's crop (plus one pixel for the outline)
+        crop = item.crop() if hasattr(item, "crop") else CroppedMask.from_full(item.mask)
+        if crop.area == 0:
+            continue
+        ch, cw = crop.crop.shape
+        y0, x0 = max(0, crop.y0 - 1), max(0, crop.x0 - 1)
+        y1, x1 = min(height, crop.y0 + ch + 1), min(width, crop.x0 + cw + 1)
+        local = np.zeros((y1 - y0, x1 - x0), dtype=bool)
+        local[crop.y0 - y0:crop.y0 - y0 + ch, crop.x0 - x0:crop.x0 - x0 + cw] = crop.crop
+        region = out[y0:y1, x0:x1]
         colour = np.array(colour_for(item.id), dtype=np.float32)
-        out[item.mask] = out[item.mask] * (1 - alpha) + colour * alpha
-    canvas = Image.fromarray(out.clip(0, 255).astype(np.uint8))
-    for item in instances:
-        mask_image = Image.fromarray(item.mask.astype(np.uint8) * 255)
-        edge = np.asarray(mask_image.filter(ImageFilter.MaxFilter(3))) > 0
-        edge &= ~(np.asarray(mask_image.filter(ImageFilter.MinFilter(3))) > 0)
-        edge_layer = Image.new("RGB", canvas.size, colour_for(item.id))
-        canvas.paste(edge_layer, mask=Image.fromarray(edge.astype(np.uint8) * 255))
+        region[local] = (region[local] * (1 - alpha) + colour * alpha).astype(np.uint8)
+        grown = ndimage.binary_dilation(local)
+        region[grown & ~local] = colour.astype(np.uint8)
+    canvas = Image.fromarray(out)
     draw = ImageDraw.Draw(canvas)
     size = max(12, min(28, int(min(canvas.size) / 28)))
     font = label_font(size)

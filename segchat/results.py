@@ -44,8 +44,6 @@ def build_result(
     instances: list, size: tuple[int, int], timings_ms: dict[str, float], ids: list[int] | None = None
 ) -> SegmentationResult:
     """Result JSON for segmenter `Instance`s on an image of `size` = (height, width)."""
-    from segmenter.rle import mask_to_rle
-
     height, width = size
     out = [
         InstanceOut(
@@ -53,7 +51,7 @@ def build_result(
             label=inst.phrase,
             score=round(float(inst.score), 4),
             box=[round(float(v), 1) for v in inst.box],
-            mask=RleMask(**mask_to_rle(inst.mask)),
+            mask=RleMask(**inst.cropped.rle()),
         )
         for i, inst in enumerate(instances)
     ]

@@ -14,6 +14,7 @@ from segmenter.cache import ByteBudgetLRU
 from segmenter.images import ImageSource, image_digest, load_image
 from segmenter.instances import Instance
 from segmenter.loader import LoadedSam3, load_sam3
+from segmenter.masks import upsample_to_crop
 
 DEFAULT_THRESHOLD = 0.3  # transformers' post_process_instance_segmentation default
 DEFAULT_MASK_THRESHOLD = 0.5
@@ -186,16 +187,16 @@ class Sam3Segmenter:
             else:
                 order = torch.argsort(scores_all[b, keep], descending=True)
                 keep, logits = keep[order], logits[order]
-            probs = torch.nn.functional.interpolate(
-                logits.sigmoid()[None], size=(height, width), mode="bilinear", align_corners=False)[0]
-            masks = (probs > mask_threshold).cpu().numpy()
+            probs = logits.sigmoid().cpu().numpy()
             scores = scores_all[b, keep].cpu().tolist()
             boxes = boxes_all[b, keep].clamp(min=0).cpu().numpy()
             boxes[:, 0::2] = boxes[:, 0::2].clip(max=width)
             boxes[:, 1::2] = boxes[:, 1::2].clip(max=height)
-            for mask, score, box in zip(masks, scores, boxes):
+            for prob, score, box in zip(probs, scores, boxes):
+                # only the crop that can pass the threshold is upsampled (same pixels as F.interpolate)
+                cropped = upsample_to_crop(prob, (height, width), mask_threshold)
                 instances.append(Instance(phrase=phrase, score=float(score), box=tuple(float(v) for v in box),
-                                          mask=np.asarray(mask, dtype=bool)))
+                                          cropped=cropped))
         return instances
 
     # -- both ---------------------------------------------------------------------------------

@@ -39,7 +39,10 @@ def test_postprocess_matches_transformers_without_nms(tiny_segmenter, cats_image
         assert len(mine) == len(order)
         for inst, j in zip(mine, order):
             assert inst.score == pytest.approx(float(theirs[b]["scores"][j]), abs=1e-5)
-            assert np.array_equal(inst.mask, theirs[b]["masks"][j].numpy().astype(bool))
+            # the crop-only upsampling gives the same pixels, up to float rounding right at the threshold
+            # (a random model puts many probabilities within 1e-7 of 0.5)
+            differing = (inst.mask != theirs[b]["masks"][j].numpy().astype(bool)).sum()
+            assert differing <= max(2, 0.001 * inst.area)
             assert np.allclose(inst.box, theirs[b]["boxes"][j].clamp(min=0).numpy(), atol=1e-2)
 
 
