@@ -41,9 +41,10 @@ class AgentResult(SegmentationResult):
 
 
 def build_result(
-    instances: list, size: tuple[int, int], timings_ms: dict[str, float], ids: list[int] | None = None
+    instances: list, size: tuple[int, int], timings_ms: dict[str, float], ids: list[int] | None = None,
+    rles: list[dict] | None = None,
 ) -> SegmentationResult:
-    """Result JSON for segmenter `Instance`s on an image of `size` = (height, width)."""
+    """Result JSON for segmenter `Instance`s on an image of `size` = (height, width) (`rles`: already encoded)."""
     height, width = size
     out = [
         InstanceOut(
@@ -51,7 +52,7 @@ def build_result(
             label=inst.phrase,
             score=round(float(inst.score), 4),
             box=[round(float(v), 1) for v in inst.box],
-            mask=RleMask(**inst.cropped.rle()),
+            mask=RleMask(**(rles[i] if rles is not None else inst.cropped.rle())),
         )
         for i, inst in enumerate(instances)
     ]

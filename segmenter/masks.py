@@ -6,6 +6,7 @@ part of it, so everything here costs the object's crop instead and gives the sam
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,6 +23,7 @@ class CroppedMask:
     y0: int
     x0: int
     size: tuple[int, int]
+    is_tight: bool = False  # the crop is known to be the mask's exact bounding box
 
     @classmethod
     def from_full(cls, mask: np.ndarray) -> "CroppedMask":
@@ -29,7 +31,7 @@ class CroppedMask:
         if len(ys) == 0:
             return cls(np.zeros((0, 0), dtype=bool), 0, 0, mask.shape)
         xs = np.flatnonzero(mask.any(axis=0))
-        return cls(mask[ys[0]:ys[-1] + 1, xs[0]:xs[-1] + 1].copy(), int(ys[0]), int(xs[0]), mask.shape)
+        return cls(mask[ys[0]:ys[-1] + 1, xs[0]:xs[-1] + 1].copy(), int(ys[0]), int(xs[0]), mask.shape, True)
 
     @cached_property
     def area(self) -> int:
@@ -43,10 +45,10 @@ class CroppedMask:
 
     def tight(self) -> "CroppedMask":
         """The same mask with its crop shrunk to the pixels that are set."""
-        if self.crop.size == 0 or self.crop.all():
+        if self.is_tight or self.crop.size == 0:
             return self
         inner = CroppedMask.from_full(self.crop)
-        return CroppedMask(inner.crop, self.y0 + inner.y0, self.x0 + inner.x0, self.size)
+        return CroppedMask(inner.crop, self.y0 + inner.y0, self.x0 + inner.x0, self.size, True)
 
     def box(self) -> tuple[float, float, float, float]:
         """Tight xyxy box (x1, y1 exclusive); zeros when empty."""
@@ -81,36 +83,37 @@ class CroppedMask:
         return {"size": [height, width], "counts": encoded["counts"].decode("ascii")}
 
 
-def _bilinear_weights(out_start: int, out_stop: int, in_size: int, out_size: int) -> tuple[np.ndarray, int]:
-    """Rows of PyTorch's bilinear (align_corners=False) weights for outputs [out_start, out_stop).
-
-    Returns (weights of shape (n_out, n_in_window), first input index of the window).
-    """
-    scale = in_size / out_size
-    dst = np.arange(out_start, out_stop, dtype=np.float64)
-    src = np.maximum((dst + 0.5) * scale - 0.5, 0.0)
-    i0 = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
+@functools.lru_cache(maxsize=64)
+def _axis_weights(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """PyTorch's bilinear (align_corners=False) source indices and weights along one axis, in float32 as it does:
+    (i0, i1, w0, w1), each of length `out_size`."""
+    scale = np.float32(in_size / out_size)
+    src = np.maximum(scale * (np.arange(out_size, dtype=np.float32) + np.float32(0.5)) - np.float32(0.5), np.float32(0))
+    i0 = np.minimum(src.astype(np.int64), in_size - 1)
     i1 = np.minimum(i0 + 1, in_size - 1)
-    w1 = (src - i0).astype(np.float32)
-    w0 = 1.0 - w1
-    first, last = int(i0.min()), int(i1.max())
-    weights = np.zeros((len(dst), last - first + 1), dtype=np.float32)
-    rows = np.arange(len(dst))
-    np.add.at(weights, (rows, i0 - first), w0)
-    np.add.at(weights, (rows, i1 - first), w1)
-    return weights, first
+    w1 = (src - i0.astype(np.float32)).astype(np.float32)
+    w0 = (np.float32(1) - w1).astype(np.float32)
+    return i0, i1, w0, w1
 
 
-def upsample_to_crop(probs: np.ndarray, size: tuple[int, int], threshold: float) -> CroppedMask:
-    """Bilinearly upsample a low-resolution probability map (h x w float) to `size` and threshold it (> threshold),
-    computing only the crop that can exceed the threshold: the result equals F.interpolate + threshold."""
+def upsample_to_crop(logits: np.ndarray, size: tuple[int, int], threshold: float,
+                     extent: tuple[np.ndarray, np.ndarray] | None = None) -> CroppedMask:
+    """sigmoid, bilinear upsampling to `size` and `> threshold` of a low-resolution logit map (h x w), computing only
+    the crop that can pass the threshold: the result equals sigmoid + F.interpolate + threshold on the whole image.
+
+    `extent` = (rows, columns) of the low-resolution map that pass the threshold (bool vectors), when the caller has
+    them already for many masks at once."""
     height, width = size
-    low_h, low_w = probs.shape
-    positive = probs > threshold
-    rows = np.flatnonzero(positive.any(axis=1))
+    low_h, low_w = logits.shape
+    if not 0.0 < threshold < 1.0:
+        raise ValueError("the mask threshold must be strictly between 0 and 1")
+    if extent is None:
+        positive = logits > math.log(threshold / (1.0 - threshold))  # sigmoid(x) > t, without the sigmoid
+        extent = (positive.any(axis=1), positive.any(axis=0))
+    rows = np.flatnonzero(extent[0])
     if len(rows) == 0:
         return CroppedMask(np.zeros((0, 0), dtype=bool), 0, 0, size)
-    cols = np.flatnonzero(positive.any(axis=0))
+    cols = np.flatnonzero(extent[1])
     sy, sx = low_h / height, low_w / width
 
     def out_range(lo: int, hi: int, scale: float, out_size: int) -> tuple[int, int]:
@@ -121,8 +124,13 @@ def upsample_to_crop(probs: np.ndarray, size: tuple[int, int], threshold: float)
 
     r0, r1 = out_range(int(rows[0]), int(rows[-1]), sy, height)
     c0, c1 = out_range(int(cols[0]), int(cols[-1]), sx, width)
-    wy, first_row = _bilinear_weights(r0, r1, low_h, height)
-    wx, first_col = _bilinear_weights(c0, c1, low_w, width)
-    window = probs[first_row:first_row + wy.shape[1], first_col:first_col + wx.shape[1]].astype(np.float32)
-    crop = (wy @ window @ wx.T) > threshold
+    yi0, yi1, yw0, yw1 = (a[r0:r1] for a in _axis_weights(low_h, height))
+    xi0, xi1, xw0, xw1 = (a[c0:c1] for a in _axis_weights(low_w, width))
+    top, left = int(yi0[0]), int(xi0[0])
+    window = logits[top:int(yi1[-1]) + 1, left:int(xi1[-1]) + 1].astype(np.float32)
+    window = np.float32(1) / (np.float32(1) + np.exp(-window))
+    # the same order of operations as PyTorch: along x first, then h0 * row0 + h1 * row1
+    along_x = window[:, xi0 - left] * xw0 + window[:, xi1 - left] * xw1
+    values = yw0[:, None] * along_x[yi0 - top] + yw1[:, None] * along_x[yi1 - top]
+    crop = values > threshold
     return CroppedMask(crop, r0, c0, size).tight()

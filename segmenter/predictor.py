@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -175,26 +176,30 @@ class Sam3Segmenter:
         boxes_all = outputs.pred_boxes.float() * torch.tensor([width, height, width, height], dtype=torch.float32,
                                                               device=scores_all.device)
         instances: list[Instance] = []
+        logit_threshold = math.log(mask_threshold / (1 - mask_threshold))  # sigmoid(x) > t  <=>  x > logit(t)
         for b, phrase in enumerate(phrases):
             keep = torch.nonzero(scores_all[b] > threshold).flatten()
             if len(keep) == 0:
                 continue
-            logits = outputs.pred_masks[b, keep].float()
             if nms_iou is not None and len(keep) > 1:
-                low_res = logits.sigmoid() > mask_threshold
-                chosen = _mask_nms(low_res.cpu(), scores_all[b, keep].cpu(), nms_iou)
-                keep, logits = keep[chosen], logits[chosen]
+                low_res = (outputs.pred_masks[b, keep] > logit_threshold).cpu()
+                chosen = _mask_nms(low_res, scores_all[b, keep].cpu(), nms_iou)
+                keep = keep[chosen]
             else:
-                order = torch.argsort(scores_all[b, keep], descending=True)
-                keep, logits = keep[order], logits[order]
-            probs = logits.sigmoid().cpu().numpy()
+                keep = keep[torch.argsort(scores_all[b, keep], descending=True)]
+            masks_b = outputs.pred_masks[b].detach()
+            if masks_b.device.type == "cpu" and masks_b.dtype == torch.float32:
+                all_logits = masks_b.numpy()  # a view: no copy of the 200 low-resolution masks
+                logits = [all_logits[q] for q in keep.tolist()]
+            else:  # GPU or bfloat16: move only the kept masks
+                logits = list(masks_b[keep].float().cpu().numpy())
             scores = scores_all[b, keep].cpu().tolist()
             boxes = boxes_all[b, keep].clamp(min=0).cpu().numpy()
             boxes[:, 0::2] = boxes[:, 0::2].clip(max=width)
             boxes[:, 1::2] = boxes[:, 1::2].clip(max=height)
-            for prob, score, box in zip(probs, scores, boxes):
+            for mask_logit, score, box in zip(logits, scores, boxes):
                 # only the crop that can pass the threshold is upsampled (same pixels as F.interpolate)
-                cropped = upsample_to_crop(prob, (height, width), mask_threshold)
+                cropped = upsample_to_crop(mask_logit, (height, width), mask_threshold)
                 instances.append(Instance(phrase=phrase, score=float(score), box=tuple(float(v) for v in box),
                                           cropped=cropped))
         return instances

@@ -22,13 +22,13 @@ def test_upsample_to_crop_equals_interpolate(seed):
     logits += 8 * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * rng.uniform(1, 6) ** 2))
     probs = torch.from_numpy(logits).sigmoid()
     whole = F.interpolate(probs[None, None], size=(height, width), mode="bilinear", align_corners=False)[0, 0] > 0.5
-    cropped = upsample_to_crop(probs.numpy(), (height, width), 0.5)
+    cropped = upsample_to_crop(logits, (height, width), 0.5)
     assert (cropped.full() != whole.numpy()).sum() <= 1  # float rounding right at the threshold
     assert cropped.rle() == mask_to_rle(cropped.full())
 
 
 def test_empty_probability_map():
-    cropped = upsample_to_crop(np.zeros((10, 10), np.float32), (50, 60), 0.5)
+    cropped = upsample_to_crop(np.full((10, 10), -5.0, np.float32), (50, 60), 0.5)
     assert cropped.area == 0 and cropped.full().shape == (50, 60) and cropped.box() == (0.0, 0.0, 0.0, 0.0)
     assert cropped.rle() == mask_to_rle(np.zeros((50, 60), bool))
 

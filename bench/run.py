@@ -1,0 +1,351 @@
+"""segchat benchmarks: where the time and memory go, and how we compare with the reference way of calling SAM3.
+
+    python -m bench.run                       # full-size Sam3Config() with random weights, all sections
+    python -m bench.run --size tiny --quick   # the same code path on a tiny model (what CI runs)
+
+Writes bench/results/<name>.json, .md and .png. Timings are medians over repetitions, with min and max.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from agent.found import Found  # noqa: E402
+from agent.overlay import render_overlay  # noqa: E402
+from segchat.results import build_result  # noqa: E402
+from segmenter.build import byte_level_clip_tokenizer, processor_for, small_sam3_config  # noqa: E402
+from segmenter.loader import LoadedSam3, resolve_device, resolve_dtype  # noqa: E402
+from segmenter.predictor import Sam3Segmenter  # noqa: E402
+
+PHRASES = ["cat", "remote control", "pink blanket", "couch", "dog", "person", "car", "red car", "cup", "table",
+           "chair", "bottle", "book", "laptop", "phone", "tree"]
+
+
+def timed(fn, reps: int) -> dict:
+    """Run `fn` `reps` times: median, min, max in ms."""
+    samples = []
+    for _ in range(reps):
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        samples.append((time.perf_counter() - start) * 1000)
+    return {"median_ms": round(statistics.median(samples), 2), "min_ms": round(min(samples), 2),
+            "max_ms": round(max(samples), 2), "reps": reps}
+
+
+def peak_memory_mb() -> dict:
+    out = {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    if torch.cuda.is_available():
+        out["cuda_max_allocated_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    return out
+
+
+def bench_image() -> Image.Image:
+    cats = REPO.parent / "shared" / "eval" / "coco_000000039769_cats" / "000000039769.png"
+    if cats.exists():
+        return Image.open(cats).convert("RGB")
+    from segmenter.shapes.render import render_scene
+
+    return render_scene(np.random.default_rng(0), size=(480, 640)).image
+
+
+def build_segmenter(size: str, device: str, dtype: str, compile_model: bool) -> Sam3Segmenter:
+    from transformers import Sam3Config, Sam3Model
+
+    torch.manual_seed(0)
+    tokenizer = byte_level_clip_tokenizer()
+    config = Sam3Config() if size == "full" else small_sam3_config(vocab_size=len(tokenizer))
+    torch_device = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, torch_device)
+    model = Sam3Model(config).eval().to(torch_device, torch_dtype)
+    if compile_model:
+        model.forward = torch.compile(model.forward)
+        model.get_vision_features = torch.compile(model.get_vision_features)
+    loaded = LoadedSam3(model=model, processor=processor_for(config, tokenizer), device=torch_device, dtype=torch_dtype,
+                        source=f"random {'Sam3Config()' if size == 'full' else 'tiny config'}")
+    return Sam3Segmenter(loaded)
+
+
+def bench_segmenter(segmenter: Sam3Segmenter, reps: int, cold_reps: int) -> dict:
+    """Cold calls with 1/4/16 phrases, a cached follow-up, and the reference way (one full call per phrase)."""
+    image = bench_image()
+    processor, model = segmenter.processor, segmenter.model
+
+    def cold(n: int):
+        def run():
+            segmenter.cache.clear()
+            segmenter.detect(image, PHRASES[:n])
+        return run
+
+    def reference(n: int):
+        def run():
+            for phrase in PHRASES[:n]:  # re-encodes the image for every phrase, one phrase per call
+                inputs = processor(images=image, text=phrase, return_tensors="pt").to(segmenter.device)
+                with torch.inference_mode():
+                    outputs = model(pixel_values=inputs["pixel_values"].to(segmenter.dtype),
+                                    input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
+                processor.post_process_instance_segmentation(outputs, threshold=0.3, mask_threshold=0.5,
+                                                             target_sizes=[(image.height, image.width)])
+        return run
+
+    cold(1)()  # warm-up (allocator, kernels); not counted
+    results = {"cold_1": timed(cold(1), cold_reps), "cold_4": timed(cold(4), cold_reps),
+               "cold_16": timed(cold(16), max(1, cold_reps - 1))}
+    segmenter.cache.clear()
+    segmenter.detect(image, PHRASES[:1])
+    results["cached_1"] = timed(lambda: segmenter.detect(image, PHRASES[1:2]), reps)
+    results["reference_4"] = timed(reference(4), max(1, cold_reps - 1))
+    embedding, _ = segmenter.embed(image)
+    results["embedding_mb"] = round(embedding.nbytes / 2**20, 1)
+    cold_1, cold_4 = results["cold_1"]["median_ms"], results["cold_4"]["median_ms"]
+    results["ratios"] = {
+        "batched_4_over_cold_1": round(cold_4 / cold_1, 3),
+        "cached_over_cold": round(results["cached_1"]["median_ms"] / cold_1, 3),
+        "ours_over_reference_4": round(cold_4 / results["reference_4"]["median_ms"], 3),
+    }
+    results["memory"] = peak_memory_mb()
+    return results
+
+
+def synthetic_outputs(n: int, size: tuple[int, int], low: int = 288, queries: int = 200, seed: int = 0):
+    """Model outputs with `n` confident queries whose masks are blobs of everyday object sizes."""
+    from transformers.models.sam3.modeling_sam3 import Sam3ImageSegmentationOutput
+
+    rng = np.random.default_rng(seed)
+    logits = np.full((1, queries), -6.0, dtype=np.float32)
+    logits[0, :n] = 4.0
+    masks = np.full((1, queries, low, low), -8.0, dtype=np.float32)
+    yy, xx = np.mgrid[0:low, 0:low]
+    boxes = np.zeros((1, queries, 4), dtype=np.float32)
+    for q in range(n):
+        cy, cx = rng.uniform(10, low - 10, size=2)
+        ry, rx = rng.uniform(4, 20, size=2)  # 1-3% of the image on average
+        inside = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2
+        masks[0, q] = np.where(inside < 1.0, 6.0, -6.0)
+        boxes[0, q] = [(cx - rx) / low, (cy - ry) / low, (cx + rx) / low, (cy + ry) / low]
+    return Sam3ImageSegmentationOutput(pred_logits=torch.from_numpy(logits), pred_boxes=torch.from_numpy(boxes).clamp(0, 1),
+                                       pred_masks=torch.from_numpy(masks), presence_logits=torch.full((1, 1), 6.0))
+
+
+def bench_postprocess(reps: int, n: int = 100, size: tuple[int, int] = (1000, 1000)) -> dict:
+    """Post-processing of `n` instances on a `size` image, on one core."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        outputs = synthetic_outputs(n, size)
+        image = Image.fromarray(np.random.default_rng(1).integers(0, 255, (*size, 3), dtype=np.uint8))
+        holder: dict = {}
+
+        def resize():
+            holder["instances"] = Sam3Segmenter.postprocess(outputs, ["object"], size, threshold=0.3,
+                                                            mask_threshold=0.5, nms_iou=None)
+
+        def rle():
+            holder["rle"] = [inst.cropped.rle() for inst in holder["instances"]]
+
+        def overlay():
+            found = [Found(label=i.phrase, score=i.score, mask=None, id=k + 1, cropped=i.cropped)
+                     for k, i in enumerate(holder["instances"])]
+            render_overlay(image, found)
+
+        def serialize():
+            result = build_result(holder["instances"], size, {"total": 0.0}, rles=holder["rle"])
+            holder["json"] = json.dumps(result.model_dump())
+
+        resize()
+        rle()
+        stages = {"threshold_and_resize": timed(resize, reps), "rle_encode": timed(rle, reps),
+                  "overlay": timed(overlay, reps), "json_serialize": timed(serialize, reps)}
+        stages["total_ms"] = round(sum(stage["median_ms"] for stage in stages.values()), 2)
+        stages["instances"] = len(holder["instances"])
+        stages["image"] = f"{size[1]}x{size[0]}"
+        return stages
+    finally:
+        torch.set_num_threads(threads)
+
+
+def bench_turn(turns: int) -> dict:
+    """Whole agent turns with the shapes demo model and the offline parser: the share of each stage."""
+    from agent.core import SegchatAgent
+    from agent.store import SessionStore
+    from parser.llm import OfflineParser
+    from segchat.settings import DEMO_MODEL_DIR
+    from segmenter.shapes.render import render_scene
+
+    segmenter = Sam3Segmenter.from_pretrained(str(DEMO_MODEL_DIR), device="cpu")
+    instructions = ["把最左边的红色圆形抠出来", "all the green shapes", "the biggest blue square",
+                    "所有黄色的图形，五角星除外", "the red circles and the green triangles"]
+    rng = np.random.default_rng(3)
+    stage_totals: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as data:
+        agent = SegchatAgent(segmenter, OfflineParser(), SessionStore(data))
+        agent.turn("warm up", render_scene(rng).image)
+        for i in range(turns):
+            scene = render_scene(rng)
+            output = agent.turn(instructions[i % len(instructions)], scene.image)
+            start = time.perf_counter()
+            output.overlay()
+            timings = dict(output.result.timings_ms)
+            timings["render_overlay"] = (time.perf_counter() - start) * 1000
+            for key, value in timings.items():
+                stage_totals.setdefault(key, []).append(value)
+        agent.store.close()
+    medians = {k: round(statistics.median(v), 2) for k, v in stage_totals.items()}
+    total = medians.get("total", 0.0) + medians.get("render_overlay", 0.0)
+    stages = ["parse", "embed", "segment", "rules", "serialize", "render_overlay"]
+    return {"turns": turns, "median_ms": medians,
+            "share": {k: round(medians.get(k, 0.0) / total, 3) for k in stages if total}}
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def bench_server(clients: int, requests: int, max_seconds: float) -> dict:
+    """`serve.py --demo --offline` on a free loopback port, loaded by `clients` concurrent clients."""
+    from bench.load import run_load
+    from tests.server_process import ServerProcess
+
+    with tempfile.TemporaryDirectory() as data:
+        with ServerProcess("--demo", "--offline", data_dir=Path(data), env={"SEGCHAT_QUEUE_SIZE": "64"}) as server:
+            pid = server.process.pid
+            image = REPO / "examples" / "shapes_demo.png"
+            run_load(server.url, image, "all the green shapes", clients=1, requests=2, max_seconds=30)  # warm-up
+            before = rss_mb(pid)
+            result = run_load(server.url, image, "把最左边的红色圆形抠出来", clients=clients, requests=requests,
+                              max_seconds=max_seconds)
+            result["rss_before_mb"], result["rss_after_mb"] = before, rss_mb(pid)
+            return result
+
+
+def markdown(report: dict) -> str:
+    lines = [f"# segchat benchmark: {report['name']}", "", f"- machine: {report['machine']}",
+             f"- model: {report.get('segmenter_model', '-')}, device {report.get('device')}, dtype {report.get('dtype')}",
+             f"- command: `{report['command']}`", ""]
+    seg = report.get("segmenter")
+    if seg:
+        lines += ["## Segmenter", "", "| measure | median ms | min | max | reps |", "| --- | --- | --- | --- | --- |"]
+        for key in ("cold_1", "cold_4", "cold_16", "cached_1", "reference_4"):
+            m = seg[key]
+            lines.append(f"| {key} | {m['median_ms']:.1f} | {m['min_ms']:.1f} | {m['max_ms']:.1f} | {m['reps']} |")
+        r = seg["ratios"]
+        lines += ["", "| ratio | value | goal |", "| --- | --- | --- |",
+                  f"| 4 phrases batched / 1 phrase cold | {r['batched_4_over_cold_1']:.3f} | ≤ 1.5 |",
+                  f"| cached follow-up / cold | {r['cached_over_cold']:.3f} | ≤ 0.15 |",
+                  f"| ours / reference, 4 phrases | {r['ours_over_reference_4']:.3f} | ≤ 0.4 |", "",
+                  f"Peak memory: {seg['memory']}; one cached embedding: {seg['embedding_mb']} MB.", ""]
+    post = report.get("postprocess")
+    if post:
+        lines += [f"## Post-processing ({post['instances']} instances, {post['image']}, one core)", "",
+                  "| stage | median ms |", "| --- | --- |"]
+        for key in ("threshold_and_resize", "rle_encode", "overlay", "json_serialize"):
+            lines.append(f"| {key} | {post[key]['median_ms']:.2f} |")
+        lines += [f"| **total** (goal ≤ 30) | {post['total_ms']:.2f} |", ""]
+    turn = report.get("turn")
+    if turn:
+        lines += [f"## Whole turn (demo model, offline parser, {turn['turns']} turns)", "", "| stage | median ms | share |",
+                  "| --- | --- | --- |"]
+        for key, share in turn["share"].items():
+            lines.append(f"| {key} | {turn['median_ms'].get(key, 0.0):.1f} | {share:.1%} |")
+        lines.append("")
+    server = report.get("server")
+    if server:
+        lines += ["## Server (`serve.py --demo --offline`, loopback)", "",
+                  "| clients | requests | throughput req/s | p50 ms | p95 ms | p99 ms | statuses | RSS before → after MB |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |",
+                  f"| {server['clients']} | {server['requests']} | {server['throughput_rps']} | {server['p50_ms']} | "
+                  f"{server['p95_ms']} | {server['p99_ms']} | {server['statuses']} | {server['rss_before_mb']} → "
+                  f"{server['rss_after_mb']} |", ""]
+    return "\n".join(lines)
+
+
+def plot(report: dict, path: Path) -> None:
+    """A bar chart of the segmenter timings (PIL only)."""
+    seg = report.get("segmenter")
+    if not seg:
+        return
+    keys = ["cold_1", "cold_4", "cold_16", "cached_1", "reference_4"]
+    values = [seg[k]["median_ms"] for k in keys]
+    width, height, left = 720, 60 + 50 * len(keys), 140
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((10, 10), f"segmenter, median ms ({report.get('segmenter_model')}, {report.get('device')})", fill="black")
+    top = max(values) or 1.0
+    for i, (key, value) in enumerate(zip(keys, values)):
+        y = 45 + 50 * i
+        draw.text((10, y + 12), key, fill="black")
+        bar = int((width - left - 110) * value / top)
+        draw.rectangle([left, y, left + bar, y + 34], fill=(0, 130, 200) if key != "reference_4" else (230, 25, 75))
+        draw.text((left + bar + 8, y + 12), f"{value:.0f}", fill="black")
+    image.save(path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", choices=["full", "tiny"], default="full", help="full = Sam3Config() (facebook/sam3's size)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--dtype", default="auto")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the model (GPU)")
+    parser.add_argument("--sections", default="segmenter,postprocess,turn,server")
+    parser.add_argument("--quick", action="store_true", help="fewest repetitions and a small server run (CI)")
+    parser.add_argument("--name", help="results file name (default from size and device)")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    args = parser.parse_args(argv)
+    sections = set(args.sections.split(","))
+    device = resolve_device(args.device)
+    on_gpu = device.type == "cuda"
+    reps = 1 if args.quick else (5 if on_gpu or args.size == "tiny" else 3)
+    cold_reps = 1 if args.quick else (5 if on_gpu or args.size == "tiny" else 2)
+    name = args.name or f"{args.size}-{device.type}{'-compile' if args.compile else ''}"
+    report: dict = {"name": name, "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+                    "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
+                               f"{torch.cuda.get_device_name() if on_gpu else platform.processor() or 'cpu'}",
+                    "torch": torch.__version__}
+    started = time.perf_counter()
+    if "segmenter" in sections:
+        segmenter = build_segmenter(args.size, args.device, args.dtype, args.compile)
+        report.update(segmenter_model=segmenter.source, device=str(segmenter.device),
+                      dtype=str(segmenter.dtype).replace("torch.", ""))
+        report["segmenter"] = bench_segmenter(segmenter, reps, cold_reps)
+        del segmenter
+        print(json.dumps(report["segmenter"]["ratios"]), flush=True)
+    if "postprocess" in sections:
+        report["postprocess"] = bench_postprocess(3 if args.quick else 7)
+    if "turn" in sections:
+        report["turn"] = bench_turn(3 if args.quick else 20)
+    if "server" in sections:
+        report["server"] = bench_server(clients=2 if args.quick else 8, requests=4 if args.quick else 40,
+                                        max_seconds=60 if args.quick else 120)
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{name}.json").write_text(json.dumps(report, indent=1))
+    (args.out / f"{name}.md").write_text(markdown(report))
+    plot(report, args.out / f"{name}.png")
+    print(markdown(report))
+    print(f"written to {args.out / name}.{{json,md,png}} in {report['seconds']} s")
+
+
+if __name__ == "__main__":
+    main()

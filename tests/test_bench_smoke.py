@@ -1,0 +1,22 @@
+"""The benchmark's code path, once, on the tiny model: it must keep working (no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.server_process import REPO
+
+
+def test_bench_runs_on_the_tiny_model(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "bench.run", "--size", "tiny", "--quick", "--name", "smoke",
+                           "--out", str(tmp_path)], capture_output=True, text=True, cwd=REPO, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads((tmp_path / "smoke.json").read_text())
+    assert {"segmenter", "postprocess", "turn", "server"} <= set(report)
+    assert set(report["segmenter"]["ratios"]) == {"batched_4_over_cold_1", "cached_over_cold", "ours_over_reference_4"}
+    assert report["postprocess"]["instances"] == 100
+    assert report["server"]["statuses"].get("200", 0) >= 1 and report["server"]["errors"] == 0
+    assert (tmp_path / "smoke.md").read_text().startswith("# segchat benchmark")
+    assert (tmp_path / "smoke.png").stat().st_size > 0
