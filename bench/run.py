@@ -68,9 +68,16 @@ def bench_image() -> Image.Image:
     return render_scene(np.random.default_rng(0), size=(480, 640)).image
 
 
-def build_segmenter(size: str, device: str, dtype: str, compile_model: bool) -> Sam3Segmenter:
+def build_segmenter(size: str, device: str, dtype: str, compile_model: bool, model_path: str | None = None
+                    ) -> Sam3Segmenter:
     from transformers import Sam3Config, Sam3Model
 
+    if model_path:  # a real checkpoint (facebook/sam3 or a folder), through the production loader
+        segmenter = Sam3Segmenter.from_pretrained(model_path, device=device, dtype=dtype)
+        if compile_model:
+            segmenter.model.forward = torch.compile(segmenter.model.forward)
+            segmenter.model.get_vision_features = torch.compile(segmenter.model.get_vision_features)
+        return segmenter
     torch.manual_seed(0)
     tokenizer = byte_level_clip_tokenizer()
     config = Sam3Config() if size == "full" else small_sam3_config(vocab_size=len(tokenizer))
@@ -305,6 +312,7 @@ def plot(report: dict, path: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=["full", "tiny"], default="full", help="full = Sam3Config() (facebook/sam3's size)")
+    parser.add_argument("--model", help="benchmark a real checkpoint (Hugging Face id or folder) instead of random weights")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--dtype", default="auto")
     parser.add_argument("--compile", action="store_true", help="torch.compile the model (GPU)")
@@ -325,7 +333,7 @@ def main(argv: list[str] | None = None) -> None:
                     "torch": torch.__version__}
     started = time.perf_counter()
     if "segmenter" in sections:
-        segmenter = build_segmenter(args.size, args.device, args.dtype, args.compile)
+        segmenter = build_segmenter(args.size, args.device, args.dtype, args.compile, args.model)
         report.update(segmenter_model=segmenter.source, device=str(segmenter.device),
                       dtype=str(segmenter.dtype).replace("torch.", ""))
         report["segmenter"] = bench_segmenter(segmenter, reps, cold_reps)

@@ -143,6 +143,8 @@ def train(args: argparse.Namespace) -> None:
         model.eval()
         export = Path(args.out)
         save_checkpoint(model, processor, export)
+        if log_file.exists():  # the learning curve travels with the weights
+            (export / "training_log.jsonl").write_text(log_file.read_text())
         (export / "training.json").write_text(json.dumps(
             {"step": step, "trained_s": round(trained_s, 1), "seed": args.seed, "parameters": n_params,
              "model_shape": MODEL_SHAPE}, indent=1))
