@@ -51,8 +51,12 @@ def run_load(url: str, image: Path, instruction: str, *, clients: int, requests:
                         return
                     issued += 1
                 start = time.perf_counter()
+                retry_after = 0.0
                 try:
-                    status = str(http.post("/v1/segment", json=payload).status_code)
+                    response = http.post("/v1/segment", json=payload)
+                    status = str(response.status_code)
+                    if response.status_code in (429, 503):  # a polite client backs off as told
+                        retry_after = min(2.0, float(response.headers.get("Retry-After", "1")))
                 except httpx.HTTPError as exc:
                     status = type(exc).__name__
                 elapsed = time.perf_counter() - start
@@ -60,6 +64,8 @@ def run_load(url: str, image: Path, instruction: str, *, clients: int, requests:
                     statuses[status] = statuses.get(status, 0) + 1
                     if status == "200":
                         latencies.append(elapsed)
+                if retry_after:
+                    time.sleep(retry_after)
 
     started = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(clients)]

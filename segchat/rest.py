@@ -124,7 +124,10 @@ def create_app(service: SegchatService) -> FastAPI:
 
     @app.exception_handler(SegchatError)
     async def on_segchat_error(request: Request, exc: SegchatError):
-        return error_response(exc.http_status, exc.code, exc.message)
+        response = error_response(exc.http_status, exc.code, exc.message)
+        if exc.http_status in (429, 503):
+            response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, exc: RequestValidationError):
