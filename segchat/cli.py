@@ -319,6 +319,37 @@ def eval_shapes(model: str | None, demo: bool, device: str | None, dtype: str | 
     _run_guarded(run)
 
 
+@main.command("eval-agent-shapes")
+@with_model_options
+@click.option("--per-kind", type=int, default=10, show_default=True, help="Tasks per kind and language.")
+@click.option("--seed", type=int, default=777, show_default=True)
+@click.option("--failures", is_flag=True, help="Also list the tasks the agent got wrong.")
+def eval_agent_shapes(model: str | None, demo: bool, device: str | None, dtype: str | None, threshold: float | None,
+                      per_kind: int, seed: int, failures: bool) -> None:
+    """The agent with the offline parser on generated shapes-world tasks (positions, sizes, exclusions, several
+    targets, absent objects, follow-ups) in English and Chinese: accuracy per kind."""
+    import tempfile
+
+    from agent.core import SegchatAgent
+    from agent.shapes_tasks import format_task_report, generate_tasks, run_tasks
+    from agent.store import SessionStore
+    from parser.llm import OfflineParser
+
+    settings = _settings(model=model, demo=demo or not model, device=device, dtype=dtype, threshold=threshold)
+
+    def run() -> None:
+        with tempfile.TemporaryDirectory() as data:
+            agent = SegchatAgent(load_segmenter(settings), OfflineParser(), SessionStore(data),
+                                 threshold=settings.threshold, mask_threshold=settings.mask_threshold)
+            report = run_tasks(agent, generate_tasks(seed, per_kind))
+        click.echo(format_task_report(report))
+        if failures:
+            for failure in report["failures"]:
+                click.echo(json.dumps(failure, ensure_ascii=False))
+
+    _run_guarded(run)
+
+
 @main.command("train-shapes", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
 def train_shapes(ctx: click.Context) -> None:
