@@ -173,9 +173,11 @@ def build_ui(service: SegchatService) -> gr.Blocks:
                 downloads = gr.File(label="Downloads: overlay PNG, masks ZIP, COCO JSON", file_count="multiple",
                                     interactive=False, elem_id="downloads")
                 clear = gr.Button("New conversation / 新对话")
-        box.submit(respond, [box, chatbot, state, threshold, smoothness, verify], [box, chatbot, state, table, downloads])
-        clear.click(new_conversation, None, [chatbot, state, table, downloads])
-        demo.load(restore, [state], [chatbot, table, downloads])
+        # the UI's own events are not an API: programs use REST or MCP (one definition of the tool)
+        box.submit(respond, [box, chatbot, state, threshold, smoothness, verify], [box, chatbot, state, table, downloads],
+                   api_visibility="private")
+        clear.click(new_conversation, None, [chatbot, state, table, downloads], api_visibility="private")
+        demo.load(restore, [state], [chatbot, table, downloads], api_visibility="private")
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=1)
     demo.segchat_files_dir = files_dir  # for serve.py's allowed_paths
     return demo

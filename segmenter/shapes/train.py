@@ -117,6 +117,7 @@ def train(args: argparse.Namespace) -> None:
     model, processor = build_model_and_processor(args.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05)
     step, trained_s = 0, 0.0
+    fresh_optimizer_at = 0  # Adam starts from zero moments here: warm the learning rate up again from this step
     if state_file.exists():
         state = torch.load(state_file, map_location="cpu", weights_only=False)
         model.load_state_dict(state["model"])
@@ -129,6 +130,7 @@ def train(args: argparse.Namespace) -> None:
         optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05)
         meta = json.loads(Path(args.init_from, "training.json").read_text()) if Path(args.init_from, "training.json").exists() else {}
         step, trained_s = int(meta.get("step", 0)), float(meta.get("trained_s", 0.0))
+        fresh_optimizer_at = step
         print(f"initialised from exported weights {args.init_from} (step {step}); optimizer state is fresh", flush=True)
     model.train()
     size = processor.image_processor.size["height"]
@@ -157,8 +159,9 @@ def train(args: argparse.Namespace) -> None:
     with log_file.open("a") as log:
         while step < args.total_steps and (time.time() - session_start) < args.minutes * 60:
             t0 = time.time()
+            rewarm = min(1.0, (step - fresh_optimizer_at + 1) / 100) if fresh_optimizer_at else 1.0
             for group in optimizer.param_groups:
-                group["lr"] = learning_rate(step, args.total_steps, args.lr)
+                group["lr"] = learning_rate(step, args.total_steps, args.lr) * rewarm
             pixel_values, tokens, t_masks, t_boxes = make_batch(step, args.seed, processor, args.images,
                                                                 args.queries, mask_hw)
             vision = model.get_vision_features(pixel_values=pixel_values)
