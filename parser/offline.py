@@ -115,21 +115,22 @@ def _en_followup(text: str) -> tuple[str, str]:
         (r"^(?:(?:actually|ok|okay|now|and|then|please)[, ]+)*(?:only|just|keep only|keep just|narrow (?:it )?(?:down )?to|now only|now just)\b(?! (?:select|segment|mask|find|highlight|cut|mark|outline|give|show|detect|get)\b)", "refine"),
         (r"^(?:(?:actually|ok|okay|now|and|then)[, ]+)*keep\b", "refine"),
     ]
-    for pattern, kind in patterns:
+    kind, text = _take_first(patterns, text, "new", " ")
+    return kind, text.strip()
+
+
+def _take_first(patterns: list[tuple[str, str]], text: str, default: str, gap: str) -> tuple[str, str]:
+    """The name of the first pattern found in `text`, and `text` without the match (joined by `gap`)."""
+    for pattern, name in patterns:
         match = re.search(pattern, text)
         if match:
-            return kind, (text[:match.start()] + " " + text[match.end():]).strip()
-    return "new", text
+            return name, text[:match.start()] + gap + text[match.end():]
+    return default, text
 
 
 def _en_select(text: str) -> tuple[Select, str]:
-    kind, count = "all", None
-    for pattern, name in EN_SELECT:
-        match = re.search(pattern, text)
-        if match:
-            kind = name
-            text = text[:match.start()] + " " + text[match.end():]
-            break
+    count = None
+    kind, text = _take_first(EN_SELECT, text, "all", " ")
     number = re.search(rf"\b{NUMBER_PATTERN}\b(?: of)?", text)
     if number and not re.search(rf"\b{NUMBER_PATTERN}\s*(%|percent|times)", text):
         count = number_value(number.group(1))
@@ -241,13 +242,8 @@ def _zh_followup(text: str) -> tuple[str, str]:
 
 
 def _zh_select(text: str) -> tuple[Select, str]:
-    kind, count = "all", None
-    for pattern, name in ZH_SELECT:
-        match = re.search(pattern, text)
-        if match:
-            kind = name
-            text = text[:match.start()] + text[match.end():]
-            break
+    count = None
+    kind, text = _take_first(ZH_SELECT, text, "all", "")
     number = re.search(ZH_NUMBER + f"(?:[{ZH_CLASSIFIERS}])", text) or re.search(r"(俩|仨)", text)
     if number:
         value = _zh_number(number.group(1))

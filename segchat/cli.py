@@ -49,6 +49,29 @@ def _emit(obj: dict[str, Any]) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False))
 
 
+def _run_jsonl(path: str, problem: Callable[[dict[str, Any]], str | None],
+               answer: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """One JSON answer per input line; a bad line gives {"error", "line"} and the run goes on (exit 1 at the end).
+
+    `problem(obj)` says what is wrong with a line's fields (or None); `answer(obj)` makes its result.
+    """
+    failures = 0
+    for number, obj, error in _jsonl_lines(path):
+        if error is None:
+            error = problem(obj)
+            error = f"line {number}: {error}" if error else None
+        if error is None:
+            try:
+                _emit(answer(obj))
+                continue
+            except SegchatError as exc:
+                error = f"line {number}: {exc.message}"
+        failures += 1
+        _emit({"error": {"code": "bad_line", "message": error}, "line": number})
+    if failures:
+        sys.exit(1)
+
+
 def _run_guarded(action: Callable[[], None]) -> None:
     try:
         action()
@@ -124,23 +147,14 @@ def detect(image: str | None, phrases: tuple[str, ...], model: str | None, demo:
             else:
                 _print_table(result)
             return
-        failures = 0
-        for number, obj, error in _jsonl_lines(jsonl):
-            if error is None:
-                phrase_list = obj.get("phrases")
-                if not isinstance(obj.get("image"), str) or not isinstance(phrase_list, list) or not phrase_list \
-                        or not all(isinstance(p, str) and p.strip() for p in phrase_list):
-                    error = f'line {number}: expected {{"image": path, "phrases": [non-empty strings]}}'
-            if error is None:
-                try:
-                    _emit(one(obj["image"], phrase_list))
-                    continue
-                except SegchatError as exc:
-                    error = f"line {number}: {exc.message}"
-            failures += 1
-            _emit({"error": {"code": "bad_line", "message": error}, "line": number})
-        if failures:
-            sys.exit(1)
+        def problem(obj: dict[str, Any]) -> str | None:
+            phrases_field = obj.get("phrases")
+            if not isinstance(obj.get("image"), str) or not isinstance(phrases_field, list) or not phrases_field \
+                    or not all(isinstance(p, str) and p.strip() for p in phrases_field):
+                return 'expected {"image": path, "phrases": [non-empty strings]}'
+            return None
+
+        _run_jsonl(jsonl, problem, lambda obj: one(obj["image"], obj["phrases"]))
 
     _run_guarded(run)
 
@@ -280,21 +294,13 @@ def segment(image: str | None, instruction: str | None, model: str | None, demo:
                 _print_table(output.result.model_dump())
                 click.echo(f"session {output.session_id}")
             return
-        failures = 0
-        for number, obj, error in _jsonl_lines(jsonl):
-            if error is None and not isinstance(obj.get("instruction"), str):
-                error = f'line {number}: expected {{"image": path, "instruction": text, "session": optional}}'
-            if error is None:
-                try:
-                    output = agent.turn(obj["instruction"], obj.get("image"), obj.get("session"), verify=verify)
-                    _emit(output.result.model_dump())
-                    continue
-                except SegchatError as exc:
-                    error = f"line {number}: {exc.message}"
-            failures += 1
-            _emit({"error": {"code": "bad_line", "message": error}, "line": number})
-        if failures:
-            sys.exit(1)
+        def problem(obj: dict[str, Any]) -> str | None:
+            if not isinstance(obj.get("instruction"), str):
+                return 'expected {"image": path, "instruction": text, "session": optional}'
+            return None
+
+        _run_jsonl(jsonl, problem, lambda obj: agent.turn(obj["instruction"], obj.get("image"), obj.get("session"),
+                                                          verify=verify).result.model_dump())
 
     _run_guarded(run)
 
