@@ -10,19 +10,24 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.types import Image as McpImage
 
-from agent.store import owner_of
 from segchat.errors import SegchatError
+from segchat.rest import CURRENT_OWNER
 from segchat.service import SegchatService
 from segchat.tool import TOOL_NAME, segment_image, tool_description
 
 
 def build_mcp(service: SegchatService) -> MCPServer:
     server = MCPServer(name="segchat", instructions=tool_description())
-    owner = owner_of(service.settings.api_key)
+    keys = service.settings.api_keys()
 
     @functools.wraps(segment_image)
     def tool(image: str = "", *, instruction: str, threshold: float | None = None, session: str | None = None,
              verify: bool = False) -> list:
+        owner = CURRENT_OWNER.get()
+        if owner is None:  # no key is configured: everyone is the same (empty) owner
+            if keys:
+                raise ToolError("unauthorized: no API key reached the tool")
+            owner = ""
         try:
             output = service.segment(image or None, instruction, threshold=threshold, session=session, verify=verify,
                                      owner=owner)

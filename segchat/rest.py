@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import hmac
 import logging
 from typing import Annotated, Any
@@ -67,8 +68,18 @@ def presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key") or request.cookies.get("segchat_key") or request.query_params.get("api_key")
 
 
-def key_matches(presented: str | None, expected: str) -> bool:
-    return presented is not None and hmac.compare_digest(presented.encode(), expected.encode())
+# the caller's owner id (a hash of its API key) for code that runs inside the request but sees no Request (MCP tools)
+CURRENT_OWNER: contextvars.ContextVar[str | None] = contextvars.ContextVar("segchat_owner", default=None)
+
+
+def key_matches(presented: str | None, keys: list[str]) -> bool:
+    """Whether `presented` is one of `keys`, comparing in constant time (every key is compared)."""
+    if presented is None:
+        return False
+    found = False
+    for key in keys:
+        found |= hmac.compare_digest(presented.encode(), key.encode())
+    return found
 
 
 class BodyLimit:
@@ -109,13 +120,18 @@ def create_app(service: SegchatService) -> FastAPI:
 
     @app.middleware("http")
     async def require_key(request: Request, call_next):
-        if settings.api_key:
+        keys = settings.api_keys()
+        if keys:
             key = presented_key(request)
-            if not key_matches(key, settings.api_key):
+            if not key_matches(key, keys):
                 return error_response(401, UnauthorizedError.code,
                                       "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key'")
             request.state.owner = owner_of(key)
-            response = await call_next(request)
+            token = CURRENT_OWNER.set(request.state.owner)
+            try:
+                response = await call_next(request)
+            finally:
+                CURRENT_OWNER.reset(token)
             if request.query_params.get("api_key") and not request.cookies.get("segchat_key"):
                 response.set_cookie("segchat_key", key, httponly=True, samesite="strict")
             return response

@@ -40,8 +40,12 @@ class Settings(BaseSettings):
     # server
     host: str = "127.0.0.1"
     port: int = 7860
-    api_key: str | None = None
+    api_key: str | None = Field(None, description="one API key, or several separated by commas; each key's sessions "
+                                                  "are its own")
     queue_size: int = Field(16, gt=0)
+
+    def api_keys(self) -> list[str]:
+        return [key.strip() for key in (self.api_key or "").split(",") if key.strip()]
 
     def model_path(self) -> str:
         """The checkpoint to load: the demo folder when `demo` is set, else `model`."""

@@ -163,15 +163,38 @@ def test_mcp_client_lists_and_calls_the_tool(server):
 
 
 def test_api_key_is_required_when_configured(tiny_checkpoint, tmp_path):
-    env = {"SEGCHAT_API_KEY": "s3cret-key", "SEGCHAT_THRESHOLD": "0.0"}
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    env = {"SEGCHAT_API_KEY": "s3cret-key-a,s3cret-key-b", "SEGCHAT_THRESHOLD": "0.0"}
     with ServerProcess("--model", str(tiny_checkpoint), "--offline", env=env, data_dir=tmp_path) as keyed:
         with httpx.Client(base_url=keyed.url, timeout=60) as http:
-            for path in ("/healthz", "/readyz", "/v1/tools", "/", "/openapi.json"):
+            for path in ("/healthz", "/readyz", "/v1/tools", "/", "/openapi.json", "/mcp/"):
                 response = http.get(path)
                 assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized", path
             assert http.get("/v1/tools", headers={"Authorization": "Bearer wrong"}).status_code == 401
-            assert http.get("/v1/tools", headers={"Authorization": "Bearer s3cret-key"}).status_code == 200
-            assert http.get("/v1/tools", headers={"X-API-Key": "s3cret-key"}).status_code == 200
+            assert http.get("/v1/tools", headers={"Authorization": "Bearer s3cret-key-a"}).status_code == 200
+            assert http.get("/v1/tools", headers={"X-API-Key": "s3cret-key-b"}).status_code == 200
+            # each key's sessions are its own
+            a = {"Authorization": "Bearer s3cret-key-a"}
+            session = http.post("/v1/segment", headers=a, json={"image": data_url(png_bytes()),
+                                                                "instruction": "all the dogs"}).json()["session"]
+            assert http.get(f"/v1/sessions/{session}", headers=a).status_code == 200
+            other = http.get(f"/v1/sessions/{session}", headers={"X-API-Key": "s3cret-key-b"})
+            assert other.status_code == 404
+
+        async def mcp_call(key: str):
+            import httpx2  # the MCP SDK's own HTTP client package
+
+            async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
+                async with streamable_http_client(keyed.url + "/mcp/", http_client=client) as (read, write, *_):
+                    async with ClientSession(read, write) as mcp_session:
+                        await mcp_session.initialize()
+                        return await mcp_session.call_tool("segment_image", {"instruction": "only the leftmost one",
+                                                                             "session": session})
+
+        assert not asyncio.run(mcp_call("s3cret-key-a")).is_error  # the same key continues over MCP
+        assert asyncio.run(mcp_call("s3cret-key-b")).is_error  # another key cannot
         assert "s3cret-key" not in keyed.log()
 
 

@@ -17,6 +17,7 @@ from agent.overlay import render_overlay
 from agent.store import owner_of
 from parser.language import reply_language
 from segchat.errors import SegchatError
+from segchat.rest import presented_key
 from segchat.service import SegchatService
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,13 @@ def build_ui(service: SegchatService) -> gr.Blocks:
     settings = service.settings
     files_dir = Path(settings.data_dir).expanduser() / "ui_files"
     files_dir.mkdir(parents=True, exist_ok=True)
-    owner = owner_of(settings.api_key)
+
+    def owner_for(request: gr.Request | None) -> str:
+        """The browser's owner id: a hash of the API key it presented (the cookie set at /?api_key=...)."""
+        if not settings.api_keys():
+            return ""
+        starlette_request = getattr(request, "request", None)
+        return owner_of(presented_key(starlette_request)) if starlette_request is not None else "unauthenticated"
     ready = service.readiness()
     notices = []
     if settings.demo:
@@ -81,7 +88,8 @@ def build_ui(service: SegchatService) -> gr.Blocks:
         return str(overlay_path), [str(overlay_path), str(zip_path), str(coco_path)], instances
 
     def respond(message: dict | None, history: list, state: dict, threshold: float, smoothness: float,
-                verify: bool):
+                verify: bool, request: gr.Request):
+        owner = owner_for(request)
         message = message or {}
         text = (message.get("text") or "").strip()
         files = message.get("files") or []
@@ -114,8 +122,9 @@ def build_ui(service: SegchatService) -> gr.Blocks:
                 for f in instances]
         return gr.MultimodalTextbox(value=None), history, state, rows, downloads
 
-    def restore(state: dict):
+    def restore(state: dict, request: gr.Request):
         """Rebuild the chat of the browser's session from the store (a reload or a server restart loses nothing)."""
+        owner = owner_for(request)
         session_id = (state or {}).get("session")
         if not session_id:
             return [], [], None
