@@ -46,6 +46,10 @@ def parse_args(argv: list[str] | None = None) -> Settings:
 
 def build_app(settings: Settings):
     """The whole application; raises ModelLoadError when the checkpoint can't be loaded."""
+    import os
+
+    # browser uploads land under the data directory too (and are deleted once read)
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(settings.data_dir.expanduser() / "uploads"))
     import gradio as gr
     from fastapi import FastAPI
 

@@ -67,6 +67,8 @@ def test_chinese_turn_followup_reload_and_bad_file(demo_server, browser, tmp_pat
     assert page.locator("#chat img").count() >= 1  # the user's image (and the overlay when something was found)
     table = page.locator("#instances").inner_text()
     assert "label" in table
+    data_dir = Path(demo_server.args[demo_server.args.index("--data-dir") + 1])
+    assert not [p for p in data_dir.rglob("shapes_demo.png")]  # no file kept under the name the browser sent
     shots = Path(SHOTS) if SHOTS else tmp_path
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / "ui_turn1.png"), full_page=True)

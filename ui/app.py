@@ -19,6 +19,7 @@ from parser.language import reply_language
 from segchat.errors import SegchatError
 from segchat.rest import presented_key
 from segchat.service import SegchatService
+from segmenter.images import image_digest
 
 log = logging.getLogger(__name__)
 
@@ -97,23 +98,29 @@ def build_ui(service: SegchatService) -> gr.Blocks:
         state = dict(state or {})
         image_bytes = None
         for path in files:
-            history.append({"role": "user", "content": {"path": path}})
+            # read the upload, then remove Gradio's copy: nothing stays on disk under a name the client chose
             try:
                 image_bytes = Path(path).read_bytes()
             except OSError:
                 image_bytes = b""
+            Path(path).unlink(missing_ok=True)
         if text:
             history.append({"role": "user", "content": text})
         try:
             output = service.segment(image_bytes if files else None, text, threshold=threshold,
                                      session=state.get("session"), verify=verify, owner=owner)
         except SegchatError as exc:
+            if files:
+                history.insert(len(history) - (1 if text else 0), {"role": "user", "content": "📎"})
             history.append({"role": "assistant", "content": friendly_error(exc, text)})
             return gr.MultimodalTextbox(value=None), history, state, gr.skip(), gr.skip()
         except Exception:  # never a stack trace in the chat
             log.exception("chat turn failed")
             history.append({"role": "assistant", "content": friendly_error(SegchatError("internal error"), text)})
             return gr.MultimodalTextbox(value=None), history, state, gr.skip(), gr.skip()
+        if files:  # show the server's own copy of the image (stored under its content digest)
+            stored = service.agent.store.images_dir / f"{image_digest(output.image)}.png"
+            history.insert(len(history) - (1 if text else 0), {"role": "user", "content": {"path": str(stored)}})
         state["session"] = output.session_id
         overlay_path, downloads, instances = write_downloads(output, smoothness)
         history.append({"role": "assistant", "content": {"path": overlay_path}})
