@@ -222,12 +222,7 @@ def _parse_english(text: str) -> tuple[list[Target], str]:
     text = re.sub(r"[.!?;:]+", " ", text)
     has_exclusion = re.search(r"\b(except|excluding|but not|other than|apart from|not|n't|without)\b", text)
     pieces = [text] if has_exclusion else [p for p in re.split(r",\s*(?:and\s+)?|\s+and\s+|\s+&\s+|\s+plus\s+", text) if p.strip()]
-    targets = []
-    for piece in pieces:
-        target = _en_chunk(piece)
-        if target is not None:
-            targets.append(target)
-    return targets, followup
+    return [t for t in map(_en_chunk, pieces) if t is not None], followup
 
 
 # --------------------------------------------------------------------------------------------- Chinese
@@ -329,12 +324,7 @@ def _parse_chinese(text: str) -> tuple[list[Target], str]:
         pieces = [text]
     else:
         pieces = [p for p in re.split(r"和|与|跟|以及|及|、|还有|,|，|&| and ", text) if p.strip()]
-    targets = []
-    for piece in pieces:
-        target = _zh_chunk(piece)
-        if target is not None:
-            targets.append(target)
-    return targets, followup
+    return [t for t in map(_zh_chunk, pieces) if t is not None], followup
 
 
 # --------------------------------------------------------------------------------------------- both
