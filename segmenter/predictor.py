@@ -7,7 +7,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 from PIL import Image
 
@@ -215,7 +214,7 @@ class Sam3Segmenter:
         nms_iou: float | None = DEFAULT_NMS_IOU,
     ) -> Detection:
         start = time.perf_counter()
-        pil = load_image(image, max_pixels=self.max_image_pixels) if not isinstance(image, Image.Image) else load_image(image)
+        pil = load_image(image, max_pixels=self.max_image_pixels)
         loaded = time.perf_counter()
         embedding, hit = self.embed(pil)
         embedded = time.perf_counter()

@@ -5,7 +5,6 @@
 
 import json
 import sys
-import tempfile
 
 import torch
 from transformers import CLIPTokenizer, Sam3Config, Sam3ImageProcessor, Sam3Model, Sam3Processor
