@@ -73,10 +73,13 @@ class CroppedMask:
             change = np.flatnonzero(flat[1:] != flat[:-1])  # position i: value changes between i and i+1
             column, row = np.divmod(change + 1, h + 2)
             full_index = (t.x0 + column) * height + (t.y0 + row - 1)
-            # a crop that spans the full height ends one column and starts the next at the same index:
-            # that pair of changes cancels out
-            values, repeats = np.unique(full_index, return_counts=True)
-            full_index = values[(repeats % 2 == 1) & (values < height * width)]
+            if h == height:
+                # a crop that spans the full height ends one column and starts the next at the same index:
+                # that pair of changes cancels out
+                values, repeats = np.unique(full_index, return_counts=True)
+                full_index = values[repeats % 2 == 1]
+            # otherwise the indices are distinct and already in order
+            full_index = full_index[full_index < height * width]
             bounds = np.concatenate(([0], full_index, [height * width]))
             counts = np.diff(bounds).tolist()
         encoded = mask_utils.frPyObjects({"size": [height, width], "counts": counts}, height, width)

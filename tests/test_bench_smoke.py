@@ -17,6 +17,7 @@ def test_bench_runs_on_the_tiny_model(tmp_path):
     assert {"segmenter", "postprocess", "turn", "server"} <= set(report)
     assert set(report["segmenter"]["ratios"]) == {"batched_4_over_cold_1", "cached_over_cold", "ours_over_reference_4"}
     assert report["postprocess"]["instances"] == 100
+    assert report["turn"]["demo_image_plus_4_phrases"]["reps"] >= 5
     assert report["server"]["statuses"].get("200", 0) >= 1 and report["server"]["errors"] == 0
     assert (tmp_path / "smoke.md").read_text().startswith("# segchat benchmark")
     assert (tmp_path / "smoke.png").stat().st_size > 0

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from agent.found import Found
+from agent.overlay import colour_for, label_font, render_overlay, text_mask
+
+
+def test_overlay_draws_tint_outline_and_label():
+    image = Image.new("RGB", (200, 120), (0, 0, 0))
+    mask = np.zeros((120, 200), dtype=bool)
+    mask[60:100, 50:150] = True
+    item = Found(label="red circle", score=0.87, mask=mask, id=1)
+    overlay = np.asarray(render_overlay(image, [item], alpha=0.5))
+    colour = np.array(colour_for(1))
+    assert np.array_equal(overlay[60, 100], colour)  # the outline is the full colour
+    assert np.abs(overlay[80, 100].astype(int) - colour // 2).max() <= 1  # the inside is tinted
+    assert not overlay[110, 100].any() and not overlay[80, 20].any()  # outside is untouched
+    glyphs = text_mask("#1 red circle 0.87", label_font(12))
+    label = overlay[60 - glyphs.shape[0] - 4:60, 50:50 + glyphs.shape[1] + 6]
+    assert (label == 255).all(axis=2).any() and (label == colour).all(axis=2).any()  # white text on the colour
