@@ -129,7 +129,8 @@ def main(argv: list[str] | None = None) -> None:
     ready = service.readiness()
     url = f"http://{settings.host}:{settings.port}/"
     print(f"segchat is running at {url}  (chat UI; REST under {url}v1, OpenAPI {url}openapi.json, MCP {url}mcp)")
-    print(f"  model: {ready['model']} on {ready['device']} ({ready['dtype']})" + ("  [shapes demo]" if settings.demo else ""))
+    print(f"  model: {ready['model']} on {ready['device']} ({ready['dtype']}), score threshold {ready['threshold']:.2f}"
+          + ("  [shapes demo]" if settings.demo else ""))
     print(f"  parser: {'LLM at ' + ready['llm'] + ' - ' + ready['llm_state'] if ready['llm'] else 'offline (no LLM)'}")
     print(f"  sessions: {service.agent.store.path}", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", workers=1)

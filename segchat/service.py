@@ -99,6 +99,12 @@ class SegchatService:
         self.started = time.time()
 
     # -- the tool ------------------------------------------------------------------------------
+    def default_threshold(self) -> float:
+        """The score threshold a request without one gets: the setting, else the checkpoint's own default."""
+        if self.settings.threshold is not None:
+            return self.settings.threshold
+        return self.agent.segmenter.default_threshold
+
     def segment(self, image: str | bytes | None, instruction: str, *, threshold: float | None = None,
                 session: str | None = None, verify: bool = False, owner: str = "") -> TurnOutput:
         data = None
@@ -141,7 +147,8 @@ class SegchatService:
             llm_state = "reachable" if _reachable(llm_url) else "unreachable (offline parser answers)"
         return {"model": self.agent.segmenter.source, "device": str(self.agent.segmenter.device),
                 "dtype": str(self.agent.segmenter.dtype).replace("torch.", ""), "llm": llm_url or None,
-                "llm_state": llm_state, "queue": vars(self.queue.stats).copy(), "demo": self.settings.demo}
+                "llm_state": llm_state, "queue": vars(self.queue.stats).copy(), "demo": self.settings.demo,
+                "threshold": self.default_threshold()}
 
 
 def _reachable(base_url: str, timeout: float = 2.0) -> bool:

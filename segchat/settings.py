@@ -20,7 +20,8 @@ class Settings(BaseSettings):
     demo: bool = Field(False, description="use the shapes demo model shipped in the repository")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
-    threshold: float = Field(0.3, ge=0.0, le=1.0, description="instance score threshold")
+    threshold: float | None = Field(None, ge=0.0, le=1.0, description="instance score threshold (default: the "
+                                    "checkpoint's calibrated threshold, else 0.3)")
     mask_threshold: float = Field(0.5, ge=0.0, le=1.0, description="mask probability threshold")
     embedding_cache_bytes: int = Field(1 << 30, ge=0, description="byte budget of the image-embedding cache")
 

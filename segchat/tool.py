@@ -20,7 +20,7 @@ def segment_image(
                                                   "'把左边那只狗抠出来', or a follow-up such as 'now only the left one'.")],
     threshold: Annotated[float | None, Field(ge=0.0, le=1.0,
                                              description="Detection score threshold in [0, 1]; lower finds more "
-                                                         "(default: the server's, 0.3).")] = None,
+                                                         "(default: the server's; the model's calibrated threshold, else 0.3).")] = None,
     session: Annotated[str | None, Field(max_length=64, pattern=r"^[A-Za-z0-9_\-]+$",
                                          description="Continue this conversation (an id returned by an earlier "
                                                      "call). Omit to start a new one.")] = None,

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from segchat.errors import ModelLoadError
+from segmenter.calibration import FALLBACK_THRESHOLD, read_calibration
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,7 @@ class LoadedSam3:
     device: torch.device
     dtype: torch.dtype
     source: str
+    default_threshold: float = FALLBACK_THRESHOLD  # the checkpoint's calibrated threshold when it ships one
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -67,4 +69,7 @@ def load_sam3(source: str, *, device: str = "auto", dtype: str = "auto") -> Load
         raise ModelLoadError(f"could not load SAM3 from {where} '{source}': {type(exc).__name__}: {exc}. {hint}") from None
     model.to(torch_device).eval()
     log.info("loaded SAM3 from %s on %s (%s)", source, torch_device, torch_dtype)
-    return LoadedSam3(model=model, processor=processor, device=torch_device, dtype=torch_dtype, source=source)
+    calibration = read_calibration(source) if is_local else None
+    threshold = calibration.threshold if calibration else FALLBACK_THRESHOLD
+    return LoadedSam3(model=model, processor=processor, device=torch_device, dtype=torch_dtype, source=source,
+                      default_threshold=threshold)

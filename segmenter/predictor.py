@@ -16,7 +16,6 @@ from segmenter.instances import Instance
 from segmenter.loader import LoadedSam3, load_sam3
 from segmenter.masks import upsample_to_crop
 
-DEFAULT_THRESHOLD = 0.3  # transformers' post_process_instance_segmentation default
 DEFAULT_MASK_THRESHOLD = 0.5
 DEFAULT_NMS_IOU = 0.7
 
@@ -86,6 +85,7 @@ class Sam3Segmenter:
         self.device = loaded.device
         self.dtype = loaded.dtype
         self.source = loaded.source
+        self.default_threshold = loaded.default_threshold
         self.cache: ByteBudgetLRU[ImageEmbedding] = ByteBudgetLRU(cache_bytes)
         self.max_image_pixels = max_image_pixels
         self.max_text_tokens = int(self.model.config.text_config.max_position_embeddings)
@@ -127,18 +127,19 @@ class Sam3Segmenter:
         embedding: ImageEmbedding,
         phrases: list[str],
         *,
-        threshold: float = DEFAULT_THRESHOLD,
+        threshold: float | None = None,
         mask_threshold: float = DEFAULT_MASK_THRESHOLD,
         nms_iou: float | None = DEFAULT_NMS_IOU,
         timings: dict[str, float] | None = None,
     ) -> list[Instance]:
         """Find every phrase in `embedding` with one batched forward; instances come in phrase order.
 
-        `nms_iou` drops a phrase's lower-scored instance whose mask overlaps a better one by more than
+        `threshold` None is the checkpoint's default (`default_threshold`). `nms_iou` drops a phrase's lower-scored instance whose mask overlaps a better one by more than
         that IoU (SAM3's post-processing does no NMS); None turns it off.
         """
         if not phrases:
             return []
+        threshold = self.default_threshold if threshold is None else threshold
         start = time.perf_counter()
         outputs = self.forward_phrases(embedding, phrases)
         decoded = time.perf_counter()
@@ -209,7 +210,7 @@ class Sam3Segmenter:
         image: ImageSource,
         phrases: list[str],
         *,
-        threshold: float = DEFAULT_THRESHOLD,
+        threshold: float | None = None,
         mask_threshold: float = DEFAULT_MASK_THRESHOLD,
         nms_iou: float | None = DEFAULT_NMS_IOU,
     ) -> Detection:

@@ -180,7 +180,7 @@ def build_ui(service: SegchatService) -> gr.Blocks:
                                            elem_id="prompt")
                 gr.Examples(examples=EXAMPLES, inputs=[box], label="Examples / 示例")
             with gr.Column(scale=1):
-                threshold = gr.Slider(0.0, 1.0, value=settings.threshold, step=0.01, label="Detection threshold")
+                threshold = gr.Slider(0.0, 1.0, value=service.default_threshold(), step=0.01, label="Detection threshold")
                 smoothness = gr.Slider(0.0, 5.0, value=0.0, step=0.5, label="Mask smoothness (edge refinement)")
                 verify = gr.Checkbox(value=False, label="Verify with the VL model",
                                      interactive=ready["llm_state"] == "reachable")

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from segmenter.build import byte_level_clip_tokenizer, processor_for, save_checkpoint, small_sam3_config, word_merges
+from segmenter.calibration import remove_calibration
 from segmenter.rle import mask_box
 from segmenter.shapes.data import training_example
 from segmenter.shapes.losses import sam3_losses
@@ -145,6 +146,7 @@ def train(args: argparse.Namespace) -> None:
         model.eval()
         export = Path(args.out)
         save_checkpoint(model, processor, export)
+        remove_calibration(export)  # chosen for the old weights
         if log_file.exists():  # the learning curve travels with the weights
             (export / "training_log.jsonl").write_text(log_file.read_text())
         (export / "training.json").write_text(json.dumps(
@@ -156,6 +158,7 @@ def train(args: argparse.Namespace) -> None:
     session_start = time.time()
     last_checkpoint = time.time()
     running: dict[str, float] = {}
+    running_steps = 0
     with log_file.open("a") as log:
         while step < args.total_steps and (time.time() - session_start) < args.minutes * 60:
             t0 = time.time()
@@ -180,9 +183,11 @@ def train(args: argparse.Namespace) -> None:
             trained_s += time.time() - t0
             for k, v in losses.items():
                 running[k] = running.get(k, 0.0) + v.item()
+            running_steps += 1
             if step % args.log_every == 0:
                 record = {"step": step, "minutes": round(trained_s / 60, 2), "lr": optimizer.param_groups[0]["lr"]}
-                record.update({k: round(v / args.log_every, 4) for k, v in running.items()})
+                record.update({k: round(v / running_steps, 4) for k, v in running.items()})  # a resumed run's
+                running_steps = 0  # first record averages only the steps it ran
                 record.update({k: round(v, 4) for k, v in batch_diagnostics(outputs, t_masks).items()})
                 running = {}
                 log.write(json.dumps(record) + "\n")
