@@ -21,3 +21,13 @@ def test_bench_runs_on_the_tiny_model(tmp_path):
     assert report["server"]["statuses"].get("200", 0) >= 1 and report["server"]["errors"] == 0
     assert (tmp_path / "smoke.md").read_text().startswith("# segchat benchmark")
     assert (tmp_path / "smoke.png").stat().st_size > 0
+
+
+def test_bench_segmenter_runs_in_bfloat16(tmp_path):
+    """The GPU configuration's dtype (bfloat16) through the same code path, on the CPU."""
+    done = subprocess.run([sys.executable, "-m", "bench.run", "--size", "tiny", "--quick", "--dtype", "bfloat16",
+                           "--sections", "segmenter", "--name", "bf16", "--out", str(tmp_path)],
+                          capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads((tmp_path / "bf16.json").read_text())
+    assert report["dtype"] == "bfloat16" and report["segmenter"]["cold_4"]["reps"] >= 1
