@@ -131,7 +131,8 @@ def upsample_to_crop(logits: np.ndarray, size: tuple[int, int], threshold: float
     xi0, xi1, xw0, xw1 = (a[c0:c1] for a in _axis_weights(low_w, width))
     top, left = int(yi0[0]), int(xi0[0])
     window = logits[top:int(yi1[-1]) + 1, left:int(xi1[-1]) + 1].astype(np.float32)
-    window = np.float32(1) / (np.float32(1) + np.exp(-window))
+    with np.errstate(over="ignore"):  # exp of a very negative logit overflows to inf: the sigmoid is then exactly 0
+        window = np.float32(1) / (np.float32(1) + np.exp(-window))
     # the same order of operations as PyTorch: along x first, then h0 * row0 + h1 * row1
     along_x = window[:, xi0 - left] * xw0 + window[:, xi1 - left] * xw1
     values = yw0[:, None] * along_x[yi0 - top] + yw1[:, None] * along_x[yi1 - top]
