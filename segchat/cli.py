@@ -338,7 +338,8 @@ def calibrate_shapes(model: str | None, device: str | None, images: int, seed: i
     weights: the threshold in 0.05-0.60 that maximises the sum of the SHAPES.md metrics minus the share of extra
     predictions."""
     from segmenter.calibration import Calibration, write_calibration
-    from segmenter.shapes.evaluate import TARGETS, calibration_score, sweep_shapes
+    from segmenter.shapes.evaluate import (CALIBRATION_METHOD, CALIBRATION_THRESHOLDS, TARGETS, calibration_score,
+                                           sweep_shapes)
 
     settings = _settings(model=model, demo=not model, device=device)
     folder = Path(settings.model_path()).expanduser()
@@ -346,8 +347,7 @@ def calibrate_shapes(model: str | None, device: str | None, images: int, seed: i
         _fail(f"'{folder}' is not a local checkpoint folder; calibration is stored beside the weights")
 
     def run() -> None:
-        thresholds = [round(0.05 * k, 2) for k in range(1, 13)]
-        reports = sweep_shapes(load_segmenter(settings), thresholds, images=images, seed=seed,
+        reports = sweep_shapes(load_segmenter(settings), CALIBRATION_THRESHOLDS, images=images, seed=seed,
                                mask_threshold=settings.mask_threshold)
         keys = [*TARGETS, "extra_predictions"]
         click.echo("| threshold | " + " | ".join(keys) + " | score |")
@@ -363,9 +363,7 @@ def calibrate_shapes(model: str | None, device: str | None, images: int, seed: i
             if training.is_file():
                 step = json.loads(training.read_text()).get("step")
             calibration = Calibration(
-                threshold=best["threshold"], model_step=step,
-                method="maximise the sum of the SHAPES.md metrics minus the share of extra predictions over "
-                       "thresholds 0.05-0.60",
+                threshold=best["threshold"], model_step=step, method=CALIBRATION_METHOD,
                 data={"set": "shapes world, freshly rendered", "seed": seed, "images": images},
                 metrics={k: round(float(best.get(k, float("nan"))), 4) for k in keys})
             click.echo(f"written to {write_calibration(folder, calibration)}")

@@ -125,9 +125,9 @@ class SegchatService:
             raise BadRequestError("give at least one non-empty phrase", code="missing_phrases")
 
         def job() -> dict[str, Any]:
-            detection = self.agent.segmenter.detect(data, cleaned, threshold=threshold if threshold is not None
-                                                    else self.settings.threshold,
-                                                    mask_threshold=self.settings.mask_threshold)
+            detection = self.agent.segmenter.detect(
+                data, cleaned, threshold=self.default_threshold() if threshold is None else threshold,
+                mask_threshold=self.settings.mask_threshold)
             return build_result(detection.instances, detection.size, detection.timings_ms).model_dump()
 
         return self.queue.run(job)

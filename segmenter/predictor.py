@@ -134,7 +134,8 @@ class Sam3Segmenter:
     ) -> list[Instance]:
         """Find every phrase in `embedding` with one batched forward; instances come in phrase order.
 
-        `threshold` None is the checkpoint's default (`default_threshold`). `nms_iou` drops a phrase's lower-scored instance whose mask overlaps a better one by more than
+        `threshold` None is the checkpoint's default (`default_threshold`). `nms_iou` drops a phrase's
+        lower-scored instance whose mask overlaps a better one by more than
         that IoU (SAM3's post-processing does no NMS); None turns it off.
         """
         if not phrases:

@@ -113,6 +113,11 @@ def _metrics(records: list[_PhraseRecord], threshold: float) -> dict:
     return report
 
 
+CALIBRATION_THRESHOLDS = [round(0.05 * k, 2) for k in range(1, 13)]  # 0.05 to 0.60
+CALIBRATION_METHOD = (f"maximise the sum of the SHAPES.md metrics minus the share of extra predictions over "
+                      f"thresholds {CALIBRATION_THRESHOLDS[0]:.2f}-{CALIBRATION_THRESHOLDS[-1]:.2f}")
+
+
 def calibration_score(report: dict) -> float:
     """What calibration maximises: every metric of SHAPES.md counted once, extra predictions as a penalty."""
     return sum(report.get(key, 0.0) for key in TARGETS) - report.get("extra_predictions", 1.0)

@@ -186,8 +186,9 @@ def train(args: argparse.Namespace) -> None:
             running_steps += 1
             if step % args.log_every == 0:
                 record = {"step": step, "minutes": round(trained_s / 60, 2), "lr": optimizer.param_groups[0]["lr"]}
-                record.update({k: round(v / running_steps, 4) for k, v in running.items()})  # a resumed run's
-                running_steps = 0  # first record averages only the steps it ran
+                # averaged over the steps run since the last record (fewer than log_every right after a resume)
+                record.update({k: round(v / running_steps, 4) for k, v in running.items()})
+                running_steps = 0
                 record.update({k: round(v, 4) for k, v in batch_diagnostics(outputs, t_masks).items()})
                 running = {}
                 log.write(json.dumps(record) + "\n")
