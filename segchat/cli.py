@@ -325,6 +325,23 @@ def eval_shapes(model: str | None, demo: bool, device: str | None, dtype: str | 
     _run_guarded(run)
 
 
+@main.command("render-shapes")
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--images", type=click.IntRange(min=1), default=50, show_default=True, help="Scenes to render.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the rendered set.")
+def render_shapes(out_dir: str, images: int, seed: int) -> None:
+    """Render a shapes-world dataset: PNG images, COCO annotations with RLE masks (category = shape, attribute
+    color) and phrases.jsonl (every present canonical phrase and some absent ones, in English and Chinese)."""
+    from segmenter.shapes.dataset import write_dataset
+
+    try:
+        counts = write_dataset(Path(out_dir), images, seed)
+    except OSError as exc:
+        _fail(f"cannot write to '{out_dir}': {exc.strerror or exc}")
+    click.echo(f"{counts['images']} images, {counts['annotations']} annotations, {counts['phrases']} phrases "
+               f"-> {out_dir}/annotations.json, {out_dir}/phrases.jsonl")
+
+
 @main.command("calibrate-shapes")
 @click.option("--model", help="Local folder of a SAM3 checkpoint (default: the shapes demo model).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Force a device.")
