@@ -113,3 +113,15 @@ def test_rendered_dataset_loads_in_pycocotools_and_phrases_point_at_the_right_in
 def test_render_shapes_refuses_a_bad_count(tmp_path):
     result = CliRunner().invoke(cli, ["render-shapes", str(tmp_path / "x"), "--images", "0"])
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_demo_image_and_its_ground_truth_come_from_the_renderer():
+    """examples/shapes_demo.json is the truth for examples/shapes_demo.png: both re-render identically."""
+    from PIL import Image
+
+    from examples.render_demo import HERE, OBJECTS, SEED
+
+    scene = render_scene(np.random.default_rng(SEED), objects=OBJECTS, size=(360, 480), diameter_range=(60, 120))
+    assert np.array_equal(np.asarray(scene.image), np.asarray(Image.open(HERE / "shapes_demo.png").convert("RGB")))
+    truth = json.loads((HERE / "shapes_demo.json").read_text())
+    assert truth["annotations"] == scene_annotations(scene, image_id=0, first_annotation_id=1)
