@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -62,3 +63,16 @@ def test_calibrate_command_writes_the_chosen_threshold(checkpoint_copy):
     assert stored.model_step == 123 and stored.data["seed"] == 3 and 0.05 <= stored.threshold <= 0.6
     refused = CliRunner().invoke(main, ["calibrate-shapes", "--model", "facebook/sam3", "--images", "1"])
     assert refused.exit_code == 2 and "not a local checkpoint folder" in refused.output
+
+
+def test_the_shipped_demo_model_carries_a_calibration_for_its_own_weights():
+    """A clone must run `--demo` at the threshold chosen for these weights, not at the fallback."""
+    from segchat.settings import Settings
+    from segmenter.calibration import read_calibration
+
+    folder = Settings(demo=True).model_path()
+    calibration = read_calibration(folder)
+    assert calibration is not None, f"{folder}/{CALIBRATION_FILE} is missing: run segchat calibrate-shapes"
+    trained = json.loads((Path(folder) / "training.json").read_text())
+    assert calibration.model_step == trained["step"]
+    assert Sam3Segmenter.from_pretrained(folder, device="cpu").default_threshold == calibration.threshold
