@@ -70,7 +70,8 @@ def build_app(settings: Settings):
     agent = SegchatAgent(segmenter, instruction_parser, SessionStore(settings.data_dir), threshold=settings.threshold,
                          mask_threshold=settings.mask_threshold, max_instruction_chars=settings.max_instruction_chars,
                          max_image_pixels=settings.max_image_pixels)
-    parse_offline("把左边的红色圆形抠出来 and the cat")  # load the dictionaries now, not on the first request
+    # load the dictionaries and inflect (plural nouns) now, not on the first request
+    parse_offline("把左边的红色圆形抠出来 and the sleeping kittens")
     service = SegchatService(settings, agent)
     mcp = build_mcp(service)
     mcp_app = mcp.streamable_http_app(streamable_http_path="/", stateless_http=True, json_response=True,

@@ -57,8 +57,9 @@ def main() -> None:
                     output = agent.turn(text, image if turn == 0 else None, session)
                 ok = matches([f.mask for f in output.instances], [masks[i] for i in expected])
                 boxes = ", ".join("[" + ",".join(f"{v:.0f}" for v in f.box) + "]" for f in output.instances)
+                verdict = "yes" if ok else "NO"
                 print(f"| {' → '.join(turns)} | {expected or 'nothing'} | {len(output.instances)}: {boxes or '-'} "
-                      f"| {'yes' if ok else 'NO'} |")
+                      f"| {verdict} |")
                 right += ok
                 total += 1
     print(f"\n{right} / {total} right")

@@ -40,18 +40,29 @@ class AgentResult(SegmentationResult):
     session: str | None = None
 
 
+def mask_or_model_box(inst) -> tuple[float, float, float, float]:
+    """The tight xyxy box of a segmenter instance's mask, or the model's box when the mask is empty."""
+    if inst.cropped.area > 0:
+        return inst.cropped.box()
+    return inst.box
+
+
 def build_result(
     instances: list, size: tuple[int, int], timings_ms: dict[str, float], ids: list[int] | None = None,
     rles: list[dict] | None = None,
 ) -> SegmentationResult:
-    """Result JSON for segmenter `Instance`s on an image of `size` = (height, width) (`rles`: already encoded)."""
+    """Result JSON for segmenter `Instance`s on an image of `size` = (height, width) (`rles`: already encoded).
+
+    Ids count from 1 unless given, and each box is the tight box of the returned mask (the model's own box only
+    when the mask is empty), as in the agent's answers: one instance has one box on every face.
+    """
     height, width = size
     out = [
         InstanceOut(
-            id=ids[i] if ids is not None else i,
+            id=ids[i] if ids is not None else i + 1,
             label=inst.phrase,
             score=round(float(inst.score), 4),
-            box=[round(float(v), 1) for v in inst.box],
+            box=[round(float(v), 1) for v in mask_or_model_box(inst)],
             mask=RleMask(**(rles[i] if rles is not None else inst.cropped.rle())),
         )
         for i, inst in enumerate(instances)

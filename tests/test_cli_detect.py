@@ -44,11 +44,16 @@ def test_detect_json_masks_decode_to_image_size(foreign_checkpoint, image_file):
     assert result["image"] == {"width": 140, "height": 90}
     assert result["instances"], "threshold 0 keeps every query"
     assert {"total", "embed", "decode"} <= set(result["timings_ms"])
+    assert [inst["id"] for inst in result["instances"]] == list(range(1, len(result["instances"]) + 1))
     for inst in result["instances"]:
         assert set(inst) == {"id", "label", "score", "box", "mask"}
         assert inst["label"] in ("cat", "red car")
-        assert rle_to_mask(inst["mask"]).shape == (90, 140)
+        mask = rle_to_mask(inst["mask"])
+        assert mask.shape == (90, 140)
         assert inst["mask"]["size"] == [90, 140]
+        if mask.any():  # the box is the mask's, as in the agent's answers
+            ys, xs = np.nonzero(mask)
+            assert inst["box"] == [float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)]
 
 
 def test_detect_jsonl_loads_once_and_reports_bad_lines(foreign_checkpoint, image_file, tmp_path):

@@ -69,7 +69,8 @@ def test_phrase_semantics():
     assert len(all_phrases()) == 8 * 5 + 5 + 8 + 8
 
 
-@pytest.mark.parametrize("phrase", ["red circle", "yellow star", "hexagon", "blue object", "white shape", "black triangle"])
+@pytest.mark.parametrize("phrase", ["red circle", "yellow star", "hexagon", "blue object", "white shape",
+                                    "black triangle"])
 def test_chinese_phrases_read_back_through_the_offline_parser(phrase):
     plan = parse_offline(f"把{phrase_zh(phrase)}抠出来")
     want = phrase.replace(" shape", " object") if phrase.endswith(" shape") else phrase
@@ -103,7 +104,8 @@ def test_rendered_dataset_loads_in_pycocotools_and_phrases_point_at_the_right_in
     assert any(not r["annotation_ids"] for r in rows) and any(r["annotation_ids"] for r in rows)
     for row in rows:
         anns = coco.loadAnns(coco.getAnnIds(imgIds=[row["image_id"]]))
-        matching = {a["id"] for a in anns if phrase_matches(row["phrase"], a["attributes"]["color"], shape_of[a["category_id"]])}
+        matching = {a["id"] for a in anns
+                    if phrase_matches(row["phrase"], a["attributes"]["color"], shape_of[a["category_id"]])}
         assert set(row["annotation_ids"]) == matching, row
         assert row["phrase_zh"] == phrase_zh(row["phrase"])
         for ann in coco.loadAnns(row["annotation_ids"]):

@@ -25,7 +25,7 @@ CATEGORY_ID = {c["name"]: c["id"] for c in CATEGORIES}
 
 
 def phrase_zh(phrase: str) -> str:
-    """The Chinese form of a canonical phrase: "red circle" -> "红色圆形", "circle" -> "圆形", "red object" -> "红色物体"."""
+    """The Chinese form of a canonical phrase: "red circle" -> "红色圆形", "circle" -> "圆形", "red shape" -> "红色图形"."""
     words = phrase.split()
     if len(words) == 1:
         return SHAPE_ZH[words[0]]
