@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+from scipy import ndimage
 
 from agent.found import Found
 from segmenter.masks import CroppedMask
@@ -33,6 +34,23 @@ def label_font(size: int) -> ImageFont.ImageFont:
     return ImageFont.load_default(size)
 
 
+def label_anchor(crop: CroppedMask, sparse_fill: float = 0.25) -> tuple[int, int]:
+    """Top-left corner of the part of a mask its label should sit on.
+
+    A compact mask's own box; for a sparse one (a mask with stray pixels far from its body fills little of its
+    box) the box of its largest connected part, so the label does not float over empty image.
+    """
+    crop = crop.tight()
+    if crop.area >= sparse_fill * crop.crop.size:
+        return crop.x0, crop.y0
+    parts, count = ndimage.label(crop.crop)
+    if count <= 1:
+        return crop.x0, crop.y0
+    largest = int(np.argmax(np.bincount(parts.ravel())[1:])) + 1
+    rows, cols = ndimage.find_objects(parts)[largest - 1]
+    return crop.x0 + cols.start, crop.y0 + rows.start
+
+
 def colour_for(instance_id: int) -> tuple[int, int, int]:
     return PALETTE[(instance_id - 1) % len(PALETTE)]
 
@@ -46,10 +64,12 @@ def render_overlay(image: Image.Image, instances: list[Found], labels: dict[int,
     canvas = image.copy() if image.mode == "RGB" else image.convert("RGB")
     width, height = canvas.size
     tint = int(round(alpha * 255))
+    anchors: dict[int, tuple[int, int]] = {}
     for item in instances:
         crop = item.crop() if hasattr(item, "crop") else CroppedMask.from_full(item.mask)
         if crop.area == 0:
             continue
+        anchors[item.id] = label_anchor(crop)
         mask = crop.crop
         # the outline is the mask's own border: its pixels with a 4-neighbour outside the mask
         inner = mask.copy()
@@ -71,7 +91,7 @@ def render_overlay(image: Image.Image, instances: list[Found], labels: dict[int,
         glyphs = text_mask(text, font)
         text_h, text_w = glyphs.shape
         box_w, box_h = text_w + 6, text_h + 4
-        bx0, by0, _, _ = item.box
+        bx0, by0 = anchors.get(item.id, item.box[:2])
         x = int(min(max(0, bx0), max(0, width - box_w)))
         y = int(by0 - box_h if by0 - box_h >= 0 else min(by0, max(0, height - box_h)))
         canvas.paste(colour_for(item.id), (x, y, x + box_w, y + box_h))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.shapes_tasks import matches
+from segmenter.rle import rle_to_mask
 from tests.server_process import REPO, ServerProcess
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -18,8 +21,7 @@ SHOTS = os.environ.get("SEGCHAT_SCREENSHOT_DIR")  # set it to keep the screensho
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory):
-    with ServerProcess("--demo", "--offline", env={"SEGCHAT_THRESHOLD": "0.3"},
-                       data_dir=tmp_path_factory.mktemp("ui-data")) as server:
+    with ServerProcess("--demo", "--offline", data_dir=tmp_path_factory.mktemp("ui-data")) as server:
         yield server
 
 
@@ -56,6 +58,18 @@ def wait_for_reply(page, count_before: int, timeout: float = 120_000) -> str:
     return bot_texts(page)[-1]
 
 
+def assert_downloaded_masks_are(page, truth_ids: list[int]) -> None:
+    """The COCO JSON the page offers for download holds exactly these instances of the demo image's ground truth."""
+    links = page.locator("#downloads a").evaluate_all("els => els.map(e => e.href)")
+    coco_links = [link for link in links if link.endswith("_coco.json")]
+    assert coco_links, links
+    answer = page.request.get(coco_links[-1]).json()
+    truth = json.loads((REPO / "examples" / "shapes_demo.json").read_text())
+    expected = [rle_to_mask(a["segmentation"]) for a in truth["annotations"] if a["id"] in truth_ids]
+    got = [rle_to_mask(a["segmentation"]) for a in answer["annotations"]]
+    assert matches(got, expected), f"{len(got)} masks, expected annotations {truth_ids}"
+
+
 def test_chinese_turn_followup_reload_and_bad_file(demo_server, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(demo_server.url + "/", wait_until="networkidle")
@@ -72,12 +86,14 @@ def test_chinese_turn_followup_reload_and_bad_file(demo_server, browser, tmp_pat
     shots = Path(SHOTS) if SHOTS else tmp_path
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / "ui_turn1.png"), full_page=True)
+    assert_downloaded_masks_are(page, [3, 6])  # both red circles of examples/shapes_demo.json
 
     before = len(bot_texts(page))
     send(page, "现在只要右边那个")
     followup = wait_for_reply(page, before)
     assert "上一轮" in followup, followup  # narrowed, or told plainly that there was nothing to narrow
     page.screenshot(path=str(shots / "ui_followup.png"), full_page=True)
+    assert_downloaded_masks_are(page, [3])  # the one on the right
 
     page.reload(wait_until="networkidle")
     page.wait_for_function("() => document.querySelectorAll('#chat .bot').length > 0", timeout=60_000)

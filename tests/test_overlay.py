@@ -20,3 +20,15 @@ def test_overlay_draws_tint_outline_and_label():
     glyphs = text_mask("#1 red circle 0.87", label_font(12))
     label = overlay[60 - glyphs.shape[0] - 4:60, 50:50 + glyphs.shape[1] + 6]
     assert (label == 255).all(axis=2).any() and (label == colour).all(axis=2).any()  # white text on the colour
+
+
+def test_label_sits_on_the_body_of_a_mask_with_stray_pixels():
+    image = Image.new("RGB", (300, 200), (0, 0, 0))
+    mask = np.zeros((200, 300), dtype=bool)
+    mask[120:180, 200:260] = True  # the body
+    mask[2:4, 10:12] = True  # stray pixels far away: the mask's box starts at (10, 2)
+    overlay = np.asarray(render_overlay(image, [Found(label="red circle", score=0.5, mask=mask, id=1)]))
+    colour = np.array(colour_for(1))
+    painted = (overlay == colour).all(axis=2)
+    assert painted[100:120, 200:260].any(), "no label just above the body"
+    assert not painted[4:30, 10:120].any(), "the label floats at the stray pixels"
