@@ -70,7 +70,7 @@ def assert_downloaded_masks_are(page, truth_ids: list[int]) -> None:
     assert matches(got, expected), f"{len(got)} masks, expected annotations {truth_ids}"
 
 
-def test_chinese_turn_followup_reload_and_bad_file(demo_server, browser, tmp_path):
+def test_chinese_turn_followup_reload_restart_and_bad_file(demo_server, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(demo_server.url + "/", wait_until="networkidle")
     assert page.locator("text=Demo model").count() >= 1 and page.locator("text=Offline parser").count() >= 1
@@ -98,6 +98,13 @@ def test_chinese_turn_followup_reload_and_bad_file(demo_server, browser, tmp_pat
     page.reload(wait_until="networkidle")
     page.wait_for_function("() => document.querySelectorAll('#chat .bot').length > 0", timeout=60_000)
     assert any("上一轮" in t for t in bot_texts(page))  # the conversation came back from the session store
+
+    demo_server.stop(kill=True)  # the server dies; its replacement finds the conversation in the SQLite store
+    demo_server.start()
+    page.reload(wait_until="networkidle")
+    page.wait_for_function("() => document.querySelectorAll('#chat .bot').length > 1", timeout=60_000)
+    restored = bot_texts(page)
+    assert any("上一轮" in t for t in restored) and any("红色圆形" in t for t in restored), restored
 
     bad = tmp_path / "notes.png"
     bad.write_text("this is not an image")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import secrets
 import uuid
 from pathlib import Path
 
@@ -51,6 +53,27 @@ CSS = ".notice {background: #fff7e0; border-left: 4px solid #f0a500; padding: 6p
 def friendly_error(exc: SegchatError, text: str) -> str:
     english, chinese = FRIENDLY.get(exc.code, (f"Sorry, that didn't work: {exc.message}", f"抱歉，出错了：{exc.message}"))
     return chinese if reply_language(text or "") == "zh" else english
+
+
+def browser_state_secret(data_dir: Path) -> str:
+    """The key that encrypts the session id kept in the browser, stored once in the data directory.
+
+    Gradio draws a new one per process by default, and a restarted server could then no longer read the browser's
+    session id: the conversation would be in the store but out of reach.
+    """
+    path = data_dir / "ui_secret"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    secret = secrets.token_urlsafe(32)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process wrote it first
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as stream:
+        stream.write(secret)
+    return secret
 
 
 def build_ui(service: SegchatService) -> gr.Blocks:
@@ -171,7 +194,8 @@ def build_ui(service: SegchatService) -> gr.Blocks:
                     "*“now only the bigger one”*.")
         for notice in notices:
             gr.Markdown(notice, elem_classes=["notice"])
-        state = gr.BrowserState({"session": None}, storage_key="segchat_session")
+        state = gr.BrowserState({"session": None}, storage_key="segchat_session",
+                                secret=browser_state_secret(Path(settings.data_dir).expanduser()))
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(label="segchat", height=560, elem_id="chat", buttons=["copy"])
