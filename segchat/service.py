@@ -13,6 +13,7 @@ from typing import Any
 
 from agent.core import SegchatAgent, TurnOutput
 from segchat.errors import BadRequestError, PayloadTooLargeError, QueueFullError
+from segchat.image_urls import fetch_image_url
 from segchat.results import build_result
 from segchat.settings import Settings
 
@@ -23,8 +24,9 @@ DATA_URL = re.compile(r"^data:(?P<mime>[\w.+\-]+/[\w.+\-]+)?(?P<params>(;[\w\-]+
 IMAGE_MIMES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif", "image/bmp", "image/tiff"}
 
 
-def decode_image_payload(payload: str, max_bytes: int) -> bytes:
-    """Bytes of an image sent as base64 or a data URL; 400 for junk or a non-image type, 413 past `max_bytes`."""
+def decode_image_payload(payload: str, max_bytes: int, url_allowlist: list[str] | None = None) -> bytes:
+    """Bytes of an image sent as base64, a data URL, or a URL on `url_allowlist`; 400 for junk, a non-image type or
+    a URL that is not allowed, 413 past `max_bytes`."""
     if not isinstance(payload, str) or not payload.strip():
         raise BadRequestError("no image was sent", code="missing_image")
     payload = payload.strip()
@@ -40,8 +42,7 @@ def decode_image_payload(payload: str, max_bytes: int) -> bytes:
                                   f"({', '.join(sorted(IMAGE_MIMES))})", code="unsupported_media_type")
         payload = match.group("data")
     elif re.match(r"^[a-z][a-z0-9+.\-]*://", payload, re.IGNORECASE):
-        raise BadRequestError("images are accepted as base64 or data URLs only; this server does not fetch URLs",
-                              code="url_not_allowed")
+        return fetch_image_url(payload, url_allowlist or [], max_bytes)
     try:
         data = base64.b64decode(re.sub(r"\s+", "", payload), validate=True)
     except (binascii.Error, ValueError):
@@ -113,13 +114,14 @@ class SegchatService:
                 raise PayloadTooLargeError(f"the image is {len(image)} bytes; the limit is {self.settings.max_upload_bytes}")
             data = image or None
         elif image:
-            data = decode_image_payload(image, self.settings.max_upload_bytes)
+            data = decode_image_payload(image, self.settings.max_upload_bytes, self.settings.image_url_prefixes())
         instruction = self.agent.check_instruction(instruction)
         return self.queue.run(self.agent.turn, instruction, data, session, owner=owner, threshold=threshold,
                               verify=verify)
 
     def detect(self, image: str | bytes, phrases: list[str], threshold: float | None = None) -> dict[str, Any]:
-        data = image if isinstance(image, bytes) else decode_image_payload(image, self.settings.max_upload_bytes)
+        data = image if isinstance(image, bytes) else decode_image_payload(image, self.settings.max_upload_bytes,
+                                                                            self.settings.image_url_prefixes())
         cleaned = [p.strip() for p in phrases if isinstance(p, str) and p.strip()]
         if not cleaned:
             raise BadRequestError("give at least one non-empty phrase", code="missing_phrases")

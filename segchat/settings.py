@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(40_000_000, gt=0)
     max_upload_bytes: int = Field(25 * 1024 * 1024, gt=0)
     max_instruction_chars: int = Field(2000, gt=0)
+    image_url_allowlist: str | None = Field(None, description="comma-separated URL prefixes the API may fetch "
+                                            "images from (default: none; images come as base64 or data URLs)")
 
     # server
     host: str = "127.0.0.1"
@@ -47,6 +49,9 @@ class Settings(BaseSettings):
 
     def api_keys(self) -> list[str]:
         return [key.strip() for key in (self.api_key or "").split(",") if key.strip()]
+
+    def image_url_prefixes(self) -> list[str]:
+        return [prefix.strip() for prefix in (self.image_url_allowlist or "").split(",") if prefix.strip()]
 
     def model_path(self) -> str:
         """The checkpoint to load: the demo folder when `demo` is set, else `model`."""

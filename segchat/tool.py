@@ -11,8 +11,9 @@ TOOL_NAME = "segment_image"
 
 
 def segment_image(
-    image: Annotated[str, Field(description="The image: base64 bytes or a data URL (data:image/png;base64,...). "
-                                            "Optional when `session` is given: the session's image is used.")] = "",
+    image: Annotated[str, Field(description="The image: base64 bytes or a data URL (data:image/png;base64,...); an "
+                                            "http(s) URL only where the server's allow-list admits it. Optional "
+                                            "when `session` is given: the session's image is used.")] = "",
     *,
     instruction: Annotated[str, Field(min_length=1, max_length=10_000,
                                       description="What to segment, in the user's own words and language, e.g. "

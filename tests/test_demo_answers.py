@@ -13,6 +13,8 @@ import io
 import json
 import subprocess
 import sys
+import threading
+from http.server import ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -21,6 +23,7 @@ from PIL import Image
 from agent.shapes_tasks import matches
 from segmenter.rle import rle_to_mask
 from tests.server_process import REPO, ServerProcess
+from tests.test_image_urls import ImageHost
 
 DEMO = REPO / "examples" / "shapes_demo.png"
 TRUTH = {a["id"]: rle_to_mask(a["segmentation"])
@@ -49,9 +52,30 @@ def test_cli_detect_and_chinese_segment_on_the_demo_image():
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
-    with ServerProcess("--demo", "--offline", data_dir=tmp_path_factory.mktemp("demo-data")) as server:
+def image_host():
+    """A real HTTP server on loopback that serves the demo image under /public/."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ImageHost)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory, image_host):
+    env = {"SEGCHAT_IMAGE_URL_ALLOWLIST": image_host + "/public/"}
+    with ServerProcess("--demo", "--offline", env=env, data_dir=tmp_path_factory.mktemp("demo-data")) as server:
         yield server
+
+
+def test_an_allowed_image_url_is_fetched_and_others_refused(demo_server, image_host):
+    with httpx.Client(base_url=demo_server.url, timeout=120) as http:
+        fetched = http.post("/v1/segment", json={"image": image_host + "/public/demo.png",
+                                                 "instruction": "the leftmost red circle"})
+        assert fetched.status_code == 200, fetched.text
+        assert_instances_are(fetched.json(), [6])
+        for url in (image_host + "/private.png", "http://169.254.169.254/latest/meta-data/"):
+            refused = http.post("/v1/segment", json={"image": url, "instruction": "the red circle"})
+            assert refused.status_code == 400 and refused.json()["error"]["code"] == "url_not_allowed"
 
 
 def test_rest_chinese_request_and_a_two_turn_session(demo_server):

@@ -4,6 +4,7 @@ correct answer, never a 5xx, a stack trace, a hang or a memory blow-up; a failin
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import signal
@@ -178,11 +179,15 @@ def test_every_turn_completes_when_the_llm_is_down(tiny_segmenter, tmp_path):
 
 def test_kill_9_mid_conversation_loses_no_completed_turn(tiny_checkpoint, tmp_path):
     env = {"SEGCHAT_THRESHOLD": "0.0"}
+    noise = io.BytesIO()  # the tiny random model finds 4 "dogs" here: enough for three turns that narrow
+    Image.fromarray(np.random.default_rng(2).integers(0, 255, (120, 160, 3), dtype=np.uint8)).save(noise, "PNG")
+    image = base64.b64encode(noise.getvalue()).decode()
     first = ServerProcess("--model", str(tiny_checkpoint), "--offline", env=env, data_dir=tmp_path).start()
     with httpx.Client(base_url=first.url, timeout=60) as http:
         session = http.post("/v1/sessions").json()["session"]
-        one = http.post(f"/v1/sessions/{session}/messages", json={"image": PNG, "instruction": "all the dogs"}).json()
+        one = http.post(f"/v1/sessions/{session}/messages", json={"image": image, "instruction": "all the dogs"}).json()
         two = http.post(f"/v1/sessions/{session}/messages", json={"instruction": "drop the smallest one"}).json()
+        assert len(one["instances"]) >= 3, one["explanation"]
     os.kill(first.process.pid, signal.SIGKILL)
     first.process.wait(timeout=10)
     second = ServerProcess("--model", str(tiny_checkpoint), "--offline", env=env, data_dir=tmp_path).start()
