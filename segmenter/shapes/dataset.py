@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pycocotools import mask as mask_utils
 
+from segmenter.rle import mask_box, mask_to_rle
 from segmenter.shapes.data import random_absent_phrase
 from segmenter.shapes.render import Scene, render_scene
 from segmenter.shapes.world import COLOUR_ZH, SHAPE_ZH, SHAPES, phrase_matches
@@ -50,14 +50,14 @@ def scene_annotations(scene: Scene, image_id: int, first_annotation_id: int) -> 
     for obj in scene.objects:
         if not obj.mask.any():
             continue
-        rle = mask_utils.encode(np.asfortranarray(obj.mask.astype(np.uint8)))
+        x0, y0, x1, y1 = mask_box(obj.mask)
         annotations.append({
             "id": first_annotation_id + len(annotations),
             "image_id": image_id,
             "category_id": CATEGORY_ID[obj.shape],
-            "segmentation": {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")},
-            "area": int(mask_utils.area(rle)),
-            "bbox": [float(v) for v in mask_utils.toBbox(rle)],
+            "segmentation": mask_to_rle(obj.mask),
+            "area": int(obj.mask.sum()),
+            "bbox": [x0, y0, x1 - x0, y1 - y0],
             "iscrowd": 0,
             "attributes": {"color": obj.colour},
         })
