@@ -206,3 +206,10 @@ def test_refuses_public_bind_without_key_and_bad_model_cleanly(tmp_path):
                              "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=180, cwd=REPO)
     assert broken.returncode == 2 and "could not load SAM3" in broken.stderr and "--demo" not in broken.stderr[:0]
     assert "Traceback" not in broken.stderr
+
+
+def test_the_ui_exposes_no_gradio_api(client):
+    """Agents use REST or MCP (one queue, one set of limits and errors); the chat's own events are private."""
+    info = client.get("/gradio_api/info")
+    assert info.status_code == 200, info.text
+    assert info.json()["named_endpoints"] == {} and info.json()["unnamed_endpoints"] == {}
