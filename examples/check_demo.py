@@ -10,9 +10,7 @@ agent as the CLI, REST, MCP and the UI, and says for each whether the instances 
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
-from pathlib import Path
 
 from agent.core import SegchatAgent
 from agent.shapes_tasks import matches
@@ -20,9 +18,9 @@ from agent.store import SessionStore
 from parser.llm import OfflineParser
 from segchat.cli import load_segmenter
 from segchat.settings import Settings
-from segmenter.rle import rle_to_mask
 
-HERE = Path(__file__).resolve().parent
+from render_demo import IMAGE, demo_truth_masks  # beside this script
+
 # (turns in English, turns in Chinese, the annotation ids of the right answer)
 REQUESTS = [
     (["the leftmost red circle"], ["把最左边的红色圆形抠出来"], [6]),
@@ -40,11 +38,9 @@ def main() -> None:
     parser.add_argument("--model", help="a local SAM3 checkpoint folder (default: the shapes demo model)")
     parser.add_argument("--threshold", type=float, help="score threshold (default: the checkpoint's own)")
     args = parser.parse_args()
-    settings = Settings(**{"demo": not args.model, **({"model": args.model} if args.model else {}),
-                           **({"threshold": args.threshold} if args.threshold is not None else {})})
-    truth = json.loads((HERE / "shapes_demo.json").read_text())
-    masks = {a["id"]: rle_to_mask(a["segmentation"]) for a in truth["annotations"]}
-    image = HERE / "shapes_demo.png"
+    chosen = {"model": args.model, "demo": not args.model, "threshold": args.threshold}
+    settings = Settings(**{k: v for k, v in chosen.items() if v is not None})
+    masks = demo_truth_masks()
     right = total = 0
     with tempfile.TemporaryDirectory() as data:
         agent = SegchatAgent(load_segmenter(settings), OfflineParser(), SessionStore(data),
@@ -54,7 +50,7 @@ def main() -> None:
             for language, turns in (("en", english), ("zh", chinese)):
                 session = f"demo-check-{number}-{language}"
                 for turn, text in enumerate(turns):
-                    output = agent.turn(text, image if turn == 0 else None, session)
+                    output = agent.turn(text, IMAGE if turn == 0 else None, session)
                 ok = matches([f.mask for f in output.instances], [masks[i] for i in expected])
                 boxes = ", ".join("[" + ",".join(f"{v:.0f}" for v in f.box) + "]" for f in output.instances)
                 verdict = "yes" if ok else "NO"

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from segmenter.shapes.dataset import CATEGORIES, scene_annotations
-from segmenter.shapes.render import render_scene
+from segmenter.rle import rle_to_mask
+from segmenter.shapes.dataset import SHAPE_OF_CATEGORY, coco_document, scene_annotations
+from segmenter.shapes.render import Scene, render_scene
 
 HERE = Path(__file__).resolve().parent
 SEED = 54
@@ -20,20 +21,29 @@ OBJECTS = [("green", "hexagon"), ("yellow", "star"), ("red", "circle"), ("blue",
            ("red", "circle"), ("blue", "square"), ("green", "triangle")]
 
 
+IMAGE, TRUTH = HERE / "shapes_demo.png", HERE / "shapes_demo.json"
+
+
+def demo_scene() -> Scene:
+    return render_scene(np.random.default_rng(SEED), objects=OBJECTS, size=(360, 480), diameter_range=(60, 120))
+
+
+def demo_truth_masks() -> dict[int, np.ndarray]:
+    """The demo image's true instance masks by annotation id."""
+    return {a["id"]: rle_to_mask(a["segmentation"]) for a in json.loads(TRUTH.read_text())["annotations"]}
+
+
 def main() -> None:
-    scene = render_scene(np.random.default_rng(SEED), objects=OBJECTS, size=(360, 480), diameter_range=(60, 120))
+    scene = demo_scene()
     assert len(scene.objects) == len(OBJECTS), "a placement failed; pick another SEED"
-    scene.image.save(HERE / "shapes_demo.png")
-    coco = {
-        "info": {"description": "segchat shapes demo image (examples/render_demo.py)", "seed": SEED},
-        "images": [{"id": 0, "file_name": "shapes_demo.png", "height": scene.size[0], "width": scene.size[1]}],
-        "annotations": scene_annotations(scene, image_id=0, first_annotation_id=1),
-        "categories": CATEGORIES,
-    }
-    (HERE / "shapes_demo.json").write_text(json.dumps(coco, indent=1))
+    scene.image.save(IMAGE)
+    image = {"id": 0, "file_name": IMAGE.name, "height": scene.size[0], "width": scene.size[1]}
+    coco = coco_document("segchat shapes demo image (examples/render_demo.py)", SEED, [image],
+                         scene_annotations(scene, image_id=0, first_annotation_id=1))
+    TRUTH.write_text(json.dumps(coco, indent=1))
     for ann in coco["annotations"]:
-        print(ann["id"], ann["attributes"]["color"], CATEGORIES[ann["category_id"] - 1]["name"],
-              [round(v) for v in ann["bbox"]])
+        shape = SHAPE_OF_CATEGORY[ann["category_id"]]
+        print(ann["id"], ann["attributes"]["color"], shape, [round(v) for v in ann["bbox"]])
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.shapes_tasks import matches
+from examples.render_demo import demo_truth_masks
 from segmenter.rle import rle_to_mask
 from tests.server_process import REPO, ServerProcess
 
@@ -64,8 +64,8 @@ def assert_downloaded_masks_are(page, truth_ids: list[int]) -> None:
     coco_links = [link for link in links if link.endswith("_coco.json")]
     assert coco_links, links
     answer = page.request.get(coco_links[-1]).json()
-    truth = json.loads((REPO / "examples" / "shapes_demo.json").read_text())
-    expected = [rle_to_mask(a["segmentation"]) for a in truth["annotations"] if a["id"] in truth_ids]
+    truth = demo_truth_masks()
+    expected = [truth[i] for i in truth_ids]
     got = [rle_to_mask(a["segmentation"]) for a in answer["annotations"]]
     assert matches(got, expected), f"{len(got)} masks, expected annotations {truth_ids}"
 

@@ -22,13 +22,12 @@ from PIL import Image
 
 from agent.shapes_tasks import matches
 from segmenter.rle import rle_to_mask
+from examples.render_demo import IMAGE, demo_truth_masks
 from tests.server_process import REPO, ServerProcess
 from tests.test_image_urls import ImageHost
 
-DEMO = REPO / "examples" / "shapes_demo.png"
-TRUTH = {a["id"]: rle_to_mask(a["segmentation"])
-         for a in json.loads((REPO / "examples" / "shapes_demo.json").read_text())["annotations"]}
-DEMO_URL = "data:image/png;base64," + base64.b64encode(DEMO.read_bytes()).decode()
+TRUTH = demo_truth_masks()
+DEMO_URL = "data:image/png;base64," + base64.b64encode(IMAGE.read_bytes()).decode()
 
 
 def assert_instances_are(result: dict, truth_ids: list[int]) -> None:
@@ -45,8 +44,8 @@ def segchat(*args: str) -> dict:
 
 
 def test_cli_detect_and_chinese_segment_on_the_demo_image():
-    assert_instances_are(segchat("detect", str(DEMO), "red circle", "--demo", "--json"), [3, 6])
-    answer = segchat("segment", str(DEMO), "把最左边的红色圆形抠出来", "--demo", "--offline", "--json")
+    assert_instances_are(segchat("detect", str(IMAGE), "red circle", "--demo", "--json"), [3, 6])
+    answer = segchat("segment", str(IMAGE), "把最左边的红色圆形抠出来", "--demo", "--offline", "--json")
     assert_instances_are(answer, [6])
     assert answer["reply_language"] == "zh" and "最左边" in answer["explanation"]
 
@@ -90,7 +89,7 @@ def test_rest_chinese_request_and_a_two_turn_session(demo_server):
         assert second.status_code == 200, second.text
         assert second.json()["plan"]["followup"] == "refine"
         assert_instances_are(second.json(), [3])
-        upload = http.post("/v1/segment", files={"image": ("shapes.png", DEMO.read_bytes(), "image/png")},
+        upload = http.post("/v1/segment", files={"image": ("shapes.png", IMAGE.read_bytes(), "image/png")},
                            data={"instruction": "把最大的蓝色正方形抠出来"})
         assert upload.status_code == 200, upload.text
         assert_instances_are(upload.json(), [7])

@@ -13,7 +13,7 @@ from scipy.ndimage import binary_dilation, binary_erosion
 from parser.offline import parse_offline
 from segchat.cli import main as cli
 from segmenter.rle import mask_box, rle_to_mask
-from segmenter.shapes.dataset import CATEGORIES, phrase_zh, scene_annotations, write_dataset
+from segmenter.shapes.dataset import CATEGORIES, phrase_zh, scene_annotations
 from segmenter.shapes.render import render_scene, shape_coverage
 from segmenter.shapes.world import COLOURS, SHAPES, all_phrases, phrase_matches
 
@@ -121,9 +121,9 @@ def test_demo_image_and_its_ground_truth_come_from_the_renderer():
     """examples/shapes_demo.json is the truth for examples/shapes_demo.png: both re-render identically."""
     from PIL import Image
 
-    from examples.render_demo import HERE, OBJECTS, SEED
+    from examples.render_demo import IMAGE, TRUTH, demo_scene
 
-    scene = render_scene(np.random.default_rng(SEED), objects=OBJECTS, size=(360, 480), diameter_range=(60, 120))
-    assert np.array_equal(np.asarray(scene.image), np.asarray(Image.open(HERE / "shapes_demo.png").convert("RGB")))
-    truth = json.loads((HERE / "shapes_demo.json").read_text())
+    scene = demo_scene()
+    assert np.array_equal(np.asarray(scene.image), np.asarray(Image.open(IMAGE).convert("RGB")))
+    truth = json.loads(TRUTH.read_text())
     assert truth["annotations"] == scene_annotations(scene, image_id=0, first_annotation_id=1)

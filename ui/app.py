@@ -78,7 +78,8 @@ def browser_state_secret(data_dir: Path) -> str:
 
 def build_ui(service: SegchatService) -> gr.Blocks:
     settings = service.settings
-    files_dir = Path(settings.data_dir).expanduser() / "ui_files"
+    data_dir = Path(settings.data_dir).expanduser()
+    files_dir = data_dir / "ui_files"
     files_dir.mkdir(parents=True, exist_ok=True)
 
     def owner_for(request: gr.Request | None) -> str:
@@ -195,7 +196,7 @@ def build_ui(service: SegchatService) -> gr.Blocks:
         for notice in notices:
             gr.Markdown(notice, elem_classes=["notice"])
         state = gr.BrowserState({"session": None}, storage_key="segchat_session",
-                                secret=browser_state_secret(Path(settings.data_dir).expanduser()))
+                                secret=browser_state_secret(data_dir))
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(label="segchat", height=560, elem_id="chat", buttons=["copy"])

@@ -22,6 +22,7 @@ from segmenter.shapes.world import COLOUR_ZH, SHAPE_ZH, SHAPES, phrase_matches
 
 CATEGORIES = [{"id": i + 1, "name": shape, "supercategory": "shape"} for i, shape in enumerate(SHAPES)]
 CATEGORY_ID = {c["name"]: c["id"] for c in CATEGORIES}
+SHAPE_OF_CATEGORY = {c["id"]: c["name"] for c in CATEGORIES}
 
 
 def phrase_zh(phrase: str) -> str:
@@ -67,11 +68,10 @@ def scene_annotations(scene: Scene, image_id: int, first_annotation_id: int) -> 
 def scene_phrases(rng: np.random.Generator, scene: Scene, annotations: list[dict[str, Any]],
                   n_absent: int = 2) -> list[dict[str, Any]]:
     """The scene's present phrases (with their annotation ids) and up to `n_absent` absent ones (no ids)."""
-    id_of_shape = {c["id"]: c["name"] for c in CATEGORIES}
     rows = []
     for phrase in present_phrases(scene):
         ids = [a["id"] for a in annotations
-               if phrase_matches(phrase, a["attributes"]["color"], id_of_shape[a["category_id"]])]
+               if phrase_matches(phrase, a["attributes"]["color"], SHAPE_OF_CATEGORY[a["category_id"]])]
         if ids:
             rows.append({"phrase": phrase, "phrase_zh": phrase_zh(phrase), "annotation_ids": ids})
     absent: list[str] = []
@@ -83,6 +83,13 @@ def scene_phrases(rng: np.random.Generator, scene: Scene, annotations: list[dict
             absent.append(phrase)
     rows += [{"phrase": p, "phrase_zh": phrase_zh(p), "annotation_ids": []} for p in absent]
     return rows
+
+
+def coco_document(description: str, seed: int, images: list[dict[str, Any]],
+                  annotations: list[dict[str, Any]]) -> dict[str, Any]:
+    """A COCO annotation file of shapes-world images."""
+    return {"info": {"description": description, "seed": seed}, "images": images, "annotations": annotations,
+            "categories": CATEGORIES}
 
 
 def write_dataset(out_dir: Path, n_images: int, seed: int) -> dict[str, int]:
@@ -102,12 +109,7 @@ def write_dataset(out_dir: Path, n_images: int, seed: int) -> dict[str, int]:
         annotations += scene_anns
         for row in scene_phrases(rng, scene, scene_anns):
             phrase_rows.append({"image_id": image_id, "file_name": file_name, **row})
-    coco = {
-        "info": {"description": "segchat shapes world (../shared/SHAPES.md)", "seed": seed},
-        "images": images,
-        "annotations": annotations,
-        "categories": CATEGORIES,
-    }
+    coco = coco_document("segchat shapes world (../shared/SHAPES.md)", seed, images, annotations)
     (out_dir / "annotations.json").write_text(json.dumps(coco))
     with (out_dir / "phrases.jsonl").open("w", encoding="utf-8") as stream:
         for row in phrase_rows:
