@@ -12,8 +12,8 @@ import ipaddress
 import logging
 import sys
 
-from segchat.errors import ModelLoadError, SegchatError
-from segchat.settings import Settings
+from segchat.contracts.errors import ModelLoadError, SegchatError
+from segchat.contracts.settings import Settings
 
 log = logging.getLogger("segchat.serve")
 
@@ -53,14 +53,14 @@ def build_app(settings: Settings):
     import gradio as gr
     from fastapi import FastAPI
 
-    from agent.core import SegchatAgent
-    from agent.store import SessionStore
-    from parser import make_parser, parse_offline
-    from segchat.mcp_tool import build_mcp
-    from segchat.rest import BodyLimit, create_app
-    from segchat.service import SegchatService
-    from segmenter.predictor import Sam3Segmenter
-    from ui.app import build_ui
+    from segchat.agent.core import SegchatAgent
+    from segchat.agent.store import SessionStore
+    from segchat.parser import make_parser, parse_offline
+    from segchat.faces.mcp import build_mcp
+    from segchat.faces.rest import BodyLimit, create_app
+    from segchat.faces.service import SegchatService
+    from segchat.segmenter.predictor import Sam3Segmenter
+    from segchat.ui.app import build_ui
 
     segmenter = Sam3Segmenter.from_pretrained(settings.model_path(), device=settings.device, dtype=settings.dtype,
                                               cache_bytes=settings.embedding_cache_bytes,

@@ -9,18 +9,18 @@ from functools import partial
 
 from PIL import Image
 
-from agent.execute import Execution, execute_plan, offline_generalization
-from agent.explain import display_label, explain
-from agent.found import Found
-from agent.overlay import render_overlay
-from agent.store import SessionStore
-from agent.verify import verify_candidates
-from parser.llm import LlmParser, OfflineParser
-from segchat.errors import BadRequestError
-from segchat.results import AgentResult, ImageSize, InstanceOut, RleMask
-from segmenter.images import ImageSource, load_image
-from segmenter.predictor import Sam3Segmenter
-from segmenter.rle import rle_to_mask
+from segchat.agent.execute import Execution, execute_plan, offline_generalization
+from segchat.agent.explain import display_label, explain
+from segchat.agent.found import Found
+from segchat.agent.overlay import render_overlay
+from segchat.agent.store import SessionStore
+from segchat.agent.verify import verify_candidates
+from segchat.parser.llm import LlmParser, OfflineParser
+from segchat.contracts.errors import BadRequestError
+from segchat.contracts.results import AgentResult, ImageSize, InstanceOut, RleMask
+from segchat.segmenter.images import ImageSource, load_image
+from segchat.segmenter.predictor import Sam3Segmenter
+from segchat.segmenter.rle import rle_to_mask
 
 
 @dataclass

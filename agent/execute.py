@@ -6,9 +6,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from agent.found import Found, mask_iou
-from agent.rules import apply_exclusion, apply_relation, apply_selection, deduplicate
-from parser.plan import Plan, Target
+from segchat.agent.found import Found, mask_iou
+from segchat.agent.rules import apply_exclusion, apply_relation, apply_selection, deduplicate
+from segchat.contracts.plan import Plan, Target
 
 FOLLOWUP_MATCH_IOU = 0.5  # a previous instance 'is' a newly found one when their masks overlap this much
 

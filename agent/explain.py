@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agent.execute import Execution, TargetReport
-from parser.vocabulary import ZH_MODIFIERS, ZH_NOUNS
+from segchat.agent.execute import Execution, TargetReport
+from segchat.parser.vocabulary import ZH_MODIFIERS, ZH_NOUNS
 
 SELECT_EN = {"leftmost": "leftmost", "rightmost": "rightmost", "topmost": "topmost", "bottommost": "bottommost",
              "largest": "largest", "smallest": "smallest", "center": "most central"}

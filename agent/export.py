@@ -9,8 +9,8 @@ import zipfile
 import numpy as np
 from scipy import ndimage
 
-from agent.found import Found
-from agent.overlay import mask_png
+from segchat.agent.found import Found
+from segchat.agent.overlay import mask_png
 
 
 def smooth_mask(mask: np.ndarray, smoothness: float) -> np.ndarray:

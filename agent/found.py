@@ -7,7 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
-from segmenter.masks import CroppedMask
+from segchat.segmenter.masks import CroppedMask
 
 
 @dataclass(eq=False)

@@ -9,8 +9,8 @@ import math
 
 import numpy as np
 
-from agent.found import Found, covered_fraction, mask_iou
-from parser.plan import Relation, Select
+from segchat.agent.found import Found, covered_fraction, mask_iou
+from segchat.contracts.plan import Relation, Select
 
 DUPLICATE_IOU = 0.7  # two masks this similar are one object
 EXCLUDE_OVERLAP = 0.6  # an instance mostly covered by an excluded phrase's instance is dropped

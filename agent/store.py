@@ -17,8 +17,8 @@ from typing import Any
 
 from PIL import Image
 
-from segchat.errors import SessionNotFoundError
-from segmenter.images import image_digest
+from segchat.contracts.errors import SessionNotFoundError
+from segchat.segmenter.images import image_digest
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (

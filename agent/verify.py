@@ -7,11 +7,11 @@ import logging
 
 from PIL import Image
 
-import prompts
-from agent.found import Found
-from agent.overlay import render_overlay
-from parser.llm import LlmParser, image_data_url
-from parser.plan import Target
+from segchat import prompts
+from segchat.agent.found import Found
+from segchat.agent.overlay import render_overlay
+from segchat.parser.llm import LlmParser, image_data_url
+from segchat.contracts.plan import Target
 
 log = logging.getLogger(__name__)
 

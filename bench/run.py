@@ -25,12 +25,12 @@ from PIL import Image, ImageDraw
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from agent.found import Found  # noqa: E402
-from agent.overlay import render_overlay  # noqa: E402
-from segchat.results import build_result  # noqa: E402
-from segmenter.build import byte_level_clip_tokenizer, processor_for, small_sam3_config  # noqa: E402
-from segmenter.loader import LoadedSam3, resolve_device, resolve_dtype  # noqa: E402
-from segmenter.predictor import Sam3Segmenter  # noqa: E402
+from segchat.agent.found import Found  # noqa: E402
+from segchat.agent.overlay import render_overlay  # noqa: E402
+from segchat.contracts.results import build_result  # noqa: E402
+from segchat.lab.model import byte_level_clip_tokenizer, processor_for, small_sam3_config  # noqa: E402
+from segchat.segmenter.loader import LoadedSam3, resolve_device, resolve_dtype  # noqa: E402
+from segchat.segmenter.predictor import Sam3Segmenter  # noqa: E402
 
 PHRASES = ["cat", "remote control", "pink blanket", "couch", "dog", "person", "car", "red car", "cup", "table",
            "chair", "bottle", "book", "laptop", "phone", "tree"]
@@ -62,7 +62,7 @@ def bench_image() -> Image.Image:
     cats = REPO.parent / "shared" / "eval" / "coco_000000039769_cats" / "000000039769.png"
     if cats.exists():
         return Image.open(cats).convert("RGB")
-    from segmenter.shapes.render import render_scene
+    from segchat.lab.render import render_scene
 
     return render_scene(np.random.default_rng(0), size=(480, 640)).image
 
@@ -193,11 +193,11 @@ def bench_postprocess(reps: int, n: int = 100, size: tuple[int, int] = (1000, 10
 
 def bench_turn(turns: int) -> dict:
     """Whole agent turns with the shapes demo model and the offline parser: the share of each stage."""
-    from agent.core import SegchatAgent
-    from agent.store import SessionStore
-    from parser.llm import OfflineParser
-    from segchat.settings import DEMO_MODEL_DIR
-    from segmenter.shapes.render import render_scene
+    from segchat.agent.core import SegchatAgent
+    from segchat.agent.store import SessionStore
+    from segchat.parser.llm import OfflineParser
+    from segchat.contracts.settings import DEMO_MODEL_DIR
+    from segchat.lab.render import render_scene
 
     segmenter = Sam3Segmenter.from_pretrained(str(DEMO_MODEL_DIR), device="cpu")
     instructions = ["把最左边的红色圆形抠出来", "all the green shapes", "the biggest blue square",

@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import tempfile
 
-from agent.core import SegchatAgent
-from agent.shapes_tasks import matches
-from agent.store import SessionStore
-from parser.llm import OfflineParser
-from segchat.cli import load_segmenter
-from segchat.settings import Settings
+from segchat.agent.core import SegchatAgent
+from segchat.lab.agent_tasks import matches
+from segchat.agent.store import SessionStore
+from segchat.parser.llm import OfflineParser
+from segchat.faces.cli import load_segmenter
+from segchat.contracts.settings import Settings
 
 from render_demo import IMAGE, demo_truth_masks  # beside this script
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from segmenter.rle import rle_to_mask
-from segmenter.shapes.dataset import SHAPE_OF_CATEGORY, coco_document, scene_annotations
-from segmenter.shapes.render import Scene, render_scene
+from segchat.segmenter.rle import rle_to_mask
+from segchat.lab.dataset import SHAPE_OF_CATEGORY, coco_document, scene_annotations
+from segchat.lab.render import Scene, render_scene
 
 HERE = Path(__file__).resolve().parent
 SEED = 54

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from parser.llm import LlmParser, OfflineParser, ParseOutcome
-from parser.offline import parse_offline
-from parser.plan import Plan, Relation, Select, Target
+from segchat.parser.llm import LlmParser, OfflineParser, ParseOutcome
+from segchat.parser.offline import parse_offline
+from segchat.contracts.plan import Plan, Relation, Select, Target
 
 
 def make_parser(llm_url: str | None, llm_model: str, *, offline: bool = False, api_key: str = "EMPTY",

@@ -6,8 +6,8 @@ import functools
 import logging
 import re
 
-from parser.english import singular_phrase
-from parser.vocabulary import ZH_MODIFIERS, ZH_NOUNS
+from segchat.parser.english import singular_phrase
+from segchat.parser.vocabulary import ZH_MODIFIERS, ZH_NOUNS
 
 SIZE_WORDS = {"big", "small", "large", "tiny", "tall", "short", "long"}
 FILLERS = ["随便", "随意", "任意", "任选", "所有", "全部", "每一个", "每个", "每只", "那些", "这些", "那几", "这几", "那", "这", "哪", "一些",

@@ -6,7 +6,7 @@ import difflib
 import functools
 import re
 
-from parser.vocabulary import EN_NUMBERS, PLURALIA_TANTUM
+from segchat.parser.vocabulary import EN_NUMBERS, PLURALIA_TANTUM
 
 VERBS = ["segment", "select", "cut", "out", "find", "mask", "highlight", "mark", "outline", "circle", "detect",
          "locate", "show", "isolate", "extract", "pick", "separate", "identify", "get", "give", "label", "grab",
@@ -32,7 +32,7 @@ KEYWORDS = VERBS + ["leftmost", "rightmost", "topmost", "bottommost", "smallest"
 @functools.lru_cache(maxsize=1)
 def known_nouns() -> frozenset[str]:
     """Head nouns we know (from the curated Chinese vocabulary's translations)."""
-    from parser.vocabulary import ZH_NOUNS
+    from segchat.parser.vocabulary import ZH_NOUNS
 
     return frozenset(phrase.split()[-1] for phrase in ZH_NOUNS.values())
 
@@ -40,7 +40,7 @@ def known_nouns() -> frozenset[str]:
 @functools.lru_cache(maxsize=1)
 def known_words() -> frozenset[str]:
     """Words we know as nouns or adjectives: never 'corrected' into a keyword ('remote' is no typo of 'remove')."""
-    from parser.vocabulary import EN_SYNONYMS, ZH_MODIFIERS, ZH_NOUNS
+    from segchat.parser.vocabulary import EN_SYNONYMS, ZH_MODIFIERS, ZH_NOUNS
 
     words: set[str] = set()
     for phrase in [*ZH_NOUNS.values(), *ZH_MODIFIERS.values(), *EN_SYNONYMS, *sum(EN_SYNONYMS.values(), [])]:

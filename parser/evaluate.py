@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Callable
 
-from parser.plan import Plan
+from segchat.contracts.plan import Plan
 
 
 def norm(value) -> str:

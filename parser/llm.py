@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from PIL import Image
 from pydantic import ValidationError
 
-import prompts
-from parser.offline import parse_offline
-from parser.plan import Plan, llm_json_schema
+from segchat import prompts
+from segchat.parser.offline import parse_offline
+from segchat.contracts.plan import Plan, llm_json_schema
 
 log = logging.getLogger(__name__)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from parser.chinese import modifiers_only, translate_noun_phrase
-from parser.english import NUMBER_PATTERN, known_nouns, clean_noun_phrase, fix_typos, number_value, singular_phrase
-from parser.language import CJK, normalize, reply_language, to_simplified
-from parser.plan import Plan, Relation, Select, Target
-from parser.vocabulary import EN_SYNONYMS, ZH_CLASSIFIERS, ZH_DIGITS
+from segchat.parser.chinese import modifiers_only, translate_noun_phrase
+from segchat.parser.english import NUMBER_PATTERN, known_nouns, clean_noun_phrase, fix_typos, number_value, singular_phrase
+from segchat.parser.language import CJK, normalize, reply_language, to_simplified
+from segchat.contracts.plan import Plan, Relation, Select, Target
+from segchat.parser.vocabulary import EN_SYNONYMS, ZH_CLASSIFIERS, ZH_DIGITS
 
 CLARIFY_EN = "What would you like me to segment in the image? Name the objects, e.g. \"the red car on the left\"."
 CLARIFY_ZH = "你想在图里分割什么？请说出物体，例如“左边的红色汽车”。"

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from segchat.errors import ImageReadError, ImageTooLargeError
+from segchat.contracts.errors import ImageReadError, ImageTooLargeError
 
 DEFAULT_MAX_PIXELS = 40_000_000
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from segmenter.masks import CroppedMask
+from segchat.segmenter.masks import CroppedMask
 
 
 class Instance:

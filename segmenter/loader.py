@@ -8,8 +8,8 @@ from pathlib import Path
 
 import torch
 
-from segchat.errors import ModelLoadError
-from segmenter.calibration import FALLBACK_THRESHOLD, read_calibration
+from segchat.contracts.errors import ModelLoadError
+from segchat.segmenter.calibration import FALLBACK_THRESHOLD, read_calibration
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 import torch
 from PIL import Image
 
-from segmenter.cache import ByteBudgetLRU
-from segmenter.images import ImageSource, image_digest, load_image
-from segmenter.instances import Instance
-from segmenter.loader import LoadedSam3, load_sam3
-from segmenter.masks import upsample_to_crop
+from segchat.segmenter.cache import ByteBudgetLRU
+from segchat.segmenter.images import ImageSource, image_digest, load_image
+from segchat.segmenter.instances import Instance
+from segchat.segmenter.loader import LoadedSam3, load_sam3
+from segchat.segmenter.masks import upsample_to_crop
 
 DEFAULT_MASK_THRESHOLD = 0.5
 DEFAULT_NMS_IOU = 0.7

@@ -12,14 +12,14 @@ SHARED = REPO.parent / "shared"
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory) -> Path:
-    from segmenter.build import build_tiny_checkpoint
+    from segchat.lab.model import build_tiny_checkpoint
 
     return build_tiny_checkpoint(tmp_path_factory.mktemp("tiny-sam3"), seed=0)
 
 
 @pytest.fixture(scope="session")
 def tiny_segmenter(tiny_checkpoint):
-    from segmenter.predictor import Sam3Segmenter
+    from segchat.segmenter.predictor import Sam3Segmenter
 
     return Sam3Segmenter.from_pretrained(str(tiny_checkpoint), device="cpu", dtype="float32")
 

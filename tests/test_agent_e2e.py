@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agent.core import SegchatAgent
-from agent.store import SessionStore, owner_of
-from parser.llm import LlmParser, OfflineParser
-from segchat.errors import BadRequestError, SessionNotFoundError
-from segmenter.rle import rle_to_mask
+from segchat.agent.core import SegchatAgent
+from segchat.agent.store import SessionStore, owner_of
+from segchat.parser.llm import LlmParser, OfflineParser
+from segchat.contracts.errors import BadRequestError, SessionNotFoundError
+from segchat.segmenter.rle import rle_to_mask
 from tests.openai_double import ScriptedOpenAIServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -105,9 +105,9 @@ def test_overlay_renders_cjk_labels(agent, photo):
 
 
 def test_verification_is_one_call_for_all_candidates(photo):
-    from agent.found import Found
-    from agent.verify import verify_candidates
-    from parser.plan import Relation, Target
+    from segchat.agent.found import Found
+    from segchat.agent.verify import verify_candidates
+    from segchat.contracts.plan import Relation, Target
 
     candidates = []
     for i in range(4):
@@ -129,7 +129,7 @@ def test_verification_is_one_call_for_all_candidates(photo):
 
 
 def test_agent_calls_the_verifier_once_per_relational_target(tiny_segmenter, tmp_path, photo, monkeypatch):
-    import agent.core as core
+    import segchat.agent.core as core
 
     plan = {"targets": [{"phrase": "cup", "alternates": [], "select": {"kind": "all", "count": None},
                          "exclude": [], "relation": {"type": "near", "anchor": "table"}}],
@@ -149,7 +149,7 @@ def test_agent_calls_the_verifier_once_per_relational_target(tiny_segmenter, tmp
 
 def _execute_with_many_candidates(execute_plan):
     """Wrap execute_plan so the relation keeps every candidate (random masks rarely satisfy one)."""
-    from agent import execute
+    from segchat.agent import execute
 
     def wrapped(*args, **kwargs):
         original = execute.apply_relation
@@ -166,7 +166,7 @@ def test_cli_segment_writes_overlay_masks_and_jsonl_sessions(tiny_checkpoint, tm
     image_path = tmp_path / "photo.png"
     photo.save(image_path)
     out_dir = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "segchat.cli", "segment", str(image_path), "the two largest dogs",
+    done = subprocess.run([sys.executable, "-m", "segchat.faces.cli", "segment", str(image_path), "the two largest dogs",
                            "--model", str(tiny_checkpoint), "--offline", "--threshold", "0", "--data-dir",
                            str(tmp_path / "data"), "--out", str(out_dir), "--json"],
                           capture_output=True, text=True, cwd=REPO, timeout=300)
@@ -178,7 +178,7 @@ def test_cli_segment_writes_overlay_masks_and_jsonl_sessions(tiny_checkpoint, tm
              {"instruction": "only the leftmost one", "session": "s1"},
              {"instruction": "the dog"},
              {"image": str(tmp_path / "nope.png"), "instruction": "the dog"}]
-    done = subprocess.run([sys.executable, "-m", "segchat.cli", "segment", "--jsonl", "-", "--model",
+    done = subprocess.run([sys.executable, "-m", "segchat.faces.cli", "segment", "--jsonl", "-", "--model",
                            str(tiny_checkpoint), "--offline", "--threshold", "0", "--data-dir", str(tmp_path / "data")],
                           input="\n".join(json.dumps(line) for line in lines), capture_output=True, text=True,
                           cwd=REPO, timeout=300)

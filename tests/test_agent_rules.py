@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.execute import execute_plan, offline_generalization
-from agent.found import Found
-from agent.rules import apply_exclusion, apply_relation, apply_selection, deduplicate, relation_holds
-from parser.plan import Plan, Relation, Select, Target
-from segmenter.instances import Instance
+from segchat.agent.execute import execute_plan, offline_generalization
+from segchat.agent.found import Found
+from segchat.agent.rules import apply_exclusion, apply_relation, apply_selection, deduplicate, relation_holds
+from segchat.contracts.plan import Plan, Relation, Select, Target
+from segchat.segmenter.instances import Instance
 
 SIZE = (100, 200)  # height, width
 

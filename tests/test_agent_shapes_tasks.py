@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.core import SegchatAgent
-from agent.shapes_tasks import KINDS, generate_tasks, run_tasks
-from agent.store import SessionStore
-from parser.llm import OfflineParser
-from segmenter.images import image_digest
-from segmenter.instances import Instance
-from segmenter.rle import mask_box
-from segmenter.shapes.world import phrase_matches
+from segchat.agent.core import SegchatAgent
+from segchat.lab.agent_tasks import KINDS, generate_tasks, run_tasks
+from segchat.agent.store import SessionStore
+from segchat.parser.llm import OfflineParser
+from segchat.segmenter.images import image_digest
+from segchat.segmenter.instances import Instance
+from segchat.segmenter.rle import mask_box
+from segchat.lab.world import phrase_matches
 
 
 @dataclass

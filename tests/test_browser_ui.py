@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.shapes_tasks import matches
+from segchat.lab.agent_tasks import matches
 from examples.render_demo import demo_truth_masks
-from segmenter.rle import rle_to_mask
+from segchat.segmenter.rle import rle_to_mask
 from tests.server_process import REPO, ServerProcess
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

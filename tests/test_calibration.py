@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from segchat.cli import main
-from segmenter.calibration import CALIBRATION_FILE, Calibration, write_calibration
-from segmenter.predictor import Sam3Segmenter
-from segmenter.shapes.evaluate import evaluate_shapes, sweep_shapes
-from segmenter.shapes.render import render_scene
+from segchat.faces.cli import main
+from segchat.segmenter.calibration import CALIBRATION_FILE, Calibration, write_calibration
+from segchat.segmenter.predictor import Sam3Segmenter
+from segchat.lab.evaluate import evaluate_shapes, sweep_shapes
+from segchat.lab.render import render_scene
 
 
 @pytest.fixture()
@@ -67,8 +67,8 @@ def test_calibrate_command_writes_the_chosen_threshold(checkpoint_copy):
 
 def test_the_shipped_demo_model_carries_a_calibration_for_its_own_weights():
     """A clone must run `--demo` at the threshold chosen for these weights, not at the fallback."""
-    from segchat.settings import Settings
-    from segmenter.calibration import read_calibration
+    from segchat.contracts.settings import Settings
+    from segchat.segmenter.calibration import read_calibration
 
     folder = Settings(demo=True).model_path()
     calibration = read_calibration(folder)

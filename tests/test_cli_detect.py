@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segmenter.rle import rle_to_mask
+from segchat.segmenter.rle import rle_to_mask
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def _segchat(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "segchat.cli", *args], capture_output=True, text=True, input=stdin,
+    return subprocess.run([sys.executable, "-m", "segchat.faces.cli", *args], capture_output=True, text=True, input=stdin,
                           cwd=REPO, timeout=300)
 
 

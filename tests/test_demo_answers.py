@@ -20,8 +20,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from agent.shapes_tasks import matches
-from segmenter.rle import rle_to_mask
+from segchat.lab.agent_tasks import matches
+from segchat.segmenter.rle import rle_to_mask
 from examples.render_demo import IMAGE, demo_truth_masks
 from tests.server_process import REPO, ServerProcess
 from tests.test_image_urls import ImageHost
@@ -37,7 +37,7 @@ def assert_instances_are(result: dict, truth_ids: list[int]) -> None:
 
 
 def segchat(*args: str) -> dict:
-    done = subprocess.run([sys.executable, "-m", "segchat.cli", *args], capture_output=True, text=True, cwd=REPO,
+    done = subprocess.run([sys.executable, "-m", "segchat.faces.cli", *args], capture_output=True, text=True, cwd=REPO,
                           timeout=300)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)

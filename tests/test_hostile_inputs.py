@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agent.core import SegchatAgent
-from agent.store import SessionStore
-from parser.llm import LlmParser
-from segchat.errors import ImageReadError, ImageTooLargeError
-from segmenter.images import load_image
+from segchat.agent.core import SegchatAgent
+from segchat.agent.store import SessionStore
+from segchat.parser.llm import LlmParser
+from segchat.contracts.errors import ImageReadError, ImageTooLargeError
+from segchat.segmenter.images import load_image
 from tests.hostile_inputs import OK, READ_ERROR, TOO_LARGE, corpus
 from tests.server_process import REPO, ServerProcess
 
@@ -157,7 +157,7 @@ def test_cli_bad_files_exit_cleanly(tiny_checkpoint, tmp_path):
     for name, data, expected in CORPUS[:8] + [c for c in CORPUS if c[2] == TOO_LARGE]:
         path = tmp_path / "input.png"
         path.write_bytes(data)
-        done = subprocess.run([sys.executable, "-m", "segchat.cli", "detect", str(path), "dog", "--model",
+        done = subprocess.run([sys.executable, "-m", "segchat.faces.cli", "detect", str(path), "dog", "--model",
                                str(tiny_checkpoint)], capture_output=True, text=True, cwd=REPO, timeout=120)
         assert done.returncode == 2 and done.stderr.startswith("error:") and "Traceback" not in done.stderr, name
 

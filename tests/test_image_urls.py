@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from segchat.errors import BadRequestError, PayloadTooLargeError
-from segchat.image_urls import fetch_image_url, url_allowed
-from segchat.service import decode_image_payload
+from segchat.contracts.errors import BadRequestError, PayloadTooLargeError
+from segchat.faces.image_urls import fetch_image_url, url_allowed
+from segchat.faces.service import decode_image_payload
 from tests.server_process import REPO
 
 PNG = (REPO / "examples" / "shapes_demo.png").read_bytes()

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segchat.errors import ImageReadError, ImageTooLargeError
-from segmenter.images import image_digest, load_image
+from segchat.contracts.errors import ImageReadError, ImageTooLargeError
+from segchat.segmenter.images import image_digest, load_image
 
 
 def _png(image: Image.Image, fmt: str = "PNG", **kwargs) -> bytes:

@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from segmenter.masks import CroppedMask, upsample_to_crop
-from segmenter.rle import mask_to_rle
+from segchat.segmenter.masks import CroppedMask, upsample_to_crop
+from segchat.segmenter.rle import mask_to_rle
 
 
 @pytest.mark.parametrize("seed", range(40))

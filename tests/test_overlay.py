@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from agent.found import Found
-from agent.overlay import colour_for, label_font, render_overlay, text_mask
+from segchat.agent.found import Found
+from segchat.agent.overlay import colour_for, label_font, render_overlay, text_mask
 
 
 def test_overlay_draws_tint_outline_and_label():

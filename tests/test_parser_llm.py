@@ -9,7 +9,7 @@ import time
 import pytest
 from PIL import Image
 
-from parser.llm import CircuitBreaker, LlmParser
+from segchat.parser.llm import CircuitBreaker, LlmParser
 from tests.openai_double import ScriptedOpenAIServer
 
 GOOD = {"targets": [{"phrase": "dog", "alternates": [], "select": {"kind": "leftmost", "count": 1}, "exclude": [],

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parser.evaluate import evaluate, item_correct
-from parser.offline import parse_offline
-from parser.plan import Plan
+from segchat.parser.evaluate import evaluate, item_correct
+from segchat.parser.offline import parse_offline
+from segchat.contracts.plan import Plan
 from tests.conftest import SHARED
 
 DEV = SHARED / "eval" / "instructions_dev.jsonl"

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from parser.llm import LlmParser
+from segchat.parser.llm import LlmParser
 from tests.server_process import REPO, free_port
 
 TRANSFORMERS_CLI = Path(sys.executable).parent / "transformers"

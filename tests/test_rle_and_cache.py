@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from segmenter.cache import ByteBudgetLRU
-from segmenter.rle import mask_box, mask_to_rle, rle_to_mask
+from segchat.segmenter.cache import ByteBudgetLRU
+from segchat.segmenter.rle import mask_box, mask_to_rle, rle_to_mask
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (7, 13), (480, 640)])

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from segmenter.predictor import Sam3Segmenter
+from segchat.segmenter.predictor import Sam3Segmenter
 
 
 def test_batched_find_equals_separate_full_calls(tiny_segmenter, cats_image):
@@ -99,7 +99,7 @@ def test_long_phrases_are_truncated_not_crashing(tiny_segmenter, cats_image):
 
 
 def test_bad_checkpoint_gives_our_error(tmp_path):
-    from segchat.errors import ModelLoadError
+    from segchat.contracts.errors import ModelLoadError
 
     with pytest.raises(ModelLoadError, match="local folder"):
         Sam3Segmenter.from_pretrained(str(tmp_path))

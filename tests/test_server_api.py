@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segmenter.rle import rle_to_mask
+from segchat.segmenter.rle import rle_to_mask
 from tests.server_process import REPO, ServerProcess
 
 UPLOAD_LIMIT = 2_000_000

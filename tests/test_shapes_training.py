@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from segmenter.predictor import Sam3Segmenter
-from segmenter.shapes.losses import match, sam3_losses
-from segmenter.shapes.render import render_scene
-from segmenter.shapes.train import learning_rate
-from segmenter.shapes.train import main as train_main
+from segchat.segmenter.predictor import Sam3Segmenter
+from segchat.lab.losses import match, sam3_losses
+from segchat.lab.render import render_scene
+from segchat.lab.train import learning_rate
+from segchat.lab.train import main as train_main
 
 
 def outputs_for(masks: list[torch.Tensor], boxes: list[torch.Tensor], queries: int = 6, perfect: bool = True,

@@ -10,12 +10,12 @@ from click.testing import CliRunner
 from pycocotools.coco import COCO
 from scipy.ndimage import binary_dilation, binary_erosion
 
-from parser.offline import parse_offline
-from segchat.cli import main as cli
-from segmenter.rle import mask_box, rle_to_mask
-from segmenter.shapes.dataset import CATEGORIES, phrase_zh, scene_annotations
-from segmenter.shapes.render import render_scene, shape_coverage
-from segmenter.shapes.world import COLOURS, SHAPES, all_phrases, phrase_matches
+from segchat.parser.offline import parse_offline
+from segchat.faces.cli import main as cli
+from segchat.segmenter.rle import mask_box, rle_to_mask
+from segchat.lab.dataset import CATEGORIES, phrase_zh, scene_annotations
+from segchat.lab.render import render_scene, shape_coverage
+from segchat.lab.world import COLOURS, SHAPES, all_phrases, phrase_matches
 
 SCENES = [render_scene(np.random.default_rng(seed)) for seed in range(40)]
 

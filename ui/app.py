@@ -11,17 +11,17 @@ from pathlib import Path
 
 import gradio as gr
 
-from agent.core import TurnOutput, instances_from_result
-from agent.found import Found
-from agent.explain import display_label
-from agent.export import coco_json, masks_zip, smoothed
-from agent.overlay import render_overlay
-from agent.store import owner_of
-from parser.language import reply_language
-from segchat.errors import SegchatError
-from segchat.rest import presented_key
-from segchat.service import SegchatService
-from segmenter.images import image_digest
+from segchat.agent.core import TurnOutput, instances_from_result
+from segchat.agent.found import Found
+from segchat.agent.explain import display_label
+from segchat.agent.export import coco_json, masks_zip, smoothed
+from segchat.agent.overlay import render_overlay
+from segchat.agent.store import owner_of
+from segchat.parser.language import reply_language
+from segchat.contracts.errors import SegchatError
+from segchat.faces.rest import presented_key
+from segchat.faces.service import SegchatService
+from segchat.segmenter.images import image_digest
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from segmenter.rle import mask_box, mask_to_rle
-from segmenter.shapes.data import random_absent_phrase
-from segmenter.shapes.render import Scene, render_scene
-from segmenter.shapes.world import COLOUR_ZH, SHAPE_ZH, SHAPES, phrase_matches
+from segchat.segmenter.rle import mask_box, mask_to_rle
+from segchat.lab.data import random_absent_phrase
+from segchat.lab.render import Scene, render_scene
+from segchat.lab.world import COLOUR_ZH, SHAPE_ZH, SHAPES, phrase_matches
 
 CATEGORIES = [{"id": i + 1, "name": shape, "supercategory": "shape"} for i, shape in enumerate(SHAPES)]
 CATEGORY_ID = {c["name"]: c["id"] for c in CATEGORIES}

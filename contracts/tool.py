@@ -34,7 +34,7 @@ def segment_image(
     the table") and follow-ups on the same session ("now only the bigger one"). Returns instance masks as COCO RLE,
     xyxy pixel boxes, scores, the plan that was executed and a short explanation in the user's language.
     """
-    raise RuntimeError("segment_image is bound to a running segchat service; see segchat.service")
+    raise RuntimeError("segment_image is bound to a running segchat service; see segchat.faces.service")
 
 
 def tool_description(func: Callable = segment_image) -> str:

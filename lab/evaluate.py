@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from segmenter.predictor import Sam3Segmenter
-from segmenter.shapes.data import random_absent_phrase
-from segmenter.shapes.render import render_scene
-from segmenter.shapes.world import phrase_matches
+from segchat.segmenter.predictor import Sam3Segmenter
+from segchat.lab.data import random_absent_phrase
+from segchat.lab.render import render_scene
+from segchat.lab.world import phrase_matches
 
 TARGETS = {"colour_shape": 0.85, "colour_object": 0.85, "shape": 0.70, "absent_empty": 0.90,
            "instance_recall": 0.85}

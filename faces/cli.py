@@ -11,8 +11,8 @@ from typing import Any, Callable, Iterator
 
 import click
 
-from segchat.errors import SegchatError
-from segchat.settings import Settings
+from segchat.contracts.errors import SegchatError
+from segchat.contracts.settings import Settings
 
 log = logging.getLogger("segchat")
 
@@ -95,7 +95,7 @@ def with_model_options(func: Callable) -> Callable:
 
 
 def load_segmenter(settings: Settings):
-    from segmenter.predictor import Sam3Segmenter
+    from segchat.segmenter.predictor import Sam3Segmenter
 
     start = time.perf_counter()
     segmenter = Sam3Segmenter.from_pretrained(
@@ -131,7 +131,7 @@ def detect(image: str | None, phrases: tuple[str, ...], model: str | None, demo:
                          mask_threshold=mask_threshold)
 
     def run() -> None:
-        from segchat.results import build_result
+        from segchat.contracts.results import build_result
 
         segmenter = load_segmenter(settings)
 
@@ -173,7 +173,7 @@ def with_llm_options(func: Callable) -> Callable:
 
 
 def make_instruction_parser(settings: Settings):
-    from parser import make_parser
+    from segchat.parser import make_parser
 
     return make_parser(settings.llm_url, settings.llm_model, offline=settings.offline, api_key=settings.llm_api_key,
                        timeout_s=settings.llm_timeout_s)
@@ -193,7 +193,7 @@ def parse(text: str | None, offline: bool, llm_url: str | None, llm_model: str |
     settings = _settings(offline=offline, llm_url=llm_url, llm_model=llm_model)
 
     def run() -> None:
-        from segmenter.images import load_image
+        from segchat.segmenter.images import load_image
 
         instruction_parser = make_instruction_parser(settings)
         pil = load_image(image, max_pixels=settings.max_image_pixels) if image else None
@@ -223,7 +223,7 @@ def parse(text: str | None, offline: bool, llm_url: str | None, llm_model: str |
 @click.option("--failures", is_flag=True, help="Also list every item the parser got wrong.")
 def eval_parser(path: str | None, offline: bool, llm_url: str | None, llm_model: str | None, failures: bool) -> None:
     """Score the parser on an expected-plan set (default ../shared/eval/instructions_dev.jsonl)."""
-    from parser.evaluate import evaluate, format_report
+    from segchat.parser.evaluate import evaluate, format_report
 
     settings = _settings(offline=offline, llm_url=llm_url, llm_model=llm_model)
     path = path or str(Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "instructions_dev.jsonl")
@@ -238,8 +238,8 @@ def eval_parser(path: str | None, offline: bool, llm_url: str | None, llm_model:
 
 
 def build_agent(settings: Settings):
-    from agent.core import SegchatAgent
-    from agent.store import SessionStore
+    from segchat.agent.core import SegchatAgent
+    from segchat.agent.store import SessionStore
 
     return SegchatAgent(load_segmenter(settings), make_instruction_parser(settings), SessionStore(settings.data_dir),
                         threshold=settings.threshold, mask_threshold=settings.mask_threshold,
@@ -249,7 +249,7 @@ def build_agent(settings: Settings):
 
 def write_outputs(output, out_dir: str) -> None:
     """overlay.png, one mask_<id>.png per instance and result.json into `out_dir`."""
-    from agent.overlay import mask_png
+    from segchat.agent.overlay import mask_png
 
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -313,7 +313,7 @@ def segment(image: str | None, instruction: str | None, model: str | None, demo:
 def eval_shapes(model: str | None, demo: bool, device: str | None, dtype: str | None, threshold: float | None,
                 images: int, seed: int, as_json: bool) -> None:
     """Score a checkpoint on freshly rendered shapes-world images (default: the demo model)."""
-    from segmenter.shapes.evaluate import evaluate_shapes, format_shapes_report
+    from segchat.lab.evaluate import evaluate_shapes, format_shapes_report
 
     settings = _settings(model=model, demo=demo or not model, device=device, dtype=dtype, threshold=threshold)
 
@@ -332,7 +332,7 @@ def eval_shapes(model: str | None, demo: bool, device: str | None, dtype: str | 
 def render_shapes(out_dir: str, images: int, seed: int) -> None:
     """Render a shapes-world dataset: PNG images, COCO annotations with RLE masks (category = shape, attribute
     color) and phrases.jsonl (every present canonical phrase and some absent ones, in English and Chinese)."""
-    from segmenter.shapes.dataset import write_dataset
+    from segchat.lab.dataset import write_dataset
 
     try:
         counts = write_dataset(Path(out_dir), images, seed)
@@ -354,8 +354,8 @@ def calibrate_shapes(model: str | None, device: str | None, images: int, seed: i
     """Choose a checkpoint's default score threshold on held-out shapes-world images and store it beside its
     weights: the threshold in 0.05-0.60 that maximises the sum of the SHAPES.md metrics minus the share of extra
     predictions."""
-    from segmenter.calibration import Calibration, write_calibration
-    from segmenter.shapes.evaluate import (CALIBRATION_METHOD, CALIBRATION_THRESHOLDS, TARGETS, calibration_score,
+    from segchat.segmenter.calibration import Calibration, write_calibration
+    from segchat.lab.evaluate import (CALIBRATION_METHOD, CALIBRATION_THRESHOLDS, TARGETS, calibration_score,
                                            sweep_shapes)
 
     settings = _settings(model=model, demo=not model, device=device)
@@ -399,10 +399,10 @@ def eval_agent_shapes(model: str | None, demo: bool, device: str | None, dtype: 
     targets, absent objects, follow-ups) in English and Chinese: accuracy per kind."""
     import tempfile
 
-    from agent.core import SegchatAgent
-    from agent.shapes_tasks import format_task_report, generate_tasks, run_tasks
-    from agent.store import SessionStore
-    from parser.llm import OfflineParser
+    from segchat.agent.core import SegchatAgent
+    from segchat.lab.agent_tasks import format_task_report, generate_tasks, run_tasks
+    from segchat.agent.store import SessionStore
+    from segchat.parser.llm import OfflineParser
 
     settings = _settings(model=model, demo=demo or not model, device=device, dtype=dtype, threshold=threshold)
 
@@ -422,8 +422,8 @@ def eval_agent_shapes(model: str | None, demo: bool, device: str | None, dtype: 
 @main.command("train-shapes", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
 def train_shapes(ctx: click.Context) -> None:
-    """Train the shapes demo model (resumable; see `python -m segmenter.shapes.train --help`)."""
-    from segmenter.shapes.train import main as train_main
+    """Train the shapes demo model (resumable; see `python -m segchat.lab.train --help`)."""
+    from segchat.lab.train import main as train_main
 
     train_main(list(ctx.args))
 

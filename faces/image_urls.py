@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from segchat.errors import BadRequestError, PayloadTooLargeError
+from segchat.contracts.errors import BadRequestError, PayloadTooLargeError
 
 FETCH_TIMEOUT_S = 10.0
 

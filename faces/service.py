@@ -11,11 +11,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from agent.core import SegchatAgent, TurnOutput
-from segchat.errors import BadRequestError, PayloadTooLargeError, QueueFullError
-from segchat.image_urls import fetch_image_url
-from segchat.results import build_result
-from segchat.settings import Settings
+from segchat.agent.core import SegchatAgent, TurnOutput
+from segchat.contracts.errors import BadRequestError, PayloadTooLargeError, QueueFullError
+from segchat.faces.image_urls import fetch_image_url
+from segchat.contracts.results import build_result
+from segchat.contracts.settings import Settings
 
 log = logging.getLogger(__name__)
 

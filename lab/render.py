@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from segmenter.shapes.world import COLOURS, SHAPES
+from segchat.lab.world import COLOURS, SHAPES
 
 SUPERSAMPLE = 4
 

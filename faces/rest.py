@@ -14,11 +14,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from agent.store import owner_of
-from segchat.errors import BadRequestError, PayloadTooLargeError, SegchatError, UnauthorizedError
-from segchat.results import AgentResult, SegmentationResult
-from segchat.service import SegchatService
-from segchat.tool import openai_tool, parameters_model, tool_description
+from segchat.agent.store import owner_of
+from segchat.contracts.errors import BadRequestError, PayloadTooLargeError, SegchatError, UnauthorizedError
+from segchat.contracts.results import AgentResult, SegmentationResult
+from segchat.faces.service import SegchatService
+from segchat.contracts.tool import openai_tool, parameters_model, tool_description
 
 log = logging.getLogger(__name__)
 

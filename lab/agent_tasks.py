@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from segmenter.shapes.render import Scene, ShapeObject, render_scene
-from segmenter.shapes.world import COLOUR_ZH, COLOURS, SHAPE_ZH, SHAPES
+from segchat.lab.render import Scene, ShapeObject, render_scene
+from segchat.lab.world import COLOUR_ZH, COLOURS, SHAPE_ZH, SHAPES
 
 POSITION = {"leftmost": ("the leftmost {c} {s}", "把最左边的{C}{S}抠出来"),
             "rightmost": ("the {c} {s} on the right", "把最右边的{C}{S}选出来"),

@@ -1,6 +1,6 @@
 """Training a small Sam3Model from scratch on the shapes world: resumable, checkpointing, seeded.
 
-    python -m segmenter.shapes.train --minutes 60          # runs, checkpoints every 5 min, resumes next time
+    python -m segchat.lab.train --minutes 60          # runs, checkpoints every 5 min, resumes next time
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from segmenter.build import byte_level_clip_tokenizer, processor_for, save_checkpoint, small_sam3_config, word_merges
-from segmenter.calibration import remove_calibration
-from segmenter.rle import mask_box
-from segmenter.shapes.data import training_example
-from segmenter.shapes.losses import sam3_losses
-from segmenter.shapes.world import COLOURS, SHAPES
+from segchat.lab.model import byte_level_clip_tokenizer, processor_for, save_checkpoint, small_sam3_config, word_merges
+from segchat.segmenter.calibration import remove_calibration
+from segchat.segmenter.rle import mask_box
+from segchat.lab.data import training_example
+from segchat.lab.losses import sam3_losses
+from segchat.lab.world import COLOURS, SHAPES
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "models" / "shapes-sam3"
 DEFAULT_STATE = Path(os.environ.get("SEGCHAT_TRAIN_DIR", Path.home() / ".cache" / "segchat" / "shapes-train"))
 

@@ -10,10 +10,10 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.types import Image as McpImage
 
-from segchat.errors import SegchatError
-from segchat.rest import CURRENT_OWNER
-from segchat.service import SegchatService
-from segchat.tool import TOOL_NAME, segment_image, tool_description
+from segchat.contracts.errors import SegchatError
+from segchat.faces.rest import CURRENT_OWNER
+from segchat.faces.service import SegchatService
+from segchat.contracts.tool import TOOL_NAME, segment_image, tool_description
 
 
 def build_mcp(service: SegchatService) -> MCPServer:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from segmenter.shapes.render import Scene, render_scene
-from segmenter.shapes.world import COLOURS, SHAPES, phrase_matches
+from segchat.lab.render import Scene, render_scene
+from segchat.lab.world import COLOURS, SHAPES, phrase_matches
 
 
 @dataclass

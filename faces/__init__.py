@@ -1,0 +1,1 @@
+"""The faces: the CLI, REST, MCP and the server that wires them (thin adapters over the agent)."""
