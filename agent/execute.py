@@ -6,14 +6,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from segchat.agent.found import Found, mask_iou
-from segchat.agent.rules import apply_exclusion, apply_relation, apply_selection, deduplicate
+from segchat.agent.rules import apply_exclusion, apply_relation, apply_selection, deduplicate, merge
+from segchat.contracts.errors import BadRequestError
 from segchat.contracts.plan import Plan, Target
+from segchat.segmenter.instances import Instance, mask_iou
+from segchat.segmenter.prompts import Exemplar, Prompt
 
 FOLLOWUP_MATCH_IOU = 0.5  # a previous instance 'is' a newly found one when their masks overlap this much
 
+Find = Callable[[list[Prompt]], list[list[Instance]]]
 Generalizer = Callable[[str], "str | None"]
-Verifier = Callable[[Target, list[Found]], "list[Found] | None"]
+Verifier = Callable[[Target, list[Instance]], "list[Instance] | None"]
 
 
 @dataclass
@@ -29,94 +32,96 @@ class TargetReport:
     excluded: list[str] = field(default_factory=list)
     excluded_dropped: int = 0
     verified_dropped: int | None = None
-    selected: list[Found] = field(default_factory=list)
+    selected: list[Instance] = field(default_factory=list)
     on_previous: bool = False  # a follow-up without a new noun: the rules ran on the previous result
+    examples: list[tuple[int, bool]] = field(default_factory=list)  # (instance id, positive) used as exemplars
+    boxes: int = 0  # exemplar boxes that came with the request
 
 
 @dataclass
 class Execution:
-    instances: list[Found]
+    instances: list[Instance]
     reports: list[TargetReport]
     followup: str
     previous_count: int
-    removed: list[Found] = field(default_factory=list)
+    removed: list[Instance] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
-def _group(instances, phrases: list[str]) -> dict[str, list[Found]]:
-    groups: dict[str, list[Found]] = {p: [] for p in phrases}
-    for inst in instances:
-        groups.setdefault(inst.phrase, []).append(Found(label=inst.phrase, score=inst.score, mask=inst.mask,
-                                                        phrase=inst.phrase, cropped=inst.cropped))
-    return groups
+def resolve_exemplars(target: Target, previous: list[Instance]) -> list[Exemplar]:
+    """The boxes of the previous result's instances a target refers to ('more like #2'); a reference to an id
+    the previous result does not have is the user's error, raised before anything runs."""
+    by_id = {item.id: item for item in previous}
+    missing = [ref.instance for ref in target.exemplars if ref.instance not in by_id]
+    if missing:
+        have = ", ".join(f"#{i}" for i in sorted(by_id)) or "none"
+        raise BadRequestError(f"there is no #{missing[0]} in the last result (it has {have})",
+                              code="unknown_instance")
+    return [Exemplar(box=by_id[ref.instance].box, positive=ref.positive) for ref in target.exemplars]
 
 
-def _candidates(target: Target, groups: dict[str, list[Found]]) -> list[Found]:
-    """Union of the phrase's and its alternates' instances, de-duplicated, labelled with the target phrase."""
-    pooled = []
-    for phrase in [target.phrase, *target.alternates]:
-        for item in groups.get(phrase, []):
-            pooled.append(Found(label=target.phrase, score=item.score, mask=item.mask, phrase=phrase,
-                                cropped=item.cropped))
-    return deduplicate(pooled)
+def _matching_previous(previous: list[Instance], found: list[Instance]) -> list[Instance]:
+    return [p for p in previous if any(mask_iou(p, f) >= FOLLOWUP_MATCH_IOU for f in found)]
 
 
-def _matching_previous(previous: list[Found], found: list[Found]) -> list[Found]:
-    return [p for p in previous if any(mask_iou(p.mask, f.mask) >= FOLLOWUP_MATCH_IOU for f in found)]
-
-
-def _merge(base: list[Found], extra: list[Found]) -> list[Found]:
-    """`base` plus the instances of `extra` that are not already in it (same object = mask IoU > 0.7)."""
-    merged = list(base)
-    for item in extra:
-        if all(mask_iou(item.mask, other.mask) <= 0.7 for other in merged):
-            merged.append(item)
-    return merged
+def target_prompts(target: Target, exemplars: list[Exemplar]) -> list[Prompt]:
+    """The target's own prompts: its phrase and alternates, each with the target's exemplar boxes."""
+    texts = [target.phrase, *target.alternates] if target.phrase else [""]
+    return [Prompt(text, tuple(exemplars)) for text in texts]
 
 
 def execute_plan(
     plan: Plan,
-    find: Callable[[list[str]], list],
+    find: Find,
     image_size: tuple[int, int],
-    previous: list[Found] | None = None,
+    previous: list[Instance] | None = None,
     *,
+    exemplars: list[Exemplar] | None = None,
     generalize: Generalizer | None = None,
     recovery_rounds: int = 1,
     verify: Verifier | None = None,
 ) -> Execution:
-    """Execute `plan`. `find(phrases)` runs SAM3 on the turn's cached embedding and returns segmenter instances.
+    """Execute `plan`. `find(prompts)` runs SAM3 on the turn's cached embedding and returns each prompt's instances.
 
-    Every phrase the plan needs (targets, alternates, exclusions, anchors) goes to `find` in one call; recovery
-    calls it again at most `recovery_rounds` times per target that found nothing.
+    Every prompt the plan needs (targets, alternates, exclusions, anchors) goes to `find` in one call; recovery
+    calls it again at most `recovery_rounds` times per target that found nothing. `exemplars`: boxes that came
+    with the request, given to the first target (or, when the plan has no target, searched for on their own).
     """
     timings: dict[str, float] = {}
     previous = previous or []
+    if exemplars and not plan.targets:
+        plan = plan.model_copy(update={"targets": [Target()], "clarify": None})
     followup = plan.followup if (previous or plan.followup == "new") else "new"
+    boxes_of = [resolve_exemplars(t, previous) + (list(exemplars or []) if i == 0 else [])
+                for i, t in enumerate(plan.targets)]
     start = time.perf_counter()
-    phrases = plan.phrases()
-    groups = _group(find(phrases), phrases) if phrases else {}
+    own = [target_prompts(t, b) if (t.phrase or b) else [] for t, b in zip(plan.targets, boxes_of)]
+    helpers = [Prompt(p) for t in plan.targets for p in [*t.exclude, t.relation.anchor if t.relation else ""] if p]
+    prompts = list(dict.fromkeys([p for group in own for p in group] + helpers))
+    found = dict(zip(prompts, find(prompts))) if prompts else {}
     timings["segment"] = (time.perf_counter() - start) * 1000
     rules_start = time.perf_counter()
     reports: list[TargetReport] = []
-    selected_per_target: list[list[Found]] = []
-    for target in plan.targets:
-        report = TargetReport(target=target, searched=[target.phrase, *target.alternates] if target.phrase else [])
-        if not target.phrase:
+    selected_per_target: list[list[Instance]] = []
+    for target, target_boxes, target_own in zip(plan.targets, boxes_of, own):
+        report = TargetReport(target=target, searched=[p.text for p in target_own if p.text],
+                              examples=[(r.instance, r.positive) for r in target.exemplars],
+                              boxes=len(target_boxes) - len(target.exemplars))
+        label = target.phrase or "exemplar"
+        if not target_own:
             report.on_previous = True
             candidates = list(previous)
         else:
-            candidates = _candidates(target, groups)
+            candidates = deduplicate([i.but(label=label) for p in target_own for i in found[p]])
             phrase = target.phrase
-            for _ in range(recovery_rounds if generalize else 0):
+            for _ in range(recovery_rounds if (generalize and phrase and not target_boxes) else 0):
                 if candidates:
                     break
                 general = generalize(phrase)
                 if not general or general == phrase or general in report.searched:
                     break
                 report.searched.append(general)
-                recovered = [Found(label=target.phrase, score=i.score, mask=i.mask, phrase=general, cropped=i.cropped)
-                             for i in find([general])]
-                candidates = deduplicate(recovered)
+                candidates = deduplicate([i.but(label=label) for i in find([Prompt(general)])[0]])
                 if candidates:
                     report.recovered_with = general
                 phrase = general
@@ -124,12 +129,12 @@ def execute_plan(
                 candidates = _matching_previous(previous, candidates)
         report.found = len(candidates)
         if target.relation is not None:
-            anchors = deduplicate(groups.get(target.relation.anchor, []))
+            anchors = deduplicate(found.get(Prompt(target.relation.anchor), []))
             report.anchors = len(anchors)
             candidates = apply_relation(candidates, target.relation, anchors)
             report.relation_kept = len(candidates)
         if target.exclude:
-            excluded = [f for phrase in target.exclude for f in groups.get(phrase, [])]
+            excluded = [f for phrase in target.exclude for f in found.get(Prompt(phrase), [])]
             candidates, dropped = apply_exclusion(candidates, excluded)
             report.excluded, report.excluded_dropped = list(target.exclude), len(dropped)
         if verify is not None and len(candidates) > 1 and (target.relation is not None or target.exclude):
@@ -141,22 +146,22 @@ def execute_plan(
         report.selected = chosen
         reports.append(report)
         selected_per_target.append(chosen)
-    removed: list[Found] = []
+    removed: list[Instance] = []
     if followup == "new":
-        result: list[Found] = []
+        result: list[Instance] = []
         for chosen in selected_per_target:
-            result = _merge(result, chosen)
-        for number, item in enumerate(result, start=1):
-            item.id = number
+            result = merge(result, chosen)
+        result = [item.but(id=number) for number, item in enumerate(result, start=1)]
+        _renumber_reports(reports, result)
     elif followup == "add":
         result = list(previous)
         next_id = max((p.id for p in previous), default=0) + 1
         for chosen in selected_per_target:
             for item in chosen:
-                if all(mask_iou(item.mask, other.mask) <= 0.7 for other in result):
-                    item.id = next_id
+                if all(mask_iou(item, other) <= 0.7 for other in result):
+                    result.append(item.but(id=next_id))
                     next_id += 1
-                    result.append(item)
+        _renumber_reports(reports, result)
     elif followup == "refine":
         keep_ids = {item.id for chosen in selected_per_target for item in chosen}
         result = [p for p in previous if p.id in keep_ids]
@@ -169,16 +174,10 @@ def execute_plan(
                      removed=removed, timings_ms=timings)
 
 
-COLOUR_AND_MATERIAL = {"red", "green", "blue", "yellow", "purple", "orange", "white", "black", "gray", "grey", "pink",
-                       "brown", "gold", "silver", "beige", "wooden", "plastic", "metal", "glass", "ceramic", "leather",
-                       "paper", "stone", "steel", "iron", "copper", "porcelain"}
-
-
-def offline_generalization(phrase: str) -> str | None:
-    """A more general phrase without the LLM: drop the modifiers that are neither colour nor material
-    ('fluffy white dog' -> 'white dog'); None when there is nothing to drop."""
-    words = phrase.split()
-    if len(words) < 2:
-        return None
-    kept = [w for w in words[:-1] if w in COLOUR_AND_MATERIAL] + words[-1:]
-    return " ".join(kept) if kept != words else None
+def _renumber_reports(reports: list[TargetReport], result: list[Instance]) -> None:
+    """Give the reports' selected instances the ids they got in the result (the explanation quotes them): the
+    numbered copy of the same instance, else (a duplicate merged away) the result's instance with the same mask."""
+    by_mask = {id(r.mask): r for r in result}
+    for report in reports:
+        report.selected = [by_mask.get(id(s.mask)) or next((r for r in result if mask_iou(r, s) > 0.7), s)
+                           for s in report.selected]

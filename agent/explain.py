@@ -9,6 +9,12 @@ SELECT_EN = {"leftmost": "leftmost", "rightmost": "rightmost", "topmost": "topmo
              "largest": "largest", "smallest": "smallest", "center": "most central"}
 SELECT_ZH = {"leftmost": "最左边", "rightmost": "最右边", "topmost": "最上面", "bottommost": "最下面",
              "largest": "最大", "smallest": "最小", "center": "最靠中间"}
+ORDINAL_EN = {"leftmost": "{n} from the left", "rightmost": "{n} from the right", "topmost": "{n} from the top",
+              "bottommost": "{n} from the bottom", "largest": "{n} largest", "smallest": "{n} smallest",
+              "center": "{n} closest to the centre"}
+ORDINAL_ZH = {"leftmost": "从左数第 {n} 个", "rightmost": "从右数第 {n} 个", "topmost": "从上数第 {n} 个",
+              "bottommost": "从下数第 {n} 个", "largest": "第 {n} 大的", "smallest": "第 {n} 小的",
+              "center": "离中间第 {n} 近的"}
 RELATION_EN = {"on": "on", "in": "in", "near": "near", "holding": "holding", "wearing": "wearing",
                "left_of": "left of", "right_of": "right of", "above": "above", "below": "below"}
 RELATION_ZH = {"on": "在{a}上", "in": "在{a}里", "near": "在{a}旁边", "holding": "拿着{a}", "wearing": "戴着/穿着{a}",
@@ -47,13 +53,45 @@ def display_label(phrase: str, language: str) -> str:
     return label_zh(phrase) if language == "zh" else phrase
 
 
+def _ordinal_en(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _examples_en(report: TargetReport) -> str:
+    positives = [f"#{i}" for i, positive in report.examples if positive]
+    negatives = [f"#{i}" for i, positive in report.examples if not positive]
+    parts = []
+    if positives:
+        parts.append(f"with {' and '.join(positives)} as the example")
+    if negatives:
+        parts.append(f"leaving out what looks like {' and '.join(negatives)}")
+    if report.boxes:
+        parts.append(f"with {report.boxes} example box{'es' if report.boxes > 1 else ''}")
+    return (" (" + ", ".join(parts) + ")") if parts else ""
+
+
+def _examples_zh(report: TargetReport) -> str:
+    parts = []
+    positives = [f"{i}号" for i, positive in report.examples if positive]
+    negatives = [f"{i}号" for i, positive in report.examples if not positive]
+    if positives:
+        parts.append("以" + "、".join(positives) + "为样例")
+    if negatives:
+        parts.append("排除像" + "、".join(negatives) + "那样的")
+    if report.boxes:
+        parts.append(f"用了 {report.boxes} 个样例框")
+    return ("（" + "，".join(parts) + "）") if parts else ""
+
+
 def _scores(report: TargetReport) -> str:
     return ", ".join(f"#{f.id} {f.score:.2f}" for f in report.selected[:6])
 
 
 def _target_en(report: TargetReport) -> str:
     target = report.target
-    name = f"“{target.phrase}”" if target.phrase else "the previous result"
+    name = f"“{target.phrase}”" if target.phrase else ("objects like the examples" if (report.examples or report.boxes)
+                                                       else "the previous result")
     if report.on_previous and report.found == 0:
         return "There is no previous result to narrow down or remove from: ask for some objects first."
     if report.on_previous:
@@ -62,7 +100,7 @@ def _target_en(report: TargetReport) -> str:
         tried = ", ".join(f"“{p}”" for p in report.searched)
         return f"Found no {name} in the image (tried {tried})."
     else:
-        text = f"Looked for {name}: found {report.found}"
+        text = f"Looked for {name}{_examples_en(report)}: found {report.found}"
         if report.recovered_with:
             text += f" (nothing matched at first; found them as “{report.recovered_with}”)"
     if target.relation is not None:
@@ -75,7 +113,9 @@ def _target_en(report: TargetReport) -> str:
         text += f"; dropped {report.excluded_dropped} that matched " + " / ".join(f"“{e}”" for e in report.excluded)
     if report.verified_dropped:
         text += f"; the VL model rejected {report.verified_dropped} more on a second look"
-    if target.select.kind != "all":
+    if target.select.kind != "all" and (target.select.ordinal or 1) > 1:
+        text += "; kept the " + ORDINAL_EN[target.select.kind].format(n=_ordinal_en(target.select.ordinal))
+    elif target.select.kind != "all":
         text += f"; kept the {SELECT_EN[target.select.kind]} {target.select.count or len(report.selected)}"
     elif target.select.count is not None:
         text += f"; kept {min(target.select.count, len(report.selected))} as asked"
@@ -88,7 +128,8 @@ def _target_en(report: TargetReport) -> str:
 
 def _target_zh(report: TargetReport) -> str:
     target = report.target
-    name = f"“{label_zh(target.phrase)}”" if target.phrase else "上一轮的结果"
+    name = f"“{label_zh(target.phrase)}”" if target.phrase else ("和样例相似的物体" if (report.examples or report.boxes)
+                                                                else "上一轮的结果")
     if report.on_previous and report.found == 0:
         return "上一轮没有结果可以缩小或删除：请先说出要分割的物体。"
     if report.on_previous:
@@ -97,7 +138,7 @@ def _target_zh(report: TargetReport) -> str:
         tried = "、".join(f"“{label_zh(p)}”" for p in report.searched)
         return f"图中没有找到{name}（试过 {tried}）。"
     else:
-        text = f"查找{name}：找到 {report.found} 个"
+        text = f"查找{name}{_examples_zh(report)}：找到 {report.found} 个"
         if report.recovered_with:
             text += f"（一开始没有匹配，改用“{label_zh(report.recovered_with)}”找到）"
     if target.relation is not None:
@@ -111,7 +152,9 @@ def _target_zh(report: TargetReport) -> str:
         text += f"；去掉了 {report.excluded_dropped} 个" + "/".join(f"“{label_zh(e)}”" for e in report.excluded)
     if report.verified_dropped:
         text += f"；视觉语言模型复核后又去掉了 {report.verified_dropped} 个"
-    if target.select.kind != "all":
+    if target.select.kind != "all" and (target.select.ordinal or 1) > 1:
+        text += "；保留" + ORDINAL_ZH[target.select.kind].format(n=target.select.ordinal)
+    elif target.select.kind != "all":
         text += f"；保留{SELECT_ZH[target.select.kind]}的 {target.select.count or len(report.selected)} 个"
     elif target.select.count is not None:
         text += f"；按要求保留 {min(target.select.count, len(report.selected))} 个"
@@ -123,7 +166,7 @@ def _target_zh(report: TargetReport) -> str:
 
 
 def explain(execution: Execution, language: str, *, source: str = "offline", fallback_reason: str | None = None,
-            clarify: str | None = None) -> str:
+            clarify: str | None = None, confidence: str = "high") -> str:
     """A short explanation of the turn in `language` ('en' or 'zh')."""
     zh = language == "zh"
     if clarify:
@@ -143,6 +186,10 @@ def explain(execution: Execution, language: str, *, source: str = "offline", fal
         lines.append(f"合计 {total} 个。" if zh else f"{total} in all.")
     if total == 0 and execution.followup == "new":
         lines.append("没有符合要求的物体。" if zh else "Nothing in the image matches the request.")
+    if confidence == "low":
+        lines.append("（这条指令我没有把握读懂：离线解析器只做了猜测，接上大语言模型会理解得更好。）" if zh
+                     else "(I am not sure I read this request right: the offline parser guessed; the LLM would read "
+                          "it better.)")
     if fallback_reason:
         lines.append(f"（大语言模型不可用：{fallback_reason}；已改用离线解析器。）" if zh
                      else f"(The LLM was not used: {fallback_reason}; the offline parser read the request.)")

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
-from segchat.agent.found import Found
+from segchat.segmenter.instances import Instance
 from segchat.segmenter.masks import CroppedMask
 
 PALETTE = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
@@ -55,7 +55,7 @@ def colour_for(instance_id: int) -> tuple[int, int, int]:
     return PALETTE[(instance_id - 1) % len(PALETTE)]
 
 
-def render_overlay(image: Image.Image, instances: list[Found], labels: dict[int, str] | None = None,
+def render_overlay(image: Image.Image, instances: list[Instance], labels: dict[int, str] | None = None,
                    alpha: float = 0.45) -> Image.Image:
     """`image` with each instance's mask tinted, outlined and labelled '#id label score'.
 
@@ -66,7 +66,7 @@ def render_overlay(image: Image.Image, instances: list[Found], labels: dict[int,
     tint = int(round(alpha * 255))
     anchors: dict[int, tuple[int, int]] = {}
     for item in instances:
-        crop = item.crop() if hasattr(item, "crop") else CroppedMask.from_full(item.mask)
+        crop = item.mask
         if crop.area == 0:
             continue
         anchors[item.id] = label_anchor(crop)
@@ -113,8 +113,3 @@ def text_mask(text: str, font: ImageFont.ImageFont) -> np.ndarray:
     """A label's coverage bitmap, composed from cached glyphs (labels are drawn a hundred at a time)."""
     pieces = [_glyph(char, font) for char in text]
     return np.concatenate(pieces, axis=1) if pieces else np.zeros((1, 1), np.uint8)
-
-
-def mask_png(mask: np.ndarray) -> Image.Image:
-    """A mask as an 8-bit PNG image (0 / 255)."""
-    return Image.fromarray(mask.astype(np.uint8) * 255)

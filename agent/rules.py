@@ -1,28 +1,36 @@
 """The execution rules SAM3 cannot do itself: union and de-duplication, relations, exclusions, selection.
 
-Pure functions over `Found` lists; none of them returns an instance that was not in its input.
+Pure functions over `Instance` lists, computed on the masks' crops; none of them returns an instance that was not in
+its input.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from segchat.agent.found import Found, covered_fraction, mask_iou
 from segchat.contracts.plan import Relation, Select
+from segchat.segmenter.instances import Instance, covered_fraction, mask_iou
 
 DUPLICATE_IOU = 0.7  # two masks this similar are one object
 EXCLUDE_OVERLAP = 0.6  # an instance mostly covered by an excluded phrase's instance is dropped
 
 
-def deduplicate(found: list[Found], iou: float = DUPLICATE_IOU) -> list[Found]:
+def deduplicate(found: list[Instance], iou: float = DUPLICATE_IOU) -> list[Instance]:
     """Keep the best-scored of every group of masks that overlap by more than `iou` (order: by score)."""
-    kept: list[Found] = []
+    kept: list[Instance] = []
     for item in sorted(found, key=lambda f: -f.score):
-        if all(mask_iou(item.mask, other.mask) <= iou for other in kept):
+        if all(mask_iou(item, other) <= iou for other in kept):
             kept.append(item)
     return kept
+
+
+def merge(base: list[Instance], extra: list[Instance], iou: float = DUPLICATE_IOU) -> list[Instance]:
+    """`base` plus the instances of `extra` that are not already in it (same object = mask IoU > `iou`)."""
+    merged = list(base)
+    for item in extra:
+        if all(mask_iou(item, other) <= iou for other in merged):
+            merged.append(item)
+    return merged
 
 
 def _box_gap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
@@ -38,15 +46,9 @@ def _horizontal_overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return inter / narrow
 
 
-def _vertical_overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    inter = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    narrow = max(1e-6, min(a[3] - a[1], b[3] - b[1]))
-    return inter / narrow
-
-
-def relation_holds(kind: str, subject: Found, anchor: Found) -> bool:
+def relation_holds(kind: str, subject: Instance, anchor: Instance) -> bool:
     """Whether `subject` stands in relation `kind` to `anchor`, judged from masks and boxes alone."""
-    if subject is anchor or mask_iou(subject.mask, anchor.mask) > 0.5:
+    if subject is anchor or mask_iou(subject, anchor) > 0.5:
         return False
     s, a = subject.box, anchor.box
     (scx, scy), (acx, acy) = subject.centroid, anchor.centroid
@@ -70,40 +72,35 @@ def relation_holds(kind: str, subject: Found, anchor: Found) -> bool:
         return (scy < acy and _horizontal_overlap(s, a) >= 0.5 and s[3] >= a[1] - 0.15 * a_h
                 and s[3] <= a[1] + 0.75 * a_h)
     if kind == "in":
-        box_mask = np.zeros_like(anchor.mask)
-        x0, y0, x1, y1 = (int(v) for v in a)
-        box_mask[y0:y1, x0:x1] = True
-        return covered_fraction(subject.mask, box_mask) >= 0.6
+        return subject.area > 0 and subject.mask.pixels_in_box(a) >= 0.6 * subject.area
     if kind in ("holding", "wearing"):
         # the held or worn thing lies mostly on (or right against) the subject
-        box_mask = np.zeros_like(subject.mask)
         x0, y0, x1, y1 = (int(v) for v in s)
         pad = int(0.1 * max(x1 - x0, y1 - y0))
-        box_mask[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad] = True
-        return covered_fraction(anchor.mask, box_mask) >= 0.5
+        padded = (max(0, x0 - pad), max(0, y0 - pad), x1 + pad, y1 + pad)
+        return anchor.area > 0 and anchor.mask.pixels_in_box(padded) >= 0.5 * anchor.area
     raise ValueError(f"unknown relation {kind}")
 
 
-def apply_relation(found: list[Found], relation: Relation | None, anchors: list[Found]) -> list[Found]:
+def apply_relation(found: list[Instance], relation: Relation | None, anchors: list[Instance]) -> list[Instance]:
     """Keep the instances that stand in `relation` to at least one anchor instance."""
     if relation is None:
         return found
     return [f for f in found if any(relation_holds(relation.type, f, a) for a in anchors)]
 
 
-def apply_exclusion(found: list[Found], excluded: list[Found]) -> tuple[list[Found], list[Found]]:
+def apply_exclusion(found: list[Instance], excluded: list[Instance]) -> tuple[list[Instance], list[Instance]]:
     """(kept, dropped): drop instances whose masks mostly overlap an excluded phrase's instance."""
     kept, dropped = [], []
     for item in found:
-        if any(mask_iou(item.mask, e.mask) >= 0.5 or covered_fraction(item.mask, e.mask) >= EXCLUDE_OVERLAP
-               for e in excluded):
+        if any(mask_iou(item, e) >= 0.5 or covered_fraction(item, e) >= EXCLUDE_OVERLAP for e in excluded):
             dropped.append(item)
         else:
             kept.append(item)
     return kept, dropped
 
 
-def rank(found: list[Found], kind: str, image_size: tuple[int, int]) -> list[Found]:
+def rank(found: list[Instance], kind: str, image_size: tuple[int, int]) -> list[Instance]:
     """`found` ordered by the selection `kind` (first = most leftmost / largest / ...); 'all' orders by score."""
     height, width = image_size
     keys = {
@@ -119,7 +116,10 @@ def rank(found: list[Found], kind: str, image_size: tuple[int, int]) -> list[Fou
     return sorted(found, key=keys[kind])
 
 
-def apply_selection(found: list[Found], select: Select, image_size: tuple[int, int]) -> list[Found]:
-    """The first `select.count` instances in the order of `select.kind` (all of them when count is null)."""
+def apply_selection(found: list[Instance], select: Select, image_size: tuple[int, int]) -> list[Instance]:
+    """`select.count` instances in the order of `select.kind`, starting at the `select.ordinal`-th ('the second
+    from the left'); every instance from there when count is null."""
     ranked = rank(found, select.kind, image_size)
-    return ranked if select.count is None else ranked[: select.count]
+    start = (select.ordinal or 1) - 1
+    end = None if select.count is None else start + select.count
+    return ranked[start:end]

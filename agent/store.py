@@ -71,8 +71,14 @@ class SessionStore:
             self._db.close()
 
     # -- images -------------------------------------------------------------------------------
-    def save_image(self, image: Image.Image) -> str:
-        key = image_digest(image)
+    @staticmethod
+    def image_key(image: Image.Image) -> str:
+        """The name an image is stored under: its content digest (never a name the client chose)."""
+        return image_digest(image)
+
+    def save_image(self, image: Image.Image, key: str | None = None) -> str:
+        """Store `image` under its key (a no-op when it is already there); returns the key."""
+        key = key or image_digest(image)
         path = self.images_dir / f"{key}.png"
         if not path.exists():
             tmp = path.with_suffix(".tmp")

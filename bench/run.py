@@ -22,15 +22,12 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from segchat.agent.found import Found  # noqa: E402
-from segchat.agent.overlay import render_overlay  # noqa: E402
-from segchat.contracts.results import build_result  # noqa: E402
-from segchat.lab.model import byte_level_clip_tokenizer, processor_for, small_sam3_config  # noqa: E402
-from segchat.segmenter.loader import LoadedSam3, resolve_device, resolve_dtype  # noqa: E402
-from segchat.segmenter.predictor import Sam3Segmenter  # noqa: E402
+from segchat.agent.overlay import render_overlay
+from segchat.agent.results import numbered, segmentation_result
+from segchat.contracts.settings import REPO_DIR as REPO
+from segchat.lab.model import byte_level_clip_tokenizer, processor_for, small_sam3_config
+from segchat.segmenter.loader import LoadedSam3, resolve_device, resolve_dtype
+from segchat.segmenter.predictor import Sam3Segmenter
 
 PHRASES = ["cat", "remote control", "pink blanket", "couch", "dog", "person", "car", "red car", "cup", "table",
            "chair", "bottle", "book", "laptop", "phone", "tree"]
@@ -164,19 +161,18 @@ def bench_postprocess(reps: int, n: int = 100, size: tuple[int, int] = (1000, 10
         holder: dict = {}
 
         def resize():
-            holder["instances"] = Sam3Segmenter.postprocess(outputs, ["object"], size, threshold=0.3,
-                                                            mask_threshold=0.5, nms_iou=None)
+            holder["instances"] = numbered(Sam3Segmenter.postprocess(outputs, ["object"], size, threshold=0.3,
+                                                                     mask_threshold=0.5, nms_iou=None)[0])
 
         def rle():
-            holder["rle"] = [inst.cropped.rle() for inst in holder["instances"]]
+            holder["rle"] = [inst.mask.rle() for inst in holder["instances"]]
 
         def overlay():
-            found = [Found(label=i.phrase, score=i.score, mask=None, id=k + 1, cropped=i.cropped)
-                     for k, i in enumerate(holder["instances"])]
-            render_overlay(image, found)
+            render_overlay(image, holder["instances"])
 
         def serialize():
-            result = build_result(holder["instances"], size, {"total": 0.0}, rles=holder["rle"])
+            # the result JSON as every face builds it (its RLE from the crops, as timed above)
+            result = segmentation_result(holder["instances"], size, {"total": 0.0})
             holder["json"] = json.dumps(result.model_dump())
 
         resize()
@@ -193,19 +189,18 @@ def bench_postprocess(reps: int, n: int = 100, size: tuple[int, int] = (1000, 10
 
 def bench_turn(turns: int) -> dict:
     """Whole agent turns with the shapes demo model and the offline parser: the share of each stage."""
-    from segchat.agent.core import SegchatAgent
-    from segchat.agent.store import SessionStore
-    from segchat.parser.llm import OfflineParser
-    from segchat.contracts.settings import DEMO_MODEL_DIR
+    from segchat.agent import build_agent
+    from segchat.contracts.settings import Settings
     from segchat.lab.render import render_scene
 
-    segmenter = Sam3Segmenter.from_pretrained(str(DEMO_MODEL_DIR), device="cpu")
     instructions = ["把最左边的红色圆形抠出来", "all the green shapes", "the biggest blue square",
                     "所有黄色的图形，五角星除外", "the red circles and the green triangles"]
     rng = np.random.default_rng(3)
     stage_totals: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as data:
-        agent = SegchatAgent(segmenter, OfflineParser(), SessionStore(data))
+        # the server's composition: the demo model at its calibrated threshold, the offline parser
+        agent = build_agent(Settings(demo=True, offline=True, device="cpu", data_dir=data))
+        segmenter = agent.segmenter
         agent.turn("warm up", render_scene(rng).image)
         for i in range(turns):
             scene = render_scene(rng)
@@ -224,7 +219,7 @@ def bench_turn(turns: int) -> dict:
     medians = {k: round(statistics.median(v), 2) for k, v in stage_totals.items()}
     total = medians.get("total", 0.0) + medians.get("render_overlay", 0.0)
     stages = ["parse", "embed", "segment", "rules", "serialize", "render_overlay"]
-    return {"turns": turns, "median_ms": medians, "demo_image_plus_4_phrases": cold_4,
+    return {"turns": turns, "threshold": agent.threshold, "median_ms": medians, "demo_image_plus_4_phrases": cold_4,
             "share": {k: round(medians.get(k, 0.0) / total, 3) for k in stages if total}}
 
 
@@ -238,7 +233,7 @@ def rss_mb(pid: int) -> float:
 def bench_server(clients: int, requests: int, max_seconds: float) -> dict:
     """`serve.py --demo --offline` on a free loopback port, loaded by `clients` concurrent clients."""
     from bench.load import run_load
-    from tests.server_process import ServerProcess
+    from bench.server_process import ServerProcess
 
     with tempfile.TemporaryDirectory() as data:
         with ServerProcess("--demo", "--offline", data_dir=Path(data), env={"SEGCHAT_QUEUE_SIZE": "64"}) as server:

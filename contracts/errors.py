@@ -67,3 +67,18 @@ class UnauthorizedError(SegchatError):
 class PayloadTooLargeError(SegchatError):
     code = "payload_too_large"
     http_status = 413
+
+
+class SettingsError(SegchatError):
+    code = "bad_setting"
+    http_status = 400
+
+
+class UnknownInstanceError(SegchatError):
+    code = "unknown_instance"
+    http_status = 400
+
+
+class NotFoundError(SegchatError):
+    code = "not_found"
+    http_status = 404

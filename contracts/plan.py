@@ -15,6 +15,8 @@ class Select(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: SelectKind = "all"
     count: int | None = Field(None, ge=1, le=1000, description="how many to keep; null = every match")
+    ordinal: int | None = Field(None, ge=1, le=1000, description="start at the n-th in the order of `kind` "
+                                "('the second car from the left': leftmost, count 1, ordinal 2); null = the first")
 
 
 class Relation(BaseModel):
@@ -23,13 +25,23 @@ class Relation(BaseModel):
     anchor: str = Field(min_length=1, max_length=80, description="noun phrase of the anchor object")
 
 
+class ExemplarRef(BaseModel):
+    """An instance of the previous result used as a visual example ('more like #2', '不要像3号那样的')."""
+
+    model_config = ConfigDict(extra="forbid")
+    instance: int = Field(ge=1, le=10_000, description="the instance id (#N) in the previous result")
+    positive: bool = Field(True, description="true: find more like it; false: not like it")
+
+
 class Target(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    phrase: str = Field("", max_length=80, description="canonical English noun phrase; empty = the previous result")
+    phrase: str = Field("", max_length=80, description="canonical English noun phrase; empty = the previous result "
+                        "(or, with exemplars, whatever looks like them)")
     alternates: list[str] = Field(default_factory=list, max_length=3)
     select: Select = Field(default_factory=Select)
     exclude: list[str] = Field(default_factory=list, max_length=8)
     relation: Relation | None = None
+    exemplars: list[ExemplarRef] = Field(default_factory=list, max_length=16)
 
     @field_validator("phrase", "alternates", "exclude", mode="after")
     @classmethod
@@ -39,12 +51,23 @@ class Target(BaseModel):
         return [" ".join(v.lower().split()) for v in value if v and v.strip()]
 
 
+class RememberConcept(BaseModel):
+    """'remember #2 as the blue widget': keep an instance of the previous result as a named concept."""
+
+    model_config = ConfigDict(extra="forbid")
+    instance: int = Field(ge=1, le=10_000)
+    name: str = Field(min_length=1, max_length=60, description="the name to find it by later, as the user said it")
+
+
 class Plan(BaseModel):
     model_config = ConfigDict(extra="forbid")
     targets: list[Target] = Field(default_factory=list, max_length=8)
     followup: Followup = "new"
     reply_language: Literal["en", "zh"] = "en"
     clarify: str | None = Field(None, max_length=300, description="a question back when this is no segmentation request")
+    remember: RememberConcept | None = None
+    confidence: Literal["high", "low"] = Field("high", description="low: a guess the parser is unsure of (the "
+                                               "explanation says so and that the LLM would read it better)")
     source: Literal["llm", "offline"] = "offline"
 
     def phrases(self) -> list[str]:

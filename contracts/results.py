@@ -20,10 +20,10 @@ class RleMask(BaseModel):
 
 
 class InstanceOut(BaseModel):
-    id: int
+    id: int = Field(description="counts from 1 within a result; stable across the turns of a session")
     label: str
     score: float
-    box: list[float] = Field(description="[x0, y0, x1, y1] in pixels")
+    box: list[float] = Field(description="[x0, y0, x1, y1] in pixels: the tight box of the mask (x1, y1 exclusive)")
     mask: RleMask
 
 
@@ -40,32 +40,15 @@ class AgentResult(SegmentationResult):
     session: str | None = None
 
 
-def mask_or_model_box(inst) -> tuple[float, float, float, float]:
-    """The tight xyxy box of a segmenter instance's mask, or the model's box when the mask is empty."""
-    if inst.cropped.area > 0:
-        return inst.cropped.box()
-    return inst.box
+class TurnRecord(BaseModel):
+    """One stored turn of a conversation, as `GET /v1/sessions/{id}` lists it."""
+
+    index: int
+    created: float = Field(description="Unix time")
+    instruction: str
+    result: AgentResult
 
 
-def build_result(
-    instances: list, size: tuple[int, int], timings_ms: dict[str, float], ids: list[int] | None = None,
-    rles: list[dict] | None = None,
-) -> SegmentationResult:
-    """Result JSON for segmenter `Instance`s on an image of `size` = (height, width) (`rles`: already encoded).
-
-    Ids count from 1 unless given, and each box is the tight box of the returned mask (the model's own box only
-    when the mask is empty), as in the agent's answers: one instance has one box on every face.
-    """
-    height, width = size
-    out = [
-        InstanceOut(
-            id=ids[i] if ids is not None else i + 1,
-            label=inst.phrase,
-            score=round(float(inst.score), 4),
-            box=[round(float(v), 1) for v in mask_or_model_box(inst)],
-            mask=RleMask(**(rles[i] if rles is not None else inst.cropped.rle())),
-        )
-        for i, inst in enumerate(instances)
-    ]
-    return SegmentationResult(image=ImageSize(width=width, height=height), instances=out,
-                              timings_ms={k: round(v, 2) for k, v in timings_ms.items()})
+class SessionHistory(BaseModel):
+    session: str
+    turns: list[TurnRecord]

@@ -8,8 +8,12 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from segchat.contracts.tool import MAX_INSTRUCTION_CHARS
+
 DEFAULT_MODEL = "facebook/sam3"
-DEMO_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "shapes-sam3"
+REPO_DIR = Path(__file__).resolve().parent.parent  # a checkout's root (the demo model and examples live there)
+DEMO_MODEL_DIR = REPO_DIR / "models" / "shapes-sam3"
+SHARED_DIR = REPO_DIR.parent / "shared"  # the evaluation data every developer and CI share, beside the checkout
 
 
 class Settings(BaseSettings):
@@ -26,7 +30,8 @@ class Settings(BaseSettings):
     embedding_cache_bytes: int = Field(1 << 30, ge=0, description="byte budget of the image-embedding cache")
 
     # parser / LLM
-    llm_url: str | None = Field(None, description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1")
+    llm_url: str | None = Field(None, description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1, or "
+                                "local:MODEL_ID_OR_DIR for a Qwen-VL model run in this process")
     llm_model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
     llm_api_key: str = "EMPTY"
     llm_timeout_s: float = Field(30.0, gt=0)
@@ -36,7 +41,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path.home() / ".segchat", description="where sessions are stored")
     max_image_pixels: int = Field(40_000_000, gt=0)
     max_upload_bytes: int = Field(25 * 1024 * 1024, gt=0)
-    max_instruction_chars: int = Field(2000, gt=0)
+    max_instruction_chars: int = Field(MAX_INSTRUCTION_CHARS, gt=0)
     image_url_allowlist: str | None = Field(None, description="comma-separated URL prefixes the API may fetch "
                                             "images from (default: none; images come as base64 or data URLs)")
 

@@ -1,60 +1,94 @@
-"""The one tool definition: `segment_image`. REST, MCP and the OpenAI function schema are all generated from it."""
+"""The one tool definition, `segment_image`: its parameters, limits and description. REST bodies (JSON and
+multipart), the MCP tool and the OpenAI function schema are all generated from `SegmentImageParameters`; the agent's
+`segment_image` executes it."""
 
 from __future__ import annotations
 
-import inspect
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 TOOL_NAME = "segment_image"
+MAX_INSTRUCTION_CHARS = 2000  # the default of the instruction limit (settings: SEGCHAT_MAX_INSTRUCTION_CHARS)
+MAX_EXEMPLARS = 16
+SESSION_ID = Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 
 
-def segment_image(
-    image: Annotated[str, Field(description="The image: base64 bytes or a data URL (data:image/png;base64,...); an "
-                                            "http(s) URL only where the server's allow-list admits it. Optional "
-                                            "when `session` is given: the session's image is used.")] = "",
-    *,
-    instruction: Annotated[str, Field(min_length=1, max_length=10_000,
-                                      description="What to segment, in the user's own words and language, e.g. "
-                                                  "'the two largest apples', 'all cars except the red one', "
-                                                  "'把左边那只狗抠出来', or a follow-up such as 'now only the left one'.")],
-    threshold: Annotated[float | None, Field(ge=0.0, le=1.0,
-                                             description="Detection score threshold in [0, 1]; lower finds more "
-                                                         "(default: the server's; the model's calibrated threshold, else 0.3).")] = None,
-    session: Annotated[str | None, Field(max_length=64, pattern=r"^[A-Za-z0-9_\-]+$",
-                                         description="Continue this conversation (an id returned by an earlier "
-                                                     "call). Omit to start a new one.")] = None,
-    verify: Annotated[bool, Field(description="Ask the vision-language model to double-check relational answers "
-                                              "(only when an LLM endpoint is configured).")] = False,
-) -> dict[str, Any]:
+class ExemplarBox(BaseModel):
+    """A box around one object in the image, as a visual example of what to find (or, negative, to leave out)."""
+
+    model_config = ConfigDict(extra="forbid")
+    box: list[float] = Field(min_length=4, max_length=4,
+                             description="[x0, y0, x1, y1] in pixels of the original image")
+    positive: bool = Field(True, description="true: find more like it; false: leave its kind out")
+
+
+class SegmentImageParameters(BaseModel):
     """Segment the objects an instruction asks for in an image, in any language.
 
-    Understands positions (leftmost, largest, ...), counts, exclusions ("except the red one"), relations ("the cup on
-    the table") and follow-ups on the same session ("now only the bigger one"). Returns instance masks as COCO RLE,
-    xyxy pixel boxes, scores, the plan that was executed and a short explanation in the user's language.
+    Understands positions (leftmost, the second from the left, largest, ...), counts, exclusions ("except the red
+    one"), relations ("the cup on the table"), box exemplars, references to earlier results ("more like #2"),
+    named concepts ("remember #2 as the blue widget", then "find the blue widget") and follow-ups on the same
+    session ("now only the bigger one"). Returns instance masks as COCO RLE, xyxy pixel boxes, scores, the plan
+    that was executed and a short explanation in the user's language.
     """
-    raise RuntimeError("segment_image is bound to a running segchat service; see segchat.faces.service")
+
+    model_config = ConfigDict(extra="forbid")
+    image: str = Field("", description="The image: base64 bytes or a data URL (data:image/png;base64,...); an "
+                                       "http(s) URL only where the server's allow-list admits it. Optional when "
+                                       "`session` is given: the session's image is used.")
+    instruction: str = Field(min_length=1, json_schema_extra={"maxLength": MAX_INSTRUCTION_CHARS},
+                             description="What to segment, in the user's own words and language, e.g. 'the two "
+                                         "largest apples', 'all cars except the red one', '把左边那只狗抠出来', "
+                                         "or a follow-up such as 'now only the left one'.")
+    threshold: float | None = Field(None, ge=0.0, le=1.0,
+                                    description="Detection score threshold in [0, 1]; lower finds more (default: "
+                                                "the server's; the model's calibrated threshold, else 0.3).")
+    session: SESSION_ID | None = Field(None, description="Continue this conversation (an id returned by an earlier "
+                                                         "call). Omit to start a new one.")
+    verify: bool = Field(False, description="Ask the vision-language model to double-check relational answers "
+                                            "(only when an LLM endpoint is configured).")
+    exemplars: list[ExemplarBox] = Field(default_factory=list, max_length=MAX_EXEMPLARS,
+                                         description="Boxes around example objects in the image: what to find more "
+                                                     "of (positive) or to leave out (negative).")
 
 
-def tool_description(func: Callable = segment_image) -> str:
-    return inspect.getdoc(func) or ""
+def tool_description() -> str:
+    return " ".join((SegmentImageParameters.__doc__ or "").split())
 
 
-def parameters_model(func: Callable = segment_image) -> type[BaseModel]:
-    """A pydantic model of the tool's parameters (names, types, defaults and descriptions from the signature)."""
-    fields: dict[str, Any] = {}
-    for name, parameter in inspect.signature(func).parameters.items():
-        default = ... if parameter.default is inspect.Parameter.empty else parameter.default
-        fields[name] = (parameter.annotation, default)
-    model = create_model("SegmentImageParameters", __config__={"extra": "forbid"}, **fields)
-    model.__doc__ = tool_description(func).split("\n\n")[0]
-    return model
+def message_parameters() -> type[BaseModel]:
+    """The body of `POST /v1/sessions/{id}/messages`: the tool's parameters without `session` (it is in the path)."""
+    fields = {name: (info.annotation, info) for name, info in SegmentImageParameters.model_fields.items()
+              if name != "session"}
+    return create_model("MessageParameters", __config__=ConfigDict(extra="forbid"), **fields)
 
 
-def openai_tool() -> dict[str, Any]:
-    """The tool in OpenAI's `tools` format."""
-    schema = parameters_model().model_json_schema()
+def parameters_schema(model: type[BaseModel] = SegmentImageParameters,
+                      max_instruction_chars: int = MAX_INSTRUCTION_CHARS) -> dict[str, Any]:
+    """The JSON schema of the parameters, with the instruction limit the server enforces (one limit: the agent
+    checks it and answers `instruction_too_long` on every face)."""
+    schema = model.model_json_schema()
     schema.pop("title", None)
+    schema.pop("description", None)
+    schema["properties"]["instruction"]["maxLength"] = max_instruction_chars
+    return schema
+
+
+def openai_tool(max_instruction_chars: int = MAX_INSTRUCTION_CHARS) -> dict[str, Any]:
+    """The tool in OpenAI's `tools` format."""
     return {"type": "function", "function": {"name": TOOL_NAME, "description": tool_description(),
-                                             "parameters": schema}}
+                                             "parameters": parameters_schema(max_instruction_chars=max_instruction_chars)}}
+
+
+def multipart_schema() -> dict[str, Any]:
+    """The multipart form of the same parameters: `image` is a file; `exemplars` is a JSON string."""
+    properties: dict[str, Any] = {}
+    for name, prop in parameters_schema()["properties"].items():
+        if name == "image":
+            properties[name] = {"type": "string", "format": "binary", "description": "the image file"}
+        elif name == "exemplars":
+            properties[name] = {"type": "string", "description": "JSON list of exemplar boxes (see the JSON body)"}
+        else:
+            properties[name] = prop
+    return {"type": "object", "required": ["image", "instruction"], "properties": properties}

@@ -12,12 +12,9 @@ from __future__ import annotations
 import argparse
 import tempfile
 
-from segchat.agent.core import SegchatAgent
-from segchat.lab.agent_tasks import matches
-from segchat.agent.store import SessionStore
-from segchat.parser.llm import OfflineParser
-from segchat.faces.cli import load_segmenter
+from segchat.agent import build_agent
 from segchat.contracts.settings import Settings
+from segchat.lab.agent_tasks import matches
 
 from render_demo import IMAGE, demo_truth_masks  # beside this script
 
@@ -38,13 +35,12 @@ def main() -> None:
     parser.add_argument("--model", help="a local SAM3 checkpoint folder (default: the shapes demo model)")
     parser.add_argument("--threshold", type=float, help="score threshold (default: the checkpoint's own)")
     args = parser.parse_args()
-    chosen = {"model": args.model, "demo": not args.model, "threshold": args.threshold}
-    settings = Settings(**{k: v for k, v in chosen.items() if v is not None})
     masks = demo_truth_masks()
     right = total = 0
     with tempfile.TemporaryDirectory() as data:
-        agent = SegchatAgent(load_segmenter(settings), OfflineParser(), SessionStore(data),
-                             threshold=settings.threshold, mask_threshold=settings.mask_threshold)
+        chosen = {"model": args.model, "demo": not args.model, "threshold": args.threshold, "offline": True,
+                  "data_dir": data}
+        agent = build_agent(Settings(**{k: v for k, v in chosen.items() if v is not None}))
         print("| request | expected | got | right |\n| --- | --- | --- | --- |")
         for number, (english, chinese, expected) in enumerate(REQUESTS):
             for language, turns in (("en", english), ("zh", chinese)):

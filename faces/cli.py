@@ -1,25 +1,25 @@
-"""The `segchat` command line: a thin layer over segmenter, parser and agent."""
+"""The `segchat` command line: a thin click layer over the agent (and the shapes lab's tools).
+
+Bad input gives `error: ...` on stderr and exit code 2; a `--jsonl` run answers every line (a bad one with
+`{"error", "line"}`) and exits 1 at the end when any line failed.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import click
+from pydantic import ValidationError
 
 from segchat.contracts.errors import SegchatError
-from segchat.contracts.settings import Settings
+from segchat.contracts.settings import SHARED_DIR, Settings
+from segchat.faces.options import DATA_OPTIONS, LLM_OPTIONS, MODEL_OPTIONS, options, settings_from
 
 log = logging.getLogger("segchat")
-
-
-def _settings(**overrides: Any) -> Settings:
-    """Settings from the environment with every non-None CLI flag on top."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None and v is not False})
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -27,9 +27,25 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
+def _settings(**flags: Any) -> Settings:
+    try:
+        return settings_from(**flags)
+    except ValidationError as exc:
+        _fail(f"bad setting: {'; '.join(e['loc'][0] if e['loc'] else '' for e in exc.errors())}: "
+              f"{exc.errors()[0]['msg']}")
+        raise  # unreachable: _fail exits
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False))
+
+
 def _jsonl_lines(path: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     """(line number, parsed object or None, error or None) for each non-empty line of a JSONL file."""
-    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    try:
+        stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot read {path}: {exc.strerror or exc}")
     with stream:
         for number, line in enumerate(stream, start=1):
             if not line.strip():
@@ -43,10 +59,6 @@ def _jsonl_lines(path: str) -> Iterator[tuple[int, dict[str, Any] | None, str | 
                 yield number, None, f"line {number}: expected a JSON object"
                 continue
             yield number, obj, None
-
-
-def _emit(obj: dict[str, Any]) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False))
 
 
 def _run_jsonl(path: str, problem: Callable[[dict[str, Any]], str | None],
@@ -72,38 +84,48 @@ def _run_jsonl(path: str, problem: Callable[[dict[str, Any]], str | None],
         sys.exit(1)
 
 
-def _run_guarded(action: Callable[[], None]) -> None:
+def _guarded(action: Callable[[], None]) -> None:
     try:
         action()
     except SegchatError as exc:
         _fail(exc.message)
 
 
-model_options = [
-    click.option("--model", help="Hugging Face id or local folder of a SAM3 checkpoint (default facebook/sam3)."),
-    click.option("--demo", is_flag=True, help="Use the shapes demo model shipped in the repository."),
-    click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Force a device."),
-    click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16"]), help="Force a dtype."),
-    click.option("--threshold", type=float, help="Instance score threshold (default: the checkpoint's calibrated one, else 0.3)."),
+def _boxes(positive: tuple[str, ...], negative: tuple[str, ...]) -> list[dict[str, Any]]:
+    """--box / --negative-box values (X0,Y0,X1,Y1 in pixels) as exemplar boxes; a malformed one exits 2."""
+    boxes = []
+    for value, is_positive in [(v, True) for v in positive] + [(v, False) for v in negative]:
+        try:
+            numbers = [float(part) for part in value.split(",")]
+        except ValueError:
+            numbers = []
+        if len(numbers) != 4:
+            _fail(f"a box is X0,Y0,X1,Y1 in pixels (four numbers), not {value!r}")
+        boxes.append({"box": numbers, "positive": is_positive})
+    return boxes
+
+
+BOX_OPTIONS = [
+    click.option("--box", "boxes", multiple=True, metavar="X0,Y0,X1,Y1",
+                 help="A box around an example object (pixels); repeat for more."),
+    click.option("--negative-box", "negative_boxes", multiple=True, metavar="X0,Y0,X1,Y1",
+                 help="A box around an object whose kind to leave out."),
 ]
 
 
-def with_model_options(func: Callable) -> Callable:
-    for option in reversed(model_options):
-        func = option(func)
-    return func
+def _agent(settings: Settings, **parts):
+    from segchat.agent import build_agent
+
+    return build_agent(settings, **parts)
 
 
-def load_segmenter(settings: Settings):
-    from segchat.segmenter.predictor import Sam3Segmenter
-
-    start = time.perf_counter()
-    segmenter = Sam3Segmenter.from_pretrained(
-        settings.model_path(), device=settings.device, dtype=settings.dtype,
-        cache_bytes=settings.embedding_cache_bytes, max_image_pixels=settings.max_image_pixels,
-    )
-    log.info("model loaded in %.1f s", time.perf_counter() - start)
-    return segmenter
+def _print_table(result: dict[str, Any]) -> None:
+    size = result["image"]
+    click.echo(f"image {size['width']}x{size['height']}: {len(result['instances'])} instance(s) "
+               f"in {result['timings_ms']['total']:.0f} ms")
+    for inst in result["instances"]:
+        box = ", ".join(f"{v:.0f}" for v in inst["box"])
+        click.echo(f"  #{inst['id']:<3} {inst['label']:<24} score {inst['score']:.2f}  box [{box}]")
 
 
 @click.group()
@@ -117,36 +139,33 @@ def main(verbose: bool) -> None:
 @main.command()
 @click.argument("image", required=False)
 @click.argument("phrases", nargs=-1)
-@with_model_options
-@click.option("--mask-threshold", type=float, help="Mask probability threshold (default 0.5).")
+@options(MODEL_OPTIONS, BOX_OPTIONS)
+@click.option("--mask-threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              help="Mask probability threshold (default 0.5).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result JSON.")
 @click.option("--jsonl", type=click.Path(), help='Batch: one {"image": path, "phrases": [...]} per line ("-" = stdin).')
-def detect(image: str | None, phrases: tuple[str, ...], model: str | None, demo: bool, device: str | None,
-           dtype: str | None, threshold: float | None, mask_threshold: float | None, as_json: bool,
-           jsonl: str | None) -> None:
-    """Run SAM3 directly on noun PHRASES in IMAGE (no LLM)."""
-    if jsonl is None and (not image or not phrases):
-        _fail("give IMAGE and at least one PHRASE, or --jsonl FILE")
-    settings = _settings(model=model, demo=demo, device=device, dtype=dtype, threshold=threshold,
-                         mask_threshold=mask_threshold)
+def detect(image: str | None, phrases: tuple[str, ...], boxes: tuple[str, ...], negative_boxes: tuple[str, ...],
+           mask_threshold: float | None, as_json: bool, jsonl: str | None, **model_flags: Any) -> None:
+    """Run SAM3 directly on noun PHRASES and/or exemplar boxes in IMAGE (no LLM, no rules)."""
+    exemplars = _boxes(boxes, negative_boxes)
+    if jsonl is None and (not image or not (phrases or exemplars)):
+        _fail("give IMAGE and at least one PHRASE or --box, or --jsonl FILE")
+    settings = _settings(mask_threshold=mask_threshold, **model_flags)
 
     def run() -> None:
-        from segchat.contracts.results import build_result
+        from segchat.contracts.tool import ExemplarBox
 
-        segmenter = load_segmenter(settings)
+        agent = _agent(settings)
 
-        def one(image_path: str, phrase_list: list[str]) -> dict[str, Any]:
-            detection = segmenter.detect(image_path, phrase_list, threshold=settings.threshold,
-                                         mask_threshold=settings.mask_threshold)
-            return build_result(detection.instances, detection.size, detection.timings_ms).model_dump()
+        def one(image_path: str, phrase_list: list[str], boxes_json: list) -> dict[str, Any]:
+            return agent.detect(image_path, phrase_list,
+                                exemplars=[ExemplarBox(**b) for b in boxes_json]).result.model_dump()
 
         if jsonl is None:
-            result = one(image, list(phrases))
-            if as_json:
-                _emit(result)
-            else:
-                _print_table(result)
+            result = one(image, list(phrases), exemplars)
+            _emit(result) if as_json else _print_table(result)
             return
+
         def problem(obj: dict[str, Any]) -> str | None:
             phrases_field = obj.get("phrases")
             if not isinstance(obj.get("image"), str) or not isinstance(phrases_field, list) or not phrases_field \
@@ -154,82 +173,64 @@ def detect(image: str | None, phrases: tuple[str, ...], model: str | None, demo:
                 return 'expected {"image": path, "phrases": [non-empty strings]}'
             return None
 
-        _run_jsonl(jsonl, problem, lambda obj: one(obj["image"], obj["phrases"]))
+        _run_jsonl(jsonl, problem, lambda obj: one(obj["image"], obj["phrases"], []))
 
-    _run_guarded(run)
-
-
-llm_options = [
-    click.option("--offline", is_flag=True, help="Never call the LLM; use the offline parser."),
-    click.option("--llm-url", help="OpenAI-compatible base URL of the VL model (e.g. http://127.0.0.1:8000/v1)."),
-    click.option("--llm-model", help="Model name at that endpoint (default Qwen/Qwen2.5-VL-7B-Instruct)."),
-]
-
-
-def with_llm_options(func: Callable) -> Callable:
-    for option in reversed(llm_options):
-        func = option(func)
-    return func
-
-
-def make_instruction_parser(settings: Settings):
-    from segchat.parser import make_parser
-
-    return make_parser(settings.llm_url, settings.llm_model, offline=settings.offline, api_key=settings.llm_api_key,
-                       timeout_s=settings.llm_timeout_s)
+    _guarded(run)
 
 
 @main.command()
 @click.argument("text", required=False)
-@with_llm_options
+@options(LLM_OPTIONS)
 @click.option("--image", type=click.Path(), help="The image the instruction is about (sent to the VL model).")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON line.")
 @click.option("--jsonl", type=click.Path(), help='Batch: one {"text": ..., "history": optional} per line ("-" = stdin).')
-def parse(text: str | None, offline: bool, llm_url: str | None, llm_model: str | None, image: str | None,
-          as_json: bool, jsonl: str | None) -> None:
+def parse(text: str | None, image: str | None, as_json: bool, jsonl: str | None, **llm_flags: Any) -> None:
     """Turn an instruction TEXT into a plan (no segmentation)."""
     if jsonl is None and text is None:
         _fail("give TEXT or --jsonl FILE")
-    settings = _settings(offline=offline, llm_url=llm_url, llm_model=llm_model)
+    settings = _settings(**llm_flags)
 
     def run() -> None:
+        from segchat.agent.build import build_parser
         from segchat.segmenter.images import load_image
 
-        instruction_parser = make_instruction_parser(settings)
+        instruction_parser = build_parser(settings)
         pil = load_image(image, max_pixels=settings.max_image_pixels) if image else None
         if jsonl is None:
             outcome = instruction_parser.parse(text, pil)
             if outcome.fallback_reason:
                 click.echo(f"note: {outcome.fallback_reason}; the offline parser answered", err=True)
-            plan = outcome.plan.model_dump()
-            click.echo(json.dumps(plan, ensure_ascii=False, indent=None if as_json else 1))
+            click.echo(json.dumps(outcome.plan.model_dump(), ensure_ascii=False, indent=None if as_json else 1))
             return
-        for number, obj, error in _jsonl_lines(jsonl):
-            if error is None and not isinstance(obj.get("text"), str):
-                error = f'line {number}: expected {{"text": "...", "history": optional}}'
-            if error is not None:
-                _emit({"error": {"code": "bad_line", "message": error}, "line": number})
-                continue
-            history = obj.get("history")
-            history_text = history if isinstance(history, str) or history is None else json.dumps(history, ensure_ascii=False)
-            _emit(instruction_parser.parse(obj["text"], None, history_text).plan.model_dump())
 
-    _run_guarded(run)
+        def problem(obj: dict[str, Any]) -> str | None:
+            return None if isinstance(obj.get("text"), str) else 'expected {"text": "...", "history": optional}'
+
+        def answer(obj: dict[str, Any]) -> dict[str, Any]:
+            history = obj.get("history")
+            history_text = history if isinstance(history, str) or history is None else json.dumps(history,
+                                                                                                ensure_ascii=False)
+            return instruction_parser.parse(obj["text"], None, history_text).plan.model_dump()
+
+        _run_jsonl(jsonl, problem, answer)
+
+    _guarded(run)
 
 
 @main.command("eval-parser")
 @click.argument("path", required=False, type=click.Path())
-@with_llm_options
+@options(LLM_OPTIONS)
 @click.option("--failures", is_flag=True, help="Also list every item the parser got wrong.")
-def eval_parser(path: str | None, offline: bool, llm_url: str | None, llm_model: str | None, failures: bool) -> None:
+def eval_parser(path: str | None, failures: bool, **llm_flags: Any) -> None:
     """Score the parser on an expected-plan set (default ../shared/eval/instructions_dev.jsonl)."""
+    from segchat.agent.build import build_parser
     from segchat.parser.evaluate import evaluate, format_report
 
-    settings = _settings(offline=offline, llm_url=llm_url, llm_model=llm_model)
-    path = path or str(Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "instructions_dev.jsonl")
+    settings = _settings(**llm_flags)
+    path = path or str(SHARED_DIR / "eval" / "instructions_dev.jsonl")
     if not Path(path).is_file():
         _fail(f"no evaluation set at {path}")
-    instruction_parser = make_instruction_parser(settings)
+    instruction_parser = build_parser(settings)
     report = evaluate(Path(path), lambda text: instruction_parser.parse(text).plan)
     click.echo(format_report(report))
     if failures:
@@ -237,63 +238,46 @@ def eval_parser(path: str | None, offline: bool, llm_url: str | None, llm_model:
             click.echo(json.dumps(failure, ensure_ascii=False))
 
 
-def build_agent(settings: Settings):
-    from segchat.agent.core import SegchatAgent
-    from segchat.agent.store import SessionStore
-
-    return SegchatAgent(load_segmenter(settings), make_instruction_parser(settings), SessionStore(settings.data_dir),
-                        threshold=settings.threshold, mask_threshold=settings.mask_threshold,
-                        max_instruction_chars=settings.max_instruction_chars,
-                        max_image_pixels=settings.max_image_pixels)
-
-
-def write_outputs(output, out_dir: str) -> None:
-    """overlay.png, one mask_<id>.png per instance and result.json into `out_dir`."""
-    from segchat.agent.overlay import mask_png
-
-    folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    output.overlay().save(folder / "overlay.png")
-    for item in output.instances:
-        mask_png(item.mask).save(folder / f"mask_{item.id}.png")
-    (folder / "result.json").write_text(json.dumps(output.result.model_dump(), ensure_ascii=False), encoding="utf-8")
-
-
 @main.command()
 @click.argument("image", required=False)
 @click.argument("instruction", required=False)
-@with_model_options
-@with_llm_options
+@options(MODEL_OPTIONS, LLM_OPTIONS, DATA_OPTIONS, BOX_OPTIONS)
 @click.option("--session", "session_id", help="Continue this conversation (its image is used when IMAGE is '-').")
 @click.option("--verify", is_flag=True, help="Let the VL model check relational answers (LLM path only).")
-@click.option("--out", "out_dir", type=click.Path(), help="Also write overlay.png, mask_<id>.png and result.json here.")
-@click.option("--data-dir", type=click.Path(), help="Where sessions are stored (default ~/.segchat).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Also write overlay.png, mask_<id>.png and result.json here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result JSON.")
 @click.option("--jsonl", type=click.Path(),
               help='Batch: one {"image": path, "instruction": text, "session": optional id} per line ("-" = stdin).')
-def segment(image: str | None, instruction: str | None, model: str | None, demo: bool, device: str | None,
-            dtype: str | None, threshold: float | None, offline: bool, llm_url: str | None, llm_model: str | None,
-            session_id: str | None, verify: bool, out_dir: str | None, data_dir: str | None, as_json: bool,
-            jsonl: str | None) -> None:
+def segment(image: str | None, instruction: str | None, boxes: tuple[str, ...], negative_boxes: tuple[str, ...],
+            session_id: str | None, verify: bool, out_dir: str | None, as_json: bool, jsonl: str | None,
+            **flags: Any) -> None:
     """Segment what INSTRUCTION asks for in IMAGE (any language); follow-ups with --session."""
     if jsonl is None and (not image or instruction is None):
         _fail('give IMAGE and "INSTRUCTION" (IMAGE may be - with --session), or --jsonl FILE')
-    settings = _settings(model=model, demo=demo, device=device, dtype=dtype, threshold=threshold, offline=offline,
-                         llm_url=llm_url, llm_model=llm_model, data_dir=data_dir)
+    exemplars = _boxes(boxes, negative_boxes)
+    settings = _settings(**flags)
 
     def run() -> None:
-        agent = build_agent(settings)
+        from segchat.contracts.tool import ExemplarBox
+
+        agent = _agent(settings)
         if jsonl is None:
-            output = agent.turn(instruction, None if image == "-" else image, session_id, verify=verify)
+            turn = agent.turn(instruction, None if image == "-" else image, session_id, verify=verify,
+                              exemplars=[ExemplarBox(**b) for b in exemplars])
             if out_dir:
-                write_outputs(output, out_dir)
+                try:
+                    turn.write_outputs(Path(out_dir))
+                except OSError as exc:
+                    _fail(f"cannot write to '{out_dir}': {exc.strerror or exc}")
             if as_json:
-                _emit(output.result.model_dump())
+                _emit(turn.result.model_dump())
             else:
-                click.echo(output.result.explanation)
-                _print_table(output.result.model_dump())
-                click.echo(f"session {output.session_id}")
+                click.echo(turn.result.explanation)
+                _print_table(turn.result.model_dump())
+                click.echo(f"session {turn.session_id}")
             return
+
         def problem(obj: dict[str, Any]) -> str | None:
             if not isinstance(obj.get("instruction"), str):
                 return 'expected {"image": path, "instruction": text, "session": optional}'
@@ -302,27 +286,36 @@ def segment(image: str | None, instruction: str | None, model: str | None, demo:
         _run_jsonl(jsonl, problem, lambda obj: agent.turn(obj["instruction"], obj.get("image"), obj.get("session"),
                                                           verify=verify).result.model_dump())
 
-    _run_guarded(run)
+    _guarded(run)
 
 
+# -- the shapes lab ------------------------------------------------------------------------------------------------
 @main.command("eval-shapes")
-@with_model_options
-@click.option("--images", type=int, default=100, show_default=True, help="Freshly rendered images to score.")
+@options(MODEL_OPTIONS)
+@click.option("--images", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Freshly rendered images to score.")
 @click.option("--seed", type=int, default=12345, show_default=True, help="Seed of the rendered set.")
+@click.option("--exemplars", "with_exemplars", is_flag=True, help="Also score box exemplars on fresh images.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
-def eval_shapes(model: str | None, demo: bool, device: str | None, dtype: str | None, threshold: float | None,
-                images: int, seed: int, as_json: bool) -> None:
+def eval_shapes(images: int, seed: int, with_exemplars: bool, as_json: bool, **model_flags: Any) -> None:
     """Score a checkpoint on freshly rendered shapes-world images (default: the demo model)."""
-    from segchat.lab.evaluate import evaluate_shapes, format_shapes_report
+    from segchat.agent.build import load_segmenter
+    from segchat.lab.evaluate import evaluate_exemplars, evaluate_shapes, format_shapes_report
 
-    settings = _settings(model=model, demo=demo or not model, device=device, dtype=dtype, threshold=threshold)
+    model_flags["demo"] = model_flags.get("demo") or (None if model_flags.get("model") else True)
+    settings = _settings(**model_flags)
 
     def run() -> None:
-        report = evaluate_shapes(load_segmenter(settings), images=images, seed=seed, threshold=settings.threshold,
+        segmenter = load_segmenter(settings)
+        report = evaluate_shapes(segmenter, images=images, seed=seed, threshold=settings.threshold,
                                  mask_threshold=settings.mask_threshold)
+        if with_exemplars:
+            report["exemplars"] = evaluate_exemplars(segmenter, images=images, seed=seed + 1,
+                                                     threshold=settings.threshold,
+                                                     mask_threshold=settings.mask_threshold)
         click.echo(json.dumps(report) if as_json else format_shapes_report(report))
 
-    _run_guarded(run)
+    _guarded(run)
 
 
 @main.command("render-shapes")
@@ -345,7 +338,8 @@ def render_shapes(out_dir: str, images: int, seed: int) -> None:
 @main.command("calibrate-shapes")
 @click.option("--model", help="Local folder of a SAM3 checkpoint (default: the shapes demo model).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Force a device.")
-@click.option("--images", type=int, default=60, show_default=True, help="Held-out images to calibrate on.")
+@click.option("--images", type=click.IntRange(min=1), default=60, show_default=True,
+              help="Held-out images to calibrate on.")
 @click.option("--seed", type=int, default=4242, show_default=True,
               help="Seed of the calibration set (keep it apart from the seeds you evaluate on).")
 @click.option("--write/--dry-run", default=True, show_default=True,
@@ -354,69 +348,50 @@ def calibrate_shapes(model: str | None, device: str | None, images: int, seed: i
     """Choose a checkpoint's default score threshold on held-out shapes-world images and store it beside its
     weights: the threshold in 0.05-0.60 that maximises the sum of the SHAPES.md metrics minus the share of extra
     predictions."""
-    from segchat.segmenter.calibration import Calibration, write_calibration
-    from segchat.lab.evaluate import (CALIBRATION_METHOD, CALIBRATION_THRESHOLDS, TARGETS, calibration_score,
-                                           sweep_shapes)
+    from segchat.agent.build import load_segmenter
+    from segchat.lab.calibrate import calibrate
 
-    settings = _settings(model=model, demo=not model, device=device)
+    settings = _settings(model=model, demo=None if model else True, device=device)
     folder = Path(settings.model_path()).expanduser()
     if not folder.is_dir():
         _fail(f"'{folder}' is not a local checkpoint folder; calibration is stored beside the weights")
 
     def run() -> None:
-        reports = sweep_shapes(load_segmenter(settings), CALIBRATION_THRESHOLDS, images=images, seed=seed,
-                               mask_threshold=settings.mask_threshold)
-        keys = [*TARGETS, "extra_predictions"]
-        click.echo("| threshold | " + " | ".join(keys) + " | score |")
-        click.echo("| --- " * (len(keys) + 2) + "|")
-        for report in reports:
-            click.echo(f"| {report['threshold']:.2f} | " + " | ".join(f"{report.get(k, float('nan')):.3f}" for k in keys)
-                       + f" | {calibration_score(report):.3f} |")
-        best = max(reports, key=calibration_score)
-        click.echo(f"chosen threshold: {best['threshold']:.2f}")
-        if write:
-            step = None
-            training = folder / "training.json"
-            if training.is_file():
-                step = json.loads(training.read_text()).get("step")
-            calibration = Calibration(
-                threshold=best["threshold"], model_step=step, method=CALIBRATION_METHOD,
-                data={"set": "shapes world, freshly rendered", "seed": seed, "images": images},
-                metrics={k: round(float(best.get(k, float("nan"))), 4) for k in keys})
-            click.echo(f"written to {write_calibration(folder, calibration)}")
+        result = calibrate(load_segmenter(settings), folder, images=images, seed=seed,
+                           mask_threshold=settings.mask_threshold, write=write)
+        click.echo(result.table())
+        click.echo(f"chosen threshold: {result.chosen['threshold']:.2f}")
+        if result.written_to:
+            click.echo(f"written to {result.written_to}")
 
-    _run_guarded(run)
+    _guarded(run)
 
 
 @main.command("eval-agent-shapes")
-@with_model_options
-@click.option("--per-kind", type=int, default=10, show_default=True, help="Tasks per kind and language.")
+@options(MODEL_OPTIONS)
+@click.option("--per-kind", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Tasks per kind and language.")
 @click.option("--seed", type=int, default=777, show_default=True)
 @click.option("--failures", is_flag=True, help="Also list the tasks the agent got wrong.")
-def eval_agent_shapes(model: str | None, demo: bool, device: str | None, dtype: str | None, threshold: float | None,
-                      per_kind: int, seed: int, failures: bool) -> None:
+def eval_agent_shapes(per_kind: int, seed: int, failures: bool, **model_flags: Any) -> None:
     """The agent with the offline parser on generated shapes-world tasks (positions, sizes, exclusions, several
     targets, absent objects, follow-ups) in English and Chinese: accuracy per kind."""
     import tempfile
 
-    from segchat.agent.core import SegchatAgent
     from segchat.lab.agent_tasks import format_task_report, generate_tasks, run_tasks
-    from segchat.agent.store import SessionStore
-    from segchat.parser.llm import OfflineParser
 
-    settings = _settings(model=model, demo=demo or not model, device=device, dtype=dtype, threshold=threshold)
+    model_flags["demo"] = model_flags.get("demo") or (None if model_flags.get("model") else True)
 
     def run() -> None:
         with tempfile.TemporaryDirectory() as data:
-            agent = SegchatAgent(load_segmenter(settings), OfflineParser(), SessionStore(data),
-                                 threshold=settings.threshold, mask_threshold=settings.mask_threshold)
+            agent = _agent(_settings(offline=True, data_dir=data, **model_flags))
             report = run_tasks(agent, generate_tasks(seed, per_kind))
         click.echo(format_task_report(report))
         if failures:
             for failure in report["failures"]:
                 click.echo(json.dumps(failure, ensure_ascii=False))
 
-    _run_guarded(run)
+    _guarded(run)
 
 
 @main.command("train-shapes", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -426,15 +401,6 @@ def train_shapes(ctx: click.Context) -> None:
     from segchat.lab.train import main as train_main
 
     train_main(list(ctx.args))
-
-
-def _print_table(result: dict[str, Any]) -> None:
-    size = result["image"]
-    click.echo(f"image {size['width']}x{size['height']}: {len(result['instances'])} instance(s) "
-               f"in {result['timings_ms']['total']:.0f} ms")
-    for inst in result["instances"]:
-        box = ", ".join(f"{v:.0f}" for v in inst["box"])
-        click.echo(f"  #{inst['id']:<3} {inst['label']:<24} score {inst['score']:.2f}  box [{box}]")
 
 
 if __name__ == "__main__":

@@ -1,42 +1,55 @@
-"""The same tool over MCP (official SDK, streamable HTTP): the overlay image plus the result JSON."""
+"""The same tool over MCP (official SDK, streamable HTTP): the overlay image plus the result JSON.
+
+The tool's signature is generated from `SegmentImageParameters`, so MCP's input schema is the one definition's.
+"""
 
 from __future__ import annotations
 
-import functools
-import io
+import inspect
 import json
+from typing import Annotated
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.types import Image as McpImage
 
+from segchat.agent import Agent
+from segchat.agent.export import png_bytes
 from segchat.contracts.errors import SegchatError
-from segchat.faces.rest import CURRENT_OWNER
-from segchat.faces.service import SegchatService
-from segchat.contracts.tool import TOOL_NAME, segment_image, tool_description
+from segchat.contracts.settings import Settings
+from segchat.contracts.tool import TOOL_NAME, SegmentImageParameters, tool_description
+from segchat.faces.http import request_owner
 
 
-def build_mcp(service: SegchatService) -> MCPServer:
+def signature_of(model: type[SegmentImageParameters]) -> inspect.Signature:
+    """A keyword-only signature with each field's type, default and description (what the SDK reads)."""
+    parameters = []
+    for name, field in model.model_fields.items():
+        # a default made by a factory stays in the field (pydantic refuses it twice)
+        default = field.default if not field.is_required() and field.default_factory is None else inspect.Parameter.empty
+        parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                            annotation=Annotated[field.annotation, field]))
+    parameters.append(inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context))
+    return inspect.Signature(parameters, return_annotation=list)
+
+
+def build_mcp(agent: Agent, settings: Settings) -> MCPServer:
     server = MCPServer(name="segchat", instructions=tool_description())
-    keys = service.settings.api_keys()
+    keys = settings.api_keys()
 
-    @functools.wraps(segment_image)
-    def tool(image: str = "", *, instruction: str, threshold: float | None = None, session: str | None = None,
-             verify: bool = False) -> list:
-        owner = CURRENT_OWNER.get()
-        if owner is None:  # no key is configured: everyone is the same (empty) owner
-            if keys:
-                raise ToolError("unauthorized: no API key reached the tool")
-            owner = ""
+    def segment_image(*, ctx: Context, **arguments) -> list:
         try:
-            output = service.segment(image or None, instruction, threshold=threshold, session=session, verify=verify,
-                                     owner=owner)
+            owner = request_owner(ctx.request_context.request, keys)
+            turn = agent.segment_image(SegmentImageParameters.model_validate(arguments), owner=owner)
         except SegchatError as exc:
             raise ToolError(f"{exc.code}: {exc.message}") from None
-        png = io.BytesIO()
-        output.overlay().save(png, format="PNG")
-        return [McpImage(data=png.getvalue(), format="png"),
-                json.dumps(output.result.model_dump(), ensure_ascii=False)]
+        return [McpImage(data=png_bytes(turn.overlay()), format="png"),
+                json.dumps(turn.result.model_dump(), ensure_ascii=False)]
 
-    server.add_tool(tool, name=TOOL_NAME, description=tool_description(), structured_output=False)
+    signature = signature_of(SegmentImageParameters)
+    segment_image.__signature__ = signature  # type: ignore[attr-defined]
+    # the SDK finds the Context parameter through the annotations, the schema through the signature
+    segment_image.__annotations__ = {**{p.name: p.annotation for p in signature.parameters.values()}, "return": list}
+    segment_image.__doc__ = tool_description()
+    server.add_tool(segment_image, name=TOOL_NAME, description=tool_description(), structured_output=False)
     return server

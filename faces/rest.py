@@ -1,44 +1,44 @@
-"""The REST API (FastAPI): /v1/segment, sessions, /v1/detect, health, the OpenAI tool schema. Thin over the service."""
+"""The REST API (FastAPI): /v1/segment, sessions, /v1/detect, exports, health, the OpenAI tool schema.
+
+Thin over the agent: it translates requests (JSON or multipart) into the tool's parameters and errors into
+statuses, and nothing more.
+"""
 
 from __future__ import annotations
 
-import contextvars
-import hmac
+import json
 import logging
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from segchat.agent.store import owner_of
-from segchat.contracts.errors import BadRequestError, PayloadTooLargeError, SegchatError, UnauthorizedError
-from segchat.contracts.results import AgentResult, SegmentationResult
-from segchat.faces.service import SegchatService
-from segchat.contracts.tool import openai_tool, parameters_model, tool_description
+from segchat.agent import Agent
+from segchat.agent.results import EXPORT_KINDS
+from segchat.contracts.errors import BadRequestError, PayloadTooLargeError, SegchatError
+from segchat.contracts.results import AgentResult, SegmentationResult, SessionHistory
+from segchat.contracts.settings import Settings
+from segchat.contracts.tool import (SESSION_ID, ExemplarBox, SegmentImageParameters, message_parameters,
+                                    multipart_schema, openai_tool, parameters_schema, tool_description)
+from segchat.faces.http import KEY_COOKIE, presented_key, request_owner
 
 log = logging.getLogger(__name__)
 
-SegmentRequest = parameters_model()
-
-
-class MessageRequest(BaseModel):
-    model_config = {"extra": "forbid"}
-    image: str = Field("", description="Optional new image (base64 or data URL); omit to keep the session's image.")
-    instruction: str = Field(min_length=1, max_length=10_000, description="The next instruction of the conversation.")
-    threshold: float | None = Field(None, ge=0.0, le=1.0)
-    verify: bool = False
+MessageParameters = message_parameters()
 
 
 class DetectRequest(BaseModel):
     model_config = {"extra": "forbid"}
     image: str = Field(description="The image: base64 or a data URL.")
-    phrases: list[Annotated[str, Field(min_length=1, max_length=80)]] = Field(min_length=1, max_length=32,
-                                                                             description="English noun phrases.")
+    phrases: list[Annotated[str, Field(min_length=1, max_length=80)]] = Field(
+        default_factory=list, max_length=32, description="English noun phrases (none when exemplars are given).")
     threshold: float | None = Field(None, ge=0.0, le=1.0)
+    exemplars: list[ExemplarBox] = Field(default_factory=list, max_length=16,
+                                         description="Boxes around example objects, as in segment_image.")
 
 
 class SessionCreated(BaseModel):
@@ -59,27 +59,6 @@ ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 404, 413, 42
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
-
-
-def presented_key(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return request.headers.get("x-api-key") or request.cookies.get("segchat_key") or request.query_params.get("api_key")
-
-
-# the caller's owner id (a hash of its API key) for code that runs inside the request but sees no Request (MCP tools)
-CURRENT_OWNER: contextvars.ContextVar[str | None] = contextvars.ContextVar("segchat_owner", default=None)
-
-
-def key_matches(presented: str | None, keys: list[str]) -> bool:
-    """Whether `presented` is one of `keys`, comparing in constant time (every key is compared)."""
-    if presented is None:
-        return False
-    found = False
-    for key in keys:
-        found |= hmac.compare_digest(presented.encode(), key.encode())
-    return found
 
 
 class BodyLimit:
@@ -113,30 +92,49 @@ class BodyLimit:
             await error_response(413, exc.code, exc.message)(scope, receive, send)
 
 
-def create_app(service: SegchatService) -> FastAPI:
-    settings = service.settings
-    app = FastAPI(title="segchat", version="0.1.0", description=tool_description(),
-                  docs_url="/docs", redoc_url=None)
+def _validated(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
+    """`model` from `data`, with pydantic's errors answered as our 422 (the same shape as FastAPI's)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+
+
+async def _form_arguments(request: Request, model: type[BaseModel]) -> tuple[bytes, BaseModel]:
+    """A multipart request as (image bytes, the tool's other parameters)."""
+    form = await request.form(max_files=1, max_fields=10)
+    upload = form.get("image")
+    if upload is None or isinstance(upload, str):
+        raise BadRequestError("multipart requests need an 'image' file field", code="missing_image")
+    data = await upload.read()
+    fields: dict[str, Any] = {"instruction": form.get("instruction") or "",
+                              "threshold": form.get("threshold") or None,
+                              "verify": str(form.get("verify", "false")).lower() in ("1", "true", "yes", "on")}
+    if "session" in model.model_fields:
+        fields["session"] = form.get("session") or None
+    if form.get("exemplars"):
+        try:
+            fields["exemplars"] = json.loads(str(form.get("exemplars")))
+        except json.JSONDecodeError:
+            raise BadRequestError("the 'exemplars' field must be a JSON list of {\"box\": [...], \"positive\": ...}",
+                                  code="bad_exemplar") from None
+    return data, _validated(model, fields)
+
+
+def create_app(agent: Agent, settings: Settings) -> FastAPI:
+    app = FastAPI(title="segchat", version="0.1.0", description=tool_description(), docs_url="/docs", redoc_url=None)
+    keys = settings.api_keys()
 
     @app.middleware("http")
     async def require_key(request: Request, call_next):
-        keys = settings.api_keys()
-        if keys:
-            key = presented_key(request)
-            if not key_matches(key, keys):
-                return error_response(401, UnauthorizedError.code,
-                                      "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key'")
-            request.state.owner = owner_of(key)
-            token = CURRENT_OWNER.set(request.state.owner)
-            try:
-                response = await call_next(request)
-            finally:
-                CURRENT_OWNER.reset(token)
-            if request.query_params.get("api_key") and not request.cookies.get("segchat_key"):
-                response.set_cookie("segchat_key", key, httponly=True, samesite="strict")
-            return response
-        request.state.owner = ""
-        return await call_next(request)
+        try:
+            request.state.owner = request_owner(request, keys)
+        except SegchatError as exc:
+            return error_response(exc.http_status, exc.code, exc.message)
+        response = await call_next(request)
+        if keys and request.query_params.get("api_key") and not request.cookies.get(KEY_COOKIE):
+            response.set_cookie(KEY_COOKIE, presented_key(request), httponly=True, samesite="strict")
+        return response
 
     @app.exception_handler(SegchatError)
     async def on_segchat_error(request: Request, exc: SegchatError):
@@ -168,71 +166,74 @@ def create_app(service: SegchatService) -> FastAPI:
     def owner(request: Request) -> str:
         return getattr(request.state, "owner", "")
 
-    async def turn(request: Request, image: str | bytes | None, instruction: str, threshold: float | None,
-                   session: str | None, verify: bool) -> dict:
-        output = await run_in_threadpool(service.segment, image, instruction, threshold=threshold, session=session,
-                                         verify=verify, owner=owner(request))
-        return output.result.model_dump()
+    async def arguments(request: Request, model: type[BaseModel]) -> tuple[bytes | None, Any]:
+        """The tool's parameters from a JSON or a multipart body, and the uploaded image bytes if any."""
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            return await _form_arguments(request, model)
+        try:
+            body = await request.json()
+        except Exception:  # noqa: BLE001 - any unreadable body is the client's error
+            raise BadRequestError("the request body is not valid JSON (or use multipart/form-data)",
+                                  code="bad_json") from None
+        return None, _validated(model, body if isinstance(body, dict) else {"_": body})
 
-    multipart_schema = {"type": "object", "required": ["image", "instruction"], "properties": {
-        "image": {"type": "string", "format": "binary", "description": "the image file"},
-        "instruction": {"type": "string"}, "threshold": {"type": "number", "minimum": 0, "maximum": 1},
-        "session": {"type": "string"}, "verify": {"type": "boolean"}}}
+    async def answer(request: Request, upload: bytes | None, fields, session: str | None) -> dict:
+        image = agent.image_bytes(upload if upload is not None else fields.image) \
+            if (upload is not None or fields.image) else None
+        turn = await run_in_threadpool(agent.turn, fields.instruction, image, session, owner=owner(request),
+                                       threshold=fields.threshold, verify=fields.verify, exemplars=fields.exemplars)
+        return turn.result.model_dump()
+
+    def body_schema(model: type[BaseModel]) -> dict:
+        multipart = multipart_schema()
+        if "session" not in model.model_fields:
+            multipart["properties"].pop("session", None)
+        return {"requestBody": {"required": True, "content": {
+            "application/json": {"schema": parameters_schema(model, settings.max_instruction_chars)},
+            "multipart/form-data": {"schema": multipart}}}}
 
     @app.post("/v1/segment", response_model=AgentResult, responses=ERRORS, tags=["segment"],
               summary="segment_image: an instruction in any language -> masks, boxes, explanation",
-              openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/json": {"schema": SegmentRequest.model_json_schema()},
-                  "multipart/form-data": {"schema": multipart_schema}}}})
+              openapi_extra=body_schema(SegmentImageParameters))
     async def segment(request: Request):
-        content_type = request.headers.get("content-type", "")
-        if content_type.startswith("multipart/form-data"):
-            form = await request.form(max_files=1, max_fields=10)
-            upload = form.get("image")
-            if upload is None or isinstance(upload, str):
-                raise BadRequestError("multipart requests need an 'image' file field", code="missing_image")
-            data = await upload.read()
-            try:
-                fields = SegmentRequest.model_validate({
-                    "instruction": form.get("instruction") or "", "threshold": form.get("threshold") or None,
-                    "session": form.get("session") or None,
-                    "verify": str(form.get("verify", "false")).lower() in ("1", "true", "yes", "on")})
-            except ValidationError as exc:
-                raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
-            return await turn(request, data or b"", fields.instruction, fields.threshold, fields.session, fields.verify)
-        try:
-            body = await request.json()
-        except Exception:
-            return error_response(400, "bad_json", "the request body is not valid JSON (or use multipart/form-data)")
-        try:
-            fields = SegmentRequest.model_validate(body)
-        except ValidationError as exc:
-            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
-        return await turn(request, fields.image or None, fields.instruction, fields.threshold, fields.session,
-                          fields.verify)
+        upload, fields = await arguments(request, SegmentImageParameters)
+        return await answer(request, upload, fields, fields.session)
 
     @app.post("/v1/sessions", response_model=SessionCreated, status_code=201, responses=ERRORS, tags=["sessions"])
     async def create_session(request: Request):
-        return {"session": service.create_session(owner(request))}
+        return {"session": agent.create_session(owner(request))}
 
-    @app.post("/v1/sessions/{session_id}/messages", response_model=AgentResult, responses=ERRORS, tags=["sessions"])
-    async def post_message(request: Request, session_id: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")],
-                           body: MessageRequest):
-        service.history(session_id, owner(request))  # 404 for an unknown session (or another key's)
-        return await turn(request, body.image or None, body.instruction, body.threshold, session_id, body.verify)
+    @app.post("/v1/sessions/{session_id}/messages", response_model=AgentResult, responses=ERRORS, tags=["sessions"],
+              openapi_extra=body_schema(MessageParameters))
+    async def post_message(request: Request, session_id: SESSION_ID):
+        agent.history(session_id, owner(request))  # 404 for an unknown session (or another key's)
+        upload, fields = await arguments(request, MessageParameters)
+        return await answer(request, upload, fields, session_id)
 
-    @app.get("/v1/sessions/{session_id}", responses=ERRORS, tags=["sessions"])
-    async def get_session(request: Request, session_id: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]):
-        return {"session": session_id, "turns": service.history(session_id, owner(request))}
+    @app.get("/v1/sessions/{session_id}", response_model=SessionHistory, responses=ERRORS, tags=["sessions"])
+    async def get_session(request: Request, session_id: SESSION_ID):
+        return agent.history(session_id, owner(request))
+
+    @app.get("/v1/sessions/{session_id}/turns/{index}/export", responses=ERRORS, tags=["sessions"],
+             summary="A turn's overlay (PNG), masks (ZIP of PNGs) or COCO JSON")
+    async def export(request: Request, session_id: SESSION_ID, index: int,
+                     format: Annotated[str, Query(pattern="^(" + "|".join(EXPORT_KINDS) + ")$")] = "coco",
+                     smoothness: Annotated[float, Query(ge=0.0, le=10.0)] = 0.0):
+        file = await run_in_threadpool(agent.export, session_id, index, format, owner=owner(request),
+                                       smoothness=smoothness)
+        return Response(file.data, media_type=file.media_type,
+                        headers={"Content-Disposition": f'attachment; filename="{file.name}"'})
 
     @app.post("/v1/detect", response_model=SegmentationResult, responses=ERRORS, tags=["segment"],
-              summary="Raw SAM3 on English noun phrases (no parser, no agent rules)")
+              summary="Raw SAM3 on English noun phrases and/or exemplar boxes (no parser, no agent rules)")
     async def detect(body: DetectRequest):
-        return await run_in_threadpool(service.detect, body.image, body.phrases, body.threshold)
+        detection = await run_in_threadpool(agent.detect, agent.image_bytes(body.image), body.phrases,
+                                            threshold=body.threshold, exemplars=body.exemplars)
+        return detection.result
 
     @app.get("/v1/tools", tags=["tools"], summary="The tool in OpenAI's function-calling format")
     async def tools():
-        return [openai_tool()]
+        return [openai_tool(settings.max_instruction_chars)]
 
     @app.get("/healthz", tags=["health"])
     async def healthz():
@@ -240,6 +241,6 @@ def create_app(service: SegchatService) -> FastAPI:
 
     @app.get("/readyz", tags=["health"])
     async def readyz():
-        return {"status": "ready", **(await run_in_threadpool(service.readiness))}
+        return {"status": "ready", "demo": settings.demo, **(await run_in_threadpool(agent.readiness))}
 
     return app

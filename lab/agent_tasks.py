@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from segchat.segmenter.masks import CroppedMask
 from segchat.lab.render import Scene, ShapeObject, render_scene
 from segchat.lab.world import COLOUR_ZH, COLOURS, SHAPE_ZH, SHAPES
 
@@ -128,8 +129,10 @@ def generate_tasks(seed: int, per_kind: int) -> list[ShapesTask]:
             for _ in range(per_kind)]
 
 
-def matches(predicted: list[np.ndarray], expected: list[np.ndarray], iou: float = 0.5) -> bool:
-    """One-to-one match of every expected mask, and no extra prediction."""
+def matches(predicted: list, expected: list, iou: float = 0.5) -> bool:
+    """One-to-one match of every expected mask, and no extra prediction (masks: HxW arrays or CroppedMasks)."""
+    predicted = [m.full() if isinstance(m, CroppedMask) else m for m in predicted]
+    expected = [m.full() if isinstance(m, CroppedMask) else m for m in expected]
     if len(predicted) != len(expected):
         return False
     if not expected:
@@ -141,7 +144,7 @@ def matches(predicted: list[np.ndarray], expected: list[np.ndarray], iou: float 
 
 
 def run_tasks(agent, tasks: list[ShapesTask]) -> dict:
-    """Accuracy of `agent` (a SegchatAgent) on `tasks`, overall and by kind x language, with the failures."""
+    """Accuracy of `agent` (an Agent) on `tasks`, overall and by kind x language, with the failures."""
     results: dict[tuple[str, str], list[bool]] = defaultdict(list)
     failures = []
     for number, task in enumerate(tasks):

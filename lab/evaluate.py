@@ -73,7 +73,7 @@ def sweep_shapes(segmenter: Sam3Segmenter, thresholds: list[float], *, images: i
         segmenter.cache.clear()
         by_phrase: dict[str, list[tuple[float, np.ndarray]]] = defaultdict(list)
         for inst in detection.instances:
-            by_phrase[inst.phrase].append((inst.score, inst.mask))
+            by_phrase[inst.phrase].append((inst.score, inst.mask.full()))
         for phrase, kind in queries:
             truth = [] if kind == "absent" else [
                 o.mask for o in scene.objects if phrase_matches(phrase, o.colour, o.shape) and o.mask.any()]
@@ -134,4 +134,47 @@ def format_shapes_report(report: dict) -> str:
     lines += [f"| {title} | {report.get(key, float('nan')):.3f} | {goal} |" for key, title, goal in rows]
     lines.append(f"| images | {report['images']} (seed {report['seed']}, threshold {report['threshold']:.2f}, "
                  f"{report['ms_per_image']:.0f} ms per image) | |")
+    exemplars = report.get("exemplars")
+    if exemplars:
+        lines += [f"| exemplars: {title}, exactly the right set | {exemplars[key]:.3f} | {goal} |"
+                  for key, title, goal in (("box", "a positive box alone", "≥ 0.70"),
+                                           ("text_box", "colour phrase + positive box", ""),
+                                           ("negative_box", "colour phrase + negative box", ""))]
     return "\n".join(lines)
+
+
+def evaluate_exemplars(segmenter: Sam3Segmenter, *, images: int = 100, seed: int = 12346,
+                       threshold: float | None = None, mask_threshold: float = 0.5) -> dict:
+    """Box exemplars on fresh images (SHAPES.md "Box exemplars"): the share of prompts answered with exactly the
+    right set (one-to-one at mask IoU >= 0.5, nothing extra), for a positive box alone, a colour phrase with a
+    positive box, and a colour phrase with a negative box."""
+    from segchat.lab.agent_tasks import matches
+    from segchat.lab.data import exemplar_box, visible
+    from segchat.segmenter.prompts import Exemplar, Prompt
+
+    threshold = segmenter.default_threshold if threshold is None else threshold
+    rng = np.random.default_rng(seed)
+    right: dict[str, list[bool]] = defaultdict(list)
+    for _ in range(images):
+        scene = render_scene(rng)
+        shown = visible(scene)
+        if not shown:
+            continue
+        obj = scene.objects[int(rng.choice(shown))]
+        box = exemplar_box(obj)
+        same = [o.mask for o in scene.objects if (o.colour, o.shape) == (obj.colour, obj.shape) and o.mask.any()]
+        colour_not_shape = [o.mask for o in scene.objects
+                            if o.colour == obj.colour and o.shape != obj.shape and o.mask.any()]
+        prompts = {"box": (Prompt("", (Exemplar(box),)), same),
+                   "text_box": (Prompt(f"{obj.colour} shape", (Exemplar(box),)), same),
+                   "negative_box": (Prompt(f"{obj.colour} shape", (Exemplar(box, positive=False),)),
+                                    colour_not_shape)}
+        embedding, _ = segmenter.embed(scene.image)
+        found = segmenter.find_each(embedding, [p for p, _ in prompts.values()], threshold=threshold,
+                                    mask_threshold=mask_threshold)
+        segmenter.cache.clear()
+        for (kind, (_, truth)), instances in zip(prompts.items(), found):
+            right[kind].append(matches([i.mask for i in instances], truth))
+    report = {kind: float(np.mean(v)) for kind, v in right.items()}
+    report.update(images=images, seed=seed, threshold=threshold)
+    return report

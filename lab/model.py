@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
 from transformers import CLIPTokenizer, Sam3Config, Sam3ImageProcessor, Sam3Model, Sam3Processor
 from transformers.convert_slow_tokenizer import bytes_to_unicode
 
@@ -53,8 +54,12 @@ def word_merges(words: list[str]) -> list[tuple[str, str]]:
 def small_sam3_config(
     *, vocab_size: int, hidden: int = 32, vit_hidden: int = 32, vit_layers: int = 2, image_size: int = 224,
     window: int = 8, queries: int = 10, detr_layers: int = 1, text_layers: int = 1, heads: int = 2,
+    global_layers: list[int] | None = None,
 ) -> Sam3Config:
-    """A reduced Sam3Config (same classes and wiring as facebook/sam3, fewer and narrower layers)."""
+    """A reduced Sam3Config (same classes and wiring as facebook/sam3, fewer and narrower layers).
+
+    `global_layers`: the ViT layers with global attention (default: the last one); the others attend in windows.
+    """
     patch = 14
     grid = image_size // patch
     config = Sam3Config(
@@ -62,7 +67,7 @@ def small_sam3_config(
             backbone_config=dict(
                 model_type="sam3_vit_model", hidden_size=vit_hidden, intermediate_size=vit_hidden * 4,
                 num_hidden_layers=vit_layers, num_attention_heads=heads, image_size=image_size, patch_size=patch,
-                window_size=window, global_attn_indexes=[vit_layers - 1], pretrain_image_size=image_size,
+                window_size=window, global_attn_indexes=list(global_layers or [vit_layers - 1]), pretrain_image_size=image_size,
             ),
             fpn_hidden_size=hidden,
             backbone_feature_sizes=[[grid * 4, grid * 4], [grid * 2, grid * 2], [grid, grid]],
@@ -102,12 +107,29 @@ def save_checkpoint(model: Sam3Model, processor: Sam3Processor, folder: str | Pa
     return folder
 
 
-def build_tiny_checkpoint(folder: str | Path, *, seed: int = 0, **config_overrides) -> Path:
-    """A tiny random SAM3 saved to `folder` (for tests and for the CPU code path of the benchmark)."""
-    import torch
+def deepen_backbone(model: Sam3Model, layers: int, global_layers: list[int]) -> Sam3Model:
+    """The same model with a deeper ViT: the new layers come after the old ones and start as the identity.
 
-    torch.manual_seed(seed)
-    tokenizer = byte_level_clip_tokenizer()
-    config = small_sam3_config(vocab_size=len(tokenizer), **config_overrides)
-    model = Sam3Model(config).eval()
-    return save_checkpoint(model, processor_for(config, tokenizer), folder)
+    Their residual branches' output projections are zero, so the deeper model computes exactly what the old one did,
+    and training grows the new capacity from there (what the model had learnt is kept).
+    """
+    import copy
+
+    config = copy.deepcopy(model.config)
+    backbone = config.vision_config.backbone_config
+    old_layers = backbone.num_hidden_layers
+    if layers <= old_layers:
+        return model
+    backbone.num_hidden_layers = layers
+    backbone.global_attn_indexes = list(global_layers)
+    deeper = Sam3Model(config)
+    missing, unexpected = deeper.load_state_dict(model.state_dict(), strict=False)
+    new_prefixes = tuple(f"vision_encoder.backbone.layers.{i}." for i in range(old_layers, layers))
+    if unexpected or any(not name.startswith(new_prefixes) for name in missing):
+        raise ValueError(f"cannot deepen: unexpected {unexpected[:3]}, missing {missing[:3]}")
+    with torch.no_grad():
+        for layer in deeper.vision_encoder.backbone.layers[old_layers:]:
+            for linear in (layer.attention.o_proj, layer.mlp.fc2):
+                linear.weight.zero_()
+                linear.bias.zero_()
+    return deeper

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,15 @@ def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
     return {"float32": torch.float32, "bfloat16": torch.bfloat16}[dtype]
 
 
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[A-Za-z0-9][\w.\-]*)?$")
+
+
+def looks_like_a_path(source: str) -> bool:
+    """A folder on this machine (it exists, or is written as a path) rather than a Hugging Face id ('org/name')."""
+    path = Path(source).expanduser()
+    return path.exists() or source.startswith(("/", ".", "~")) or not HUB_ID.match(source)
+
+
 def load_sam3(source: str, *, device: str = "auto", dtype: str = "auto") -> LoadedSam3:
     """Load `Sam3Model` + `Sam3Processor` from a Hugging Face id or a local folder.
 
@@ -52,9 +62,13 @@ def load_sam3(source: str, *, device: str = "auto", dtype: str = "auto") -> Load
         hf_logging.disable_progress_bar()
     torch_device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, torch_device)
-    is_local = Path(source).expanduser().exists()
+    is_local = looks_like_a_path(source)
     if is_local:
         source = str(Path(source).expanduser())
+        if not Path(source).is_dir():
+            raise ModelLoadError(f"could not load SAM3 from local folder '{source}': there is no such folder. "
+                                 "Pass a folder that holds a SAM3 checkpoint saved with save_pretrained (model + "
+                                 "processor), a Hugging Face id such as facebook/sam3, or --demo.")
     try:
         processor = Sam3Processor.from_pretrained(source)
         model = Sam3Model.from_pretrained(source, dtype=torch_dtype)

@@ -58,6 +58,43 @@ class CroppedMask:
         h, w = t.crop.shape
         return (float(t.x0), float(t.y0), float(t.x0 + w), float(t.y0 + h))
 
+    @classmethod
+    def empty(cls, size: tuple[int, int]) -> "CroppedMask":
+        return cls(np.zeros((0, 0), dtype=bool), 0, 0, size, True)
+
+    @classmethod
+    def from_rle(cls, rle: dict[str, object]) -> "CroppedMask":
+        from segchat.segmenter.rle import rle_to_mask
+
+        return cls.from_full(rle_to_mask(rle))
+
+    def intersection(self, other: "CroppedMask") -> int:
+        """Pixels set in both masks, counted over the overlap of the two crops only."""
+        a, b = self.tight(), other.tight()
+        (ah, aw), (bh, bw) = a.crop.shape, b.crop.shape
+        y0, x0 = max(a.y0, b.y0), max(a.x0, b.x0)
+        y1, x1 = min(a.y0 + ah, b.y0 + bh), min(a.x0 + aw, b.x0 + bw)
+        if y1 <= y0 or x1 <= x0:
+            return 0
+        return int(np.count_nonzero(a.crop[y0 - a.y0:y1 - a.y0, x0 - a.x0:x1 - a.x0]
+                                    & b.crop[y0 - b.y0:y1 - b.y0, x0 - b.x0:x1 - b.x0]))
+
+    def iou(self, other: "CroppedMask") -> float:
+        inter = self.intersection(other)
+        union = self.area + other.area - inter
+        return inter / union if union else 0.0
+
+    def pixels_in_box(self, box: tuple[float, float, float, float]) -> int:
+        """Pixels of the mask inside the xyxy box (integer-truncated, as array slicing would)."""
+        t = self.tight()
+        h, w = t.crop.shape
+        x0, y0, x1, y1 = (int(v) for v in box)
+        ys0, ys1 = max(y0, t.y0), min(y1, t.y0 + h)
+        xs0, xs1 = max(x0, t.x0), min(x1, t.x0 + w)
+        if ys1 <= ys0 or xs1 <= xs0:
+            return 0
+        return int(np.count_nonzero(t.crop[ys0 - t.y0:ys1 - t.y0, xs0 - t.x0:xs1 - t.x0]))
+
     def rle(self) -> dict[str, object]:
         """Compressed COCO RLE of the full mask, computed from the crop alone."""
         height, width = self.size

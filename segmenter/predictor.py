@@ -6,6 +6,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import torch
 from PIL import Image
@@ -15,6 +16,7 @@ from segchat.segmenter.images import ImageSource, image_digest, load_image
 from segchat.segmenter.instances import Instance
 from segchat.segmenter.loader import LoadedSam3, load_sam3
 from segchat.segmenter.masks import upsample_to_crop
+from segchat.segmenter.prompts import Prompt
 
 DEFAULT_MASK_THRESHOLD = 0.5
 DEFAULT_NMS_IOU = 0.7
@@ -76,6 +78,29 @@ def _mask_nms(masks: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -
     return keep
 
 
+BOX_PADDING_LABEL = -10  # what Sam3Model reads as "no box here"
+
+
+def exemplar_tensors(prompts: list[Prompt], size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(input_boxes B x K x 4 normalised cx, cy, w, h; input_boxes_labels B x K: 1 positive, 0 negative, -10 pad)
+    for the prompts' exemplar boxes on an image of `size` = (height, width).
+
+    Every prompt's boxes are normalised by the image size (transformers' processor normalises only the first
+    prompt's boxes when several prompts share one image, unless given one original size per prompt).
+    """
+    height, width = size
+    most = max(1, max(len(p.exemplars) for p in prompts))
+    boxes = torch.zeros(len(prompts), most, 4)
+    labels = torch.full((len(prompts), most), BOX_PADDING_LABEL, dtype=torch.long)
+    for row, prompt in enumerate(prompts):
+        for k, exemplar in enumerate(prompt.exemplars):
+            x0, y0, x1, y1 = exemplar.box
+            boxes[row, k] = torch.tensor([(x0 + x1) / 2 / width, (y0 + y1) / 2 / height, (x1 - x0) / width,
+                                          (y1 - y0) / height])
+            labels[row, k] = 1 if exemplar.positive else 0
+    return boxes, labels
+
+
 class Sam3Segmenter:
     """SAM3 with an embedding cache. Thread-safe: one forward at a time per segmenter."""
 
@@ -125,60 +150,94 @@ class Sam3Segmenter:
     def find(
         self,
         embedding: ImageEmbedding,
-        phrases: list[str],
+        prompts: Sequence[str | Prompt],
         *,
         threshold: float | None = None,
         mask_threshold: float = DEFAULT_MASK_THRESHOLD,
         nms_iou: float | None = DEFAULT_NMS_IOU,
         timings: dict[str, float] | None = None,
     ) -> list[Instance]:
-        """Find every phrase in `embedding` with one batched forward; instances come in phrase order.
+        """Every prompt's instances, in prompt order, as one list (see `find_each`)."""
+        return [inst for group in self.find_each(embedding, prompts, threshold=threshold, mask_threshold=mask_threshold,
+                                                 nms_iou=nms_iou, timings=timings) for inst in group]
 
-        `threshold` None is the checkpoint's default (`default_threshold`). `nms_iou` drops a phrase's
-        lower-scored instance whose mask overlaps a better one by more than
-        that IoU (SAM3's post-processing does no NMS); None turns it off.
+    def find_each(
+        self,
+        embedding: ImageEmbedding,
+        prompts: Sequence[str | Prompt],
+        *,
+        threshold: float | None = None,
+        mask_threshold: float = DEFAULT_MASK_THRESHOLD,
+        nms_iou: float | None = DEFAULT_NMS_IOU,
+        timings: dict[str, float] | None = None,
+    ) -> list[list[Instance]]:
+        """Find every prompt (a phrase, exemplar boxes, or both) in `embedding`: one batched forward for the phrases
+        and one for the prompts with boxes (SAM3 adds a geometry token to every row of a call that has boxes, so
+        the two kinds are never mixed in one batch). Returns each prompt's instances, by descending score.
+
+        `threshold` None is the checkpoint's default (`default_threshold`). `nms_iou` drops a prompt's
+        lower-scored instance whose mask overlaps a better one by more than that IoU (SAM3's post-processing does
+        no NMS); None turns it off.
         """
-        if not phrases:
-            return []
+        prompts = [p if isinstance(p, Prompt) else Prompt(p) for p in prompts]
+        found: list[list[Instance]] = [[] for _ in prompts]
+        if not prompts:
+            return found
         threshold = self.default_threshold if threshold is None else threshold
-        start = time.perf_counter()
-        outputs = self.forward_phrases(embedding, phrases)
-        decoded = time.perf_counter()
-        instances = self.postprocess(outputs, phrases, embedding.size, threshold=threshold,
-                                     mask_threshold=mask_threshold, nms_iou=nms_iou)
-        if timings is not None:
-            timings["decode"] = timings.get("decode", 0.0) + (decoded - start) * 1000
-            timings["postprocess"] = timings.get("postprocess", 0.0) + (time.perf_counter() - decoded) * 1000
-        return instances
+        for with_boxes in (False, True):
+            group = [i for i, p in enumerate(prompts) if bool(p.exemplars) == with_boxes]
+            if not group:
+                continue
+            start = time.perf_counter()
+            outputs = self.forward_prompts(embedding, [prompts[i] for i in group])
+            decoded = time.perf_counter()
+            per_prompt = self.postprocess(outputs, [prompts[i].label for i in group], embedding.size,
+                                          threshold=threshold, mask_threshold=mask_threshold, nms_iou=nms_iou)
+            for i, instances in zip(group, per_prompt):
+                found[i] = instances
+            if timings is not None:
+                timings["decode"] = timings.get("decode", 0.0) + (decoded - start) * 1000
+                timings["postprocess"] = timings.get("postprocess", 0.0) + (time.perf_counter() - decoded) * 1000
+        return found
 
-    def tokenize(self, phrases: list[str]) -> dict[str, torch.Tensor]:
+    def tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]:
         tokens = self.processor.tokenizer(
-            [p.strip().lower() for p in phrases], padding="max_length", max_length=self.max_text_tokens,
+            [t.strip().lower() for t in texts], padding="max_length", max_length=self.max_text_tokens,
             truncation=True, return_tensors="pt",
         )
         return {"input_ids": tokens["input_ids"].to(self.device), "attention_mask": tokens["attention_mask"].to(self.device)}
 
     def forward_phrases(self, embedding: ImageEmbedding, phrases: list[str]):
-        """Raw Sam3ImageSegmentationOutput for `phrases` on one cached embedding (batch = len(phrases))."""
-        tokens = self.tokenize(phrases)
+        """Raw Sam3ImageSegmentationOutput for text-only `phrases` on one cached embedding (batch = len(phrases))."""
+        return self.forward_prompts(embedding, [Prompt(p) for p in phrases])
+
+    def forward_prompts(self, embedding: ImageEmbedding, prompts: list[Prompt]):
+        """Raw Sam3ImageSegmentationOutput for `prompts` (all with boxes or all without) on one cached embedding."""
+        inputs = self.tokenize([p.model_text for p in prompts])
+        if any(p.exemplars for p in prompts):
+            boxes, labels = exemplar_tensors(prompts, embedding.size)
+            inputs.update(input_boxes=boxes.to(self.device, self.dtype), input_boxes_labels=labels.to(self.device))
         with self._lock, torch.inference_mode():
-            return self.model(vision_embeds=embedding.expanded(len(phrases)), **tokens)
+            return self.model(vision_embeds=embedding.expanded(len(prompts)), **inputs)
 
     @staticmethod
     def postprocess(
-        outputs, phrases: list[str], size: tuple[int, int], *, threshold: float, mask_threshold: float,
+        outputs, labels: list[str], size: tuple[int, int], *, threshold: float, mask_threshold: float,
         nms_iou: float | None,
-    ) -> list[Instance]:
-        """Scores = sigmoid(logits) x sigmoid(presence), as transformers does; masks resized to `size`."""
+    ) -> list[list[Instance]]:
+        """Scores = sigmoid(logits) x sigmoid(presence), as transformers does; masks resized to `size`.
+        One list of instances per batch row (named by `labels`), by descending score."""
         height, width = size
         scores_all = outputs.pred_logits.float().sigmoid()
         if outputs.presence_logits is not None:
             scores_all = scores_all * outputs.presence_logits.float().sigmoid()
         boxes_all = outputs.pred_boxes.float() * torch.tensor([width, height, width, height], dtype=torch.float32,
                                                               device=scores_all.device)
-        instances: list[Instance] = []
+        found: list[list[Instance]] = []
         logit_threshold = math.log(mask_threshold / (1 - mask_threshold))  # sigmoid(x) > t  <=>  x > logit(t)
-        for b, phrase in enumerate(phrases):
+        for b, label in enumerate(labels):
+            instances: list[Instance] = []
+            found.append(instances)
             keep = torch.nonzero(scores_all[b] > threshold).flatten()
             if len(keep) == 0:
                 continue
@@ -201,15 +260,17 @@ class Sam3Segmenter:
             for mask_logit, score, box in zip(logits, scores, boxes):
                 # only the crop that can pass the threshold is upsampled (same pixels as F.interpolate)
                 cropped = upsample_to_crop(mask_logit, (height, width), mask_threshold)
-                instances.append(Instance(phrase=phrase, score=float(score), box=tuple(float(v) for v in box),
-                                          cropped=cropped))
-        return instances
+                if cropped.area == 0:  # a score without a single pixel is no instance
+                    continue
+                instances.append(Instance(phrase=label, score=float(score), mask=cropped,
+                                          model_box=tuple(float(v) for v in box)))
+        return found
 
     # -- both ---------------------------------------------------------------------------------
     def detect(
         self,
         image: ImageSource,
-        phrases: list[str],
+        prompts: Sequence[str | Prompt],
         *,
         threshold: float | None = None,
         mask_threshold: float = DEFAULT_MASK_THRESHOLD,
@@ -221,7 +282,7 @@ class Sam3Segmenter:
         embedding, hit = self.embed(pil)
         embedded = time.perf_counter()
         timings = {"load_image": (loaded - start) * 1000, "embed": (embedded - loaded) * 1000}
-        instances = self.find(embedding, phrases, threshold=threshold, mask_threshold=mask_threshold,
+        instances = self.find(embedding, prompts, threshold=threshold, mask_threshold=mask_threshold,
                               nms_iou=nms_iou, timings=timings)
         timings["total"] = (time.perf_counter() - start) * 1000
         return Detection(instances=instances, size=embedding.size, timings_ms=timings, cache_hit=hit)

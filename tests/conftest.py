@@ -10,10 +10,22 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 
 
+def build_tiny_checkpoint(folder: Path, *, seed: int = 0, **config_overrides) -> Path:
+    """A tiny random SAM3 saved to `folder` with save_pretrained, from the real config classes."""
+    import torch
+    from transformers import Sam3Model
+
+    from segchat.lab.model import byte_level_clip_tokenizer, processor_for, save_checkpoint, small_sam3_config
+
+    torch.manual_seed(seed)
+    tokenizer = byte_level_clip_tokenizer()
+    config = small_sam3_config(vocab_size=len(tokenizer), **config_overrides)
+    model = Sam3Model(config).eval()
+    return save_checkpoint(model, processor_for(config, tokenizer), folder)
+
+
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory) -> Path:
-    from segchat.lab.model import build_tiny_checkpoint
-
     return build_tiny_checkpoint(tmp_path_factory.mktemp("tiny-sam3"), seed=0)
 
 

@@ -11,19 +11,26 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segchat.agent.core import SegchatAgent
-from segchat.agent.store import SessionStore, owner_of
-from segchat.parser.llm import LlmParser, OfflineParser
+from segchat.agent import build_agent
+from segchat.agent.store import owner_of
 from segchat.contracts.errors import BadRequestError, SessionNotFoundError
+from segchat.contracts.settings import Settings
+from segchat.parser.llm import LlmParser
+from segchat.segmenter.instances import Instance
+from segchat.segmenter.masks import CroppedMask
 from segchat.segmenter.rle import rle_to_mask
 from tests.openai_double import ScriptedOpenAIServer
 
 REPO = Path(__file__).resolve().parent.parent
 
 
+def tiny_agent(segmenter, data_dir, **parts):
+    return build_agent(Settings(offline=True, threshold=0.0, data_dir=data_dir), segmenter=segmenter, **parts)
+
+
 @pytest.fixture
 def agent(tiny_segmenter, tmp_path):
-    return SegchatAgent(tiny_segmenter, OfflineParser(), SessionStore(tmp_path / "data"), threshold=0.0)
+    return tiny_agent(tiny_segmenter, tmp_path / "data")
 
 
 @pytest.fixture
@@ -35,14 +42,15 @@ def test_turn_result_shape_and_storage(agent, photo):
     out = agent.turn("segment the two largest cats", photo)
     result = out.result.model_dump()
     assert result["image"] == {"width": 90, "height": 60}
-    assert result["plan"]["targets"][0]["select"] == {"kind": "largest", "count": 2}
+    assert result["plan"]["targets"][0]["select"] == {"kind": "largest", "count": 2, "ordinal": None}
     assert len(result["instances"]) == 2 and [i["id"] for i in result["instances"]] == [1, 2]
     areas = [rle_to_mask(i["mask"]).sum() for i in result["instances"]]
     assert areas == sorted(areas, reverse=True)
     assert result["reply_language"] == "en" and "cat" in result["explanation"]
     assert {"parse", "embed", "segment", "rules", "total"} <= set(result["timings_ms"])
-    turns = agent.history(out.session_id)
-    assert len(turns) == 1 and turns[0]["result"]["instances"] == result["instances"]
+    turns = agent.history(out.session_id).turns
+    assert len(turns) == 1 and turns[0].result.model_dump()["instances"] == result["instances"]
+    assert "cache_hit" not in turns[0].result.model_dump()  # the stored turn is exactly the result JSON
 
 
 def test_followup_uses_the_session_image_and_cached_embedding(agent, photo):
@@ -61,8 +69,9 @@ def test_new_image_starts_a_new_subject(agent, photo):
     first = agent.turn("all the dogs", photo)
     other = Image.fromarray(np.random.default_rng(4).integers(0, 255, (50, 50, 3), dtype=np.uint8))
     second = agent.turn("only the one on the left", other, first.session_id)
-    assert second.result.plan["followup"] == "refine"
-    assert "previous" not in second.result.explanation or second.result.image.width == 50
+    assert second.result.plan["followup"] == "refine" and second.result.image.width == 50
+    # the first image's instances are not this image's: there is nothing to narrow, and the answer says so
+    assert second.instances == [] and "no previous result" in second.result.explanation
 
 
 def test_chinese_explanation_and_clarify(agent, photo):
@@ -84,13 +93,13 @@ def test_bad_turns_raise_our_errors(agent, photo):
 
 def test_sessions_survive_a_restart_and_stay_private(tiny_segmenter, tmp_path, photo):
     data = tmp_path / "data"
-    first_agent = SegchatAgent(tiny_segmenter, OfflineParser(), SessionStore(data), threshold=0.0)
+    first_agent = tiny_agent(tiny_segmenter, data)
     first = first_agent.turn("all the dogs", photo, owner=owner_of("key-a"))
     first_agent.store.close()
-    restarted = SegchatAgent(tiny_segmenter, OfflineParser(), SessionStore(data), threshold=0.0)
+    restarted = tiny_agent(tiny_segmenter, data)
     second = restarted.turn("drop the smallest one", None, first.session_id, owner=owner_of("key-a"))
     assert len(second.instances) == len(first.instances) - 1
-    assert len(restarted.history(first.session_id, owner_of("key-a"))) == 2
+    assert len(restarted.history(first.session_id, owner_of("key-a")).turns) == 2
     with pytest.raises(SessionNotFoundError):
         restarted.history(first.session_id, owner_of("key-b"))
     with pytest.raises(SessionNotFoundError):
@@ -98,14 +107,22 @@ def test_sessions_survive_a_restart_and_stay_private(tiny_segmenter, tmp_path, p
 
 
 def test_overlay_renders_cjk_labels(agent, photo):
+    from segchat.agent.explain import display_label
+    from segchat.agent.overlay import label_font, render_overlay, text_mask
+
     out = agent.turn("把所有的狗都选出来", photo)
-    overlay = out.overlay()
-    assert overlay.size == photo.size and overlay.mode == "RGB"
-    assert not np.array_equal(np.asarray(overlay), np.asarray(photo))
+    # the Chinese turn labels its instances in Chinese
+    assert out.labels() and set(out.labels().values()) == {display_label("dog", "zh")} and "狗" in out.labels()[1]
+    font = label_font(14)
+    dog, cat = text_mask("狗", font), text_mask("猫", font)
+    # a font without CJK glyphs draws every character as the same box (or nothing): these must be real glyphs
+    assert dog.any() and not np.array_equal(dog, cat)
+    overlay = np.asarray(out.overlay())
+    english = np.asarray(render_overlay(out.image, out.instances, {i.id: "dog" for i in out.instances}))
+    assert overlay.shape == english.shape and not np.array_equal(overlay, english)  # the label itself differs
 
 
 def test_verification_is_one_call_for_all_candidates(photo):
-    from segchat.agent.found import Found
     from segchat.agent.verify import verify_candidates
     from segchat.contracts.plan import Relation, Target
 
@@ -113,7 +130,7 @@ def test_verification_is_one_call_for_all_candidates(photo):
     for i in range(4):
         mask = np.zeros((60, 90), dtype=bool)
         mask[10:30, i * 20:i * 20 + 15] = True
-        candidates.append(Found(label="cup", score=0.8, mask=mask, id=10 + i))
+        candidates.append(Instance(phrase="cup", score=0.8, mask=CroppedMask.from_full(mask), id=10 + i))
     target = Target(phrase="cup", relation=Relation(type="on", anchor="table"))
     with ScriptedOpenAIServer() as server:
         server.script = [{"reply": json.dumps({"matching": [1, 3, 99]})}, {"status": 500}]
@@ -136,12 +153,11 @@ def test_agent_calls_the_verifier_once_per_relational_target(tiny_segmenter, tmp
             "followup": "new", "reply_language": "en", "clarify": None}
     seen = []
     monkeypatch.setattr(core, "verify_candidates",
-                        lambda llm, image, instruction, target, candidates: seen.append(len(candidates)) or candidates[:1])
+                        lambda parser, image, instruction, target, candidates: seen.append(len(candidates)) or candidates[:1])
     monkeypatch.setattr(core, "execute_plan", _execute_with_many_candidates(core.execute_plan))
     with ScriptedOpenAIServer() as server:
         server.script = [{"reply": json.dumps(plan)}]
-        agent = SegchatAgent(tiny_segmenter, LlmParser(server.url, "qwen-test", timeout_s=5),
-                             SessionStore(tmp_path / "d"), threshold=0.0)
+        agent = tiny_agent(tiny_segmenter, tmp_path / "d", parser=LlmParser(server.url, "qwen-test", timeout_s=5))
         out = agent.turn("the cups next to the table", photo, verify=True)
     assert out.result.plan["source"] == "llm"
     assert len(seen) == 1 and len(out.instances) == 1 and "rejected" in out.result.explanation

@@ -7,11 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segchat.agent.execute import execute_plan, offline_generalization
-from segchat.agent.found import Found
+from segchat.agent.execute import execute_plan
 from segchat.agent.rules import apply_exclusion, apply_relation, apply_selection, deduplicate, relation_holds
-from segchat.contracts.plan import Plan, Relation, Select, Target
+from segchat.contracts.errors import BadRequestError
+from segchat.contracts.plan import ExemplarRef, Plan, Relation, Select, Target
 from segchat.segmenter.instances import Instance
+from segchat.segmenter.masks import CroppedMask
+from segchat.segmenter.prompts import Exemplar, Prompt
 
 SIZE = (100, 200)  # height, width
 
@@ -22,8 +24,8 @@ def box_mask(x0: int, y0: int, x1: int, y1: int, size=SIZE) -> np.ndarray:
     return mask
 
 
-def found(x0, y0, x1, y1, label="thing", score=0.9, id=0) -> Found:
-    return Found(label=label, score=score, mask=box_mask(x0, y0, x1, y1), id=id, phrase=label)
+def found(x0, y0, x1, y1, label="thing", score=0.9, id=0) -> Instance:
+    return Instance(phrase=label, score=score, mask=CroppedMask.from_full(box_mask(x0, y0, x1, y1)), id=id)
 
 
 ROW = [found(10, 40, 30, 60, id=1), found(80, 10, 102, 30, id=2), found(160, 70, 199, 99, id=3),
@@ -41,6 +43,18 @@ def test_selection(kind, count, expected):
         assert sorted(f.id for f in chosen) == sorted(expected[: len(chosen)]) and len(chosen) == len(expected)
     else:
         assert [f.id for f in chosen] == expected
+
+
+@pytest.mark.parametrize("kind,ordinal,count,expected", [
+    ("leftmost", 2, 1, [2]),   # the second from the left
+    ("leftmost", 3, 1, [4]),
+    ("largest", 2, 1, [2]),    # the second largest (areas: #3 1131, #2 440, #1 400, #4 200)
+    ("smallest", 1, 2, [4, 1]),
+    ("rightmost", 2, 2, [4, 2]),
+    ("leftmost", 5, 1, []),    # there is no fifth
+])
+def test_selection_with_an_ordinal(kind, ordinal, count, expected):
+    assert [f.id for f in apply_selection(ROW, Select(kind=kind, count=count, ordinal=ordinal), SIZE)] == expected
 
 
 def test_selection_count_larger_than_available():
@@ -88,16 +102,19 @@ def test_exclusion_drops_mostly_covered():
 
 
 def _finder(table: dict[str, list[tuple]]):
-    """A stand-in for the segmenter's find(): phrases -> hand-built instances (no model)."""
+    """A stand-in for the segmenter's find_each(): prompts -> hand-built instances per prompt (no model). A prompt
+    with exemplar boxes finds the table's instances of the key '<text>|like x0' for its first positive box."""
     calls = []
 
-    def find(phrases):
-        calls.append(list(phrases))
+    def find(prompts: list[Prompt]):
+        calls.append([p.text for p in prompts])
         out = []
-        for phrase in phrases:
-            for spec in table.get(phrase, []):
-                x0, y0, x1, y1, score = spec
-                out.append(Instance(phrase=phrase, score=score, box=(x0, y0, x1, y1), mask=box_mask(x0, y0, x1, y1)))
+        for prompt in prompts:
+            key = prompt.text
+            if prompt.exemplars:
+                key = f"{prompt.text}|{'like' if prompt.exemplars[0].positive else 'not like'} {prompt.exemplars[0].box[0]:.0f}"
+            out.append([Instance(phrase=prompt.label, score=score, mask=CroppedMask.from_full(box_mask(x0, y0, x1, y1)))
+                        for x0, y0, x1, y1, score in table.get(key, [])])
         return out
 
     return find, calls
@@ -184,10 +201,47 @@ def test_recovery_is_bounded():
     assert out.instances == [] and len(calls) == 1 + 3
 
 
-def test_offline_generalization_keeps_colour():
-    assert offline_generalization("fluffy white dog") == "white dog"
-    assert offline_generalization("red car") is None
-    assert offline_generalization("dog") is None
+EXEMPLAR_SCENE = {
+    "circle": [(10, 10, 30, 30, 0.9), (120, 10, 140, 30, 0.8), (60, 60, 80, 80, 0.7)],
+    # what a box around the circle at x0=60 finds: the circles of its kind (and itself)
+    "|like 60": [(60, 60, 80, 80, 0.9), (150, 60, 170, 80, 0.8)],
+    "|like 10": [(10, 10, 30, 30, 0.9), (120, 10, 140, 30, 0.8)],
+}
+
+
+def test_more_like_an_instance_of_the_previous_result():
+    find, calls = _finder(EXEMPLAR_SCENE)
+    first = execute_plan(plan(Target(phrase="circle")), find, SIZE).instances
+    third = next(f for f in first if f.box[0] == 60)
+    more = execute_plan(plan(Target(phrase="", exemplars=[ExemplarRef(instance=third.id)])), find, SIZE, first)
+    assert sorted(f.box[0] for f in more.instances) == [60.0, 150.0]
+    assert more.reports[0].examples == [(third.id, True)] and not more.reports[0].on_previous
+    assert calls[-1] == [""]  # one box prompt, no text
+
+
+def test_not_like_an_instance_removes_its_kind_from_the_previous_result():
+    find, _ = _finder(EXEMPLAR_SCENE)
+    first = execute_plan(plan(Target(phrase="circle")), find, SIZE).instances
+    left = next(f for f in first if f.box[0] == 10)
+    out = execute_plan(plan(Target(phrase="", exemplars=[ExemplarRef(instance=left.id)]), followup="remove"),
+                       find, SIZE, first)
+    assert [f.box[0] for f in out.instances] == [60.0] and len(out.removed) == 2
+
+
+def test_an_exemplar_reference_to_a_missing_instance_is_an_error():
+    find, calls = _finder(EXEMPLAR_SCENE)
+    first = execute_plan(plan(Target(phrase="circle")), find, SIZE).instances
+    calls.clear()
+    with pytest.raises(BadRequestError, match="no #9"):
+        execute_plan(plan(Target(phrase="", exemplars=[ExemplarRef(instance=9)])), find, SIZE, first)
+    assert calls == []  # refused before anything ran
+
+
+def test_request_boxes_go_to_the_first_target_or_stand_alone():
+    find, calls = _finder(EXEMPLAR_SCENE)
+    out = execute_plan(Plan(reply_language="en", clarify="what?"), find, SIZE,
+                       exemplars=[Exemplar(box=(60.0, 60.0, 80.0, 80.0))])
+    assert sorted(f.box[0] for f in out.instances) == [60.0, 150.0] and out.reports[0].boxes == 1
 
 
 boxes = st.tuples(st.integers(0, 190), st.integers(0, 90), st.integers(1, 10), st.integers(1, 10))

@@ -10,7 +10,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from tests.server_process import ServerProcess
+from bench.server_process import ServerProcess
 
 
 @pytest.fixture(scope="module")

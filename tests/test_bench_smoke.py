@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from tests.server_process import REPO
+from bench.server_process import REPO
 
 
 def test_bench_runs_on_the_tiny_model(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 from segchat.lab.agent_tasks import matches
 from examples.render_demo import demo_truth_masks
 from segchat.segmenter.rle import rle_to_mask
-from tests.server_process import REPO, ServerProcess
+from bench.server_process import REPO, ServerProcess
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
@@ -77,7 +77,7 @@ def test_chinese_turn_followup_reload_restart_and_bad_file(demo_server, browser,
 
     send(page, "把所有红色的圆形都选出来", REPO / "examples" / "shapes_demo.png")
     reply = wait_for_reply(page, 0)
-    assert re.search(r"查找“红色圆形”|图中没有找到“红色圆形”", reply), reply
+    assert "查找“红色圆形”：找到 2 个" in reply, reply  # both red circles, said in Chinese
     assert page.locator("#chat img").count() >= 1  # the user's image (and the overlay when something was found)
     table = page.locator("#instances").inner_text()
     assert "label" in table
@@ -91,7 +91,7 @@ def test_chinese_turn_followup_reload_restart_and_bad_file(demo_server, browser,
     before = len(bot_texts(page))
     send(page, "现在只要右边那个")
     followup = wait_for_reply(page, before)
-    assert "上一轮" in followup, followup  # narrowed, or told plainly that there was nothing to narrow
+    assert "在上一轮的 2 个结果中" in followup and "保留最右边的 1 个" in followup, followup
     page.screenshot(path=str(shots / "ui_followup.png"), full_page=True)
     assert_downloaded_masks_are(page, [3])  # the one on the right
 

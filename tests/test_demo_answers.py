@@ -23,7 +23,7 @@ from PIL import Image
 from segchat.lab.agent_tasks import matches
 from segchat.segmenter.rle import rle_to_mask
 from examples.render_demo import IMAGE, demo_truth_masks
-from tests.server_process import REPO, ServerProcess
+from bench.server_process import REPO, ServerProcess
 from tests.test_image_urls import ImageHost
 
 TRUTH = demo_truth_masks()

@@ -19,13 +19,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segchat.agent.core import SegchatAgent
+from segchat.agent import build_agent
+from segchat.contracts.settings import Settings
 from segchat.agent.store import SessionStore
 from segchat.parser.llm import LlmParser
 from segchat.contracts.errors import ImageReadError, ImageTooLargeError
 from segchat.segmenter.images import load_image
 from tests.hostile_inputs import OK, READ_ERROR, TOO_LARGE, corpus
-from tests.server_process import REPO, ServerProcess
+from bench.server_process import REPO, ServerProcess
 
 CORPUS = corpus()
 STATUS = {OK: 200, READ_ERROR: 400, TOO_LARGE: 413}
@@ -166,8 +167,8 @@ def test_every_turn_completes_when_the_llm_is_down(tiny_segmenter, tmp_path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    agent = SegchatAgent(tiny_segmenter, LlmParser(f"http://127.0.0.1:{port}/v1", "m", timeout_s=2),
-                         SessionStore(tmp_path), threshold=0.0)
+    agent = build_agent(Settings(threshold=0.0, data_dir=tmp_path), segmenter=tiny_segmenter,
+                        parser=LlmParser(f"http://127.0.0.1:{port}/v1", "m", timeout_s=2))
     image = Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 60, 3), dtype=np.uint8))
     start = time.monotonic()
     for text in ("all the dogs", "now only the left one", "把最大的狗抠出来"):

@@ -3,7 +3,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from segchat.agent.found import Found
+from segchat.segmenter.instances import Instance
+from segchat.segmenter.masks import CroppedMask
 from segchat.agent.overlay import colour_for, label_font, render_overlay, text_mask
 
 
@@ -11,7 +12,7 @@ def test_overlay_draws_tint_outline_and_label():
     image = Image.new("RGB", (200, 120), (0, 0, 0))
     mask = np.zeros((120, 200), dtype=bool)
     mask[60:100, 50:150] = True
-    item = Found(label="red circle", score=0.87, mask=mask, id=1)
+    item = Instance(phrase="red circle", score=0.87, mask=CroppedMask.from_full(mask), id=1)
     overlay = np.asarray(render_overlay(image, [item], alpha=0.5))
     colour = np.array(colour_for(1))
     assert np.array_equal(overlay[60, 100], colour)  # the outline is the full colour
@@ -27,7 +28,7 @@ def test_label_sits_on_the_body_of_a_mask_with_stray_pixels():
     mask = np.zeros((200, 300), dtype=bool)
     mask[120:180, 200:260] = True  # the body
     mask[2:4, 10:12] = True  # stray pixels far away: the mask's box starts at (10, 2)
-    overlay = np.asarray(render_overlay(image, [Found(label="red circle", score=0.5, mask=mask, id=1)]))
+    overlay = np.asarray(render_overlay(image, [Instance("red circle", 0.5, CroppedMask.from_full(mask), id=1)]))
     colour = np.array(colour_for(1))
     painted = (overlay == colour).all(axis=2)
     assert painted[100:120, 200:260].any(), "no label just above the body"

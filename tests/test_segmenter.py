@@ -7,7 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from segchat.segmenter.predictor import Sam3Segmenter
+from segchat.segmenter.predictor import Sam3Segmenter, exemplar_tensors
+from segchat.segmenter.prompts import Exemplar, Prompt
 
 
 def test_batched_find_equals_separate_full_calls(tiny_segmenter, cats_image):
@@ -34,16 +35,18 @@ def test_postprocess_matches_transformers_without_nms(tiny_segmenter, cats_image
     theirs = tiny_segmenter.processor.post_process_instance_segmentation(
         outputs, threshold=0.0, mask_threshold=0.5, target_sizes=[embedding.size] * 2)
     for b, phrase in enumerate(["cat", "dog"]):
-        mine = [inst for inst in ours if inst.phrase == phrase]
-        order = torch.argsort(theirs[b]["scores"], descending=True)
-        assert len(mine) == len(order)
+        mine = ours[b]
+        assert all(inst.phrase == phrase for inst in mine)
+        # an instance is a mask with pixels: transformers also returns the queries whose masks are empty
+        order = [j for j in torch.argsort(theirs[b]["scores"], descending=True).tolist() if theirs[b]["masks"][j].any()]
+        assert len(mine) == len(order) > 0
         for inst, j in zip(mine, order):
             assert inst.score == pytest.approx(float(theirs[b]["scores"][j]), abs=1e-5)
             # the crop-only upsampling gives the same pixels, up to float rounding right at the threshold
             # (a random model puts many probabilities within 1e-7 of 0.5)
-            differing = (inst.mask != theirs[b]["masks"][j].numpy().astype(bool)).sum()
+            differing = (inst.mask.full() != theirs[b]["masks"][j].numpy().astype(bool)).sum()
             assert differing <= max(2, 0.001 * inst.area)
-            assert np.allclose(inst.box, theirs[b]["boxes"][j].clamp(min=0).numpy(), atol=1e-2)
+            assert np.allclose(inst.model_box, theirs[b]["boxes"][j].clamp(min=0).numpy(), atol=1e-2)
 
 
 def test_embedding_cache_skips_the_vision_encoder(tiny_checkpoint, cats_image, monkeypatch):
@@ -74,11 +77,12 @@ def test_detect_returns_masks_at_original_size(tiny_segmenter):
     image = Image.fromarray(np.random.default_rng(0).integers(0, 255, (123, 77, 3), dtype=np.uint8))
     detection = tiny_segmenter.detect(image, ["thing"], threshold=0.0, nms_iou=None)
     assert detection.size == (123, 77)
-    assert len(detection.instances) == tiny_segmenter.model.config.detr_decoder_config.num_queries
+    assert 0 < len(detection.instances) <= tiny_segmenter.model.config.detr_decoder_config.num_queries
     for inst in detection.instances:
-        assert inst.mask.shape == (123, 77) and inst.mask.dtype == bool
+        full = inst.mask.full()
+        assert full.shape == (123, 77) and full.dtype == bool and inst.area == full.sum() > 0
         x0, y0, x1, y1 = inst.box
-        assert 0 <= x0 <= x1 <= 77 and 0 <= y0 <= y1 <= 123
+        assert 0 <= x0 < x1 <= 77 and 0 <= y0 < y1 <= 123
     assert {"embed", "decode", "postprocess", "total"} <= set(detection.timings_ms)
 
 
@@ -88,9 +92,8 @@ def test_nms_removes_near_duplicates(tiny_segmenter, cats_image):
     assert 0 < len(deduplicated) <= len(all_queries)
     for i, a in enumerate(deduplicated):
         for b in deduplicated[i + 1:]:
-            union = (a.mask | b.mask).sum()
             # at full resolution the IoU can drift a little from the low-resolution one used for NMS
-            assert union == 0 or (a.mask & b.mask).sum() / union <= 0.6
+            assert a.mask.iou(b.mask) <= 0.6
 
 
 def test_long_phrases_are_truncated_not_crashing(tiny_segmenter, cats_image):
@@ -103,3 +106,53 @@ def test_bad_checkpoint_gives_our_error(tmp_path):
 
     with pytest.raises(ModelLoadError, match="local folder"):
         Sam3Segmenter.from_pretrained(str(tmp_path))
+
+
+def test_exemplar_boxes_reach_the_model_as_the_processor_normalises_them(tiny_segmenter, cats_image):
+    """Several prompts on one image: every prompt's boxes are normalised (the processor, given one image, normalises
+    only the first prompt's; called one prompt at a time it is right, and that is the reference)."""
+    image = Image.open(cats_image).convert("RGB")
+    prompts = [Prompt("cat", (Exemplar((17.5, 54.4, 318.8, 469.4)),)),
+               Prompt("", (Exemplar((40, 70, 175, 120)), Exemplar((300, 20, 630, 380), positive=False))),
+               Prompt("remote", (Exemplar((333, 72, 368, 190), positive=False),))]
+    boxes, labels = exemplar_tensors(prompts, (image.height, image.width))
+    for row, prompt in enumerate(prompts):
+        reference = tiny_segmenter.processor(
+            images=image, text=prompt.model_text, input_boxes=[[list(e.box) for e in prompt.exemplars]],
+            input_boxes_labels=[[int(e.positive) for e in prompt.exemplars]], return_tensors="pt")
+        k = len(prompt.exemplars)
+        assert torch.allclose(boxes[row, :k], reference["input_boxes"][0], atol=1e-6)
+        assert labels[row, :k].tolist() == reference["input_boxes_labels"][0].tolist()
+        assert (labels[row, k:] == -10).all()  # padding the model masks out
+    # and the processor on all three at once leaves the later prompts' boxes in pixels: why we do it ourselves
+    together = tiny_segmenter.processor(images=image, text=[p.model_text for p in prompts],
+                                        input_boxes=[[list(e.box) for e in p.exemplars] for p in prompts],
+                                        input_boxes_labels=[[int(e.positive) for e in p.exemplars] for p in prompts],
+                                        return_tensors="pt")
+    assert together["input_boxes"][1, 0, 0] > 1.0
+
+
+def test_exemplar_prompts_equal_full_calls_and_padding_changes_nothing(tiny_segmenter, cats_image):
+    image = Image.open(cats_image).convert("RGB")
+    one = Prompt("cat", (Exemplar((17.5, 54.4, 318.8, 469.4)),))
+    two = Prompt("", (Exemplar((40, 70, 175, 120)), Exemplar((300, 20, 630, 380), positive=False)))
+    embedding, _ = tiny_segmenter.embed(image)
+    batched = tiny_segmenter.forward_prompts(embedding, [one, two])  # `one` is padded to two boxes here
+    for row, prompt in enumerate([one, two]):
+        inputs = tiny_segmenter.processor(
+            images=image, text=prompt.model_text, input_boxes=[[list(e.box) for e in prompt.exemplars]],
+            input_boxes_labels=[[int(e.positive) for e in prompt.exemplars]], return_tensors="pt")
+        with torch.inference_mode():
+            full = tiny_segmenter.model(**inputs)
+        assert torch.allclose(batched.pred_logits[row], full.pred_logits[0], atol=1e-4)
+        assert torch.allclose(batched.pred_masks[row], full.pred_masks[0], atol=1e-3)
+
+
+def test_phrases_and_box_prompts_are_found_in_their_own_batches(tiny_segmenter, cats_image):
+    image = Image.open(cats_image).convert("RGB")
+    embedding, _ = tiny_segmenter.embed(image)
+    mixed = tiny_segmenter.find_each(embedding, ["cat", Prompt("", (Exemplar((40, 70, 175, 120)),)), "remote"],
+                                     threshold=0.0, nms_iou=None)
+    alone = tiny_segmenter.find_each(embedding, ["cat", "remote"], threshold=0.0, nms_iou=None)
+    assert [[i.score for i in g] for g in (mixed[0], mixed[2])] == [[i.score for i in g] for g in alone]
+    assert mixed[1] and all(i.phrase == "exemplar" for i in mixed[1])

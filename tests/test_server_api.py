@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from segchat.segmenter.rle import rle_to_mask
-from tests.server_process import REPO, ServerProcess
+from bench.server_process import REPO, ServerProcess
 
 UPLOAD_LIMIT = 2_000_000
 
@@ -56,7 +56,8 @@ def test_health_ready_openapi_and_tools(client):
     tools = client.get("/v1/tools").json()
     function = tools[0]["function"]
     assert function["name"] == "segment_image" and "instruction" in function["parameters"]["required"]
-    assert set(function["parameters"]["properties"]) == {"image", "instruction", "threshold", "session", "verify"}
+    assert set(function["parameters"]["properties"]) == {"image", "instruction", "threshold", "session", "verify",
+                                                         "exemplars"}
     body = spec["paths"]["/v1/segment"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["properties"]["instruction"]["description"] == function["parameters"]["properties"]["instruction"]["description"]
 
@@ -67,7 +68,8 @@ def test_segment_json_and_multipart(client):
     result = response.json()
     assert result["image"] == {"width": 90, "height": 60} and len(result["instances"]) == 2
     assert all(rle_to_mask(i["mask"]).shape == (60, 90) for i in result["instances"])
-    assert result["plan"]["targets"][0]["select"] == {"kind": "largest", "count": 2} and result["session"]
+    assert result["plan"]["targets"][0]["select"] == {"kind": "largest", "count": 2, "ordinal": None}
+    assert result["session"]
     upload = client.post("/v1/segment", files={"image": ("photo.png", png_bytes(), "image/png")},
                          data={"instruction": "把最左边的狗抠出来"})
     assert upload.status_code == 200, upload.text
@@ -204,7 +206,9 @@ def test_refuses_public_bind_without_key_and_bad_model_cleanly(tmp_path):
     assert public.returncode == 2 and "SEGCHAT_API_KEY" in public.stderr
     broken = subprocess.run([sys.executable, str(REPO / "serve.py"), "--model", str(tmp_path / "none"), "--port", "0",
                              "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=180, cwd=REPO)
-    assert broken.returncode == 2 and "could not load SAM3" in broken.stderr and "--demo" not in broken.stderr[:0]
+    assert broken.returncode == 2 and "could not load SAM3 from local folder" in broken.stderr
+    # a local folder's hint says what a checkpoint folder must hold, not how to log in to the hub
+    assert "save_pretrained" in broken.stderr and "hf auth login" not in broken.stderr
     assert "Traceback" not in broken.stderr
 
 

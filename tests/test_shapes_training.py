@@ -9,11 +9,17 @@ import numpy as np
 import pytest
 import torch
 
-from segchat.segmenter.predictor import Sam3Segmenter
-from segchat.lab.losses import match, sam3_losses
+from segchat.lab.data import BOX_ONLY_TEXT, exemplar_query
+from segchat.lab.losses import DecoderLayerOutputs, dense_losses, match, sam3_losses
+from segchat.lab.model import byte_level_clip_tokenizer, deepen_backbone, small_sam3_config
+from segchat.lab.pool import COLOUR_INDEX, SHAPE_INDEX, ScenePool, dense_targets
 from segchat.lab.render import render_scene
 from segchat.lab.train import learning_rate
 from segchat.lab.train import main as train_main
+from segchat.segmenter.predictor import Sam3Segmenter
+
+TINY_SHAPE = ('{"hidden": 32, "vit_hidden": 32, "vit_layers": 2, "global_layers": [1], "image_size": 112, '
+              '"window": 4, "queries": 6, "detr_layers": 2, "heads": 2}')
 
 
 def outputs_for(masks: list[torch.Tensor], boxes: list[torch.Tensor], queries: int = 6, perfect: bool = True,
@@ -84,16 +90,100 @@ def test_losses_give_gradients_to_every_output():
     assert all(t.grad is not None and t.grad.abs().sum() > 0 for t in tensors)
 
 
+def test_earlier_decoder_layers_are_supervised_too():
+    masks, boxes = two_squares()
+    right, wrong = outputs_for([masks], [boxes]), outputs_for([masks], [boxes], perfect=False)
+    good = [DecoderLayerOutputs(right.pred_logits, right.pred_boxes, right.presence_logits.squeeze(-1))]
+    bad = [DecoderLayerOutputs(wrong.pred_logits, wrong.pred_boxes, wrong.presence_logits.squeeze(-1))]
+    with_good = sam3_losses(right, [masks], [boxes], good)
+    with_bad = sam3_losses(right, [masks], [boxes], bad)
+    for key in ("aux_class", "aux_box_l1", "aux_giou", "aux_presence"):
+        assert with_good[key] < with_bad[key], key
+    assert with_bad["total"] > with_good["total"]
+    assert sam3_losses(right, [masks], [boxes])["aux_class"] == 0  # no earlier layers, no auxiliary loss
+
+
+def test_dense_targets_mark_shapes_colours_and_the_boundary_between_touching_objects():
+    scene = render_scene(np.random.default_rng(2), objects=[("green", "hexagon"), ("green", "triangle")],
+                         diameter_range=(120, 150))
+    shape_map, colour_map, boundary = dense_targets(scene, (96, 96))
+    assert set(np.unique(colour_map)) == {0, COLOUR_INDEX["green"]}
+    assert set(np.unique(shape_map)) == {0, SHAPE_INDEX["hexagon"], SHAPE_INDEX["triangle"]}
+    assert boundary.sum() > 0 and boundary[shape_map == 0].sum() < boundary.sum()
+    logits = torch.zeros(1, 1 + 5 + 1 + 8 + 1, 96, 96)
+    perfect = logits.clone()
+    perfect[0, :6] = torch.nn.functional.one_hot(torch.from_numpy(shape_map).long(), 6).permute(2, 0, 1) * 20
+    perfect[0, 6:15] = torch.nn.functional.one_hot(torch.from_numpy(colour_map).long(), 9).permute(2, 0, 1) * 20
+    perfect[0, -1] = torch.from_numpy(boundary).float() * 40 - 20
+    targets = [torch.from_numpy(a)[None] for a in (shape_map, colour_map, boundary)]
+    assert dense_losses(perfect, *targets, 5)["dense_total"] < 0.01 < dense_losses(logits, *targets, 5)["dense_total"]
+
+
+def test_box_exemplar_prompts_follow_the_spec():
+    rng = np.random.default_rng(4)
+    seen = set()
+    for _ in range(60):
+        scene = render_scene(rng, n_objects=6)
+        query = exemplar_query(rng, scene)
+        seen.add(query.kind)
+        (box_object,) = query.box_objects
+        exemplar = scene.objects[box_object]
+        for index in query.objects:
+            obj = scene.objects[index]
+            if query.kind in ("box", "text_box"):  # the box's colour and shape
+                assert (obj.colour, obj.shape) == (exemplar.colour, exemplar.shape)
+            elif query.phrase.endswith(("shape", "object")):  # a colour phrase without the box's shape
+                assert obj.colour == exemplar.colour and obj.shape != exemplar.shape
+            else:  # a shape phrase without the box's colour
+                assert obj.shape == exemplar.shape and obj.colour != exemplar.colour
+        assert (query.phrase == BOX_ONLY_TEXT) == (query.kind == "box")
+        assert query.box_labels == [0 if query.kind == "negative_box" else 1]
+    assert seen == {"box", "text_box", "negative_box"}
+
+
+def test_the_scene_pool_is_a_function_of_the_step():
+    from transformers import Sam3Processor  # noqa: F401 (the processor of a tiny config)
+    from segchat.lab.model import processor_for
+
+    tokenizer = byte_level_clip_tokenizer()
+    processor = processor_for(small_sam3_config(vocab_size=len(tokenizer), image_size=112), tokenizer)
+    one = ScenePool(3, processor, (32, 32), size=6, births_per_step=2)
+    keys = one.alive(10)
+    assert len(keys) == 6 and one.alive(11)[:4] == keys[2:]  # two born, two retired per step
+    two = ScenePool(3, processor, (32, 32), size=6, births_per_step=2)  # a resumed run: rendered again
+    two.alive(11)
+    for key in one.alive(11):
+        assert torch.equal(one._scenes[key].pixels, two._scenes[key].pixels)
+
+
+def test_a_deepened_backbone_computes_what_the_shallow_one_did():
+    from transformers import Sam3Model
+
+    torch.manual_seed(0)
+    tokenizer = byte_level_clip_tokenizer()
+    shallow = Sam3Model(small_sam3_config(vocab_size=len(tokenizer), vit_layers=2, image_size=112, window=4)).eval()
+    deep = deepen_backbone(shallow, 4, [1, 3]).eval()
+    assert deep.config.vision_config.backbone_config.num_hidden_layers == 4
+    pixels = torch.randn(1, 3, 112, 112)
+    with torch.no_grad():
+        a = shallow.get_vision_features(pixel_values=pixels).fpn_hidden_states
+        b = deep.get_vision_features(pixel_values=pixels).fpn_hidden_states
+    assert all(torch.allclose(x, y, atol=1e-5) for x, y in zip(a, b))
+
+
 def test_learning_rate_schedule():
-    assert learning_rate(0, 1000, 1e-3) == pytest.approx(1e-3 / 300)
-    assert learning_rate(400, 1000, 1e-3) == 1e-3  # constant to 60%
-    assert learning_rate(1000, 1000, 1e-3) == pytest.approx(1e-4)  # cosine down to 10%
-    assert learning_rate(800, 1000, 1e-3) == pytest.approx(1e-3 * (0.1 + 0.9 * 0.5))
+    assert learning_rate(0, 1000, 1e-3) == pytest.approx(1e-3 / 300)  # warm-up
+    assert learning_rate(300, 1000, 1e-3) == pytest.approx(1e-3)  # the peak, then a cosine over the whole run
+    assert learning_rate(650, 1000, 1e-3) == pytest.approx(1e-3 * (0.05 + 0.95 * 0.5))
+    assert learning_rate(1000, 1000, 1e-3) == pytest.approx(5e-5)
+    # a fresh optimizer on exported weights warms up again from where it starts
+    assert learning_rate(14000, 20000, 3e-4, start=14000) == pytest.approx(1e-6)
 
 
 def run_trainer(state, out, steps: int) -> None:
-    train_main(["--total-steps", str(steps), "--minutes", "10", "--images", "1", "--queries", "2", "--threads", "1",
-                "--log-every", "1", "--seed", "5", "--state-dir", str(state), "--out", str(out),
+    train_main(["--total-steps", str(steps), "--minutes", "10", "--images", "2", "--queries", "1", "--exemplars", "1",
+                "--pool-size", "4", "--births", "1", "--warmup", "2", "--threads", "1", "--log-every", "1",
+                "--seed", "5", "--state-dir", str(state), "--out", str(out), "--model-shape", TINY_SHAPE,
                 "--init-from", str(state / "no-such-export")])
 
 
@@ -109,9 +199,12 @@ def test_training_checkpoints_resumes_like_one_run_and_exports_a_loadable_model(
     assert a["step"] == b["step"] == 3
     for name, tensor in a["model"].items():
         assert torch.allclose(tensor, b["model"][name], atol=1e-5), name
+    for name, tensor in a["ema"].items():
+        assert torch.allclose(tensor, b["ema"][name], atol=1e-5), name
     log = [json.loads(line) for line in (pieces / "out" / "training_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3]
-    assert all({"total", "presence_pos", "presence_neg", "top1_mask_iou"} <= set(r) for r in log)
+    assert all({"total", "presence_pos", "presence_neg", "top1_mask_iou", "dense_shape", "exemplar_total"} <= set(r)
+               for r in log)
 
     # the export goes through the production loader, exactly like facebook/sam3 would
     segmenter = Sam3Segmenter.from_pretrained(str(pieces / "out"), device="cpu")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import secrets
@@ -11,22 +10,16 @@ from pathlib import Path
 
 import gradio as gr
 
-from segchat.agent.core import TurnOutput, instances_from_result
-from segchat.agent.found import Found
+from segchat.agent import Agent, Turn
 from segchat.agent.explain import display_label
-from segchat.agent.export import coco_json, masks_zip, smoothed
-from segchat.agent.overlay import render_overlay
-from segchat.agent.store import owner_of
+from segchat.contracts.errors import ImageReadError, SegchatError
+from segchat.contracts.settings import REPO_DIR, Settings
+from segchat.faces.http import request_owner
 from segchat.parser.language import reply_language
-from segchat.contracts.errors import SegchatError
-from segchat.faces.rest import presented_key
-from segchat.faces.service import SegchatService
-from segchat.segmenter.images import image_digest
 
 log = logging.getLogger(__name__)
 
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLE_IMAGE = str(REPO / "examples" / "shapes_demo.png")
+EXAMPLE_IMAGE = str(REPO_DIR / "examples" / "shapes_demo.png")
 EXAMPLES = [
     {"text": "把最左边的红色圆形抠出来", "files": [EXAMPLE_IMAGE]},
     {"text": "all the green shapes", "files": [EXAMPLE_IMAGE]},
@@ -46,6 +39,10 @@ FRIENDLY = {
                       "请先上传一张图片，再告诉我要分割什么。"),
     "queue_full": ("The server is busy right now. Please try again in a moment.", "服务器正忙，请稍后再试。"),
     "instruction_too_long": ("That instruction is too long. Please say it in fewer words.", "指令太长了，请说得简短一些。"),
+    "unauthorized": ("This server needs an API key: open the page as /?api_key=<your key>.",
+                     "这个服务器需要 API 密钥：请用 /?api_key=<密钥> 打开页面。"),
+    "unknown_instance": ("There is no such number in the last answer. Please use one of the #numbers shown.",
+                         "上一轮结果里没有这个编号，请用图上显示的编号。"),
 }
 CSS = ".notice {background: #fff7e0; border-left: 4px solid #f0a500; padding: 6px 10px; border-radius: 4px}"
 
@@ -76,115 +73,121 @@ def browser_state_secret(data_dir: Path) -> str:
     return secret
 
 
-def build_ui(service: SegchatService) -> gr.Blocks:
-    settings = service.settings
+DOWNLOADS = ("overlay", "masks", "coco")
+
+
+def read_uploads(paths: list[str]) -> bytes | None:
+    """The bytes of the browser's upload (the last file), or None when nothing was attached. Gradio's copies are
+    removed once read, so nothing stays on disk under a name the client chose; an upload that cannot be read is
+    an error, never "no image" (which would run the turn on the session's previous image)."""
+    data = None
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ImageReadError(f"the upload could not be read ({exc.strerror or exc})") from None
+        finally:
+            Path(path).unlink(missing_ok=True)
+    return data
+
+
+def build_ui(agent: Agent, settings: Settings) -> gr.Blocks:
     data_dir = Path(settings.data_dir).expanduser()
     files_dir = data_dir / "ui_files"
     files_dir.mkdir(parents=True, exist_ok=True)
-
-    def owner_for(request: gr.Request | None) -> str:
-        """The browser's owner id: a hash of the API key it presented (the cookie set at /?api_key=...)."""
-        if not settings.api_keys():
-            return ""
-        starlette_request = getattr(request, "request", None)
-        return owner_of(presented_key(starlette_request)) if starlette_request is not None else "unauthenticated"
-    ready = service.readiness()
+    keys = settings.api_keys()
+    ready = agent.readiness()
     notices = []
     if settings.demo:
         notices.append("Demo model: a small SAM3 trained here on the shapes world. It knows coloured circles, squares, "
                        "triangles, stars and hexagons, nothing else. 演示模型只认识彩色的圆形、正方形、三角形、五角星和六边形。")
-    if ready["llm_state"] != "reachable":
+    if ready["llm_state"] not in ("reachable", "loaded"):
         notices.append("Offline parser: no LLM is used to read the instructions (English and Chinese). "
                        "离线解析器：未使用大语言模型。")
 
-    def write_downloads(output: TurnOutput, smoothness: float) -> tuple[str, list[str], list[Found]]:
-        instances = smoothed(output.instances, smoothness)
-        folder = files_dir / output.session_id
+    def owner_for(request: gr.Request | None) -> str:
+        """The browser's owner id: a hash of the API key it presented (the cookie set at /?api_key=...)."""
+        return request_owner(getattr(request, "request", None), keys)
+
+    def session_folder(session_id: str) -> Path:
+        folder = files_dir / session_id
         folder.mkdir(parents=True, exist_ok=True)
-        stem = uuid.uuid4().hex[:10]
-        labels = {f.id: display_label(f.label, output.result.reply_language) for f in instances}
-        overlay_path = folder / f"{stem}_overlay.png"
-        render_overlay(output.image, instances, labels).save(overlay_path)
-        zip_path = folder / f"{stem}_masks.zip"
-        zip_path.write_bytes(masks_zip(instances))
-        coco_path = folder / f"{stem}_coco.json"
-        coco_path.write_text(json.dumps(coco_json(instances, (output.image.height, output.image.width)),
-                                        ensure_ascii=False), encoding="utf-8")
-        return str(overlay_path), [str(overlay_path), str(zip_path), str(coco_path)], instances
+        return folder
+
+    def save_file(session_id: str, name: str, data: bytes) -> str:
+        """A file the page may show or offer, under a name the server chose."""
+        path = session_folder(session_id) / f"{uuid.uuid4().hex[:10]}_{name}"
+        path.write_bytes(data)
+        return str(path)
+
+    def image_file(turn: Turn) -> str:
+        from segchat.agent.export import png_bytes
+
+        return save_file(turn.session_id, "image.png", png_bytes(turn.image))
+
+    def downloads_of(turn: Turn, smoothness: float) -> list[str]:
+        return [save_file(turn.session_id, f.name, f.data)
+                for f in (turn.export(kind, smoothness) for kind in DOWNLOADS)]
+
+    def rows_of(turn: Turn) -> list[list]:
+        return [[f.id, display_label(f.label, turn.result.reply_language), round(f.score, 3), f.area]
+                for f in turn.instances]
 
     def respond(message: dict | None, history: list, state: dict, threshold: float, smoothness: float,
                 verify: bool, request: gr.Request):
-        owner = owner_for(request)
         message = message or {}
         text = (message.get("text") or "").strip()
         files = message.get("files") or []
         history = list(history or [])
         state = dict(state or {})
-        image_bytes = None
-        for path in files:
-            # read the upload, then remove Gradio's copy: nothing stays on disk under a name the client chose
-            try:
-                image_bytes = Path(path).read_bytes()
-            except OSError:
-                image_bytes = b""
-            Path(path).unlink(missing_ok=True)
         if text:
             history.append({"role": "user", "content": text})
-        try:
-            output = service.segment(image_bytes if files else None, text, threshold=threshold,
-                                     session=state.get("session"), verify=verify, owner=owner)
-        except SegchatError as exc:
+
+        def fail(exc: SegchatError):
             if files:
                 history.insert(len(history) - (1 if text else 0), {"role": "user", "content": "📎"})
             history.append({"role": "assistant", "content": friendly_error(exc, text)})
             return gr.MultimodalTextbox(value=None), history, state, gr.skip(), gr.skip()
-        except Exception:  # never a stack trace in the chat
+
+        try:
+            owner = owner_for(request)
+            image_bytes = read_uploads(files)
+            turn = agent.turn(text, agent.image_bytes(image_bytes) if image_bytes is not None else None,
+                              state.get("session"), owner=owner, threshold=threshold, verify=verify)
+        except SegchatError as exc:
+            return fail(exc)
+        except Exception:  # noqa: BLE001 - never a stack trace in the chat
             log.exception("chat turn failed")
-            history.append({"role": "assistant", "content": friendly_error(SegchatError("internal error"), text)})
-            return gr.MultimodalTextbox(value=None), history, state, gr.skip(), gr.skip()
-        if files:  # show the server's own copy of the image (stored under its content digest)
-            stored = service.agent.store.images_dir / f"{image_digest(output.image)}.png"
-            history.insert(len(history) - (1 if text else 0), {"role": "user", "content": {"path": str(stored)}})
-        state["session"] = output.session_id
-        overlay_path, downloads, instances = write_downloads(output, smoothness)
-        history.append({"role": "assistant", "content": {"path": overlay_path}})
-        history.append({"role": "assistant", "content": output.result.explanation})
-        rows = [[f.id, display_label(f.label, output.result.reply_language), round(f.score, 3), f.area]
-                for f in instances]
-        return gr.MultimodalTextbox(value=None), history, state, rows, downloads
+            return fail(SegchatError("internal error"))
+        if files:  # show the server's own copy of the image
+            history.insert(len(history) - (1 if text else 0), {"role": "user", "content": {"path": image_file(turn)}})
+        state["session"] = turn.session_id
+        downloads = downloads_of(turn, smoothness)
+        history.append({"role": "assistant", "content": {"path": downloads[0]}})
+        history.append({"role": "assistant", "content": turn.result.explanation})
+        return gr.MultimodalTextbox(value=None), history, state, rows_of(turn), downloads
 
     def restore(state: dict, request: gr.Request):
         """Rebuild the chat of the browser's session from the store (a reload or a server restart loses nothing)."""
-        owner = owner_for(request)
         session_id = (state or {}).get("session")
         if not session_id:
             return [], [], None
         try:
-            turns = service.history(session_id, owner)
+            turns = agent.replay(session_id, owner_for(request))
         except SegchatError:
             return [], [], None
         history: list[dict] = []
-        rows: list[list] = []
-        shown_image = None
+        shown = None
         for turn in turns:
-            result = turn["result"]
-            if turn["image_key"] and turn["image_key"] != shown_image:
-                history.append({"role": "user", "content": {"path": str(service.agent.store.images_dir /
-                                                                        f"{turn['image_key']}.png")}})
-                shown_image = turn["image_key"]
-            history.append({"role": "user", "content": turn["instruction"]})
-            instances = instances_from_result(result)
-            if instances and turn["image_key"]:
-                image = service.agent.store.load_image(turn["image_key"])
-                folder = files_dir / session_id
-                folder.mkdir(parents=True, exist_ok=True)
-                path = folder / f"restored_{turn['index']}.png"
-                labels = {f.id: display_label(f.label, result["reply_language"]) for f in instances}
-                render_overlay(image, instances, labels).save(path)
-                history.append({"role": "assistant", "content": {"path": str(path)}})
-            history.append({"role": "assistant", "content": result["explanation"]})
-            rows = [[f.id, display_label(f.label, result["reply_language"]), f.score, f.area] for f in instances]
-        return history, rows, None
+            if turn.image is not shown:
+                history.append({"role": "user", "content": {"path": image_file(turn)}})
+                shown = turn.image
+            history.append({"role": "user", "content": turn.instruction})
+            if turn.instances:
+                history.append({"role": "assistant", "content": {
+                    "path": save_file(session_id, "overlay.png", turn.export("overlay").data)}})
+            history.append({"role": "assistant", "content": turn.result.explanation})
+        return history, rows_of(turns[-1]) if turns else [], None
 
     def new_conversation():
         return [], {"session": None}, [], None
@@ -205,10 +208,10 @@ def build_ui(service: SegchatService) -> gr.Blocks:
                                            elem_id="prompt")
                 gr.Examples(examples=EXAMPLES, inputs=[box], label="Examples / 示例")
             with gr.Column(scale=1):
-                threshold = gr.Slider(0.0, 1.0, value=service.default_threshold(), step=0.01, label="Detection threshold")
+                threshold = gr.Slider(0.0, 1.0, value=agent.threshold, step=0.01, label="Detection threshold")
                 smoothness = gr.Slider(0.0, 5.0, value=0.0, step=0.5, label="Mask smoothness (edge refinement)")
                 verify = gr.Checkbox(value=False, label="Verify with the VL model",
-                                     interactive=ready["llm_state"] == "reachable")
+                                     interactive=agent.parser.can_verify)
                 table = gr.Dataframe(headers=["#", "label", "score", "area"], label="Instances", interactive=False,
                                      elem_id="instances")
                 downloads = gr.File(label="Downloads: overlay PNG, masks ZIP, COCO JSON", file_count="multiple",

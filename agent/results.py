@@ -1,0 +1,103 @@
+"""Answers as typed objects: the result JSON built in one place, and a turn that draws and exports itself."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from PIL import Image
+
+from segchat.agent.explain import display_label
+from segchat.agent.export import coco_json, mask_png, masks_zip, png_bytes, smoothed
+from segchat.agent.overlay import render_overlay
+from segchat.contracts.errors import BadRequestError
+from segchat.contracts.results import AgentResult, ImageSize, InstanceOut, RleMask, SegmentationResult
+from segchat.segmenter.instances import Instance
+from segchat.segmenter.masks import CroppedMask
+
+ExportKind = Literal["overlay", "masks", "coco"]
+EXPORT_KINDS: tuple[str, ...] = ("overlay", "masks", "coco")
+
+
+def instances_out(instances: list[Instance]) -> list[InstanceOut]:
+    """The result JSON's instances: id, label, score, the mask's tight box and its RLE (from the crop)."""
+    return [InstanceOut(id=inst.id, label=inst.label, score=round(float(inst.score), 4),
+                        box=[round(float(v), 1) for v in inst.box], mask=RleMask(**inst.mask.rle()))
+            for inst in instances]
+
+
+def numbered(instances: list[Instance]) -> list[Instance]:
+    """Instances without ids (a raw detection) numbered from 1, as every answer counts them."""
+    return [inst if inst.id else inst.but(id=number) for number, inst in enumerate(instances, start=1)]
+
+
+def segmentation_result(instances: list[Instance], size: tuple[int, int],
+                        timings_ms: dict[str, float]) -> SegmentationResult:
+    height, width = size
+    return SegmentationResult(image=ImageSize(width=width, height=height), instances=instances_out(instances),
+                              timings_ms={k: round(v, 2) for k, v in timings_ms.items()})
+
+
+def instances_from_result(result: dict) -> list[Instance]:
+    """The instances of a stored result JSON (masks from RLE, as crops)."""
+    return [Instance(phrase=item["label"], score=item["score"], mask=CroppedMask.from_rle(item["mask"]),
+                     label=item["label"], id=item["id"]) for item in result.get("instances", [])]
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """One download: a file name the server chooses, its media type and its bytes."""
+
+    name: str
+    media_type: str
+    data: bytes
+
+
+@dataclass
+class Turn:
+    """One answered turn of a conversation: the result JSON plus the image, to draw and export it."""
+
+    result: AgentResult
+    instances: list[Instance]
+    image: Image.Image
+    session_id: str
+    index: int = 0
+    instruction: str = ""
+
+    def labels(self) -> dict[int, str]:
+        return {item.id: display_label(item.label, self.result.reply_language) for item in self.instances}
+
+    def overlay(self, smoothness: float = 0.0) -> Image.Image:
+        return render_overlay(self.image, smoothed(self.instances, smoothness), self.labels())
+
+    def export(self, kind: str, smoothness: float = 0.0) -> ExportFile:
+        """One export of this turn: `overlay` (PNG), `masks` (ZIP of mask PNGs), `coco` (COCO JSON, RLE masks).
+        `smoothness` > 0 refines the masks' edges first (Gaussian sigma in pixels)."""
+        instances = smoothed(self.instances, smoothness)
+        stem = f"turn{self.index}"
+        if kind == "overlay":
+            return ExportFile(f"{stem}_overlay.png", "image/png",
+                              png_bytes(render_overlay(self.image, instances, self.labels())))
+        if kind == "masks":
+            return ExportFile(f"{stem}_masks.zip", "application/zip", masks_zip(instances))
+        if kind == "coco":
+            document = coco_json(instances, (self.image.height, self.image.width))
+            return ExportFile(f"{stem}_coco.json", "application/json",
+                              json.dumps(document, ensure_ascii=False).encode("utf-8"))
+        raise BadRequestError(f"unknown export {kind!r}; choose one of {', '.join(EXPORT_KINDS)}",
+                              code="unknown_export")
+
+    def write_outputs(self, folder: Path) -> list[Path]:
+        """`overlay.png`, one `mask_<id>.png` per instance and `result.json` into `folder` (the CLI's --out)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        written = [folder / "overlay.png"]
+        self.overlay().save(written[0])
+        for item in self.instances:
+            path = folder / f"mask_{item.id}.png"
+            mask_png(item.mask.full()).save(path)
+            written.append(path)
+        result_path = folder / "result.json"
+        result_path.write_text(json.dumps(self.result.model_dump(), ensure_ascii=False), encoding="utf-8")
+        return [*written, result_path]

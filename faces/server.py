@@ -1,0 +1,106 @@
+"""One process: the Gradio chat at /, the REST API under /v1, MCP at /mcp (`python serve.py`)."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import logging
+import os
+import sys
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from segchat.contracts.errors import SegchatError
+from segchat.contracts.settings import Settings
+from segchat.faces.options import DATA_OPTIONS, LLM_OPTIONS, MODEL_OPTIONS, SERVER_OPTIONS, options, settings_from
+
+log = logging.getLogger("segchat.serve")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_app(settings: Settings):
+    """The whole application and its agent; raises SegchatError (e.g. ModelLoadError) when it can't be built."""
+    # Gradio reads its upload folder from the environment, once, when it is imported: browser uploads land under
+    # the data directory too (and are deleted once read)
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(settings.data_dir.expanduser() / "uploads"))
+    import gradio as gr
+    from fastapi import FastAPI
+
+    from segchat.agent import build_agent
+    from segchat.faces.mcp import build_mcp
+    from segchat.faces.rest import BodyLimit, create_app
+    from segchat.ui.app import CSS, build_ui
+
+    agent = build_agent(settings)
+    agent.warm_up()
+    mcp = build_mcp(agent, settings)
+    mcp_app = mcp.streamable_http_app(streamable_http_path="/", stateless_http=True, json_response=True,
+                                      host=settings.host)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        async with mcp.session_manager.run():
+            yield
+
+    app: FastAPI = create_app(agent, settings)
+    app.router.lifespan_context = lifespan
+    app.mount("/mcp", mcp_app)
+    ui = build_ui(agent, settings)
+    app = gr.mount_gradio_app(app, ui, path="/", allowed_paths=[str(ui.segchat_files_dir)], footer_links=["api"],
+                              css=CSS)
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes * 4 // 3 + 256 * 1024)
+    app.state.agent = agent
+    return app, agent
+
+
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """glibc gives every thread that allocates its own arena; with a pool of request threads that reads as memory
+    growth under load. Two arenas keep the resident size flat (no effect outside glibc)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
+@click.command(help="segchat server: chat UI, REST API and MCP on one port.")
+@options(SERVER_OPTIONS, MODEL_OPTIONS, LLM_OPTIONS, DATA_OPTIONS)
+def main(**flags: Any) -> None:
+    limit_malloc_arenas()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = settings_from(**flags)
+    except ValidationError as exc:  # a bad SEGCHAT_* value or flag
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        click.echo(f"error: bad setting: {problems}", err=True)
+        sys.exit(2)
+    if not is_loopback(settings.host) and not settings.api_key:
+        click.echo(f"error: binding to {settings.host} exposes the server beyond this machine; set SEGCHAT_API_KEY "
+                   "first (clients then send 'Authorization: Bearer <key>')", err=True)
+        sys.exit(2)
+    try:
+        app, agent = build_app(settings)
+    except SegchatError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)
+    import uvicorn
+
+    ready = agent.readiness()
+    url = f"http://{settings.host}:{settings.port}/"
+    print(f"segchat is running at {url}  (chat UI; REST under {url}v1, OpenAPI {url}openapi.json, MCP {url}mcp)")
+    print(f"  model: {ready['model']} on {ready['device']} ({ready['dtype']}), score threshold {ready['threshold']:.2f}"
+          + ("  [shapes demo]" if settings.demo else ""))
+    print(f"  parser: {ready['parser']}" + (f" at {ready['llm']} - {ready['llm_state']}" if ready["llm"] else ""))
+    print(f"  sessions: {agent.store.path}", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", workers=1)

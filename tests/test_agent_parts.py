@@ -1,0 +1,240 @@
+"""The agent's parts tested directly: the work queue, per-session locks, the session store, explanations and
+exports, and the door's promise that a failed turn changes nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+from pycocotools import mask as mask_utils
+from scipy import ndimage
+
+from segchat.agent import build_agent
+from segchat.agent.execute import Execution, TargetReport
+from segchat.agent.explain import explain
+from segchat.agent.export import coco_json, masks_zip, smooth_mask
+from segchat.agent.queue import KeyedLocks, WorkQueue
+from segchat.agent.results import Turn
+from segchat.agent.store import SessionStore, owner_of
+from segchat.contracts.errors import BadRequestError, ImageReadError, QueueFullError, SessionNotFoundError
+from segchat.contracts.plan import Relation, Select, Target
+from segchat.contracts.results import AgentResult, ImageSize
+from segchat.contracts.settings import Settings
+from segchat.segmenter.instances import Instance
+from segchat.segmenter.masks import CroppedMask
+
+
+def square(x0, y0, x1, y1, size=(60, 90), **kw) -> Instance:
+    mask = np.zeros(size, dtype=bool)
+    mask[y0:y1, x0:x1] = True
+    return Instance(phrase=kw.pop("phrase", "cup"), score=kw.pop("score", 0.8), mask=CroppedMask.from_full(mask), **kw)
+
+
+# -- the work queue and the locks -----------------------------------------------------------------------------------
+def test_the_queue_runs_one_job_at_a_time_and_refuses_past_its_size():
+    queue = WorkQueue(size=1, wait_timeout_s=5)
+    running, peak, release = [], [], threading.Event()
+
+    def job():
+        running.append(1)
+        peak.append(len(running))
+        release.wait(5)
+        running.pop()
+        return "done"
+
+    results, errors = [], []
+
+    def call():
+        try:
+            results.append(queue.run(job))
+        except QueueFullError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.2)  # one runs, one waits, the third finds the queue full
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert results == ["done", "done"] and len(errors) == 1 and max(peak) == 1
+    assert queue.stats.served == 2 and queue.stats.rejected == 1 and queue.stats.running == 0
+
+
+def test_session_locks_are_freed_when_released():
+    locks = KeyedLocks()
+    for number in range(100):
+        with locks.hold(f"session-{number}"):
+            assert len(locks) == 1
+    assert len(locks) == 0  # the table does not grow with every session ever seen
+
+
+def test_a_session_lock_excludes_a_second_holder():
+    locks, order = KeyedLocks(), []
+
+    def second():
+        with locks.hold("s"):
+            order.append("second")
+
+    with locks.hold("s"):
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.2)
+        order.append("first")
+    thread.join(5)
+    assert order == ["first", "second"] and len(locks) == 0
+
+
+# -- the session store ------------------------------------------------------------------------------------------------
+def test_the_store_keeps_turns_in_order_and_sessions_private(tmp_path):
+    store = SessionStore(tmp_path)
+    mine = store.create_session(owner_of("key-a"))
+    for number in range(3):
+        assert store.append_turn(mine, f"turn {number}", None, {"n": number}) == number
+    assert [t["instruction"] for t in store.turns(mine)] == ["turn 0", "turn 1", "turn 2"]
+    assert store.last_turn(mine)["result"] == {"n": 2}
+    with pytest.raises(SessionNotFoundError):
+        store.get_session(mine, owner_of("key-b"))
+    with pytest.raises(SessionNotFoundError):
+        store.get_or_create(mine, owner_of("key-b"))  # another key's id is not taken over
+    store.close()
+    reopened = SessionStore(tmp_path)
+    assert len(reopened.turns(mine)) == 3  # a restart loses nothing
+
+
+def test_images_are_stored_under_their_digest_only(tmp_path):
+    store = SessionStore(tmp_path)
+    image = Image.fromarray(np.random.default_rng(1).integers(0, 255, (20, 30, 3), dtype=np.uint8))
+    key = store.save_image(image)
+    assert key == store.image_key(image) and [p.name for p in store.images_dir.iterdir()] == [f"{key}.png"]
+    assert np.array_equal(np.asarray(store.load_image(key)), np.asarray(image))
+    with pytest.raises(SessionNotFoundError):
+        store.load_image("../segchat")
+
+
+# -- explanations ------------------------------------------------------------------------------------------------------
+def report(target: Target, **kw) -> TargetReport:
+    return TargetReport(target=target, searched=[target.phrase] if target.phrase else [], **kw)
+
+
+@pytest.mark.parametrize("language,target,fields,expected", [
+    ("en", Target(phrase="cup", select=Select(kind="leftmost", count=1)), {"found": 3}, ["“cup”: found 3",
+                                                                                        "kept the leftmost 1"]),
+    ("zh", Target(phrase="cup", select=Select(kind="leftmost", count=1)), {"found": 3}, ["查找“杯子”：找到 3 个",
+                                                                                        "保留最左边的 1 个"]),
+    ("en", Target(phrase="car", select=Select(kind="leftmost", count=1, ordinal=2)), {"found": 4},
+     ["kept the 2nd from the left"]),
+    ("zh", Target(phrase="car", select=Select(kind="leftmost", count=1, ordinal=2)), {"found": 4}, ["保留从左数第 2 个"]),
+    ("en", Target(phrase="unicorn"), {"found": 0}, ["Found no “unicorn”", "Nothing in the image matches"]),
+    ("zh", Target(phrase="cup", relation=Relation(type="on", anchor="table")), {"found": 2, "anchors": 0,
+                                                                                "relation_kept": 0},
+     ["没有找到“桌子”"]),
+    ("en", Target(phrase="car", exclude=["red car"]), {"found": 3, "excluded": ["red car"], "excluded_dropped": 1},
+     ["dropped 1 that matched “red car”"]),
+    ("en", Target(), {"found": 2, "examples": [(2, True)]}, ["objects like the examples", "#2 as the example"]),
+    ("zh", Target(), {"found": 2, "examples": [(3, False)]}, ["排除像3号那样的"]),
+])
+def test_explanations_say_what_happened(language, target, fields, expected):
+    selected = [square(0, 0, 5, 5, id=1)] if fields.get("found") else []
+    execution = Execution(instances=selected, reports=[report(target, selected=selected, **fields)], followup="new",
+                          previous_count=0)
+    text = explain(execution, language)
+    for piece in expected:
+        assert piece in text, text
+
+
+def test_explanations_name_the_parser_and_its_doubts():
+    execution = Execution(instances=[], reports=[], followup="new", previous_count=0)
+    assert "without the LLM" in explain(execution, "en", source="offline")
+    assert "LLM was not used: timeout" in explain(execution, "en", source="offline", fallback_reason="timeout")
+    assert "not sure I read this request right" in explain(execution, "en", source="offline", confidence="low")
+    assert "没有把握" in explain(execution, "zh", source="offline", confidence="low")
+    assert explain(execution, "en", clarify="What should I segment?") == "What should I segment?"
+
+
+# -- exports -----------------------------------------------------------------------------------------------------------
+def turn_of(instances: list[Instance]) -> Turn:
+    image = Image.new("RGB", (90, 60), (120, 130, 140))
+    result = AgentResult(image=ImageSize(width=90, height=60), instances=[], timings_ms={}, explanation="",
+                         reply_language="en", plan={})
+    return Turn(result=result, instances=instances, image=image, session_id="s", index=3)
+
+
+def test_coco_export_decodes_to_the_instances():
+    instances = [square(10, 10, 30, 40, id=1, phrase="cup"), square(50, 5, 80, 20, id=2, phrase="plate")]
+    document = coco_json(instances, (60, 90))
+    assert [c["name"] for c in document["categories"]] == ["cup", "plate"]
+    for annotation, inst in zip(document["annotations"], instances):
+        decoded = mask_utils.decode({"size": annotation["segmentation"]["size"],
+                                     "counts": annotation["segmentation"]["counts"].encode()}).astype(bool)
+        assert np.array_equal(decoded, inst.mask.full()) and annotation["area"] == inst.area
+        x, y, w, h = annotation["bbox"]
+        assert (x, y, x + w, y + h) == inst.box
+
+
+def test_masks_zip_holds_one_png_per_instance_and_an_index():
+    instances = [square(10, 10, 30, 40, id=1), square(50, 5, 80, 20, id=7)]
+    with zipfile.ZipFile(io.BytesIO(masks_zip(instances))) as archive:
+        names = sorted(archive.namelist())
+        assert names == ["instances.json", "mask_1_cup.png", "mask_7_cup.png"]
+        png = np.asarray(Image.open(io.BytesIO(archive.read("mask_7_cup.png"))))
+        assert np.array_equal(png > 0, instances[1].mask.full())
+        assert [i["id"] for i in json.loads(archive.read("instances.json"))] == [1, 7]
+
+
+def test_smoothing_on_the_crop_equals_smoothing_the_whole_image():
+    rng = np.random.default_rng(0)
+    full = ndimage.binary_dilation(rng.random((60, 90)) > 0.97, iterations=3)
+    full[:, :5] = True  # touching the border: outside counts as background
+    smoothed = smooth_mask(CroppedMask.from_full(full), 1.5).full()
+    expected = ndimage.gaussian_filter(full.astype(np.float32), sigma=1.5, mode="constant") > 0.5
+    assert np.array_equal(smoothed, expected)
+
+
+def test_a_turn_exports_every_kind_and_refuses_an_unknown_one():
+    turn = turn_of([square(10, 10, 30, 40, id=1)])
+    files = {kind: turn.export(kind) for kind in ("overlay", "masks", "coco")}
+    assert files["overlay"].media_type == "image/png" and Image.open(io.BytesIO(files["overlay"].data)).size == (90, 60)
+    assert files["coco"].name == "turn3_coco.json" and json.loads(files["coco"].data)["annotations"]
+    with pytest.raises(BadRequestError, match="unknown export"):
+        turn.export("psd-of-doom")
+
+
+# -- the door: a failed turn changes nothing --------------------------------------------------------------------------
+def test_an_empty_upload_is_an_error_not_the_previous_image(tiny_segmenter, tmp_path):
+    """Before: an upload that could not be read became b'' and the turn ran on the session's previous image."""
+    from segchat.ui.app import read_uploads
+
+    agent = build_agent(Settings(offline=True, threshold=0.0, data_dir=tmp_path), segmenter=tiny_segmenter)
+    photo = Image.fromarray(np.random.default_rng(3).integers(0, 255, (60, 90, 3), dtype=np.uint8))
+    first = agent.turn("all the dogs", photo)
+    with pytest.raises(ImageReadError, match="empty"):
+        agent.turn("all the dogs", agent.image_bytes(b""), first.session_id)
+    with pytest.raises(ImageReadError, match="could not be read"):
+        read_uploads([str(tmp_path / "vanished-upload.png")])
+    assert len(agent.history(first.session_id).turns) == 1
+
+
+def test_a_bad_exemplar_leaves_the_session_and_the_store_unchanged(tiny_segmenter, tmp_path):
+    agent = build_agent(Settings(offline=True, threshold=0.0, data_dir=tmp_path), segmenter=tiny_segmenter)
+    photo = Image.fromarray(np.random.default_rng(4).integers(0, 255, (60, 90, 3), dtype=np.uint8))
+    first = agent.turn("all the dogs", photo)
+    images_before = sorted(agent.store.images_dir.iterdir())
+    other = Image.fromarray(np.random.default_rng(5).integers(0, 255, (60, 90, 3), dtype=np.uint8))
+    for boxes, message in ([{"box": [10, 10, 200, 20], "positive": True}], "not inside"), \
+                          ([{"box": [10, 10, 10, 20], "positive": True}], "no area"), \
+                          ([{"box": [1, 1, 5, 5]}] * 17, "at most 16"):
+        from segchat.contracts.tool import ExemplarBox
+
+        with pytest.raises(BadRequestError, match=message):
+            agent.turn("all the dogs", other, first.session_id, exemplars=[ExemplarBox(**b) for b in boxes])
+    with pytest.raises(BadRequestError, match="no #9"):
+        agent.turn("more like #9", None, first.session_id)
+    assert len(agent.history(first.session_id).turns) == 1
+    assert sorted(agent.store.images_dir.iterdir()) == images_before  # the refused image was not kept
