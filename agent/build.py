@@ -20,6 +20,7 @@ def load_segmenter(settings: Settings) -> Sam3Segmenter:
     segmenter = Sam3Segmenter.from_pretrained(
         settings.model_path(), device=settings.device, dtype=settings.dtype,
         cache_bytes=settings.embedding_cache_bytes, max_image_pixels=settings.max_image_pixels,
+        prompt_batch=settings.prompt_batch,
     )
     log.info("model loaded in %.1f s", time.perf_counter() - start)
     return segmenter
@@ -42,5 +43,6 @@ def build_agent(settings: Settings, *, segmenter: Sam3Segmenter | None = None,
         threshold=settings.threshold, mask_threshold=settings.mask_threshold,
         max_instruction_chars=settings.max_instruction_chars, max_image_pixels=settings.max_image_pixels,
         max_upload_bytes=settings.max_upload_bytes, image_url_prefixes=settings.image_url_prefixes(),
-        queue_size=settings.queue_size,
+        queue_size=settings.queue_size, concurrency=settings.concurrency, batch_wait_ms=settings.batch_wait_ms,
+        max_video_frames=settings.max_video_frames,
     )

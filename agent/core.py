@@ -10,19 +10,25 @@ from typing import Any
 
 from PIL import Image
 
+from segchat.agent.concepts import Concept, ExemplarCanvas, normalized_name
 from segchat.agent.execute import Execution, execute_plan
-from segchat.agent.explain import explain
+from segchat.agent.explain import display_label
+from segchat.agent.explain import explain, explain_video
 from segchat.agent.payloads import check_size, decode_image_payload
 from segchat.agent.queue import KeyedLocks, WorkQueue
 from segchat.agent.results import (ExportFile, Turn, instances_from_result, instances_out, numbered,
                                    segmentation_result)
 from segchat.agent.store import SessionStore
 from segchat.agent.verify import verify_candidates
-from segchat.contracts.errors import BadRequestError
-from segchat.contracts.results import AgentResult, ImageSize, SegmentationResult, SessionHistory, TurnRecord
+from segchat.contracts.errors import BadRequestError, NotFoundError
+from segchat.contracts.plan import Target
+from segchat.contracts.results import (AgentResult, ImageSize, SegmentationResult, SessionHistory, TurnRecord,
+                                      VideoInfoOut, VideoResult)
 from segchat.contracts.tool import MAX_EXEMPLARS, MAX_INSTRUCTION_CHARS, ExemplarBox, SegmentImageParameters
-from segchat.parser import parse_offline
+from segchat.parser.offline import low_confidence_note
+from segchat.parser.offline import warm_up as warm_up_offline
 from segchat.parser.base import InstructionParser
+from segchat.segmenter.batching import CrossRequestBatcher
 from segchat.segmenter.images import ImageSource, load_image
 from segchat.segmenter.instances import Instance
 from segchat.segmenter.predictor import Sam3Segmenter
@@ -79,7 +85,8 @@ class Agent:
                  threshold: float | None = None, mask_threshold: float = 0.5, recovery_rounds: int = 1,
                  max_instruction_chars: int = MAX_INSTRUCTION_CHARS, max_image_pixels: int = 40_000_000,
                  max_upload_bytes: int = 25 * 1024 * 1024, image_url_prefixes: list[str] | None = None,
-                 queue_size: int = 16) -> None:
+                 queue_size: int = 16, concurrency: int = 1, batch_wait_ms: float = 8.0,
+                 max_video_frames: int = 3600) -> None:
         self.segmenter = segmenter
         self.parser = parser
         self.store = store
@@ -91,8 +98,13 @@ class Agent:
         self.max_image_pixels = max_image_pixels
         self.max_upload_bytes = max_upload_bytes
         self.image_url_prefixes = image_url_prefixes or []
-        self.queue = WorkQueue(queue_size)
+        self.queue = WorkQueue(queue_size, concurrency=concurrency)
+        # with several turns in flight, their prompts meet in one forward (find_each with the segmenter's signature)
+        self.finder = (CrossRequestBatcher(segmenter, wait_s=batch_wait_ms / 1000) if concurrency > 1
+                       and isinstance(segmenter, Sam3Segmenter) else segmenter)
         self._sessions = KeyedLocks()
+        self._trackers: dict[str, Any] = {}
+        self.max_video_frames = max_video_frames
 
     # -- input checks ----------------------------------------------------------------------------
     def check_instruction(self, instruction: str) -> str:
@@ -155,25 +167,37 @@ class Agent:
         plan = outcome.plan
         timings["parse"] = (time.perf_counter() - parse_start) * 1000
 
-        embed_start = time.perf_counter()
-        embedding, _ = self.segmenter.embed(pil)
-        timings["embed"] = (time.perf_counter() - embed_start) * 1000
-        find = partial(self.segmenter.find_each, embedding, threshold=self.threshold if threshold is None else threshold,
-                       mask_threshold=self.mask_threshold)
-        if plan.clarify and not boxes:
-            execution = Execution(instances=previous, reports=[], followup="new", previous_count=len(previous))
+        threshold = self.threshold if threshold is None else threshold
+        if plan.remember is not None:
+            execution, explanation = self._remember(plan, previous, pil, owner)
         else:
-            verifier = (partial(verify_candidates, self.parser, pil, instruction)
-                        if (verify and self.parser.can_verify and outcome.fallback_reason is None) else None)
-            execution = execute_plan(plan, find, embedding.size, previous, exemplars=boxes,
-                                     generalize=partial(self.parser.generalize, image=pil),
-                                     recovery_rounds=self.recovery_rounds, verify=verifier)
-            timings.update(execution.timings_ms)
-        explanation = explain(execution, plan.reply_language, source=plan.source,
-                              fallback_reason=outcome.fallback_reason, clarify=None if boxes else plan.clarify,
-                              confidence=plan.confidence)
+            plan, concepts = self.concepts_named(plan, instruction, owner)
+            canvas = ExemplarCanvas.build(pil, [c for c in concepts if c]) if any(concepts) else None
+            embed_start = time.perf_counter()
+            embedding, _ = self.segmenter.embed(canvas.canvas if canvas else pil)
+            timings["embed"] = (time.perf_counter() - embed_start) * 1000
+            find = partial(self.finder.find_each, embedding, threshold=threshold, mask_threshold=self.mask_threshold)
+            if canvas is not None:  # only what lies in the new image counts, not what is on the exemplar column
+                canvas_find = find
+                find = lambda prompts: [canvas.inside_image(found) for found in canvas_find(prompts)]  # noqa: E731
+                boxes_iter = iter(canvas.boxes)
+                plan, concept_boxes = _with_concepts(plan, concepts, boxes_iter)
+            else:
+                concept_boxes = None
+            if plan.clarify and not boxes:
+                execution = Execution(instances=previous, reports=[], followup="new", previous_count=len(previous))
+            else:
+                verifier = (partial(verify_candidates, self.parser, pil, instruction)
+                            if (verify and self.parser.can_verify and outcome.fallback_reason is None) else None)
+                execution = execute_plan(plan, find, (pil.height, pil.width), previous, exemplars=boxes,
+                                         concepts=concept_boxes, generalize=partial(self.parser.generalize, image=pil),
+                                         recovery_rounds=self.recovery_rounds, verify=verifier)
+                timings.update(execution.timings_ms)
+            explanation = explain(execution, plan.reply_language, source=plan.source,
+                                  fallback_reason=outcome.fallback_reason, clarify=None if boxes else plan.clarify,
+                                  doubt=low_confidence_note(plan))
         serialize_start = time.perf_counter()
-        height, width = embedding.size
+        height, width = pil.height, pil.width
         instances = instances_out(execution.instances)
         timings["serialize"] = (time.perf_counter() - serialize_start) * 1000
         timings["total"] = (time.perf_counter() - start) * 1000
@@ -184,6 +208,53 @@ class Agent:
         index = self.store.append_turn(session_id, instruction, image_key, result.model_dump())
         return Turn(result=result, instances=execution.instances, image=pil, session_id=session_id, index=index,
                     instruction=instruction)
+
+    # -- concepts --------------------------------------------------------------------------------------
+    def _remember(self, plan, previous: list[Instance], pil: Image.Image, owner: str) -> tuple[Execution, str]:
+        """Keep instance #N of the previous result as a named concept; the answer is the previous result."""
+        ref = plan.remember
+        chosen = next((item for item in previous if item.id == ref.instance), None)
+        zh = plan.reply_language == "zh"
+        if chosen is None:
+            have = ", ".join(f"#{i.id}" for i in previous) or ("没有" if zh else "none")
+            raise BadRequestError((f"上一轮结果里没有 {ref.instance} 号（有：{have}）" if zh else
+                                   f"there is no #{ref.instance} in the last result (it has {have})"),
+                                  code="unknown_instance")
+        concept = Concept.from_instance(ref.name, pil, chosen)
+        self.store.save_concept(owner, concept.name, concept.phrase, concept.crop_png(), concept.box)
+        execution = Execution(instances=previous, reports=[], followup="new", previous_count=len(previous))
+        text = (f"已把 {chosen.id} 号（“{display_label(chosen.label, 'zh')}”）记为“{concept.name}”：之后在任何图片上都可以"
+                f"说“找{concept.name}”。" if zh else
+                f"Remembered #{chosen.id} (“{chosen.label}”) as “{concept.name}”: ask for “{concept.name}” on any image.")
+        return execution, text
+
+    def concepts_named(self, plan, instruction: str, owner: str) -> tuple[Any, list[Concept | None]]:
+        """(plan, for each target the remembered concept it names): a target whose phrase is a concept's name, or
+        the only target of a request whose text says a concept's name (the parser may have translated it; a
+        request the parser could not read but that names a concept becomes a search for it)."""
+        stored = self.store.concepts(owner)
+        if not stored:
+            return plan, [None] * len(plan.targets)
+        names = {record["name"] for record in stored}
+        found: list[Concept | None] = []
+        for target in plan.targets:
+            name = normalized_name(target.phrase) if normalized_name(target.phrase) in names else None
+            found.append(Concept.from_record(self.store.concept(owner, name)) if name else None)
+        if not any(found) and len(plan.targets) <= 1 and plan.followup == "new":
+            text = normalized_name(instruction)
+            spoken = [n for n in sorted(names, key=len, reverse=True) if n and n in text]
+            if spoken:
+                if not plan.targets:
+                    plan = plan.model_copy(update={"targets": [Target(phrase=spoken[0])], "clarify": None})
+                found = [Concept.from_record(self.store.concept(owner, spoken[0]))]
+        return plan, found
+
+    def concept_list(self, owner: str = "") -> list[dict[str, Any]]:
+        return self.store.concepts(owner)
+
+    def forget_concept(self, name: str, owner: str = "") -> None:
+        if not self.store.delete_concept(owner, normalized_name(name)):
+            raise NotFoundError(f"no concept named {name!r}", code="unknown_concept")
 
     # -- raw detection -------------------------------------------------------------------------------
     def detect(self, image: ImageSource, phrases: list[str], *, threshold: float | None = None,
@@ -203,12 +274,71 @@ class Agent:
             embed_start = time.perf_counter()
             embedding, _ = self.segmenter.embed(pil)
             timings["embed"] = (time.perf_counter() - embed_start) * 1000
-            found = numbered(self.segmenter.find(embedding, prompts, threshold=self.threshold if threshold is None
-                                                 else threshold, mask_threshold=self.mask_threshold, timings=timings))
+            found = numbered([i for group in self.finder.find_each(
+                embedding, prompts, threshold=self.threshold if threshold is None else threshold,
+                mask_threshold=self.mask_threshold, timings=timings) for i in group])
             timings["total"] = (time.perf_counter() - start) * 1000
             return Detection(segmentation_result(found, embedding.size, timings), found, pil)
 
         return self.queue.run(job)
+
+    # -- video ---------------------------------------------------------------------------------------
+    def tracker(self, kind: str = "auto"):
+        """The `sam3` or `detect` tracker for this agent's checkpoint ('auto': sam3 where it has a tracker)."""
+        from segchat.segmenter.trackers import TRACKERS, make_tracker
+        from segchat.segmenter.video_loader import default_tracker
+
+        if kind not in (*TRACKERS, "auto"):
+            raise BadRequestError(f"unknown tracker {kind!r}: choose sam3, detect or auto", code="unknown_tracker")
+        source = str(self.segmenter.source)
+        chosen = default_tracker(source) if kind == "auto" else kind
+        if chosen == "sam3" and default_tracker(source) != "sam3":
+            raise BadRequestError(f"the checkpoint {source} has no video tracker: use --tracker detect",
+                                  code="no_tracker")
+        if chosen not in self._trackers:
+            self._trackers[chosen] = make_tracker(chosen, source, segmenter=self.segmenter,
+                                                  device=str(self.segmenter.device))
+        return self._trackers[chosen]
+
+    def track(self, video, instruction: str, *, tracker: str = "auto", threshold: float | None = None,
+              progress=None, cancelled=None) -> VideoResult:
+        """Track what the instruction asks for through a video (a file or a folder of frames), in one pass; the
+        plan's rules apply to whole tracks. `progress(frames_done, frames_total_or_None)`; `cancelled()` is asked
+        between frames (the job's cancel button)."""
+        from segchat.agent.tracks import execute_on_video
+        from segchat.segmenter.video import open_video
+
+        start = time.perf_counter()
+        instruction = self.check_instruction(instruction)
+        chosen = self.tracker(tracker)
+        reader = open_video(video, max_frames=self.max_video_frames, max_pixels=self.max_image_pixels)
+        info = reader.info
+        parse_start = time.perf_counter()
+        outcome = self.parser.parse(instruction, None, None)
+        plan = outcome.plan
+        timings = {"parse": (time.perf_counter() - parse_start) * 1000}
+        if plan.clarify or not plan.targets:
+            reader.close()
+            return VideoResult(video=VideoInfoOut(width=info.width, height=info.height, frames=info.frames or 0,
+                                                  fps=info.fps), objects=[], frames=[],
+                               explanation=plan.clarify or "", reply_language=plan.reply_language,
+                               plan=plan.model_dump(), tracker=chosen.name,
+                               timings_ms={"total": round((time.perf_counter() - start) * 1000, 2)})
+        report = (lambda done: progress(done, info.frames)) if progress else None
+        with reader:
+            execution = self.queue.run(execute_on_video, plan, chosen, reader, (info.height, info.width),
+                                       threshold=self.threshold if threshold is None else threshold,
+                                       progress=report, cancelled=cancelled)
+        timings.update(execution.timings_ms)
+        timings["total"] = (time.perf_counter() - start) * 1000
+        explanation = explain_video(execution.reports, plan.reply_language, frames=execution.frames_seen,
+                                    tracker=chosen.name, source=plan.source, fallback_reason=outcome.fallback_reason,
+                                    doubt=low_confidence_note(plan))
+        return VideoResult(video=VideoInfoOut(width=info.width, height=info.height, frames=execution.frames_seen,
+                                              fps=info.fps),
+                           objects=[o.to_object() for o in execution.objects], frames=execution.frames,
+                           explanation=explanation, reply_language=plan.reply_language, plan=plan.model_dump(),
+                           tracker=chosen.name, timings_ms={k: round(v, 2) for k, v in timings.items()})
 
     # -- sessions ------------------------------------------------------------------------------------
     def create_session(self, owner: str = "") -> str:
@@ -249,12 +379,26 @@ class Agent:
     def warm_up(self) -> None:
         """Load what the first request would otherwise wait for: the offline parser's dictionaries and word forms
         (every backend falls back to it), without calling any LLM."""
-        parse_offline("把左边的红色圆形抠出来 and the sleeping kittens")
+        warm_up_offline()
 
     def readiness(self) -> dict[str, Any]:
         status = self.parser.status()
         return {"model": self.segmenter.source, "device": str(self.segmenter.device),
                 "dtype": str(self.segmenter.dtype).replace("torch.", ""), "parser": status.backend,
                 "llm": status.location, "llm_state": status.state, "queue": vars(self.queue.stats).copy(),
+                "batching": vars(self.finder.stats).copy() if hasattr(self.finder, "stats") else None,
                 "threshold": self.threshold}
 
+
+
+def _with_concepts(plan, concepts: list[Concept | None], boxes) -> tuple[Any, list]:
+    """The plan with each concept target searching for the concept's phrase, and the (name, exemplar box) pairs."""
+    targets, pairs = [], []
+    for target, concept in zip(plan.targets, concepts):
+        if concept is None:
+            targets.append(target)
+            pairs.append(None)
+            continue
+        targets.append(target.model_copy(update={"phrase": concept.phrase, "alternates": []}))
+        pairs.append((concept.name, next(boxes)))
+    return plan.model_copy(update={"targets": targets}), pairs

@@ -36,6 +36,7 @@ class TargetReport:
     on_previous: bool = False  # a follow-up without a new noun: the rules ran on the previous result
     examples: list[tuple[int, bool]] = field(default_factory=list)  # (instance id, positive) used as exemplars
     boxes: int = 0  # exemplar boxes that came with the request
+    concept: str | None = None  # the remembered concept the target named
 
 
 @dataclass
@@ -77,6 +78,7 @@ def execute_plan(
     previous: list[Instance] | None = None,
     *,
     exemplars: list[Exemplar] | None = None,
+    concepts: list[tuple[str, Exemplar] | None] | None = None,
     generalize: Generalizer | None = None,
     recovery_rounds: int = 1,
     verify: Verifier | None = None,
@@ -86,14 +88,17 @@ def execute_plan(
     Every prompt the plan needs (targets, alternates, exclusions, anchors) goes to `find` in one call; recovery
     calls it again at most `recovery_rounds` times per target that found nothing. `exemplars`: boxes that came
     with the request, given to the first target (or, when the plan has no target, searched for on their own).
+    `concepts[i]`: (name, exemplar box) when target i names a remembered concept; its instances are called by
+    the name and found with the box (the caller has put the concept's crop where the box points).
     """
     timings: dict[str, float] = {}
     previous = previous or []
     if exemplars and not plan.targets:
         plan = plan.model_copy(update={"targets": [Target()], "clarify": None})
     followup = plan.followup if (previous or plan.followup == "new") else "new"
+    concepts = concepts or [None] * len(plan.targets)
     boxes_of = [resolve_exemplars(t, previous) + (list(exemplars or []) if i == 0 else [])
-                for i, t in enumerate(plan.targets)]
+                + ([concepts[i][1]] if concepts[i] else []) for i, t in enumerate(plan.targets)]
     start = time.perf_counter()
     own = [target_prompts(t, b) if (t.phrase or b) else [] for t, b in zip(plan.targets, boxes_of)]
     helpers = [Prompt(p) for t in plan.targets for p in [*t.exclude, t.relation.anchor if t.relation else ""] if p]
@@ -103,11 +108,12 @@ def execute_plan(
     rules_start = time.perf_counter()
     reports: list[TargetReport] = []
     selected_per_target: list[list[Instance]] = []
-    for target, target_boxes, target_own in zip(plan.targets, boxes_of, own):
+    for target, target_boxes, target_own, concept in zip(plan.targets, boxes_of, own, concepts):
         report = TargetReport(target=target, searched=[p.text for p in target_own if p.text],
                               examples=[(r.instance, r.positive) for r in target.exemplars],
-                              boxes=len(target_boxes) - len(target.exemplars))
-        label = target.phrase or "exemplar"
+                              boxes=len(target_boxes) - len(target.exemplars) - (1 if concept else 0),
+                              concept=concept[0] if concept else None)
+        label = concept[0] if concept else (target.phrase or "exemplar")
         if not target_own:
             report.on_previous = True
             candidates = list(previous)

@@ -92,6 +92,8 @@ def _target_en(report: TargetReport) -> str:
     target = report.target
     name = f"“{target.phrase}”" if target.phrase else ("objects like the examples" if (report.examples or report.boxes)
                                                        else "the previous result")
+    if report.concept:
+        name = f"“{report.concept}” (remembered as “{target.phrase}”, with its example)"
     if report.on_previous and report.found == 0:
         return "There is no previous result to narrow down or remove from: ask for some objects first."
     if report.on_previous:
@@ -130,6 +132,8 @@ def _target_zh(report: TargetReport) -> str:
     target = report.target
     name = f"“{label_zh(target.phrase)}”" if target.phrase else ("和样例相似的物体" if (report.examples or report.boxes)
                                                                 else "上一轮的结果")
+    if report.concept:
+        name = f"“{report.concept}”（记住的概念：“{label_zh(target.phrase)}”，带样例）"
     if report.on_previous and report.found == 0:
         return "上一轮没有结果可以缩小或删除：请先说出要分割的物体。"
     if report.on_previous:
@@ -166,7 +170,7 @@ def _target_zh(report: TargetReport) -> str:
 
 
 def explain(execution: Execution, language: str, *, source: str = "offline", fallback_reason: str | None = None,
-            clarify: str | None = None, confidence: str = "high") -> str:
+            clarify: str | None = None, doubt: str | None = None) -> str:
     """A short explanation of the turn in `language` ('en' or 'zh')."""
     zh = language == "zh"
     if clarify:
@@ -186,10 +190,8 @@ def explain(execution: Execution, language: str, *, source: str = "offline", fal
         lines.append(f"合计 {total} 个。" if zh else f"{total} in all.")
     if total == 0 and execution.followup == "new":
         lines.append("没有符合要求的物体。" if zh else "Nothing in the image matches the request.")
-    if confidence == "low":
-        lines.append("（这条指令我没有把握读懂：离线解析器只做了猜测，接上大语言模型会理解得更好。）" if zh
-                     else "(I am not sure I read this request right: the offline parser guessed; the LLM would read "
-                          "it better.)")
+    if doubt:  # the parser's own words for a low-confidence reading
+        lines.append(f"（{doubt}）" if zh else f"({doubt})")
     if fallback_reason:
         lines.append(f"（大语言模型不可用：{fallback_reason}；已改用离线解析器。）" if zh
                      else f"(The LLM was not used: {fallback_reason}; the offline parser read the request.)")
@@ -197,3 +199,55 @@ def explain(execution: Execution, language: str, *, source: str = "offline", fal
         lines.append("（由离线解析器理解指令，未使用大语言模型。）" if zh
                      else "(The request was read by the offline parser, without the LLM.)")
     return " ".join(lines) if not zh else "".join(lines)
+
+
+def explain_video(reports, language: str, *, frames: int, tracker: str, source: str = "offline",
+                  fallback_reason: str | None = None, doubt: str | None = None) -> str:
+    """A short explanation of a tracked video in `language` (reports: agent.tracks.TargetTracks)."""
+    zh = language == "zh"
+    lines = []
+    for report in reports:
+        target = report.target
+        name = f"“{label_zh(target.phrase)}”" if zh else f"“{target.phrase}”"
+        if zh:
+            text = f"在 {frames} 帧中跟踪{name}：找到 {report.found} 条轨迹"
+            if report.merged:
+                text += f"，合并了 {report.merged} 条重复的"
+            if target.relation is not None:
+                anchor = label_zh(target.relation.anchor)
+                text += f"；其中 {report.relation_kept} 条大多数帧里{RELATION_ZH[target.relation.type].format(a=f'“{anchor}”')}"
+            if target.exclude:
+                text += f"；去掉了 {report.excluded_dropped} 条大多数帧里是" + "/".join(
+                    f"“{label_zh(e)}”" for e in target.exclude) + "的"
+            if target.select.kind != "all":
+                text += f"；按整段平均位置保留{SELECT_ZH[target.select.kind]}的 {len(report.selected)} 条"
+            elif target.select.count is not None:
+                text += f"；按要求保留 {len(report.selected)} 条"
+            text += f"（{'、'.join(f'{t.id}号' for t in report.selected) or '没有剩下的'}）。"
+        else:
+            text = f"Tracked {name} through {frames} frames: {report.found} track(s)"
+            if report.merged:
+                text += f", {report.merged} duplicate(s) merged"
+            if target.relation is not None:
+                text += (f"; {report.relation_kept} {RELATION_EN[target.relation.type]} “{target.relation.anchor}” "
+                         "in most of their frames")
+            if target.exclude:
+                text += f"; dropped {report.excluded_dropped} that were mostly " + " / ".join(
+                    f"“{e}”" for e in target.exclude)
+            if target.select.kind != "all":
+                text += f"; kept the {SELECT_EN[target.select.kind]} {len(report.selected)} over the whole video"
+            elif target.select.count is not None:
+                text += f"; kept {len(report.selected)} as asked"
+            text += f" ({', '.join(f'#{t.id}' for t in report.selected) or 'none left'})."
+        lines.append(text)
+    if not any(r.selected for r in reports):
+        lines.append("视频里没有符合要求的物体。" if zh else "Nothing in the video matches the request.")
+    lines.append(f"（跟踪器：{tracker}）" if zh else f"(Tracker: {tracker}.)")
+    if doubt:
+        lines.append(f"（{doubt}）" if zh else f"({doubt})")
+    if fallback_reason:
+        lines.append(f"（大语言模型不可用：{fallback_reason}；已改用离线解析器。）" if zh
+                     else f"(The LLM was not used: {fallback_reason}; the offline parser read the request.)")
+    elif source == "offline":
+        lines.append("（由离线解析器理解指令。）" if zh else "(Read by the offline parser, without the LLM.)")
+    return "".join(lines) if zh else " ".join(lines)

@@ -20,12 +20,13 @@ class QueueStats:
 
 
 class WorkQueue:
-    """At most one job runs at a time on the model; at most `size` wait. Past that: QueueFullError (503)."""
+    """At most `concurrency` jobs run at once (their model calls still take turns, and their prompts may share a
+    forward); at most `size` wait. Past that: QueueFullError (503)."""
 
-    def __init__(self, size: int, wait_timeout_s: float = 120.0) -> None:
+    def __init__(self, size: int, wait_timeout_s: float = 120.0, concurrency: int = 1) -> None:
         self.size = size
         self.wait_timeout_s = wait_timeout_s
-        self._run_lock = threading.Lock()
+        self._run_lock = threading.BoundedSemaphore(max(1, concurrency))
         self._guard = threading.Lock()
         self.stats = QueueStats()
 

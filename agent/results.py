@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from PIL import Image
 
+from segchat.agent.cutouts import cutout, cutout_canvas, layered_psd
 from segchat.agent.explain import display_label
 from segchat.agent.export import coco_json, mask_png, masks_zip, png_bytes, smoothed
 from segchat.agent.overlay import render_overlay
@@ -17,8 +20,8 @@ from segchat.contracts.results import AgentResult, ImageSize, InstanceOut, RleMa
 from segchat.segmenter.instances import Instance
 from segchat.segmenter.masks import CroppedMask
 
-ExportKind = Literal["overlay", "masks", "coco"]
-EXPORT_KINDS: tuple[str, ...] = ("overlay", "masks", "coco")
+ExportKind = Literal["overlay", "masks", "coco", "cutouts", "psd"]
+EXPORT_KINDS: tuple[str, ...] = ("overlay", "masks", "coco", "cutouts", "psd")
 
 
 def instances_out(instances: list[Instance]) -> list[InstanceOut]:
@@ -86,11 +89,30 @@ class Turn:
             document = coco_json(instances, (self.image.height, self.image.width))
             return ExportFile(f"{stem}_coco.json", "application/json",
                               json.dumps(document, ensure_ascii=False).encode("utf-8"))
+        if kind == "cutouts":
+            return ExportFile(f"{stem}_cutouts.zip", "application/zip", self._cutouts_zip(smoothness))
+        if kind == "psd":
+            return ExportFile(f"{stem}_layers.psd", "image/vnd.adobe.photoshop",
+                              layered_psd(self.image, self.instances, self.labels(), feather=smoothness))
         raise BadRequestError(f"unknown export {kind!r}; choose one of {', '.join(EXPORT_KINDS)}",
                               code="unknown_export")
 
-    def write_outputs(self, folder: Path) -> list[Path]:
-        """`overlay.png`, one `mask_<id>.png` per instance and `result.json` into `folder` (the CLI's --out)."""
+    def cutouts(self, feather: float = 0.0) -> dict[str, bytes]:
+        """`cutout_<id>.png` (RGBA, cropped to each instance's box) and `cutout.png` (all of them, full size)."""
+        files = {f"cutout_{item.id}.png": png_bytes(cutout(self.image, item, feather)[0]) for item in self.instances}
+        files["cutout.png"] = png_bytes(cutout_canvas(self.image, self.instances, feather))
+        return files
+
+    def _cutouts_zip(self, feather: float) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in self.cutouts(feather).items():
+                archive.writestr(name, data)
+        return buffer.getvalue()
+
+    def write_outputs(self, folder: Path, feather: float = 0.0) -> list[Path]:
+        """Into `folder` (the CLI's --out): `overlay.png`, `mask_<id>.png`, the cut-outs (`cutout_<id>.png`,
+        `cutout.png`), `layers.psd` and `result.json`."""
         folder.mkdir(parents=True, exist_ok=True)
         written = [folder / "overlay.png"]
         self.overlay().save(written[0])
@@ -98,6 +120,11 @@ class Turn:
             path = folder / f"mask_{item.id}.png"
             mask_png(item.mask.full()).save(path)
             written.append(path)
+        for name, data in self.cutouts(feather).items():
+            (folder / name).write_bytes(data)
+            written.append(folder / name)
+        (folder / "layers.psd").write_bytes(layered_psd(self.image, self.instances, self.labels(), feather=feather))
+        written.append(folder / "layers.psd")
         result_path = folder / "result.json"
         result_path.write_text(json.dumps(self.result.model_dump(), ensure_ascii=False), encoding="utf-8")
         return [*written, result_path]

@@ -37,6 +37,15 @@ CREATE TABLE IF NOT EXISTS turns (
     result TEXT NOT NULL,
     PRIMARY KEY (session_id, idx)
 );
+CREATE TABLE IF NOT EXISTS concepts (
+    owner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    phrase TEXT NOT NULL,
+    crop BLOB NOT NULL,
+    box TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (owner, name)
+);
 """
 
 
@@ -163,3 +172,30 @@ class SessionStore:
             rows = self._db.execute("SELECT id, owner, created, updated, image_key FROM sessions WHERE owner = ? "
                                     "ORDER BY updated DESC LIMIT ?", (owner, limit)).fetchall()
         return [SessionRecord(*row) for row in rows]
+
+    # -- concepts -----------------------------------------------------------------------------
+    def save_concept(self, owner: str, name: str, phrase: str, crop_png: bytes,
+                     box: tuple[float, float, float, float]) -> None:
+        """Remember a named concept for `owner` (replacing one of the same name)."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO concepts (owner, name, phrase, crop, box, created) "
+                             "VALUES (?, ?, ?, ?, ?, ?)", (owner, name, phrase, crop_png, json.dumps(list(box)),
+                                                          time.time()))
+
+    def concept(self, owner: str, name: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute("SELECT name, phrase, crop, box, created FROM concepts WHERE owner = ? AND name = ?",
+                                   (owner, name)).fetchone()
+        if row is None:
+            return None
+        return {"name": row[0], "phrase": row[1], "crop": row[2], "box": tuple(json.loads(row[3])), "created": row[4]}
+
+    def concepts(self, owner: str) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute("SELECT name, phrase, box, created FROM concepts WHERE owner = ? ORDER BY name",
+                                    (owner,)).fetchall()
+        return [{"name": n, "phrase": p, "box": json.loads(b), "created": c} for n, p, b, c in rows]
+
+    def delete_concept(self, owner: str, name: str) -> bool:
+        with self._lock:
+            return self._db.execute("DELETE FROM concepts WHERE owner = ? AND name = ?", (owner, name)).rowcount > 0

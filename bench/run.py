@@ -64,12 +64,12 @@ def bench_image() -> Image.Image:
     return render_scene(np.random.default_rng(0), size=(480, 640)).image
 
 
-def build_segmenter(size: str, device: str, dtype: str, compile_model: bool, model_path: str | None = None
-                    ) -> Sam3Segmenter:
+def build_segmenter(size: str, device: str, dtype: str, compile_model: bool, model_path: str | None = None,
+                    prompt_batch: int = 4) -> Sam3Segmenter:
     from transformers import Sam3Config, Sam3Model
 
     if model_path:  # a real checkpoint (facebook/sam3 or a folder), through the production loader
-        segmenter = Sam3Segmenter.from_pretrained(model_path, device=device, dtype=dtype)
+        segmenter = Sam3Segmenter.from_pretrained(model_path, device=device, dtype=dtype, prompt_batch=prompt_batch)
         if compile_model:
             segmenter.model.forward = torch.compile(segmenter.model.forward)
             segmenter.model.get_vision_features = torch.compile(segmenter.model.get_vision_features)
@@ -85,7 +85,7 @@ def build_segmenter(size: str, device: str, dtype: str, compile_model: bool, mod
         model.get_vision_features = torch.compile(model.get_vision_features)
     loaded = LoadedSam3(model=model, processor=processor_for(config, tokenizer), device=torch_device, dtype=torch_dtype,
                         source=f"random {'Sam3Config()' if size == 'full' else 'tiny config'}")
-    return Sam3Segmenter(loaded)
+    return Sam3Segmenter(loaded, prompt_batch=prompt_batch)
 
 
 def bench_segmenter(segmenter: Sam3Segmenter, reps: int, cold_reps: int) -> dict:
@@ -230,13 +230,27 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def bench_server(clients: int, requests: int, max_seconds: float) -> dict:
-    """`serve.py --demo --offline` on a free loopback port, loaded by `clients` concurrent clients."""
+def bench_memory(size: str, device: str, dtype: str) -> dict:
+    """Peak RSS of cold calls (4 and 16 phrases, chunked and not) and the bytes one more cached image holds, each
+    measured in a fresh process (bench/memory.py)."""
+    from bench.memory import run
+
+    common = {"size": size, "device": device, "dtype": dtype}
+    peaks = {f"cold_{n}_batch_{b}": run("peak", phrases=n, prompt_batch=b, **common)
+             for n, b in ((4, 4), (16, 4), (16, 16))}
+    cache = run("cache", images=8, **common)
+    return {"peaks": peaks, "cache": cache}
+
+
+def bench_server(clients: int, requests: int, max_seconds: float, concurrency: int = 1) -> dict:
+    """`serve.py --demo --offline` on a free loopback port, loaded by `clients` concurrent clients; `concurrency` 1
+    runs one request at a time (no batching), more lets requests share SAM3 forwards."""
     from bench.load import run_load
     from bench.server_process import ServerProcess
 
+    env = {"SEGCHAT_QUEUE_SIZE": "64", "SEGCHAT_CONCURRENCY": str(concurrency)}
     with tempfile.TemporaryDirectory() as data:
-        with ServerProcess("--demo", "--offline", data_dir=Path(data), env={"SEGCHAT_QUEUE_SIZE": "64"}) as server:
+        with ServerProcess("--demo", "--offline", data_dir=Path(data), env=env) as server:
             pid = server.process.pid
             image = REPO / "examples" / "shapes_demo.png"
             run_load(server.url, image, "all the green shapes", clients=1, requests=2, max_seconds=30)  # warm-up
@@ -244,25 +258,31 @@ def bench_server(clients: int, requests: int, max_seconds: float) -> dict:
             result = run_load(server.url, image, "把最左边的红色圆形抠出来", clients=clients, requests=requests,
                               max_seconds=max_seconds)
             result["rss_before_mb"], result["rss_after_mb"] = before, rss_mb(pid)
+            result["concurrency"] = concurrency
             return result
+
+
+def segmenter_markdown(title: str, seg: dict) -> list[str]:
+    lines = [f"## {title}", "", "| measure | median ms | min | max | reps |", "| --- | --- | --- | --- | --- |"]
+    for key in ("cold_1", "cold_4", "cold_16", "cached_1", "reference_4"):
+        m = seg[key]
+        lines.append(f"| {key} | {m['median_ms']:.1f} | {m['min_ms']:.1f} | {m['max_ms']:.1f} | {m['reps']} |")
+    r = seg["ratios"]
+    lines += ["", "| ratio | value | goal |", "| --- | --- | --- |",
+              f"| 4 phrases batched / 1 phrase cold | {r['batched_4_over_cold_1']:.3f} | ≤ 1.25 |",
+              f"| cached follow-up / cold | {r['cached_over_cold']:.3f} | ≤ 0.15 |",
+              f"| ours / reference, 4 phrases | {r['ours_over_reference_4']:.3f} | ≤ 0.4 |", "",
+              f"Peak memory: {seg['memory']}; one cached embedding: {seg['embedding_mb']} MB.", ""]
+    return lines
 
 
 def markdown(report: dict) -> str:
     lines = [f"# segchat benchmark: {report['name']}", "", f"- machine: {report['machine']}",
              f"- model: {report.get('segmenter_model', '-')}, device {report.get('device')}, dtype {report.get('dtype')}",
              f"- command: `{report['command']}`", ""]
-    seg = report.get("segmenter")
-    if seg:
-        lines += ["## Segmenter", "", "| measure | median ms | min | max | reps |", "| --- | --- | --- | --- | --- |"]
-        for key in ("cold_1", "cold_4", "cold_16", "cached_1", "reference_4"):
-            m = seg[key]
-            lines.append(f"| {key} | {m['median_ms']:.1f} | {m['min_ms']:.1f} | {m['max_ms']:.1f} | {m['reps']} |")
-        r = seg["ratios"]
-        lines += ["", "| ratio | value | goal |", "| --- | --- | --- |",
-                  f"| 4 phrases batched / 1 phrase cold | {r['batched_4_over_cold_1']:.3f} | ≤ 1.5 |",
-                  f"| cached follow-up / cold | {r['cached_over_cold']:.3f} | ≤ 0.15 |",
-                  f"| ours / reference, 4 phrases | {r['ours_over_reference_4']:.3f} | ≤ 0.4 |", "",
-                  f"Peak memory: {seg['memory']}; one cached embedding: {seg['embedding_mb']} MB.", ""]
+    for title, key in (("Segmenter", "segmenter"), ("Segmenter, torch.compile", "segmenter_compiled")):
+        if report.get(key):
+            lines += segmenter_markdown(title, report[key])
     post = report.get("postprocess")
     if post:
         lines += [f"## Post-processing ({post['instances']} instances, {post['image']}, one core)", "",
@@ -279,14 +299,27 @@ def markdown(report: dict) -> str:
         demo = turn["demo_image_plus_4_phrases"]
         lines += ["", f"Demo model, one new image + 4 phrases (`detect`, {demo['reps']} images): median "
                   f"{demo['median_ms']:.1f} ms (min {demo['min_ms']:.1f}, max {demo['max_ms']:.1f}); goal < 200 ms.", ""]
-    server = report.get("server")
-    if server:
+    memory = report.get("memory")
+    if memory:
+        lines += ["## Memory (each figure from a fresh process)", "",
+                  "| cold call | prompts per forward | peak RSS MB | RSS before MB |", "| --- | --- | --- | --- |"]
+        lines += [f"| {m['phrases']} phrases | {m['prompt_batch']} | {m['peak_rss_mb']} | {m['rss_before_mb']} |"
+                  for m in memory["peaks"].values()]
+        cache = memory["cache"]
+        lines += ["", f"One more cached image: accounted {cache['accounted_mb_per_image']} MB, measured (RSS growth over "
+                      f"{cache['images']} cold images) {cache['measured_rss_mb_per_image']} MB; with the default budget "
+                      f"({cache['cache_budget_mb']} MB) {cache['cached_images']} images are held and the first of "
+                      f"{cache['images'] + 1} is {'still' if cache['first_still_cached'] else 'no longer'} cached.", ""]
+    servers = report.get("server")
+    if servers:
+        servers = servers if isinstance(servers, list) else [servers]
         lines += ["## Server (`serve.py --demo --offline`, loopback)", "",
-                  "| clients | requests | throughput req/s | p50 ms | p95 ms | p99 ms | statuses | RSS before → after MB |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- |",
-                  f"| {server['clients']} | {server['requests']} | {server['throughput_rps']} | {server['p50_ms']} | "
-                  f"{server['p95_ms']} | {server['p99_ms']} | {server['statuses']} | {server['rss_before_mb']} → "
-                  f"{server['rss_after_mb']} |", ""]
+                  "| clients | concurrency (1 = no batching) | requests | throughput req/s | p50 ms | p95 ms | p99 ms | "
+                  "statuses | RSS before → after MB |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [f"| {s['clients']} | {s.get('concurrency', 1)} | {s['requests']} | {s['throughput_rps']} | "
+                  f"{s['p50_ms']} | {s['p95_ms']} | {s['p99_ms']} | {s['statuses']} | {s['rss_before_mb']} → "
+                  f"{s['rss_after_mb']} |" for s in servers]
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -317,8 +350,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", help="benchmark a real checkpoint (Hugging Face id or folder) instead of random weights")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--dtype", default="auto")
-    parser.add_argument("--compile", action="store_true", help="torch.compile the model (GPU)")
-    parser.add_argument("--sections", default="segmenter,postprocess,turn,server")
+    parser.add_argument("--compile", choices=["off", "on", "both"], default="off",
+                        help="torch.compile the model (GPU); both = the segmenter section twice")
+    parser.add_argument("--sections", default="segmenter,postprocess,turn,server",
+                        help="any of segmenter,memory,postprocess,turn,server,video")
     parser.add_argument("--quick", action="store_true", help="fewest repetitions and a small server run (CI)")
     parser.add_argument("--name", help="results file name (default from size and device)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
@@ -328,26 +363,37 @@ def main(argv: list[str] | None = None) -> None:
     on_gpu = device.type == "cuda"
     reps = 1 if args.quick else (5 if on_gpu or args.size == "tiny" else 3)
     cold_reps = 1 if args.quick else (5 if on_gpu or args.size == "tiny" else 2)
-    name = args.name or f"{args.size}-{device.type}{'-compile' if args.compile else ''}"
+    name = args.name or f"{args.size}-{device.type}{'-compile' if args.compile == 'on' else ''}"
     report: dict = {"name": name, "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
                     "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
                                f"{torch.cuda.get_device_name() if on_gpu else platform.processor() or 'cpu'}",
                     "torch": torch.__version__}
     started = time.perf_counter()
     if "segmenter" in sections:
-        segmenter = build_segmenter(args.size, args.device, args.dtype, args.compile, args.model)
-        report.update(segmenter_model=segmenter.source, device=str(segmenter.device),
-                      dtype=str(segmenter.dtype).replace("torch.", ""))
-        report["segmenter"] = bench_segmenter(segmenter, reps, cold_reps)
-        del segmenter
-        print(json.dumps(report["segmenter"]["ratios"]), flush=True)
+        for compiled in {"off": [False], "on": [True], "both": [False, True]}[args.compile]:
+            segmenter = build_segmenter(args.size, args.device, args.dtype, compiled, args.model)
+            report.update(segmenter_model=segmenter.source, device=str(segmenter.device),
+                          dtype=str(segmenter.dtype).replace("torch.", ""))
+            report["segmenter_compiled" if compiled and args.compile == "both" else "segmenter"] = \
+                bench_segmenter(segmenter, reps, cold_reps)
+            del segmenter
+            print(json.dumps(report.get("segmenter", {}).get("ratios")), flush=True)
+    if "memory" in sections:
+        report["memory"] = bench_memory(args.size, str(device), args.dtype if args.dtype != "auto" else
+                                        ("bfloat16" if on_gpu else "float32"))
     if "postprocess" in sections:
         report["postprocess"] = bench_postprocess(3 if args.quick else 7)
     if "turn" in sections:
         report["turn"] = bench_turn(3 if args.quick else 20)
     if "server" in sections:
-        report["server"] = bench_server(clients=2 if args.quick else 8, requests=4 if args.quick else 40,
-                                        max_seconds=60 if args.quick else 120)
+        loads = [(2, 4)] if args.quick else [(8, 40), (32, 96)]
+        report["server"] = [bench_server(clients=c, requests=r, max_seconds=60 if args.quick else 180,
+                                         concurrency=concurrency)
+                            for c, r in loads for concurrency in (1, 4)]
+    if "video" in sections:
+        from bench.video import bench_trackers
+
+        report["video"] = bench_trackers(size=args.size, device=str(device), quick=args.quick)
     report["seconds"] = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{name}.json").write_text(json.dumps(report, indent=1))

@@ -52,3 +52,45 @@ class TurnRecord(BaseModel):
 class SessionHistory(BaseModel):
     session: str
     turns: list[TurnRecord]
+
+
+class VideoInfoOut(BaseModel):
+    width: int
+    height: int
+    frames: int
+    fps: float | None
+
+
+class VideoObjectOut(BaseModel):
+    id: int = Field(description="counts from 1 and is stable for the whole video")
+    label: str
+    score: float = Field(description="mean score over the frames the object is present in")
+    first_frame: int
+    last_frame: int
+    frames_present: int
+
+
+class FrameInstanceOut(BaseModel):
+    id: int
+    score: float
+    box: list[float] = Field(description="[x0, y0, x1, y1] in pixels: the tight box of the mask")
+    mask: RleMask
+
+
+class FrameOut(BaseModel):
+    index: int
+    instances: list[FrameInstanceOut] = Field(description="empty where nothing is visible")
+
+
+class VideoResult(BaseModel):
+    """The video result JSON (CLI, REST jobs, MCP): every frame listed, ids stable for the whole video."""
+
+    video: VideoInfoOut
+    objects: list[VideoObjectOut]
+    frames: list[FrameOut]
+    explanation: str
+    reply_language: str
+    plan: dict[str, Any]
+    tracker: str = Field(description="'sam3' (SAM3's memory tracker) or 'detect' (detection on every frame + "
+                                      "association)")
+    timings_ms: dict[str, float]

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
                                     "checkpoint's calibrated threshold, else 0.3)")
     mask_threshold: float = Field(0.5, ge=0.0, le=1.0, description="mask probability threshold")
     embedding_cache_bytes: int = Field(1 << 30, ge=0, description="byte budget of the image-embedding cache")
+    prompt_batch: int = Field(4, ge=1, le=256, description="prompts per SAM3 forward (bigger is faster on a GPU; "
+                              "peak memory grows with it)")
 
     # parser / LLM
     llm_url: str | None = Field(None, description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1, or "
@@ -42,6 +44,8 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(40_000_000, gt=0)
     max_upload_bytes: int = Field(25 * 1024 * 1024, gt=0)
     max_instruction_chars: int = Field(MAX_INSTRUCTION_CHARS, gt=0)
+    max_video_frames: int = Field(3600, gt=0, description="frames a video may have (2 minutes at 30 fps)")
+    max_video_bytes: int = Field(200 * 1024 * 1024, gt=0, description="size of an uploaded video")
     image_url_allowlist: str | None = Field(None, description="comma-separated URL prefixes the API may fetch "
                                             "images from (default: none; images come as base64 or data URLs)")
 
@@ -50,7 +54,11 @@ class Settings(BaseSettings):
     port: int = 7860
     api_key: str | None = Field(None, description="one API key, or several separated by commas; each key's sessions "
                                                   "are its own")
-    queue_size: int = Field(16, gt=0)
+    queue_size: int = Field(16, gt=0, description="requests allowed to wait")
+    concurrency: int = Field(4, ge=1, le=64, description="requests in flight at once; their SAM3 calls take turns and "
+                             "their prompts share forwards (1: one request at a time, no batching)")
+    batch_wait_ms: float = Field(8.0, ge=0, le=1000, description="how long a forward waits for other requests' "
+                                 "prompts to join it")
 
     def api_keys(self) -> list[str]:
         return [key.strip() for key in (self.api_key or "").split(",") if key.strip()]

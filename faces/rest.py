@@ -10,7 +10,7 @@ import json
 import logging
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -223,6 +223,16 @@ def create_app(agent: Agent, settings: Settings) -> FastAPI:
                                        smoothness=smoothness)
         return Response(file.data, media_type=file.media_type,
                         headers={"Content-Disposition": f'attachment; filename="{file.name}"'})
+
+    @app.get("/v1/concepts", responses=ERRORS, tags=["concepts"],
+             summary="The concepts this key has remembered ('remember #2 as the blue widget')")
+    async def concepts(request: Request):
+        return {"concepts": agent.concept_list(owner(request))}
+
+    @app.delete("/v1/concepts/{name}", status_code=204, responses=ERRORS, tags=["concepts"])
+    async def forget_concept(request: Request, name: Annotated[str, Path(min_length=1, max_length=60)]):
+        agent.forget_concept(name, owner(request))
+        return Response(status_code=204)
 
     @app.post("/v1/detect", response_model=SegmentationResult, responses=ERRORS, tags=["segment"],
               summary="Raw SAM3 on English noun phrases and/or exemplar boxes (no parser, no agent rules)")

@@ -1,19 +1,28 @@
-"""Instruction -> Plan: an LLM parser (OpenAI-compatible endpoint) and an offline parser sharing one interface."""
+"""Instruction -> Plan: backends behind one interface (`InstructionParser`): an LLM behind an OpenAI-compatible
+endpoint, a Qwen-VL model in this process (`local:MODEL_ID_OR_DIR`), and the offline parser."""
 
 from __future__ import annotations
 
-from segchat.parser.llm import LlmParser, OfflineParser, ParseOutcome
-from segchat.parser.offline import parse_offline
-from segchat.contracts.plan import Plan, Relation, Select, Target
+from segchat.parser.base import InstructionParser, ParseOutcome, ParserStatus
+from segchat.parser.offline import OfflineParser, generalize_offline, parse_offline
+
+LOCAL_PREFIX = "local:"
 
 
 def make_parser(llm_url: str | None, llm_model: str, *, offline: bool = False, api_key: str = "EMPTY",
-                timeout_s: float = 30.0) -> LlmParser | OfflineParser:
-    """The LLM parser when a URL is configured and `offline` is not set, else the offline parser."""
+                timeout_s: float = 30.0) -> InstructionParser:
+    """The offline parser when `offline` is set or no URL is configured; the in-process model for
+    `local:MODEL_ID_OR_DIR` (loaded on the first request); else the LLM behind the OpenAI-compatible URL."""
     if offline or not llm_url:
         return OfflineParser()
+    if llm_url.startswith(LOCAL_PREFIX):
+        from segchat.parser.local_llm import LocalLlmParser
+
+        return LocalLlmParser(llm_url[len(LOCAL_PREFIX):].strip() or llm_model)
+    from segchat.parser.llm import LlmParser
+
     return LlmParser(llm_url, llm_model, api_key=api_key, timeout_s=timeout_s)
 
 
-__all__ = ["LlmParser", "OfflineParser", "ParseOutcome", "Plan", "Relation", "Select", "Target", "make_parser",
-           "parse_offline"]
+__all__ = ["InstructionParser", "LOCAL_PREFIX", "OfflineParser", "ParseOutcome", "ParserStatus", "generalize_offline",
+           "make_parser", "parse_offline"]

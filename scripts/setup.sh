@@ -15,5 +15,8 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip==26.3
 # torch and torchvision first: the pinned builds run on CPU and on CUDA machines alike
 .venv/bin/python -m pip install -q torch==2.14.1 torchvision==0.29.1
-.venv/bin/python -m pip install -q -e ".[dev]"
+.venv/bin/python -m pip install -q -e ".[dev,ray]"
+# trackeval (HOTA and IDF1 for segchat eval-track) declares the full opencv-python, which would overwrite the
+# headless OpenCV the dataset exports use; its metrics need only numpy, scipy and tabulate, installed above
+.venv/bin/python -m pip install -q --no-deps trackeval==1.3.0
 echo "segchat is set up in $(pwd)/.venv"

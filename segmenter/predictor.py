@@ -6,7 +6,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 import torch
 from PIL import Image
@@ -17,16 +17,21 @@ from segchat.segmenter.instances import Instance
 from segchat.segmenter.loader import LoadedSam3, load_sam3
 from segchat.segmenter.masks import upsample_to_crop
 from segchat.segmenter.prompts import Prompt
+from segchat.segmenter.sharing import rows_share_one_image, share_image_only_work
 
 DEFAULT_MASK_THRESHOLD = 0.5
 DEFAULT_NMS_IOU = 0.7
+DEFAULT_PROMPT_BATCH = 4  # prompts per forward; a full-size SAM3 needs ~0.4 GB of activations per prompt on a CPU
 
 
 @dataclass
 class ImageEmbedding:
-    """The vision features of one image, ready to be matched against any phrases.
+    """The vision features of one image, ready to be matched against any prompts.
 
-    fpn_hidden_states / fpn_position_encoding: tuples of 1xCxhxw tensors (one per FPN level).
+    fpn_hidden_states: the FPN levels the detector reads (1xCxhxw each; SAM3's coarsest level is never read by the
+        image path, so it is not kept).
+    fpn_position_encoding: the same levels' position encodings. They depend only on the input size and are shared
+        by every image of that size (one copy per size, held by the segmenter), so `nbytes` leaves them out.
     size: (height, width) of the original image.
     """
 
@@ -37,17 +42,20 @@ class ImageEmbedding:
 
     @property
     def nbytes(self) -> int:
-        tensors = (*self.fpn_hidden_states, *self.fpn_position_encoding)
-        return sum(t.numel() * t.element_size() for t in tensors)
+        """What one more cached image really holds: its own feature maps."""
+        return sum(t.numel() * t.element_size() for t in self.fpn_hidden_states)
 
     def expanded(self, n: int):
-        """A Sam3VisionEncoderOutput whose batch is `n` views of this one image (no copy)."""
+        """A Sam3VisionEncoderOutput whose batch is `n` views of this one image (no copy); the coarsest level,
+        which Sam3Model drops before using any, is an empty placeholder."""
         from transformers.models.sam3.modeling_sam3 import Sam3VisionEncoderOutput
 
-        return Sam3VisionEncoderOutput(
-            fpn_hidden_states=tuple(t.expand(n, *t.shape[1:]) for t in self.fpn_hidden_states),
-            fpn_position_encoding=tuple(t.expand(n, *t.shape[1:]) for t in self.fpn_position_encoding),
-        )
+        def views(levels: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+            kept = tuple(t.expand(n, *t.shape[1:]) for t in levels)
+            return (*kept, kept[-1].new_empty((n, kept[-1].shape[1], 0, 0)))
+
+        return Sam3VisionEncoderOutput(fpn_hidden_states=views(self.fpn_hidden_states),
+                                       fpn_position_encoding=views(self.fpn_position_encoding))
 
 
 @dataclass
@@ -104,7 +112,8 @@ def exemplar_tensors(prompts: list[Prompt], size: tuple[int, int]) -> tuple[torc
 class Sam3Segmenter:
     """SAM3 with an embedding cache. Thread-safe: one forward at a time per segmenter."""
 
-    def __init__(self, loaded: LoadedSam3, *, cache_bytes: int = 1 << 30, max_image_pixels: int = 40_000_000) -> None:
+    def __init__(self, loaded: LoadedSam3, *, cache_bytes: int = 1 << 30, max_image_pixels: int = 40_000_000,
+                 prompt_batch: int = DEFAULT_PROMPT_BATCH) -> None:
         self.model = loaded.model
         self.processor = loaded.processor
         self.device = loaded.device
@@ -115,14 +124,17 @@ class Sam3Segmenter:
         self.max_image_pixels = max_image_pixels
         self.max_text_tokens = int(self.model.config.text_config.max_position_embeddings)
         self._lock = threading.Lock()
+        self._positions: dict[tuple, tuple[torch.Tensor, ...]] = {}
+        self.prompt_batch = max(1, prompt_batch)
+        share_image_only_work(self.model)
 
     @classmethod
     def from_pretrained(
         cls, source: str, *, device: str = "auto", dtype: str = "auto", cache_bytes: int = 1 << 30,
-        max_image_pixels: int = 40_000_000,
+        max_image_pixels: int = 40_000_000, prompt_batch: int = DEFAULT_PROMPT_BATCH,
     ) -> Sam3Segmenter:
         return cls(load_sam3(source, device=device, dtype=dtype), cache_bytes=cache_bytes,
-                   max_image_pixels=max_image_pixels)
+                   max_image_pixels=max_image_pixels, prompt_batch=prompt_batch)
 
     # -- step 1 -----------------------------------------------------------------------------
     def embed(self, image: ImageSource) -> tuple[ImageEmbedding, bool]:
@@ -137,29 +149,25 @@ class Sam3Segmenter:
         pixel_values = inputs["pixel_values"].to(self.device, self.dtype)
         with self._lock, torch.inference_mode():
             vision = self.model.get_vision_features(pixel_values=pixel_values)
+        levels = len(vision.fpn_hidden_states) - 1  # the image detector never reads the coarsest level
         embedding = ImageEmbedding(
             key=key,
-            fpn_hidden_states=tuple(vision.fpn_hidden_states),
-            fpn_position_encoding=tuple(vision.fpn_position_encoding),
+            fpn_hidden_states=tuple(vision.fpn_hidden_states[:levels]),
+            fpn_position_encoding=self._shared_positions(tuple(vision.fpn_position_encoding[:levels])),
             size=(pil.height, pil.width),
         )
         self.cache.put(key, embedding, embedding.nbytes)
         return embedding, False
 
+    def _shared_positions(self, encodings: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        """One copy of the position encodings per input size and dtype, whichever image asked first."""
+        key = tuple((tuple(t.shape), t.dtype, str(t.device)) for t in encodings)
+        return self._positions.setdefault(key, encodings)
+
     # -- step 2 -----------------------------------------------------------------------------
-    def find(
-        self,
-        embedding: ImageEmbedding,
-        prompts: Sequence[str | Prompt],
-        *,
-        threshold: float | None = None,
-        mask_threshold: float = DEFAULT_MASK_THRESHOLD,
-        nms_iou: float | None = DEFAULT_NMS_IOU,
-        timings: dict[str, float] | None = None,
-    ) -> list[Instance]:
-        """Every prompt's instances, in prompt order, as one list (see `find_each`)."""
-        return [inst for group in self.find_each(embedding, prompts, threshold=threshold, mask_threshold=mask_threshold,
-                                                 nms_iou=nms_iou, timings=timings) for inst in group]
+    def find(self, embedding: ImageEmbedding, prompts: Sequence[str | Prompt], **options: Any) -> list[Instance]:
+        """Every prompt's instances, in prompt order, as one list (`find_each`'s options)."""
+        return [inst for group in self.find_each(embedding, prompts, **options) for inst in group]
 
     def find_each(
         self,
@@ -184,10 +192,10 @@ class Sam3Segmenter:
         if not prompts:
             return found
         threshold = self.default_threshold if threshold is None else threshold
-        for with_boxes in (False, True):
-            group = [i for i, p in enumerate(prompts) if bool(p.exemplars) == with_boxes]
-            if not group:
-                continue
+        groups = [[i for i, p in enumerate(prompts) if bool(p.exemplars) == with_boxes] for with_boxes in (False, True)]
+        # at most `prompt_batch` prompts per forward: peak memory grows with the batch, not with the request
+        chunks = [g[k:k + self.prompt_batch] for g in groups for k in range(0, len(g), self.prompt_batch)]
+        for group in chunks:
             start = time.perf_counter()
             outputs = self.forward_prompts(embedding, [prompts[i] for i in group])
             decoded = time.perf_counter()
@@ -217,7 +225,7 @@ class Sam3Segmenter:
         if any(p.exemplars for p in prompts):
             boxes, labels = exemplar_tensors(prompts, embedding.size)
             inputs.update(input_boxes=boxes.to(self.device, self.dtype), input_boxes_labels=labels.to(self.device))
-        with self._lock, torch.inference_mode():
+        with self._lock, torch.inference_mode(), rows_share_one_image():
             return self.model(vision_embeds=embedding.expanded(len(prompts)), **inputs)
 
     @staticmethod

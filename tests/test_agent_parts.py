@@ -153,8 +153,8 @@ def test_explanations_name_the_parser_and_its_doubts():
     execution = Execution(instances=[], reports=[], followup="new", previous_count=0)
     assert "without the LLM" in explain(execution, "en", source="offline")
     assert "LLM was not used: timeout" in explain(execution, "en", source="offline", fallback_reason="timeout")
-    assert "not sure I read this request right" in explain(execution, "en", source="offline", confidence="low")
-    assert "没有把握" in explain(execution, "zh", source="offline", confidence="low")
+    assert "(a guess)" in explain(execution, "en", source="offline", doubt="a guess")
+    assert "（猜的）" in explain(execution, "zh", source="offline", doubt="猜的")
     assert explain(execution, "en", clarify="What should I segment?") == "What should I segment?"
 
 
@@ -238,3 +238,83 @@ def test_a_bad_exemplar_leaves_the_session_and_the_store_unchanged(tiny_segmente
         agent.turn("more like #9", None, first.session_id)
     assert len(agent.history(first.session_id).turns) == 1
     assert sorted(agent.store.images_dir.iterdir()) == images_before  # the refused image was not kept
+
+
+# -- cut-outs and layers ---------------------------------------------------------------------------------------------
+def test_cutouts_carry_the_mask_as_alpha_and_the_image_as_colour(tmp_path):
+    from psd_tools import PSDImage
+
+    from segchat.agent.cutouts import cutout
+
+    rng = np.random.default_rng(7)
+    image = Image.fromarray(rng.integers(0, 255, (60, 90, 3), dtype=np.uint8))
+    circle = np.zeros((60, 90), dtype=bool)
+    yy, xx = np.mgrid[:60, :90]
+    circle[(yy - 30) ** 2 + (xx - 25) ** 2 < 15 ** 2] = True
+    instances = [Instance("red circle", 0.9, CroppedMask.from_full(circle), id=1),
+                 square(55, 10, 85, 50, id=2, phrase="blue square")]
+    turn = Turn(result=AgentResult(image=ImageSize(width=90, height=60), instances=[], timings_ms={}, explanation="",
+                                   reply_language="zh", plan={}), instances=instances, image=image, session_id="s")
+    pixels = np.asarray(image)
+    for inst in instances:
+        piece, (left, top) = cutout(image, inst)
+        rgba = np.asarray(piece)
+        x0, y0, x1, y1 = (int(v) for v in inst.box)
+        assert (left, top) == (x0, y0) and rgba.shape == (y1 - y0, x1 - x0, 4)
+        assert np.array_equal(rgba[..., 3] == 255, inst.mask.full()[y0:y1, x0:x1])  # alpha = the mask in its box
+        assert set(np.unique(rgba[..., 3])) <= {0, 255}
+        assert np.array_equal(rgba[..., :3], pixels[y0:y1, x0:x1])  # colour = the image's
+    soft = np.asarray(cutout(image, instances[0], feather=2.0)[0])[..., 3]
+    assert len(np.unique(soft)) > 2  # feathered: a soft edge
+    canvas = np.asarray(Image.open(io.BytesIO(turn.cutouts()["cutout.png"])))
+    assert canvas.shape == (60, 90, 4) and np.array_equal(canvas[..., 3] > 0, circle | instances[1].mask.full())
+
+    written = turn.write_outputs(tmp_path)
+    assert {p.name for p in written} >= {"cutout_1.png", "cutout_2.png", "cutout.png", "layers.psd", "result.json"}
+    psd = PSDImage.open(tmp_path / "layers.psd")
+    layers = list(psd)
+    assert [layer.name for layer in layers] == ["image", "#1 红色圆形", "#2 蓝色正方形"]  # named by label, bottom up
+    assert layers[1].bbox == tuple(int(v) for v in instances[0].box)
+    assert np.array_equal(np.asarray(layers[0].topil().convert("RGB")), pixels)
+    alpha = np.asarray(layers[2].topil())[..., 3]
+    assert np.array_equal(alpha == 255, instances[1].mask.full()[10:50, 55:85])
+
+
+# -- concepts ----------------------------------------------------------------------------------------------------------
+def test_a_concept_crop_lands_beside_the_image_and_only_the_image_counts():
+    from segchat.agent.concepts import Concept, ExemplarCanvas
+
+    image = Image.new("RGB", (90, 60), (30, 30, 30))
+    concept = Concept.from_instance("Blue Widget!", Image.new("RGB", (50, 40), (0, 0, 200)), square(10, 10, 30, 30,
+                                                                                                     size=(40, 50)))
+    assert concept.name == "blue widget" and concept.phrase == "cup"
+    canvas = ExemplarCanvas.build(image, [concept])
+    (exemplar,) = canvas.boxes
+    assert canvas.canvas.width > 90 and exemplar.box[0] >= 90  # the exemplar sits on the column, right of the image
+    on_image = square(5, 5, 20, 20, size=(canvas.canvas.height, canvas.canvas.width))
+    on_column = square(100, 5, 120, 20, size=(canvas.canvas.height, canvas.canvas.width))
+    straddling = square(80, 5, 110, 20, size=(canvas.canvas.height, canvas.canvas.width))
+    kept = canvas.inside_image([on_image, on_column, straddling])
+    assert len(kept) == 1 and kept[0].mask.size == (60, 90) and kept[0].area == on_image.area
+
+
+def test_remember_then_find_by_name_and_forget(tiny_segmenter, tmp_path):
+    agent = build_agent(Settings(offline=True, threshold=0.0, data_dir=tmp_path), segmenter=tiny_segmenter)
+    photo = Image.fromarray(np.random.default_rng(3).integers(0, 255, (60, 90, 3), dtype=np.uint8))
+    first = agent.turn("all the dogs", photo, owner="alice")
+    assert first.instances
+    remembered = agent.turn("remember #1 as the lucky dog", None, first.session_id, owner="alice")
+    assert "lucky dog" in remembered.result.explanation and remembered.instances  # the previous answer stands
+    assert [c["name"] for c in agent.concept_list("alice")] == ["lucky dog"] and agent.concept_list("bob") == []
+    other = Image.fromarray(np.random.default_rng(8).integers(0, 255, (50, 70, 3), dtype=np.uint8))
+    found = agent.turn("find the lucky dog", other, owner="alice")
+    assert "lucky dog" in found.result.explanation and "remembered" in found.result.explanation
+    assert all(i.label == "lucky dog" and i.mask.size == (50, 70) for i in found.instances)
+    with pytest.raises(BadRequestError, match="no #9"):
+        agent.turn("remember #9 as the other dog", None, first.session_id, owner="alice")
+    agent.forget_concept("Lucky Dog", "alice")
+    assert agent.concept_list("alice") == []
+    from segchat.contracts.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        agent.forget_concept("lucky dog", "alice")

@@ -31,3 +31,17 @@ def test_bench_segmenter_runs_in_bfloat16(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads((tmp_path / "bf16.json").read_text())
     assert report["dtype"] == "bfloat16" and report["segmenter"]["cold_4"]["reps"] >= 1
+
+
+def test_the_gpu_script_runs_at_tiny_size_on_the_cpu(tmp_path):
+    """bench/gpu.sh is run on a lent GPU once; here it runs on the CPU at tiny size so that it cannot rot."""
+    import os
+
+    env = {**os.environ, "SIZE": "tiny", "DEVICE": "cpu", "DTYPE": "float32", "NAME": "gpu-smoke",
+           "OUT": str(tmp_path), "SECTIONS": "segmenter,postprocess", "BUDGET_S": "800"}
+    done = subprocess.run(["bash", str(REPO / "bench" / "gpu.sh")], capture_output=True, text=True, cwd=REPO,
+                          timeout=900, env=env)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    report = json.loads((tmp_path / "gpu-smoke.json").read_text())
+    assert {"segmenter", "segmenter_compiled", "postprocess"} <= set(report)  # with and without torch.compile
+    assert "torch.compile" in (tmp_path / "gpu-smoke.md").read_text()

@@ -114,3 +114,38 @@ def test_chinese_turn_followup_reload_restart_and_bad_file(demo_server, browser,
     assert "无法作为图片读取" in message and "Traceback" not in message
     page.screenshot(path=str(shots / "ui_end.png"), full_page=True)
     page.close()
+
+
+def test_examples_by_click_and_by_box_and_the_new_downloads(demo_server, browser, tmp_path):
+    """Click an instance of the answer and ask for more like it; draw a box on the image as an exemplar; the page
+    offers cut-outs and a layered PSD besides the overlay, masks and COCO."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(demo_server.url + "/", wait_until="networkidle")
+    page.locator("text=New conversation").click()
+    send(page, "all the red shapes", REPO / "examples" / "shapes_demo.png")
+    wait_for_reply(page, 0)
+    links = page.locator("#downloads a").evaluate_all("els => els.map(e => e.href)")
+    assert any(link.endswith("_cutouts.zip") for link in links) and any(link.endswith("_layers.psd") for link in links)
+
+    page.locator("#instances tbody tr").first.locator("td").first.click()
+    page.wait_for_function("() => document.querySelector('#selected').innerText.includes('selected')", timeout=30_000)
+    chosen = page.locator("#selected").inner_text().split()[0]  # "#N"
+    before = len(bot_texts(page))
+    page.locator("#more-like").click()
+    reply = wait_for_reply(page, before)
+    assert f"more like {chosen}" in page.locator("#chat").inner_text()  # the request is shown as the user's words
+    assert f"{chosen} as the example" in reply, reply
+
+    picker = page.locator("#picker img")
+    picker.wait_for(timeout=30_000)
+    bounds = picker.bounding_box()
+    # the yellow circle of the demo image is at about (130-190, 250-310) of 480x360
+    for x, y in ((120, 240), (200, 320)):
+        picker.click(position={"x": x * bounds["width"] / 480, "y": y * bounds["height"] / 360})
+        page.wait_for_timeout(700)
+    assert "example box" in page.locator("#box-note").inner_text()
+    before = len(bot_texts(page))
+    send(page, "find things like this")
+    reply = wait_for_reply(page, before)
+    assert "example box" in reply, reply
+    page.close()

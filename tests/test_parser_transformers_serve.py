@@ -15,9 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
+from pydantic import ValidationError
 
 from segchat.parser.llm import LlmParser
-from tests.server_process import REPO, free_port
+from bench.server_process import REPO, free_port
 
 TRANSFORMERS_CLI = Path(sys.executable).parent / "transformers"
 
@@ -68,7 +69,13 @@ def test_real_server_accepts_the_request_and_garbage_falls_back(tiny_qwen_server
 
 
 def test_real_server_reply_to_the_exact_request(tiny_qwen_server):
-    url, model, _ = tiny_qwen_server
+    url, model, log_path = tiny_qwen_server
     parser = LlmParser(url, model, timeout_s=120)
+    answered = log_path.read_text().count('"POST /v1/chat/completions HTTP/1.1" 200')
     reply = parser._complete(parser.messages("the dog", Image.new("RGB", (40, 40), (0, 0, 255)), None))
-    assert isinstance(reply, str)
+    # the exact request (system prompt, few-shot examples, image, schema) was accepted and generated text came back
+    assert log_path.read_text().count('"POST /v1/chat/completions HTTP/1.1" 200') == answered + 1
+    assert reply.strip(), "the server answered 200 with no generated text"
+    # random weights and a server that ignores response_format: the text is no plan, so the parser must repair
+    with pytest.raises((ValueError, ValidationError)):
+        LlmParser._validate(reply)

@@ -156,3 +156,49 @@ def test_phrases_and_box_prompts_are_found_in_their_own_batches(tiny_segmenter, 
     alone = tiny_segmenter.find_each(embedding, ["cat", "remote"], threshold=0.0, nms_iou=None)
     assert [[i.score for i in g] for g in (mixed[0], mixed[2])] == [[i.score for i in g] for g in alone]
     assert mixed[1] and all(i.phrase == "exemplar" for i in mixed[1])
+
+
+def test_the_cached_entry_is_only_what_one_more_image_holds(tiny_segmenter, cats_image):
+    """Position encodings depend on the input size alone: one copy per size, not counted per image; the coarsest
+    FPN level is never read by the image detector, so it is not kept. Outputs stay bit-identical."""
+    image = Image.open(cats_image).convert("RGB")
+    other = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    tiny_segmenter.cache.clear()
+    a, _ = tiny_segmenter.embed(image)
+    b, _ = tiny_segmenter.embed(other)
+    assert all(x is y for x, y in zip(a.fpn_position_encoding, b.fpn_position_encoding))  # shared, not copied
+    assert a.nbytes == sum(t.numel() * t.element_size() for t in a.fpn_hidden_states)
+    pixels = tiny_segmenter.processor.image_processor(images=image, return_tensors="pt")["pixel_values"]
+    with torch.inference_mode():
+        full = tiny_segmenter.model.get_vision_features(pixel_values=pixels)
+        tokens = tiny_segmenter.tokenize(["cat", "remote", "blanket"])
+        reference = tiny_segmenter.model(vision_embeds=type(full)(
+            fpn_hidden_states=tuple(t.expand(3, *t.shape[1:]) for t in full.fpn_hidden_states),
+            fpn_position_encoding=tuple(t.expand(3, *t.shape[1:]) for t in full.fpn_position_encoding)), **tokens)
+    everything = sum(t.numel() * t.element_size() for t in (*full.fpn_hidden_states, *full.fpn_position_encoding))
+    assert a.nbytes < 0.5 * everything  # what the old accounting counted
+    ours = tiny_segmenter.forward_phrases(a, ["cat", "remote", "blanket"])
+    for name in ("pred_logits", "pred_boxes", "pred_masks", "presence_logits", "semantic_seg"):
+        assert torch.equal(getattr(ours, name), getattr(reference, name)), name
+
+
+def test_shared_first_layer_attention_and_chunked_batches_change_no_output(tiny_checkpoint, cats_image):
+    from segchat.segmenter.sharing import ImageOnlyAttention
+
+    phrases = ["cat", "remote control", "pink blanket", "couch", "dog", "person", "tv", "cup", "bed"]
+    whole = Sam3Segmenter.from_pretrained(str(tiny_checkpoint), device="cpu", prompt_batch=64)
+    chunked = Sam3Segmenter.from_pretrained(str(tiny_checkpoint), device="cpu", prompt_batch=2)
+    assert isinstance(whole.model.detr_encoder.layers[0].self_attn, ImageOnlyAttention)
+    embedding, _ = whole.embed(cats_image)
+    shared = whole.forward_phrases(embedding, phrases)
+    plain = whole.model.detr_encoder.layers[0].self_attn.inner
+    whole.model.detr_encoder.layers[0].self_attn = plain  # every row computed for itself
+    try:
+        unshared = whole.forward_phrases(embedding, phrases)
+    finally:
+        whole.model.detr_encoder.layers[0].self_attn = ImageOnlyAttention(plain)
+    for name in ("pred_logits", "pred_boxes", "pred_masks", "presence_logits"):
+        assert torch.equal(getattr(shared, name), getattr(unshared, name)), name
+    big = whole.find_each(embedding, phrases, threshold=0.0)
+    small = chunked.find_each(chunked.embed(cats_image)[0], phrases, threshold=0.0)
+    assert [[(i.score, i.box) for i in g] for g in big] == [[(i.score, i.box) for i in g] for g in small]

@@ -73,7 +73,9 @@ def browser_state_secret(data_dir: Path) -> str:
     return secret
 
 
-DOWNLOADS = ("overlay", "masks", "coco")
+DOWNLOADS = ("overlay", "masks", "coco", "cutouts", "psd")
+MORE_LIKE = {"en": "more like #{n}", "zh": "找出和{n}号一样的"}
+NOT_LIKE = {"en": "not like #{n}", "zh": "不要像{n}号那样的"}
 
 
 def read_uploads(paths: list[str]) -> bytes | None:
@@ -133,49 +135,111 @@ def build_ui(agent: Agent, settings: Settings) -> gr.Blocks:
         return [[f.id, display_label(f.label, turn.result.reply_language), round(f.score, 3), f.area]
                 for f in turn.instances]
 
-    def respond(message: dict | None, history: list, state: dict, threshold: float, smoothness: float,
-                verify: bool, request: gr.Request):
-        message = message or {}
-        text = (message.get("text") or "").strip()
-        files = message.get("files") or []
+    def concept_rows(request: gr.Request | None) -> list[list]:
+        try:
+            return [[c["name"], c["phrase"]] for c in agent.concept_list(owner_for(request))]
+        except SegchatError:
+            return []
+
+    def run_turn(text: str, files: list[str], history: list, state: dict, threshold: float, smoothness: float,
+                 verify: bool, request: gr.Request):
+        """One turn from the page: the chat, the instances table, the downloads, the box picker, the concepts."""
         history = list(history or [])
         state = dict(state or {})
+        box = state.pop("box", None)
+        state.pop("corners", None)
         if text:
-            history.append({"role": "user", "content": text})
+            history.append({"role": "user", "content": text + (f"  ▭ {box}" if box else "")})
 
         def fail(exc: SegchatError):
             if files:
                 history.insert(len(history) - (1 if text else 0), {"role": "user", "content": "📎"})
             history.append({"role": "assistant", "content": friendly_error(exc, text)})
-            return gr.MultimodalTextbox(value=None), history, state, gr.skip(), gr.skip()
+            return (gr.MultimodalTextbox(value=None), history, state, gr.skip(), gr.skip(), gr.skip(), "",
+                    gr.skip())
 
         try:
             owner = owner_for(request)
             image_bytes = read_uploads(files)
             turn = agent.turn(text, agent.image_bytes(image_bytes) if image_bytes is not None else None,
-                              state.get("session"), owner=owner, threshold=threshold, verify=verify)
+                              state.get("session"), owner=owner, threshold=threshold, verify=verify,
+                              exemplars=[{"box": box, "positive": True}] if box else None)
         except SegchatError as exc:
             return fail(exc)
         except Exception:  # noqa: BLE001 - never a stack trace in the chat
             log.exception("chat turn failed")
             return fail(SegchatError("internal error"))
+        shown = image_file(turn)
         if files:  # show the server's own copy of the image
-            history.insert(len(history) - (1 if text else 0), {"role": "user", "content": {"path": image_file(turn)}})
-        state["session"] = turn.session_id
+            history.insert(len(history) - (1 if text else 0), {"role": "user", "content": {"path": shown}})
+        state.update(session=turn.session_id, language=turn.result.reply_language)
         downloads = downloads_of(turn, smoothness)
         history.append({"role": "assistant", "content": {"path": downloads[0]}})
         history.append({"role": "assistant", "content": turn.result.explanation})
-        return gr.MultimodalTextbox(value=None), history, state, rows_of(turn), downloads
+        return (gr.MultimodalTextbox(value=None), history, state, rows_of(turn), downloads, shown, "",
+                concept_rows(request))
+
+    def respond(message: dict | None, history: list, state: dict, threshold: float, smoothness: float,
+                verify: bool, request: gr.Request):
+        message = message or {}
+        return run_turn((message.get("text") or "").strip(), message.get("files") or [], history, state, threshold,
+                        smoothness, verify, request)
+
+    def like_selected(positive: bool):
+        def ask(history: list, state: dict, threshold: float, smoothness: float, verify: bool, request: gr.Request):
+            state = dict(state or {})
+            chosen = state.get("selected")
+            language = state.get("language", "en")
+            if not chosen:
+                note = "先在实例表里点一行。" if language == "zh" else "Click a row of the instances table first."
+                return (gr.skip(), list(history or []) + [{"role": "assistant", "content": note}], state, gr.skip(),
+                        gr.skip(), gr.skip(), "", gr.skip())
+            text = (MORE_LIKE if positive else NOT_LIKE)[language].format(n=chosen)
+            return run_turn(text, [], history, state, threshold, smoothness, verify, request)
+        return ask
+
+    def select_row(state: dict, event: gr.SelectData):
+        state = dict(state or {})
+        row = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
+        values = event.row_value or []
+        state["selected"] = int(values[0]) if values else None
+        note = f"#{state['selected']} selected: ask for more like it, or not like it." if state["selected"] else ""
+        return state, note if row is not None else ""
+
+    def pick_corner(state: dict, event: gr.SelectData):
+        """Two clicks on the image: the corners of an example box for the next message."""
+        state = dict(state or {})
+        corners = list(state.get("corners") or []) + [[float(v) for v in event.index[:2]]]
+        if len(corners) < 2:
+            state["corners"] = corners
+            return state, "▭ one corner set: click the opposite corner / 已选一个角，请点对角"
+        (ax, ay), (bx, by) = corners[:2]
+        state["box"] = [min(ax, bx), min(ay, by), max(ax, bx) + 1, max(ay, by) + 1]
+        state.pop("corners", None)
+        return state, f"▭ example box {state['box']}: it goes with your next message / 样例框会随下一条消息发送"
+
+    def clear_box(state: dict):
+        state = dict(state or {})
+        state.pop("box", None)
+        state.pop("corners", None)
+        return state, ""
+
+    def forget(name: str, request: gr.Request):
+        try:
+            agent.forget_concept(name, owner_for(request))
+        except SegchatError:
+            pass
+        return concept_rows(request), ""
 
     def restore(state: dict, request: gr.Request):
         """Rebuild the chat of the browser's session from the store (a reload or a server restart loses nothing)."""
         session_id = (state or {}).get("session")
         if not session_id:
-            return [], [], None
+            return [], [], None, None, concept_rows(request)
         try:
             turns = agent.replay(session_id, owner_for(request))
         except SegchatError:
-            return [], [], None
+            return [], [], None, None, []
         history: list[dict] = []
         shown = None
         for turn in turns:
@@ -187,10 +251,11 @@ def build_ui(agent: Agent, settings: Settings) -> gr.Blocks:
                 history.append({"role": "assistant", "content": {
                     "path": save_file(session_id, "overlay.png", turn.export("overlay").data)}})
             history.append({"role": "assistant", "content": turn.result.explanation})
-        return history, rows_of(turns[-1]) if turns else [], None
+        return history, rows_of(turns[-1]) if turns else [], None, image_file(turns[-1]) if turns else None, \
+            concept_rows(request)
 
     def new_conversation():
-        return [], {"session": None}, [], None
+        return [], {"session": None}, [], None, None, ""
 
     with gr.Blocks(title="segchat") as demo:
         gr.Markdown("## segchat: say what to segment, in your own words\n"
@@ -212,16 +277,40 @@ def build_ui(agent: Agent, settings: Settings) -> gr.Blocks:
                 smoothness = gr.Slider(0.0, 5.0, value=0.0, step=0.5, label="Mask smoothness (edge refinement)")
                 verify = gr.Checkbox(value=False, label="Verify with the VL model",
                                      interactive=agent.parser.can_verify)
-                table = gr.Dataframe(headers=["#", "label", "score", "area"], label="Instances", interactive=False,
-                                     elem_id="instances")
-                downloads = gr.File(label="Downloads: overlay PNG, masks ZIP, COCO JSON", file_count="multiple",
-                                    interactive=False, elem_id="downloads")
+                table = gr.Dataframe(headers=["#", "label", "score", "area"], label="Instances (click a row)",
+                                     interactive=False, elem_id="instances")
+                selected = gr.Markdown("", elem_id="selected")
+                with gr.Row():
+                    more = gr.Button("More like this / 找相似的", elem_id="more-like", size="sm")
+                    fewer = gr.Button("Not like this / 不要这种", elem_id="not-like", size="sm")
+                picker = gr.Image(label="Example box: click two corners / 点两个对角画样例框", interactive=False,
+                                  type="filepath", elem_id="picker", height=220)
+                box_note = gr.Markdown("", elem_id="box-note")
+                clear_box_button = gr.Button("Clear the box / 清除样例框", size="sm")
+                downloads = gr.File(label="Downloads: overlay PNG, masks ZIP, COCO JSON, cut-outs ZIP, layered PSD",
+                                    file_count="multiple", interactive=False, elem_id="downloads")
+                with gr.Accordion("Concepts / 记住的概念", open=False):
+                    concepts = gr.Dataframe(headers=["name", "phrase"], interactive=False, elem_id="concepts")
+                    with gr.Row():
+                        forget_name = gr.Textbox(show_label=False, placeholder="name to forget / 要删除的名字",
+                                                 elem_id="forget-name")
+                        forget_button = gr.Button("Forget / 删除", size="sm", elem_id="forget")
                 clear = gr.Button("New conversation / 新对话")
         # the UI's own events are not an API: programs use REST or MCP (one definition of the tool)
-        box.submit(respond, [box, chatbot, state, threshold, smoothness, verify], [box, chatbot, state, table, downloads],
+        turn_outputs = [box, chatbot, state, table, downloads, picker, box_note, concepts]
+        box.submit(respond, [box, chatbot, state, threshold, smoothness, verify], turn_outputs,
                    api_visibility="private")
-        clear.click(new_conversation, None, [chatbot, state, table, downloads], api_visibility="private")
-        demo.load(restore, [state], [chatbot, table, downloads], api_visibility="private")
+        more.click(like_selected(True), [chatbot, state, threshold, smoothness, verify], turn_outputs,
+                   api_visibility="private")
+        fewer.click(like_selected(False), [chatbot, state, threshold, smoothness, verify], turn_outputs,
+                    api_visibility="private")
+        table.select(select_row, [state], [state, selected], api_visibility="private")
+        picker.select(pick_corner, [state], [state, box_note], api_visibility="private")
+        clear_box_button.click(clear_box, [state], [state, box_note], api_visibility="private")
+        forget_button.click(forget, [forget_name], [concepts, forget_name], api_visibility="private")
+        clear.click(new_conversation, None, [chatbot, state, table, downloads, picker, box_note],
+                    api_visibility="private")
+        demo.load(restore, [state], [chatbot, table, downloads, picker, concepts], api_visibility="private")
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=1)
     demo.segchat_files_dir = files_dir  # for serve.py's allowed_paths
     return demo

