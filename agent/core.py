@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from functools import partial
 from typing import Any
 
@@ -339,6 +340,25 @@ class Agent:
                            objects=[o.to_object() for o in execution.objects], frames=execution.frames,
                            explanation=explanation, reply_language=plan.reply_language, plan=plan.model_dump(),
                            tracker=chosen.name, timings_ms={k: round(v, 2) for k, v in timings.items()})
+
+    def session_frames(self, session_id: str, owner: str = "") -> Path:
+        """A session's images, in the order they were sent, as a folder of frames (a video job over them)."""
+        import tempfile
+
+        turns = self.replay(session_id, owner)
+        if not turns:
+            raise BadRequestError(f"session {session_id!r} has no images yet", code="missing_image")
+        folder = Path(tempfile.mkdtemp(prefix="segchat-frames-"))
+        previous = None
+        count = 0
+        for turn in turns:
+            if turn.image is not previous:
+                if previous is not None and turn.image.size != previous.size:
+                    raise BadRequestError("the session's images have different sizes: they are no video",
+                                          code="mixed_frame_sizes")
+                turn.image.save(folder / f"frame_{count:05d}.png")
+                previous, count = turn.image, count + 1
+        return folder
 
     # -- sessions ------------------------------------------------------------------------------------
     def create_session(self, owner: str = "") -> str:

@@ -90,9 +90,10 @@ class SessionStore:
         key = key or image_digest(image)
         path = self.images_dir / f"{key}.png"
         if not path.exists():
-            tmp = path.with_suffix(".tmp")
+            # a temporary name of its own: two requests may store the same image at the same moment
+            tmp = path.with_name(f"{key}.{uuid.uuid4().hex[:8]}.tmp")
             image.save(tmp, format="PNG")
-            tmp.replace(path)
+            tmp.replace(path)  # atomic; the same bytes whichever writer lands last
         return key
 
     def load_image(self, key: str) -> Image.Image:

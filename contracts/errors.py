@@ -82,3 +82,17 @@ class UnknownInstanceError(SegchatError):
 class NotFoundError(SegchatError):
     code = "not_found"
     http_status = 404
+
+
+class VideoReadError(SegchatError):
+    """Not a video we can read: no such file, no video stream, broken data, no frames, frames of different sizes."""
+
+    code = "unreadable_video"
+    http_status = 400
+
+
+class VideoTooLargeError(SegchatError):
+    """More frames, or more pixels per frame, than the limits allow."""
+
+    code = "video_too_large"
+    http_status = 413

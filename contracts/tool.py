@@ -92,3 +92,27 @@ def multipart_schema() -> dict[str, Any]:
         else:
             properties[name] = prop
     return {"type": "object", "required": ["image", "instruction"], "properties": properties}
+
+
+class TrackVideoParameters(BaseModel):
+    """Track the objects an instruction asks for through a video, in any language, with ids that stay the same for
+    the whole video ("track every player in red", "跟踪所有的车，除了白色的那辆"). Returns the video result JSON:
+    the objects with their first and last frame, and every frame's instances as COCO RLE masks and boxes."""
+
+    model_config = ConfigDict(extra="forbid")
+    video: str = Field(description="The video: a data URL (data:video/mp4;base64,...) or base64 bytes of an MP4, "
+                                   "WebM, MOV, MKV or animated GIF.")
+    instruction: str = Field(min_length=1, json_schema_extra={"maxLength": MAX_INSTRUCTION_CHARS},
+                             description="What to track, e.g. 'all the red cars', '跟踪左边那个人'.")
+    tracker: str = Field("auto", pattern="^(auto|sam3|detect)$",
+                         description="'sam3' (SAM3's memory tracker, for checkpoints that have one), 'detect' "
+                                     "(detection on every frame, associated across frames), or 'auto'.")
+    threshold: float | None = Field(None, ge=0.0, le=1.0, description="Detection score threshold (default: the "
+                                                                       "server's).")
+
+
+TRACK_TOOL_NAME = "track_video"
+
+
+def track_tool_description() -> str:
+    return " ".join((TrackVideoParameters.__doc__ or "").split())

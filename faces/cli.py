@@ -290,6 +290,60 @@ def segment(image: str | None, instruction: str | None, boxes: tuple[str, ...], 
 
 
 @main.command()
+@click.argument("video", required=False)
+@click.argument("instruction", required=False)
+@options(MODEL_OPTIONS, LLM_OPTIONS)
+@click.option("--tracker", type=click.Choice(["auto", "sam3", "detect"]), default="auto", show_default=True,
+              help="sam3: SAM3's memory tracker (checkpoints that have one); detect: detection on every frame.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Also write result.json, overlay.mp4 and object_<id>.png (first appearances) here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the video result JSON.")
+@click.option("--jsonl", type=click.Path(), help='Batch: one {"video": path, "instruction": text} per line.')
+def track(video: str | None, instruction: str | None, tracker: str, out_dir: str | None, as_json: bool,
+          jsonl: str | None, **flags: Any) -> None:
+    """Track what INSTRUCTION asks for (any language) through VIDEO: a video file (MP4, WebM, MOV, MKV, GIF) or a
+    folder of frames; masklets with ids stable for the whole video."""
+    if jsonl is None and (not video or instruction is None):
+        _fail('give VIDEO and "INSTRUCTION", or --jsonl FILE')
+    settings = _settings(**flags)
+
+    def run() -> None:
+        from segchat.agent.video_out import write_video_outputs
+
+        agent = _agent(settings)
+
+        def one(path: str, text: str) -> dict[str, Any]:
+            return agent.track(path, text, tracker=tracker).model_dump()
+
+        if jsonl is not None:
+            def problem(obj: dict[str, Any]) -> str | None:
+                if not isinstance(obj.get("video"), str) or not isinstance(obj.get("instruction"), str):
+                    return 'expected {"video": path, "instruction": text}'
+                return None
+
+            _run_jsonl(jsonl, problem, lambda obj: one(obj["video"], obj["instruction"]))
+            return
+        result = agent.track(video, instruction, tracker=tracker)
+        if out_dir:
+            try:
+                write_video_outputs(result, video, Path(out_dir), max_frames=settings.max_video_frames)
+            except OSError as exc:
+                _fail(f"cannot write to '{out_dir}': {exc.strerror or exc}")
+        if as_json:
+            _emit(result.model_dump())
+            return
+        click.echo(result.explanation)
+        video_info = result.video
+        click.echo(f"video {video_info.width}x{video_info.height}, {video_info.frames} frames, tracker {result.tracker}: "
+                   f"{len(result.objects)} object(s) in {result.timings_ms['total'] / 1000:.1f} s")
+        for obj in result.objects:
+            click.echo(f"  #{obj.id:<3} {obj.label:<24} score {obj.score:.2f}  frames {obj.first_frame}-"
+                       f"{obj.last_frame} ({obj.frames_present} present)")
+
+    _guarded(run)
+
+
+@main.command()
 @click.argument("input_path", metavar="INPUT")
 @click.argument("instruction", required=False)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
@@ -387,6 +441,62 @@ def render_shapes(out_dir: str, images: int, seed: int) -> None:
         _fail(f"cannot write to '{out_dir}': {exc.strerror or exc}")
     click.echo(f"{counts['images']} images, {counts['annotations']} annotations, {counts['phrases']} phrases "
                f"-> {out_dir}/annotations.json, {out_dir}/phrases.jsonl")
+
+
+@main.command("render-videos")
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--videos", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--frames", type=(int, int), default=None, help="Range of frames per video (default: the spec's 24-600).")
+@click.option("--format", "formats", type=click.Choice(["frames", "mp4"]), multiple=True, default=("frames", "mp4"),
+              show_default=True)
+def render_videos(out_dir: str, videos: int, seed: int, frames: tuple[int, int] | None, formats: tuple[str, ...]) -> None:
+    """Render moving-shapes videos (../shared/SHAPES.md): frame folders and/or MP4s, with per-frame truth."""
+    from segchat.lab.moving import write_video_dataset
+
+    options = {"frames_range": frames} if frames else {}
+    try:
+        summary = write_video_dataset(Path(out_dir), videos, seed, formats=formats, **options)
+    except OSError as exc:
+        _fail(f"cannot write to '{out_dir}': {exc.strerror or exc}")
+    click.echo(f"{len(summary.videos)} videos ({sum(v['frames'] for v in summary.videos)} frames) -> {out_dir}")
+
+
+@main.command("eval-track")
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False))
+@options(MODEL_OPTIONS)
+@click.option("--tracker", type=click.Choice(["auto", "sam3", "detect"]), default="auto", show_default=True)
+@click.option("--source", type=click.Choice(["frames", "mp4"]), default="mp4", show_default=True)
+@click.option("--languages", default="en,zh", show_default=True,
+              help="The agent's colour requests in these languages ('all the red shapes', '把所有红色的图形都找出来').")
+@click.option("--phrases", "by_phrase", is_flag=True,
+              help="Score the tracker on the canonical phrases of every kind instead (no parser, no agent).")
+@click.option("--max-videos", type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True)
+def eval_track(dataset: str, tracker: str, source: str, languages: str, by_phrase: bool, max_videos: int | None,
+               as_json: bool, **model_flags: Any) -> None:
+    """IDF1 and HOTA (TrackEval) and the right number of objects on rendered moving-shapes videos: the agent's colour
+    requests in English and Chinese, or (--phrases) the tracker on every phrase kind."""
+    import tempfile
+
+    model_flags["demo"] = model_flags.get("demo") or (None if model_flags.get("model") else True)
+
+    def run() -> None:
+        with tempfile.TemporaryDirectory() as data:
+            agent = _agent(_settings(offline=True, data_dir=data, **model_flags))
+            if by_phrase:
+                from segchat.lab.track_eval import evaluate_dataset
+
+                report = evaluate_dataset(dataset, agent.tracker(tracker), source=source, threshold=agent.threshold,
+                                          max_videos=max_videos)
+            else:
+                from segchat.lab.agent_video_eval import evaluate_requests
+
+                report = evaluate_requests(agent, dataset, tracker=tracker, source=source,
+                                           languages=tuple(languages.split(",")), max_videos=max_videos)
+        click.echo(report.model_dump_json() if as_json else report.markdown())
+
+    _guarded(run)
 
 
 @main.command("calibrate-shapes")

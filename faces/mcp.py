@@ -5,8 +5,11 @@ The tool's signature is generated from `SegmentImageParameters`, so MCP's input 
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -17,11 +20,13 @@ from segchat.agent import Agent
 from segchat.agent.export import png_bytes
 from segchat.contracts.errors import SegchatError
 from segchat.contracts.settings import Settings
-from segchat.contracts.tool import TOOL_NAME, SegmentImageParameters, tool_description
+from segchat.agent.payloads import decode_video_payload
+from segchat.contracts.tool import (TOOL_NAME, TRACK_TOOL_NAME, SegmentImageParameters, TrackVideoParameters,
+                                    tool_description, track_tool_description)
 from segchat.faces.http import request_owner
 
 
-def signature_of(model: type[SegmentImageParameters]) -> inspect.Signature:
+def signature_of(model) -> inspect.Signature:
     """A keyword-only signature with each field's type, default and description (what the SDK reads)."""
     parameters = []
     for name, field in model.model_fields.items():
@@ -52,4 +57,35 @@ def build_mcp(agent: Agent, settings: Settings) -> MCPServer:
     segment_image.__annotations__ = {**{p.name: p.annotation for p in signature.parameters.values()}, "return": list}
     segment_image.__doc__ = tool_description()
     server.add_tool(segment_image, name=TOOL_NAME, description=tool_description(), structured_output=False)
+
+    async def track_video(*, ctx: Context, **arguments) -> str:
+        """The video tool: the tracking runs in a worker thread; progress notifications tell frames done."""
+        import anyio
+
+        try:
+            owner = request_owner(ctx.request_context.request, keys)
+            params = TrackVideoParameters.model_validate(arguments)
+            data, suffix = decode_video_payload(params.video, settings.max_video_bytes)
+        except SegchatError as exc:
+            raise ToolError(f"{exc.code}: {exc.message}") from None
+        loop = asyncio.get_running_loop()
+
+        def progress(done: int, total: int | None) -> None:
+            asyncio.run_coroutine_threadsafe(ctx.report_progress(done, total), loop)
+
+        with tempfile.TemporaryDirectory(prefix="segchat-mcp-video-") as folder:
+            path = Path(folder) / f"input{suffix}"
+            path.write_bytes(data)
+            try:
+                result = await anyio.to_thread.run_sync(lambda: agent.track(
+                    path, params.instruction, tracker=params.tracker, threshold=params.threshold, progress=progress))
+            except SegchatError as exc:
+                raise ToolError(f"{exc.code}: {exc.message}") from None
+        del owner  # a video answer is not stored in any session: the key only has to be valid
+        return json.dumps(result.model_dump(), ensure_ascii=False)
+
+    signature = signature_of(TrackVideoParameters)
+    track_video.__signature__ = signature  # type: ignore[attr-defined]
+    track_video.__annotations__ = {**{p.name: p.annotation for p in signature.parameters.values()}, "return": str}
+    server.add_tool(track_video, name=TRACK_TOOL_NAME, description=track_tool_description(), structured_output=False)
     return server

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Query, Request
@@ -62,18 +63,21 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> JSONRe
 
 
 class BodyLimit:
-    """ASGI middleware: 413 for a request body over `limit` bytes, declared or streamed."""
+    """ASGI middleware: 413 for a request body over `limit` bytes, declared or streamed (`video_limit` for video
+    uploads to /v1/jobs)."""
 
-    def __init__(self, app, limit: int) -> None:
+    def __init__(self, app, limit: int, video_limit: int | None = None) -> None:
         self.app = app
-        self.limit = limit
+        self.image_limit = limit
+        self.video_limit = video_limit or limit
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.video_limit if scope.get("path", "").startswith("/v1/jobs") else self.image_limit
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            response = error_response(413, PayloadTooLargeError.code, f"the request body is larger than {self.limit} bytes")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            response = error_response(413, PayloadTooLargeError.code, f"the request body is larger than {limit} bytes")
             return await response(scope, receive, send)
         seen = 0
 
@@ -82,8 +86,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise PayloadTooLargeError(f"the request body is larger than {self.limit} bytes")
+                if seen > limit:
+                    raise PayloadTooLargeError(f"the request body is larger than {limit} bytes")
             return message
 
         try:
@@ -121,7 +125,26 @@ async def _form_arguments(request: Request, model: type[BaseModel]) -> tuple[byt
     return data, _validated(model, fields)
 
 
-def create_app(agent: Agent, settings: Settings) -> FastAPI:
+class JobOptions(BaseModel):
+    """What to track (a multipart video job sends these as form fields beside the `video` file)."""
+
+    model_config = {"extra": "forbid"}
+    instruction: str = Field(min_length=1)
+    tracker: str = Field("auto", pattern="^(auto|sam3|detect)$")
+    threshold: float | None = Field(None, ge=0.0, le=1.0)
+
+
+class JobRequest(JobOptions):
+    """A video job on a session's images, in the order they were sent."""
+
+    session: SESSION_ID
+
+
+VIDEO_SUFFIXES = {"video/mp4": ".mp4", "video/webm": ".webm", "video/quicktime": ".mov", "video/x-matroska": ".mkv",
+                  "image/gif": ".gif", "video/x-msvideo": ".avi"}
+
+
+def create_app(agent: Agent, settings: Settings, jobs=None) -> FastAPI:
     app = FastAPI(title="segchat", version="0.1.0", description=tool_description(), docs_url="/docs", redoc_url=None)
     keys = settings.api_keys()
 
@@ -240,6 +263,70 @@ def create_app(agent: Agent, settings: Settings) -> FastAPI:
         detection = await run_in_threadpool(agent.detect, agent.image_bytes(body.image), body.phrases,
                                             threshold=body.threshold, exemplars=body.exemplars)
         return detection.result
+
+    def job_answer(job_id: str, request: Request) -> dict:
+        job = jobs.get(job_id, owner(request))
+        answer = job.public()
+        result = jobs.result(job_id, owner(request))
+        if result is not None:
+            answer["result"] = result.model_dump()
+        return answer
+
+    @app.post("/v1/jobs", status_code=202, responses=ERRORS, tags=["video"],
+              summary="Track what an instruction asks for through a video: 202 with the job's id",
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "multipart/form-data": {"schema": {"type": "object", "required": ["video", "instruction"],
+                                                     "properties": {"video": {"type": "string", "format": "binary"},
+                                                                    "instruction": {"type": "string"},
+                                                                    "tracker": {"type": "string",
+                                                                                "enum": ["auto", "sam3", "detect"]},
+                                                                    "threshold": {"type": "number"}}}},
+                  "application/json": {"schema": JobRequest.model_json_schema()}}}})
+    async def submit_job(request: Request):
+        if jobs is None:
+            raise BadRequestError("this server runs no video jobs", code="no_jobs")
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            form = await request.form(max_files=1, max_fields=10)
+            upload = form.get("video")
+            if upload is None or isinstance(upload, str):
+                raise BadRequestError("multipart video jobs need a 'video' file field", code="missing_video")
+            suffix = FilePath(upload.filename or "").suffix.lower() or VIDEO_SUFFIXES.get(upload.content_type or "", ".mp4")
+            data = await upload.read()
+            fields = _validated(JobOptions, {"instruction": form.get("instruction") or "",
+                                             "tracker": form.get("tracker") or "auto",
+                                             "threshold": form.get("threshold") or None})
+            job = await run_in_threadpool(jobs.submit, data, suffix, fields.instruction, owner=owner(request),
+                                          tracker=fields.tracker, threshold=fields.threshold)
+        else:
+            try:
+                body = await request.json()
+            except Exception:  # noqa: BLE001
+                raise BadRequestError("the request body is not valid JSON (or send a multipart video)",
+                                      code="bad_json") from None
+            fields = _validated(JobRequest, body if isinstance(body, dict) else {"_": body})
+            frames = await run_in_threadpool(agent.session_frames, fields.session, owner(request))
+            job = await run_in_threadpool(jobs.submit, frames, "", fields.instruction, owner=owner(request),
+                                          tracker=fields.tracker, threshold=fields.threshold)
+        return JSONResponse(job.public(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
+
+    @app.get("/v1/jobs/{job_id}", responses=ERRORS, tags=["video"],
+             summary="A job's state, frames done / total, and its video result JSON when done")
+    async def get_job(request: Request, job_id: SESSION_ID):
+        if jobs is None:
+            raise BadRequestError("this server runs no video jobs", code="no_jobs")
+        return await run_in_threadpool(job_answer, job_id, request)
+
+    @app.delete("/v1/jobs/{job_id}", responses=ERRORS, tags=["video"], summary="Cancel a job")
+    async def cancel_job(request: Request, job_id: SESSION_ID):
+        if jobs is None:
+            raise BadRequestError("this server runs no video jobs", code="no_jobs")
+        return jobs.cancel(job_id, owner(request)).public()
+
+    @app.get("/v1/jobs/{job_id}/overlay", responses=ERRORS, tags=["video"], summary="The overlay video (MP4)")
+    async def job_overlay(request: Request, job_id: SESSION_ID):
+        path = jobs.file(job_id, "overlay.mp4", owner(request))
+        return Response(path.read_bytes(), media_type="video/mp4",
+                        headers={"Content-Disposition": f'attachment; filename="{job_id}_overlay.mp4"'})
 
     @app.get("/v1/tools", tags=["tools"], summary="The tool in OpenAI's function-calling format")
     async def tools():

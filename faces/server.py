@@ -37,14 +37,17 @@ def build_app(settings: Settings):
     from fastapi import FastAPI
 
     from segchat.agent import build_agent
+    from segchat.agent.jobs import JobRunner
     from segchat.faces.mcp import build_mcp
     from segchat.faces.rest import BodyLimit, create_app
     from segchat.ui.app import CSS, build_ui
 
     agent = build_agent(settings)
     agent.warm_up()
+    jobs = JobRunner(agent).start()
     mcp = build_mcp(agent, settings)
-    mcp_app = mcp.streamable_http_app(streamable_http_path="/", stateless_http=True, json_response=True,
+    # SSE responses (not plain JSON), so that a long tool can send progress notifications before its answer
+    mcp_app = mcp.streamable_http_app(streamable_http_path="/", stateless_http=True, json_response=False,
                                       host=settings.host)
 
     @contextlib.asynccontextmanager
@@ -52,14 +55,16 @@ def build_app(settings: Settings):
         async with mcp.session_manager.run():
             yield
 
-    app: FastAPI = create_app(agent, settings)
+    app: FastAPI = create_app(agent, settings, jobs)
     app.router.lifespan_context = lifespan
     app.mount("/mcp", mcp_app)
-    ui = build_ui(agent, settings)
+    ui = build_ui(agent, settings, jobs)
     app = gr.mount_gradio_app(app, ui, path="/", allowed_paths=[str(ui.segchat_files_dir)], footer_links=["api"],
                               css=CSS)
-    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes * 4 // 3 + 256 * 1024)
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes * 4 // 3 + 256 * 1024,
+                       video_limit=settings.max_video_bytes + 256 * 1024)
     app.state.agent = agent
+    app.state.jobs = jobs
     return app, agent
 
 

@@ -137,8 +137,9 @@ class Sam3Segmenter:
                    max_image_pixels=max_image_pixels, prompt_batch=prompt_batch)
 
     # -- step 1 -----------------------------------------------------------------------------
-    def embed(self, image: ImageSource) -> tuple[ImageEmbedding, bool]:
-        """Run the vision encoder once for `image` (or take it from the cache). Returns (embedding, cache_hit)."""
+    def embed(self, image: ImageSource, *, cache: bool = True) -> tuple[ImageEmbedding, bool]:
+        """Run the vision encoder once for `image` (or take it from the cache). Returns (embedding, cache_hit).
+        `cache=False` leaves a new embedding out of the cache (a video frame is seen once)."""
         pil = image if isinstance(image, Image.Image) and image.mode == "RGB" else load_image(
             image, max_pixels=self.max_image_pixels)
         key = image_digest(pil)
@@ -156,7 +157,8 @@ class Sam3Segmenter:
             fpn_position_encoding=self._shared_positions(tuple(vision.fpn_position_encoding[:levels])),
             size=(pil.height, pil.width),
         )
-        self.cache.put(key, embedding, embedding.nbytes)
+        if cache:
+            self.cache.put(key, embedding, embedding.nbytes)
         return embedding, False
 
     def _shared_positions(self, encodings: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:

@@ -149,3 +149,43 @@ def test_examples_by_click_and_by_box_and_the_new_downloads(demo_server, browser
     reply = wait_for_reply(page, before)
     assert "example box" in reply, reply
     page.close()
+
+
+def test_the_video_tab_tracks_an_uploaded_video(demo_server, browser, tmp_path):
+    """Upload a rendered moving-shapes MP4 in the Video tab, ask in Chinese, follow the progress, and check the
+    downloaded result against the renderer's truth."""
+    import json
+
+    import numpy as np
+
+    from segchat.lab.agent_video_eval import result_frames
+    from segchat.lab.moving import sample_video, write_video
+    from segchat.lab.track_eval import score_video
+    from segchat.contracts.results import VideoResult
+    from segchat.lab.world import COLOUR_ZH
+
+    truth = write_video(sample_video(np.random.default_rng(21), frames=30, n_objects=2), tmp_path / "video",
+                        formats=("mp4",))
+    colour = truth.objects[0].colour
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(demo_server.url + "/", wait_until="networkidle")
+    page.locator("#video-tab-button, button:has-text('Video')").first.click()
+    page.locator("#video-input input[type=file]").set_input_files(str(tmp_path / "video" / "video.mp4"))
+    page.wait_for_timeout(1500)
+    page.locator("#video-instruction textarea").fill(f"把所有{COLOUR_ZH[colour]}的图形都找出来")
+    page.locator("#track").click()
+    page.wait_for_function("() => document.querySelector('#video-status').innerText.includes('跟踪器')",
+                           timeout=300_000)
+    status = page.locator("#video-status").inner_text()
+    assert "帧" in status and "Traceback" not in status, status
+    links = page.locator("#video-downloads a").evaluate_all("els => els.map(e => e.href)")
+    data = next(link for link in links if link.endswith("result.json"))
+    result = VideoResult.model_validate(page.request.get(data).json())
+    assert result.video.frames == truth.frames and result.reply_language == "zh"
+    phrase = f"{colour} shape"
+    scores = score_video(truth, result_frames(result, phrase), {phrase: "colour"})[phrase]
+    assert scores.idf1 >= 0.6, scores
+    assert page.locator("#video-output video").count() == 1
+    shots = Path(SHOTS) if SHOTS else tmp_path
+    page.screenshot(path=str(shots / "ui_video.png"), full_page=True)
+    page.close()

@@ -113,7 +113,7 @@ INSTRUCTIONS = [
     ("empty instruction", "", 422),
     ("blank instruction", " \t\n ", 400),
     ("4500-character instruction", "the red circle " * 300, 400),
-    ("10005-character instruction", "the red circle " * 667, 422),
+    ("10005-character instruction", "the red circle " * 667, 400),
     ("control characters", "the\x00 red\x07 circle\x1b[2J", 200),
     ("right-to-left text", "\u202eelcric der eht\u202c", 200),
     ("arabic", "قطع الدائرة الحمراء", 200),

@@ -151,10 +151,17 @@ def test_mcp_client_lists_and_calls_the_tool(server):
                 tools = await session.list_tools()
                 result = await session.call_tool("segment_image", {"image": data_url(png_bytes()),
                                                                    "instruction": "把最左边的狗抠出来"})
-                return tools, result
+                too_long = await session.call_tool("segment_image", {"image": data_url(png_bytes()),
+                                                                     "instruction": "dog " * 600})
+                return tools, result, too_long
 
-    tools, result = asyncio.run(run())
-    assert [t.name for t in tools.tools] == ["segment_image"]
+    tools, result, too_long = asyncio.run(run())
+    # one instruction limit, one error: the same code as REST's 400 (not a schema error on one face only)
+    assert too_long.is_error and "instruction_too_long" in too_long.content[0].text
+    rest = httpx.post(server.url + "/v1/segment", json={"image": data_url(png_bytes()), "instruction": "dog " * 600},
+                      timeout=60)
+    assert rest.status_code == 400 and rest.json()["error"]["code"] == "instruction_too_long"
+    assert [t.name for t in tools.tools] == ["segment_image", "track_video"]
     assert "instruction" in tools.tools[0].input_schema["properties"]
     assert not result.is_error
     image_block = next(c for c in result.content if c.type == "image")

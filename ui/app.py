@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import secrets
 import uuid
 from pathlib import Path
@@ -93,7 +94,7 @@ def read_uploads(paths: list[str]) -> bytes | None:
     return data
 
 
-def build_ui(agent: Agent, settings: Settings) -> gr.Blocks:
+def build_ui(agent: Agent, settings: Settings, jobs=None) -> gr.Blocks:
     data_dir = Path(settings.data_dir).expanduser()
     files_dir = data_dir / "ui_files"
     files_dir.mkdir(parents=True, exist_ok=True)
@@ -254,6 +255,42 @@ def build_ui(agent: Agent, settings: Settings) -> gr.Blocks:
         return history, rows_of(turns[-1]) if turns else [], None, image_file(turns[-1]) if turns else None, \
             concept_rows(request)
 
+    def track_video(path: str | None, text: str, tracker: str, request: gr.Request):
+        """Submit a video job and follow it: progress while it runs, then the overlay video and the downloads."""
+        language = reply_language(text or "")
+        if jobs is None:
+            yield "This server runs no video jobs.", 0, None, None
+            return
+        try:
+            if not path:
+                raise ImageReadError("attach a video first" if language == "en" else "请先上传视频")
+            owner = owner_for(request)
+            source = Path(path)
+            try:
+                job = jobs.submit(source, source.suffix.lower() or ".mp4", text or "", owner=owner, tracker=tracker)
+            finally:
+                source.unlink(missing_ok=True)  # the job keeps its own copy, under its own name
+        except SegchatError as exc:
+            yield f"⚠️ {friendly_error(exc, text)}", 0, None, None
+            return
+        while job.state in ("queued", "running"):
+            done, total = job.frames_done, job.frames_total
+            share = 100.0 * done / total if total else 0.0
+            yield (f"{job.state}: {done} / {total or '?'} frames" if language == "en" else
+                   f"{'排队中' if job.state == 'queued' else '跟踪中'}：{done} / {total or '?'} 帧"), share, gr.skip(), gr.skip()
+            time.sleep(0.5)
+            job = jobs.get(job.id, owner)
+        if job.state != "done":
+            yield f"⚠️ {job.state}: {job.error or ''}", 0, None, None
+            return
+        result = jobs.result(job.id, owner)
+        folder = session_folder(f"video-{job.id}")
+        overlay = folder / "overlay.mp4"
+        overlay.write_bytes(jobs.file(job.id, "overlay.mp4", owner).read_bytes())
+        data = folder / "result.json"
+        data.write_text(result.model_dump_json(), encoding="utf-8")
+        yield result.explanation, 100.0, str(overlay), [str(data), str(overlay)]
+
     def new_conversation():
         return [], {"session": None}, [], None, None, ""
 
@@ -265,37 +302,55 @@ def build_ui(agent: Agent, settings: Settings) -> gr.Blocks:
             gr.Markdown(notice, elem_classes=["notice"])
         state = gr.BrowserState({"session": None}, storage_key="segchat_session",
                                 secret=browser_state_secret(data_dir))
-        with gr.Row():
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="segchat", height=560, elem_id="chat", buttons=["copy"])
-                box = gr.MultimodalTextbox(placeholder="Attach an image and say what to segment / 上传图片并说出要分割的物体",
-                                           file_types=["image"], sources=["upload"], show_label=False,
-                                           elem_id="prompt")
-                gr.Examples(examples=EXAMPLES, inputs=[box], label="Examples / 示例")
-            with gr.Column(scale=1):
-                threshold = gr.Slider(0.0, 1.0, value=agent.threshold, step=0.01, label="Detection threshold")
-                smoothness = gr.Slider(0.0, 5.0, value=0.0, step=0.5, label="Mask smoothness (edge refinement)")
-                verify = gr.Checkbox(value=False, label="Verify with the VL model",
-                                     interactive=agent.parser.can_verify)
-                table = gr.Dataframe(headers=["#", "label", "score", "area"], label="Instances (click a row)",
-                                     interactive=False, elem_id="instances")
-                selected = gr.Markdown("", elem_id="selected")
-                with gr.Row():
-                    more = gr.Button("More like this / 找相似的", elem_id="more-like", size="sm")
-                    fewer = gr.Button("Not like this / 不要这种", elem_id="not-like", size="sm")
-                picker = gr.Image(label="Example box: click two corners / 点两个对角画样例框", interactive=False,
-                                  type="filepath", elem_id="picker", height=220)
-                box_note = gr.Markdown("", elem_id="box-note")
-                clear_box_button = gr.Button("Clear the box / 清除样例框", size="sm")
-                downloads = gr.File(label="Downloads: overlay PNG, masks ZIP, COCO JSON, cut-outs ZIP, layered PSD",
-                                    file_count="multiple", interactive=False, elem_id="downloads")
-                with gr.Accordion("Concepts / 记住的概念", open=False):
-                    concepts = gr.Dataframe(headers=["name", "phrase"], interactive=False, elem_id="concepts")
+        with gr.Tab("Chat / 对话", elem_id="chat-tab"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(label="segchat", height=560, elem_id="chat", buttons=["copy"])
+                    box = gr.MultimodalTextbox(placeholder="Attach an image and say what to segment / 上传图片并说出要分割的物体",
+                                               file_types=["image"], sources=["upload"], show_label=False,
+                                               elem_id="prompt")
+                    gr.Examples(examples=EXAMPLES, inputs=[box], label="Examples / 示例")
+                with gr.Column(scale=1):
+                    threshold = gr.Slider(0.0, 1.0, value=agent.threshold, step=0.01, label="Detection threshold")
+                    smoothness = gr.Slider(0.0, 5.0, value=0.0, step=0.5, label="Mask smoothness (edge refinement)")
+                    verify = gr.Checkbox(value=False, label="Verify with the VL model",
+                                         interactive=agent.parser.can_verify)
+                    table = gr.Dataframe(headers=["#", "label", "score", "area"], label="Instances (click a row)",
+                                         interactive=False, elem_id="instances")
+                    selected = gr.Markdown("", elem_id="selected")
                     with gr.Row():
-                        forget_name = gr.Textbox(show_label=False, placeholder="name to forget / 要删除的名字",
-                                                 elem_id="forget-name")
-                        forget_button = gr.Button("Forget / 删除", size="sm", elem_id="forget")
-                clear = gr.Button("New conversation / 新对话")
+                        more = gr.Button("More like this / 找相似的", elem_id="more-like", size="sm")
+                        fewer = gr.Button("Not like this / 不要这种", elem_id="not-like", size="sm")
+                    picker = gr.Image(label="Example box: click two corners / 点两个对角画样例框", interactive=False,
+                                      type="filepath", elem_id="picker", height=220)
+                    box_note = gr.Markdown("", elem_id="box-note")
+                    clear_box_button = gr.Button("Clear the box / 清除样例框", size="sm")
+                    downloads = gr.File(label="Downloads: overlay PNG, masks ZIP, COCO JSON, cut-outs ZIP, layered PSD",
+                                        file_count="multiple", interactive=False, elem_id="downloads")
+                    with gr.Accordion("Concepts / 记住的概念", open=False):
+                        concepts = gr.Dataframe(headers=["name", "phrase"], interactive=False, elem_id="concepts")
+                        with gr.Row():
+                            forget_name = gr.Textbox(show_label=False, placeholder="name to forget / 要删除的名字",
+                                                     elem_id="forget-name")
+                            forget_button = gr.Button("Forget / 删除", size="sm", elem_id="forget")
+                    clear = gr.Button("New conversation / 新对话")
+        with gr.Tab("Video / 视频", elem_id="video-tab"):
+            gr.Markdown("Upload a video and say what to track: ids stay the same for the whole video. "
+                        "上传视频并说出要跟踪的物体。")
+            with gr.Row():
+                with gr.Column(scale=2):
+                    video_in = gr.Video(label="Video / 视频", sources=["upload"], elem_id="video-input")
+                    video_text = gr.Textbox(label="What to track / 要跟踪什么", elem_id="video-instruction",
+                                            placeholder="all the red shapes / 把所有红色的图形都找出来")
+                    tracker_choice = gr.Radio(["auto", "detect", "sam3"], value="auto", label="Tracker")
+                    track_button = gr.Button("Track / 跟踪", elem_id="track", variant="primary")
+                with gr.Column(scale=2):
+                    video_status = gr.Markdown("", elem_id="video-status")
+                    video_progress = gr.Slider(0, 100, value=0, label="Frames done (%) / 进度", interactive=False,
+                                               elem_id="video-progress")
+                    video_out = gr.Video(label="Overlay / 结果", interactive=False, elem_id="video-output")
+                    video_files = gr.File(label="Downloads: result JSON, overlay MP4", file_count="multiple",
+                                          interactive=False, elem_id="video-downloads")
         # the UI's own events are not an API: programs use REST or MCP (one definition of the tool)
         turn_outputs = [box, chatbot, state, table, downloads, picker, box_note, concepts]
         box.submit(respond, [box, chatbot, state, threshold, smoothness, verify], turn_outputs,
@@ -308,6 +363,8 @@ def build_ui(agent: Agent, settings: Settings) -> gr.Blocks:
         picker.select(pick_corner, [state], [state, box_note], api_visibility="private")
         clear_box_button.click(clear_box, [state], [state, box_note], api_visibility="private")
         forget_button.click(forget, [forget_name], [concepts, forget_name], api_visibility="private")
+        track_button.click(track_video, [video_in, video_text, tracker_choice],
+                           [video_status, video_progress, video_out, video_files], api_visibility="private")
         clear.click(new_conversation, None, [chatbot, state, table, downloads, picker, box_note],
                     api_visibility="private")
         demo.load(restore, [state], [chatbot, table, downloads, picker, concepts], api_visibility="private")

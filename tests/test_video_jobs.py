@@ -1,0 +1,163 @@
+"""Video through the agent and the faces: the job runner, REST jobs (submit, poll, cancel, a server killed mid-job),
+MCP's track_video with progress, and `segchat track` (tiny random SAM3 for the wiring; the demo model in
+tests/test_video_agent.py for right answers)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import numpy as np
+import pytest
+
+from bench.server_process import REPO, ServerProcess
+from segchat.agent import build_agent
+from segchat.agent.jobs import JobRunner
+from segchat.contracts.errors import QueueFullError
+from segchat.contracts.settings import Settings
+from segchat.lab.moving import sample_video, write_video
+
+
+@pytest.fixture(scope="module")
+def small_video(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("video")
+    truth = write_video(sample_video(np.random.default_rng(5), frames=12, size=(120, 160)), folder)
+    return folder, truth
+
+
+def test_the_job_runner_runs_cancels_refuses_and_recovers(tiny_segmenter, small_video, tmp_path):
+    folder, truth = small_video
+    agent = build_agent(Settings(offline=True, threshold=0.0, data_dir=tmp_path), segmenter=tiny_segmenter)
+    runner = JobRunner(agent, max_queued=2)
+    job = runner.submit((folder / "video.mp4").read_bytes(), ".mp4", "all the red shapes")
+    assert job.state == "queued" and job.frames_total == truth.frames
+    runner.run(job)
+    done = runner.get(job.id)
+    assert done.state == "done" and done.frames_done == truth.frames
+    result = runner.result(job.id)
+    assert len(result.frames) == truth.frames and result.tracker == "detect"
+    assert runner.file(job.id, "overlay.mp4").stat().st_size > 0
+    assert runner.get(job.id).owner == "" and runner._rows("owner = 'someone else'", ()) == []
+
+    queued = runner.submit(folder / "frames", "", "all the shapes")
+    assert runner.cancel(queued.id).state == "cancelled"
+    with pytest.raises(Exception, match="unreadable|not a video|no video"):
+        runner.submit(b"this is not a video", ".mp4", "all the shapes")
+    assert len(runner._rows("1 = 1", ())) == 2  # the refused upload left no job behind
+    runner.submit(folder / "frames", "", "one")
+    runner.submit(folder / "frames", "", "two")
+    with pytest.raises(QueueFullError):
+        runner.submit(folder / "frames", "", "three")
+
+    # a job left running by a process that died: queued again once, failed the second time
+    interrupted = runner._rows("state = 'queued' ORDER BY created LIMIT 1", ())[0]
+    runner._update(interrupted.id, state="running", attempts=1)
+    JobRunner(agent)._recover()
+    assert runner.get(interrupted.id).state == "queued"
+    runner._update(interrupted.id, state="running", attempts=2)
+    JobRunner(agent)._recover()
+    assert runner.get(interrupted.id).state == "failed"
+
+
+def wait_for(client: httpx.Client, job_id: str, states: set[str], timeout: float = 400) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = client.get(f"/v1/jobs/{job_id}").json()
+        if answer["state"] in states:
+            return answer
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} did not reach {states}: {answer}")
+
+
+def test_rest_jobs_submit_poll_cancel_and_survive_a_kill(tiny_checkpoint, small_video, tmp_path):
+    folder, truth = small_video
+    long_one = write_video(sample_video(np.random.default_rng(6), frames=160, size=(120, 160)), tmp_path / "long")
+    env = {"SEGCHAT_THRESHOLD": "0.0", "SEGCHAT_MAX_VIDEO_FRAMES": "1000"}
+    server = ServerProcess("--model", str(tiny_checkpoint), "--offline", env=env, data_dir=tmp_path / "data").start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            bad = http.post("/v1/jobs", files={"video": ("x.mp4", b"nope", "video/mp4")}, data={"instruction": "x"})
+            assert bad.status_code == 400 and bad.json()["error"]["code"] == "unreadable_video"
+            missing = http.post("/v1/jobs", data={"instruction": "x"}, files={"other": ("a", b"b")})
+            assert missing.status_code == 400
+            submitted = http.post("/v1/jobs", files={"video": ("v.mp4", (folder / "video.mp4").read_bytes(),
+                                                              "video/mp4")}, data={"instruction": "all the red shapes"})
+            assert submitted.status_code == 202, submitted.text
+            job = submitted.json()["job"]
+            done = wait_for(http, job, {"done", "failed"})
+            assert done["state"] == "done", done
+            assert len(done["result"]["frames"]) == truth.frames and done["result"]["video"]["frames"] == truth.frames
+            assert http.get(f"/v1/jobs/{job}/overlay").headers["content-type"] == "video/mp4"
+            assert http.get("/v1/jobs/nosuchjob").status_code == 404
+
+            long_job = http.post("/v1/jobs", files={"video": ("l.mp4", (tmp_path / "long" / "video.mp4").read_bytes(),
+                                                              "video/mp4")},
+                                 data={"instruction": "all the shapes"}).json()["job"]
+            queued = http.post("/v1/jobs", files={"video": ("v.mp4", (folder / "video.mp4").read_bytes(),
+                                                            "video/mp4")}, data={"instruction": "x"}).json()["job"]
+            assert http.delete(f"/v1/jobs/{queued}").json()["state"] == "cancelled"
+            running = wait_for(http, long_job, {"running"})
+            assert running["frames_total"] == long_one.frames
+        os.kill(server.process.pid, signal.SIGKILL)  # mid-job
+        server.process.wait(timeout=10)
+        server.start()
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            again = wait_for(http, long_job, {"done", "failed"}, timeout=600)
+            assert again["state"] == "done", again  # queued again at start-up and run to the end: not lost
+            assert len(again["result"]["frames"]) == long_one.frames
+            assert http.get(f"/v1/jobs/{queued}").json()["state"] == "cancelled"
+    finally:
+        server.stop()
+
+
+def test_mcp_track_video_reports_progress(tiny_checkpoint, small_video, tmp_path):
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    folder, truth = small_video
+    video = "data:video/mp4;base64," + base64.b64encode((folder / "video.mp4").read_bytes()).decode()
+    progress: list[float] = []
+
+    async def call(url: str):
+        async with streamable_http_client(url + "/mcp/") as (read, write, *_):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                names = [t.name for t in (await session.list_tools()).tools]
+
+                async def on_progress(done, total, message):
+                    progress.append(done)
+
+                result = await session.call_tool("track_video", {"video": video, "instruction": "把所有红色的图形都找出来"},
+                                                 progress_callback=on_progress)
+                return names, result
+
+    with ServerProcess("--model", str(tiny_checkpoint), "--offline", env={"SEGCHAT_THRESHOLD": "0.0"},
+                       data_dir=tmp_path) as server:
+        names, result = asyncio.run(call(server.url))
+    assert names == ["segment_image", "track_video"] and not result.is_error
+    payload = json.loads(result.content[0].text)
+    assert payload["reply_language"] == "zh" and len(payload["frames"]) == truth.frames
+    assert progress and max(progress) <= truth.frames
+
+
+def test_cli_track_writes_the_overlay_and_first_appearances(tiny_checkpoint, small_video, tmp_path):
+    folder, truth = small_video
+    done = subprocess.run([sys.executable, "-m", "segchat.faces.cli", "track", str(folder / "frames"), "all the shapes",
+                           "--model", str(tiny_checkpoint), "--offline", "--threshold", "0.3", "--out",
+                           str(tmp_path / "out"), "--json"], capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert len(result["frames"]) == truth.frames and [f["index"] for f in result["frames"]] == list(range(truth.frames))
+    assert (tmp_path / "out" / "overlay.mp4").stat().st_size > 0
+    assert len(list((tmp_path / "out").glob("object_*.png"))) == len(result["objects"])
+    bad = subprocess.run([sys.executable, "-m", "segchat.faces.cli", "track", str(tmp_path / "none.mp4"), "x",
+                          "--model", str(tiny_checkpoint), "--offline"], capture_output=True, text=True, cwd=REPO,
+                         timeout=300)
+    assert bad.returncode == 2 and bad.stderr.startswith("error:") and "Traceback" not in bad.stderr
