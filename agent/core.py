@@ -66,6 +66,8 @@ def check_exemplars(exemplars: list[ExemplarBox] | list[Exemplar] | None, size: 
     height, width = size
     checked = []
     for number, item in enumerate(exemplars, start=1):
+        if isinstance(item, dict):
+            item = ExemplarBox.model_validate(item)
         box = tuple(float(v) for v in (item.box))
         positive = bool(item.positive)
         x0, y0, x1, y1 = box

@@ -127,7 +127,8 @@ def test_examples_by_click_and_by_box_and_the_new_downloads(demo_server, browser
     links = page.locator("#downloads a").evaluate_all("els => els.map(e => e.href)")
     assert any(link.endswith("_cutouts.zip") for link in links) and any(link.endswith("_layers.psd") for link in links)
 
-    page.locator("#instances tbody tr").first.locator("td").first.click()
+    # the table's first visible row (Gradio also renders hidden template cells)
+    page.locator("#instances >> text=red shape >> visible=true").first.click()
     page.wait_for_function("() => document.querySelector('#selected').innerText.includes('selected')", timeout=30_000)
     chosen = page.locator("#selected").inner_text().split()[0]  # "#N"
     before = len(bot_texts(page))
@@ -169,7 +170,7 @@ def test_the_video_tab_tracks_an_uploaded_video(demo_server, browser, tmp_path):
     colour = truth.objects[0].colour
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     page.goto(demo_server.url + "/", wait_until="networkidle")
-    page.locator("#video-tab-button, button:has-text('Video')").first.click()
+    page.locator("#video-tab-button").click()
     page.locator("#video-input input[type=file]").set_input_files(str(tmp_path / "video" / "video.mp4"))
     page.wait_for_timeout(1500)
     page.locator("#video-instruction textarea").fill(f"把所有{COLOUR_ZH[colour]}的图形都找出来")
