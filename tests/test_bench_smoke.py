@@ -18,7 +18,10 @@ def test_bench_runs_on_the_tiny_model(tmp_path):
     assert set(report["segmenter"]["ratios"]) == {"batched_4_over_cold_1", "cached_over_cold", "ours_over_reference_4"}
     assert report["postprocess"]["instances"] == 100
     assert report["turn"]["demo_image_plus_4_phrases"]["reps"] >= 5
-    assert report["server"]["statuses"].get("200", 0) >= 1 and report["server"]["errors"] == 0
+    servers = report["server"]
+    assert {s["concurrency"] for s in servers} == {1, 4}  # the same load with and without batching across requests
+    for server in servers:
+        assert server["statuses"].get("200", 0) >= 1 and server["errors"] == 0, server
     assert (tmp_path / "smoke.md").read_text().startswith("# segchat benchmark")
     assert (tmp_path / "smoke.png").stat().st_size > 0
 
