@@ -7,9 +7,13 @@ its input.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import TypeVar
 
 from segchat.contracts.plan import Relation, Select
 from segchat.segmenter.instances import Instance, covered_fraction, mask_iou
+
+T = TypeVar("T")
 
 DUPLICATE_IOU = 0.7  # two masks this similar are one object
 EXCLUDE_OVERLAP = 0.6  # an instance mostly covered by an excluded phrase's instance is dropped
@@ -100,20 +104,27 @@ def apply_exclusion(found: list[Instance], excluded: list[Instance]) -> tuple[li
     return kept, dropped
 
 
+def order_key(kind: str, image_size: tuple[int, int], centre: Callable[[T], tuple[float, float]],
+              area: Callable[[T], float], score: Callable[[T], float]) -> Callable[[T], float]:
+    """The sort key of the selection `kind` (first = most leftmost / largest / ...; 'all' = best score) for any item
+    with a centre, an area and a score: instances in an image, whole tracks in a video."""
+    height, width = image_size
+    keys: dict[str, Callable[[T], float]] = {
+        "all": lambda f: -score(f),
+        "leftmost": lambda f: centre(f)[0],
+        "rightmost": lambda f: -centre(f)[0],
+        "topmost": lambda f: centre(f)[1],
+        "bottommost": lambda f: -centre(f)[1],
+        "largest": lambda f: -area(f),
+        "smallest": lambda f: area(f),
+        "center": lambda f: math.hypot(centre(f)[0] - width / 2, centre(f)[1] - height / 2),
+    }
+    return keys[kind]
+
+
 def rank(found: list[Instance], kind: str, image_size: tuple[int, int]) -> list[Instance]:
     """`found` ordered by the selection `kind` (first = most leftmost / largest / ...); 'all' orders by score."""
-    height, width = image_size
-    keys = {
-        "all": lambda f: -f.score,
-        "leftmost": lambda f: f.centroid[0],
-        "rightmost": lambda f: -f.centroid[0],
-        "topmost": lambda f: f.centroid[1],
-        "bottommost": lambda f: -f.centroid[1],
-        "largest": lambda f: -f.area,
-        "smallest": lambda f: f.area,
-        "center": lambda f: math.hypot(f.centroid[0] - width / 2, f.centroid[1] - height / 2),
-    }
-    return sorted(found, key=keys[kind])
+    return sorted(found, key=order_key(kind, image_size, lambda f: f.centroid, lambda f: f.area, lambda f: f.score))
 
 
 def apply_selection(found: list[Instance], select: Select, image_size: tuple[int, int]) -> list[Instance]:

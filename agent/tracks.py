@@ -10,13 +10,12 @@ leftmost car" is the car whose track is leftmost on average; "the largest" by me
 
 from __future__ import annotations
 
-import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from segchat.agent.rules import EXCLUDE_OVERLAP, relation_holds
+from segchat.agent.rules import EXCLUDE_OVERLAP, order_key, relation_holds
 from segchat.contracts.plan import Plan, Target
 from segchat.segmenter.instances import covered_fraction, mask_iou
 from segchat.segmenter.trackers.base import TrackedFrame, TrackSummaries, TrackSummary, Tracker
@@ -85,18 +84,8 @@ class _Evidence:
 
 
 def _rank(tracks: list[TrackSummary], kind: str, size: tuple[int, int]) -> list[TrackSummary]:
-    height, width = size
-    keys = {
-        "all": lambda t: -t.score,
-        "leftmost": lambda t: t.mean_centre[0],
-        "rightmost": lambda t: -t.mean_centre[0],
-        "topmost": lambda t: t.mean_centre[1],
-        "bottommost": lambda t: -t.mean_centre[1],
-        "largest": lambda t: -t.mean_area,
-        "smallest": lambda t: t.mean_area,
-        "center": lambda t: math.hypot(t.mean_centre[0] - width / 2, t.mean_centre[1] - height / 2),
-    }
-    return sorted(tracks, key=keys[kind])
+    """Tracks ordered as rules.rank orders instances, on their mean centre and mean area over the video."""
+    return sorted(tracks, key=order_key(kind, size, lambda t: t.mean_centre, lambda t: t.mean_area, lambda t: t.score))
 
 
 def _one_object(tracks: list[TrackSummary], same: dict[tuple[int, int], int]) -> tuple[list[TrackSummary], int]:

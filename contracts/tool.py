@@ -48,7 +48,9 @@ class SegmentImageParameters(BaseModel):
                                                          "call). Omit to start a new one.")
     verify: bool = Field(False, description="Ask the vision-language model to double-check relational answers "
                                             "(only when an LLM endpoint is configured).")
-    exemplars: list[ExemplarBox] = Field(default_factory=list, max_length=MAX_EXEMPLARS,
+    # at most MAX_EXEMPLARS, said in the schema but checked by the agent, so that 17 boxes are the same clear 400
+    # (too_many_exemplars) on every face rather than a validation error on some
+    exemplars: list[ExemplarBox] = Field(default_factory=list, json_schema_extra={"maxItems": MAX_EXEMPLARS},
                                          description="Boxes around example objects in the image: what to find more "
                                                      "of (positive) or to leave out (negative).")
 

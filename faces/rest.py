@@ -23,8 +23,9 @@ from segchat.agent.results import EXPORT_KINDS
 from segchat.contracts.errors import BadRequestError, PayloadTooLargeError, SegchatError
 from segchat.contracts.results import AgentResult, SegmentationResult, SessionHistory
 from segchat.contracts.settings import Settings
-from segchat.contracts.tool import (SESSION_ID, ExemplarBox, SegmentImageParameters, message_parameters,
-                                    multipart_schema, openai_tool, parameters_schema, tool_description)
+from segchat.contracts.tool import (MAX_EXEMPLARS, SESSION_ID, ExemplarBox, SegmentImageParameters,
+                                    message_parameters, multipart_schema, openai_tool, parameters_schema,
+                                    tool_description)
 from segchat.faces.http import KEY_COOKIE, presented_key, request_owner
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class DetectRequest(BaseModel):
     phrases: list[Annotated[str, Field(min_length=1, max_length=80)]] = Field(
         default_factory=list, max_length=32, description="English noun phrases (none when exemplars are given).")
     threshold: float | None = Field(None, ge=0.0, le=1.0)
-    exemplars: list[ExemplarBox] = Field(default_factory=list, max_length=16,
+    exemplars: list[ExemplarBox] = Field(default_factory=list, json_schema_extra={"maxItems": MAX_EXEMPLARS},
                                          description="Boxes around example objects, as in segment_image.")
 
 

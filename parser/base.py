@@ -5,6 +5,7 @@ The agent asks a backend what it can do (`can_verify`) instead of checking its c
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -53,3 +54,16 @@ class InstructionParser(Protocol):
 
     def status(self) -> ParserStatus:
         ...
+
+
+def plan_from_reply(reply: str) -> Plan:
+    """The Plan in an LLM's JSON reply (server or in-process); ValueError / ValidationError when it is not one, so
+    that the caller can repair or fall back."""
+    data = json.loads(reply)
+    if not isinstance(data, dict):
+        raise ValueError("the reply is not a JSON object")
+    data["source"] = "llm"
+    plan = Plan.model_validate(data)
+    if not plan.targets and not plan.clarify and not plan.remember:
+        raise ValueError("a plan needs targets, a clarify question or a concept to remember")
+    return plan

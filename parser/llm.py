@@ -19,8 +19,8 @@ from PIL import Image
 from pydantic import ValidationError
 
 from segchat import prompts
-from segchat.contracts.plan import Plan, llm_json_schema
-from segchat.parser.base import ParseOutcome, ParserStatus
+from segchat.contracts.plan import llm_json_schema
+from segchat.parser.base import ParseOutcome, ParserStatus, plan_from_reply
 from segchat.parser.offline import generalize_offline, parse_offline_with_notes
 
 log = logging.getLogger(__name__)
@@ -116,17 +116,6 @@ class LlmParser:
             raise ValueError(f"reply of {len(reply)} characters is too long")
         return reply
 
-    @staticmethod
-    def _validate(reply: str) -> Plan:
-        data = json.loads(reply)
-        if not isinstance(data, dict):
-            raise ValueError("the reply is not a JSON object")
-        data["source"] = "llm"
-        plan = Plan.model_validate(data)
-        if not plan.targets and not plan.clarify and not plan.remember:
-            raise ValueError("a plan needs targets, a clarify question or a concept to remember")
-        return plan
-
     def parse(self, text: str, image: Image.Image | None = None, history: str | None = None) -> ParseOutcome:
         start = time.perf_counter()
         if not self.breaker.allow():
@@ -141,7 +130,7 @@ class LlmParser:
             return self._fallback(text, history, f"LLM unavailable ({type(exc).__name__})", start)
         for attempt in (1, 2):
             try:
-                plan = self._validate(reply)
+                plan = plan_from_reply(reply)
                 self.breaker.record(True)
                 return ParseOutcome(plan=plan, llm_ms=(time.perf_counter() - start) * 1000)
             except (ValueError, ValidationError) as exc:

@@ -23,8 +23,8 @@ from PIL import Image
 from pydantic import ValidationError
 
 from segchat import prompts
-from segchat.contracts.plan import Plan, llm_json_schema
-from segchat.parser.base import ParseOutcome, ParserStatus
+from segchat.contracts.plan import llm_json_schema
+from segchat.parser.base import ParseOutcome, ParserStatus, plan_from_reply
 from segchat.parser.offline import generalize_offline, parse_offline_with_notes
 
 log = logging.getLogger(__name__)
@@ -231,17 +231,6 @@ class LocalLlmParser:
         new_tokens = output[0, inputs["input_ids"].shape[1]:]
         return processor.tokenizer.decode(new_tokens, skip_special_tokens=True)
 
-    @staticmethod
-    def _validate(reply: str) -> Plan:
-        data = json.loads(reply)
-        if not isinstance(data, dict):
-            raise ValueError("the reply is not a JSON object")
-        data["source"] = "llm"
-        plan = Plan.model_validate(data)
-        if not plan.targets and not plan.clarify and not plan.remember:
-            raise ValueError("a plan needs targets, a clarify question or a concept to remember")
-        return plan
-
     def parse(self, text: str, image: Image.Image | None = None, history: str | None = None) -> ParseOutcome:
         start = time.perf_counter()
         try:
@@ -253,7 +242,7 @@ class LocalLlmParser:
                         str(exc)[:200])
             return self._fallback(text, f"LLM unavailable ({type(exc).__name__})", start)
         try:
-            plan = self._validate(reply)
+            plan = plan_from_reply(reply)
         except (ValueError, ValidationError) as exc:
             # the grammar makes this rare: only a reply cut by max_new_tokens gets here
             log.warning("local reply was not a valid plan (%s): using the offline parser", str(exc)[:120])

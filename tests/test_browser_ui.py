@@ -46,14 +46,20 @@ def send(page, text: str, file: Path | None = None) -> None:
     box.press("Enter")
 
 
+# Gradio shows a bot message's image as a separate bubble reading "Loading content" until it has loaded: that is no
+# reply (counting it let a test read the chat before the answer came)
+PLACEHOLDER = "Loading content"
+
+
 def bot_texts(page) -> list[str]:
-    return [t.strip() for t in page.locator("#chat .bot").all_inner_texts() if t.strip()]
+    return [t.strip() for t in page.locator("#chat .bot").all_inner_texts() if t.strip() and t.strip() != PLACEHOLDER]
 
 
 def wait_for_reply(page, count_before: int, timeout: float = 120_000) -> str:
     page.wait_for_function(
-        "n => Array.from(document.querySelectorAll('#chat .bot')).filter(e => e.innerText.trim()).length > n",
-        arg=count_before, timeout=timeout)
+        "([n, skip]) => Array.from(document.querySelectorAll('#chat .bot'))"
+        ".filter(e => e.innerText.trim() && e.innerText.trim() !== skip).length > n",
+        arg=[count_before, PLACEHOLDER], timeout=timeout)
     page.wait_for_timeout(500)
     return bot_texts(page)[-1]
 
@@ -133,8 +139,10 @@ def test_examples_by_click_and_by_box_and_the_new_downloads(demo_server, browser
     chosen = page.locator("#selected").inner_text().split()[0]  # "#N"
     before = len(bot_texts(page))
     page.locator("#more-like").click()
+    # the request is shown as the user's words
+    page.wait_for_function("t => document.querySelector('#chat').innerText.includes(t)", arg=f"more like {chosen}",
+                           timeout=60_000)
     reply = wait_for_reply(page, before)
-    assert f"more like {chosen}" in page.locator("#chat").inner_text()  # the request is shown as the user's words
     assert f"{chosen} as the example" in reply, reply
 
     picker = page.locator("#picker img")

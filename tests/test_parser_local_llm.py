@@ -17,6 +17,7 @@ from PIL import Image
 from segchat import prompts
 from segchat.contracts.plan import Plan
 from segchat.parser import make_parser
+from segchat.parser.base import plan_from_reply
 from segchat.parser.local_llm import LocalLlmParser, decoding_schema
 from tests.conftest import REPO
 
@@ -47,7 +48,7 @@ def local_parser(tiny_qwen_dir):
 def test_free_decoding_of_the_random_model_is_no_plan(local_parser):
     reply = local_parser.generate(local_parser.messages("the dog on the left", None, None), None, None, 32)
     with pytest.raises((ValueError, json.JSONDecodeError)):
-        local_parser._validate(reply)
+        plan_from_reply(reply)
 
 
 def test_constrained_decoding_of_the_random_model_gives_a_plan_that_validates(local_parser):

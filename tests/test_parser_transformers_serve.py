@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 
+from segchat.parser.base import plan_from_reply
 from segchat.parser.llm import LlmParser
 from bench.server_process import REPO, free_port
 
@@ -78,4 +79,4 @@ def test_real_server_reply_to_the_exact_request(tiny_qwen_server):
     assert reply.strip(), "the server answered 200 with no generated text"
     # random weights and a server that ignores response_format: the text is no plan, so the parser must repair
     with pytest.raises((ValueError, ValidationError)):
-        LlmParser._validate(reply)
+        plan_from_reply(reply)

@@ -105,6 +105,13 @@ def test_detect_raw_phrases(client):
     ({"image": data_url(png_bytes()), "instruction": "dog", "threshold": 7}, 422, "validation_error"),
     ({"image": data_url(png_bytes()), "instruction": "dog", "unknown": 1}, 422, "validation_error"),
     ({"image": data_url(png_bytes()), "instruction": "dog", "session": "../../etc/passwd"}, 422, "validation_error"),
+    # exemplar boxes: outside the 90x60 image, no area, one too many; each the same 400 the CLI and MCP give
+    ({"image": data_url(png_bytes()), "instruction": "dog", "exemplars": [{"box": [10, 10, 95, 20]}]}, 400,
+     "bad_exemplar"),
+    ({"image": data_url(png_bytes()), "instruction": "dog", "exemplars": [{"box": [10, 10, 10, 20]}]}, 400,
+     "bad_exemplar"),
+    ({"image": data_url(png_bytes()), "instruction": "dog", "exemplars": [{"box": [1, 1, 5, 5]}] * 17}, 400,
+     "too_many_exemplars"),
 ])
 def test_error_statuses(client, body, status, code):
     response = client.post("/v1/segment", json=body)
