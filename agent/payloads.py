@@ -6,8 +6,11 @@ import base64
 import binascii
 import re
 
+from PIL import Image
+
 from segchat.agent.image_urls import fetch_image_url
 from segchat.contracts.errors import BadRequestError, PayloadTooLargeError
+from segchat.segmenter.images import load_image
 
 DATA_URL = re.compile(r"^data:(?P<mime>[\w.+\-]+/[\w.+\-]+)?(?P<params>(;[\w\-]+=[\w\-]+)*)(?P<b64>;base64)?,(?P<data>.*)$",
                       re.DOTALL)
@@ -52,6 +55,12 @@ def decode_image_payload(payload: str, max_bytes: int, url_allowlist: list[str] 
     elif re.match(r"^[a-z][a-z0-9+.\-]*://", payload, re.IGNORECASE):
         return fetch_image_url(payload, url_allowlist or [], max_bytes)
     return _decode_base64(payload, "image", max_bytes)
+
+
+def open_image_file(path: str, max_pixels: int) -> Image.Image:
+    """The image at `path`, opened before any model is loaded, so that a bad file costs the caller seconds, not a
+    model load (ImageReadError / ImageTooLargeError, as the agent would raise)."""
+    return load_image(path, max_pixels=max_pixels)
 
 
 def check_size(data: bytes, max_bytes: int, kind: str = "image") -> bytes:

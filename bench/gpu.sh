@@ -21,4 +21,4 @@ EXTRA=()
 "$PYTHON" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(),
       torch.cuda.get_device_name() if torch.cuda.is_available() else '')"
 exec timeout --signal=INT "$BUDGET_S" "$PYTHON" -m bench.run --size "$SIZE" --device "$DEVICE" --dtype "$DTYPE" \
-    --compile "${COMPILE:-both}" --sections "$SECTIONS" --name "$NAME" --out "$OUT" "${EXTRA[@]}"
+    --compile "${COMPILE:-both}" --compile-backend "${COMPILE_BACKEND:-inductor}" --sections "$SECTIONS" --name "$NAME" --out "$OUT" "${EXTRA[@]}"

@@ -65,14 +65,15 @@ def bench_image() -> Image.Image:
 
 
 def build_segmenter(size: str, device: str, dtype: str, compile_model: bool, model_path: str | None = None,
-                    prompt_batch: int = 4) -> Sam3Segmenter:
+                    prompt_batch: int = 4, compile_backend: str = "inductor") -> Sam3Segmenter:
     from transformers import Sam3Config, Sam3Model
 
     if model_path:  # a real checkpoint (facebook/sam3 or a folder), through the production loader
         segmenter = Sam3Segmenter.from_pretrained(model_path, device=device, dtype=dtype, prompt_batch=prompt_batch)
         if compile_model:
-            segmenter.model.forward = torch.compile(segmenter.model.forward)
-            segmenter.model.get_vision_features = torch.compile(segmenter.model.get_vision_features)
+            segmenter.model.forward = torch.compile(segmenter.model.forward, backend=compile_backend)
+            segmenter.model.get_vision_features = torch.compile(segmenter.model.get_vision_features,
+                                                                backend=compile_backend)
         return segmenter
     torch.manual_seed(0)
     tokenizer = byte_level_clip_tokenizer()
@@ -81,8 +82,8 @@ def build_segmenter(size: str, device: str, dtype: str, compile_model: bool, mod
     torch_dtype = resolve_dtype(dtype, torch_device)
     model = Sam3Model(config).eval().to(torch_device, torch_dtype)
     if compile_model:
-        model.forward = torch.compile(model.forward)
-        model.get_vision_features = torch.compile(model.get_vision_features)
+        model.forward = torch.compile(model.forward, backend=compile_backend)
+        model.get_vision_features = torch.compile(model.get_vision_features, backend=compile_backend)
     loaded = LoadedSam3(model=model, processor=processor_for(config, tokenizer), device=torch_device, dtype=torch_dtype,
                         source=f"random {'Sam3Config()' if size == 'full' else 'tiny config'}")
     return Sam3Segmenter(loaded, prompt_batch=prompt_batch)
@@ -359,6 +360,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dtype", default="auto")
     parser.add_argument("--compile", choices=["off", "on", "both"], default="off",
                         help="torch.compile the model (GPU); both = the segmenter section twice")
+    parser.add_argument("--compile-backend", default="inductor",
+                        help="torch.compile's backend: inductor (what is measured) or aot_eager (the same graph "
+                             "capture without code generation: how the tests check the path in seconds)")
     parser.add_argument("--sections", default="segmenter,postprocess,turn,server",
                         help="any of segmenter,memory,postprocess,turn,server,video")
     parser.add_argument("--quick", action="store_true", help="fewest repetitions and a small server run (CI)")
@@ -378,7 +382,10 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     if "segmenter" in sections:
         for compiled in {"off": [False], "on": [True], "both": [False, True]}[args.compile]:
-            segmenter = build_segmenter(args.size, args.device, args.dtype, compiled, args.model)
+            segmenter = build_segmenter(args.size, args.device, args.dtype, compiled, args.model,
+                                        compile_backend=args.compile_backend)
+            if compiled:
+                report["compile_backend"] = args.compile_backend
             report.update(segmenter_model=segmenter.source, device=str(segmenter.device),
                           dtype=str(segmenter.dtype).replace("torch.", ""))
             report["segmenter_compiled" if compiled and args.compile == "both" else "segmenter"] = \

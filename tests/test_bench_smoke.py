@@ -41,7 +41,9 @@ def test_the_gpu_script_runs_at_tiny_size_on_the_cpu(tmp_path):
     import os
 
     env = {**os.environ, "SIZE": "tiny", "DEVICE": "cpu", "DTYPE": "float32", "NAME": "gpu-smoke",
-           "OUT": str(tmp_path), "SECTIONS": "segmenter,postprocess", "BUDGET_S": "800"}
+           "OUT": str(tmp_path), "SECTIONS": "segmenter,postprocess", "BUDGET_S": "800",
+           # the graph capture without inductor's code generation: the same path, minutes faster on 2 cores
+           "COMPILE_BACKEND": "aot_eager"}
     done = subprocess.run(["bash", str(REPO / "bench" / "gpu.sh")], capture_output=True, text=True, cwd=REPO,
                           timeout=900, env=env)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
