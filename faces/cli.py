@@ -542,19 +542,22 @@ def calibrate_shapes(model: str | None, device: str | None, images: int, seed: i
               help="Tasks per kind and language.")
 @click.option("--seed", type=int, default=777, show_default=True)
 @click.option("--failures", is_flag=True, help="Also list the tasks the agent got wrong.")
-def eval_agent_shapes(per_kind: int, seed: int, failures: bool, **model_flags: Any) -> None:
+@click.option("--exemplar-tasks", is_flag=True,
+              help='The exemplar tasks instead: "all the shapes" then "more like #N", and a concept remembered on '
+                   "one image and found on another.")
+def eval_agent_shapes(per_kind: int, seed: int, failures: bool, exemplar_tasks: bool, **model_flags: Any) -> None:
     """The agent with the offline parser on generated shapes-world tasks (positions, sizes, exclusions, several
     targets, absent objects, follow-ups) in English and Chinese: accuracy per kind."""
     import tempfile
 
-    from segchat.lab.agent_tasks import format_task_report, generate_tasks, run_tasks
+    from segchat.lab.agent_tasks import EXEMPLAR_KINDS, format_task_report, generate_tasks, run_tasks
 
     model_flags["demo"] = model_flags.get("demo") or (None if model_flags.get("model") else True)
 
     def run() -> None:
         with tempfile.TemporaryDirectory() as data:
             agent = _agent(_settings(offline=True, data_dir=data, **model_flags))
-            report = run_tasks(agent, generate_tasks(seed, per_kind))
+            report = run_tasks(agent, generate_tasks(seed, per_kind, EXEMPLAR_KINDS if exemplar_tasks else None))
         click.echo(format_task_report(report))
         if failures:
             for failure in report["failures"]:

@@ -24,15 +24,21 @@ POSITION = {"leftmost": ("the leftmost {c} {s}", "把最左边的{C}{S}抠出来
 SIZE = {"largest": ("the biggest {c} {s}", "把最大的{C}{S}抠出来"),
         "smallest": ("the smallest {c} {s}", "最小的{C}{S}")}
 KINDS = ["position", "size", "exclusion", "multi_target", "absent", "followup"]
+# tasks answered with exemplars (the exemplars issue): "more like #N" after "all the shapes", and a concept
+# remembered on one image and found on another; kept apart so that the instruction-task figure stays comparable
+EXEMPLAR_KINDS = ["more_like", "concept"]
+CONCEPT_NAME = {"en": "gizmo", "zh": "零件A"}  # a name that is no colour or shape word: only the exemplar can help
 
 
 @dataclass
 class ShapesTask:
     kind: str
     language: str
-    turns: list[str]
+    turns: list[str]  # "{id}" stands for the id, in the previous answer, of the instance that is `example`
     scene: Scene
     expected: list[ShapeObject]
+    example: ShapeObject | None = None
+    last_scene: Scene | None = None  # the image sent with the last turn (a concept found on a new image)
 
 
 def _centroid(obj: ShapeObject) -> tuple[float, float]:
@@ -119,14 +125,44 @@ def make_task(rng: np.random.Generator, kind: str, language: str) -> ShapesTask:
                 continue
             turns = [f"所有{C}的图形", "现在只要右边那个"] if zh else [f"all the {c} shapes", "now only the one on the right"]
             return ShapesTask(kind, language, turns, scene, _rank(matching, "rightmost")[:1])
+        if kind in EXEMPLAR_KINDS:
+            group = [(c, s)] * int(rng.integers(2, 4)) + [(c, s2), (c2, s), (c2, s2)]
+            scene = _scene(rng, group)
+            if scene is None:
+                continue
+            example = next(o for o in scene.objects if (o.colour, o.shape) == (c, s))
+            everything = "所有的图形" if zh else "all the shapes"
+            if kind == "more_like":
+                turns = [everything, "找出和{id}号一样的" if zh else "more like #{id}"]
+                return ShapesTask(kind, language, turns, scene,
+                                  [o for o in scene.objects if (o.colour, o.shape) == (c, s)], example)
+            name = CONCEPT_NAME[language]
+            later = _scene(rng, [(c, s)] * int(rng.integers(1, 3)) + [(c, s2), (c2, s)])
+            if later is None:
+                continue
+            turns = [everything, f"把{{id}}号记为{name}" if zh else f"remember #{{id}} as the {name}",
+                     f"找{name}" if zh else f"find the {name}"]
+            return ShapesTask(kind, language, turns, scene,
+                              [o for o in later.objects if (o.colour, o.shape) == (c, s)], example, later)
         raise ValueError(f"unknown task kind {kind}")
     raise RuntimeError(f"could not render an unambiguous {kind} task")
 
 
-def generate_tasks(seed: int, per_kind: int) -> list[ShapesTask]:
+def generate_tasks(seed: int, per_kind: int, kinds: list[str] | None = None) -> list[ShapesTask]:
     rng = np.random.default_rng(seed)
-    return [make_task(rng, kind, language) for kind, language in itertools.product(KINDS, ("en", "zh"))
+    return [make_task(rng, kind, language) for kind, language in itertools.product(kinds or KINDS, ("en", "zh"))
             for _ in range(per_kind)]
+
+
+def _example_id(instances: list, example: ShapeObject) -> int | None:
+    """The id of the answer's instance that is `example` (mask IoU >= 0.5), or None when the answer missed it."""
+    best, best_iou = None, 0.5
+    for instance in instances:
+        mask = instance.mask.full() if isinstance(instance.mask, CroppedMask) else instance.mask
+        iou = np.logical_and(mask, example.mask).sum() / max(1, np.logical_or(mask, example.mask).sum())
+        if iou >= best_iou:
+            best, best_iou = instance.id, iou
+    return best
 
 
 def matches(predicted: list, expected: list, iou: float = 0.5) -> bool:
@@ -149,15 +185,25 @@ def run_tasks(agent, tasks: list[ShapesTask]) -> dict:
     failures = []
     for number, task in enumerate(tasks):
         session = f"shapes-task-{number}"
-        output = None
+        output, note = None, ""
         for turn, text in enumerate(task.turns):
-            output = agent.turn(text, task.scene.image if turn == 0 else None, session)
-        ok = matches([f.mask for f in output.instances], [o.mask for o in task.expected])
+            if "{id}" in text:
+                found = _example_id(output.instances, task.example)
+                if found is None:
+                    note = "the example object was not in the first answer"
+                    break
+                text = text.replace("{id}", str(found))
+            image = task.scene.image if turn == 0 else None
+            if task.last_scene is not None and turn == len(task.turns) - 1:
+                image = task.last_scene.image
+            # one owner per task: a concept remembered by one task is not another task's
+            output = agent.turn(text, image, session, owner=session)
+        ok = not note and matches([f.mask for f in output.instances], [o.mask for o in task.expected])
         results[(task.kind, task.language)].append(ok)
         if not ok:
             failures.append({"kind": task.kind, "language": task.language, "turns": task.turns,
                              "expected": len(task.expected), "got": len(output.instances),
-                             "explanation": output.result.explanation})
+                             "explanation": note or output.result.explanation})
     correct = sum(sum(v) for v in results.values())
     total = sum(len(v) for v in results.values())
     return {"tasks": total, "correct": correct, "accuracy": correct / max(1, total),

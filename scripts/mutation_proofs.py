@@ -78,7 +78,7 @@ MUTATIONS = [
              '        reply = response.choices[0].message.content or ""\n        if len(reply) > MAX_REPLY_CHARS:',
              '        reply = ""\n        if len(reply) > MAX_REPLY_CHARS:',
              ("tests/test_parser_transformers_serve.py::test_real_server_reply_to_the_exact_request",), slow=True),
-    Mutation("ui-misses-the-circles", "the chat finds nothing for a colour+shape phrase (agent/rules.py; once "
+    Mutation("ui-misses-the-circles", "the chat merges every instance into one (agent/rules.py; once "
              "test_browser_ui.py:209/223, which accepted 'found' and 'not found')", "agent/rules.py",
              "DUPLICATE_IOU = 0.7", "DUPLICATE_IOU = -1.0",
              ("tests/test_browser_ui.py::test_chinese_turn_followup_reload_restart_and_bad_file",), slow=True),

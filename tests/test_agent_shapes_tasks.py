@@ -35,7 +35,21 @@ class OracleShapesSegmenter:
     def find_each(self, embedding, prompts, **_):
         scene = self.scenes[embedding.key]
         return [[Instance(p.text, 0.99, CroppedMask.from_full(o.mask)) for o in scene.objects
-                 if o.mask.any() and phrase_matches(p.text, o.colour, o.shape)] for p in prompts]
+                 if o.mask.any() and self._matches(p, o, scene)] for p in prompts]
+
+    @staticmethod
+    def _matches(prompt, obj, scene) -> bool:
+        """A phrase names colour and shape; a positive box exemplar stands for the (colour, shape) of the object whose
+        box it is (the shapes world's "more like this")."""
+        if not prompt.exemplars:
+            return phrase_matches(prompt.text, obj.colour, obj.shape)
+        kinds = set()
+        for exemplar in prompt.exemplars:
+            x0, y0, x1, y1 = exemplar.box
+            inside = [o for o in scene.objects if o.mask[int(y0):int(y1), int(x0):int(x1)].sum() > 0.5 * o.mask.sum()]
+            if exemplar.positive and inside:
+                kinds.add(max((o.colour, o.shape) for o in inside[:1]))
+        return (obj.colour, obj.shape) in kinds
 
 
 def oracle_agent(segmenter, data_dir):
@@ -48,6 +62,15 @@ def test_every_task_is_right_with_perfect_perception(tmp_path):
     agent = oracle_agent(OracleShapesSegmenter([t.scene for t in tasks]), tmp_path)
     report = run_tasks(agent, tasks)
     assert report["accuracy"] == 1.0, report["failures"][:3]
+
+
+def test_more_like_n_is_right_with_perfect_perception(tmp_path):
+    """"all the shapes" then "more like #N" / "找出和N号一样的": N is found in the first answer, its box becomes the
+    exemplar, and the answer is the example's (colour, shape) group."""
+    tasks = generate_tasks(seed=13, per_kind=4, kinds=["more_like"])
+    agent = oracle_agent(OracleShapesSegmenter([t.scene for t in tasks]), tmp_path)
+    report = run_tasks(agent, tasks)
+    assert report["tasks"] == 8 and report["accuracy"] == 1.0, report["failures"][:3]
 
 
 def test_a_wrong_answer_is_caught(tmp_path):
