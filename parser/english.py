@@ -15,7 +15,8 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from segchat.parser.lexicon import (AMBIGUOUS_JARGON, AUXILIARIES, CLOSED_CLASS, IMAGE_ONLY_WORDS, IMAGE_WORDS,
+from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, AMBIGUOUS_JARGON, AUXILIARIES, CLOSED_CLASS,
+                                    IMAGE_ONLY_WORDS, IMAGE_WORDS,
                                     STRICT_JARGON, DETERMINERS, IMAGE_WORDS, JARGON, NUMBER_WORDS,
                                     ORDINAL_WORDS, PAIRED_PARTS, POLITENESS, PREPOSITIONS, PRONOUNS, QUESTION_WORDS,
                                     REQUEST_VERBS, WANT_VERBS, head_frequency, is_adjective, is_bare_verb, is_known,
@@ -540,6 +541,8 @@ def split_targets(text: str) -> list[str]:
     for piece in pieces:
         combined = f"{pending} and {piece}".strip() if pending else piece
         words = re.findall(r"[a-z][a-z\-']*", piece)
+        if not chunks and not pending and words and set(words) <= ACKNOWLEDGEMENT_EN:
+            continue  # 'great, now the dog': thanks or praise before the request
         # 'ladies walking a dog, behind a bicycle' and 'food that tastes spicy and hot' are one target
         if chunks and not pending and words and (words[0] in PREPOSITIONS - {"plus"}
                                                  or (is_participle(words[0]) and head_frequency(words[0]) < 3)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from segchat.parser.lexicon import ACKNOWLEDGEMENT_EN
+
 Intent = Literal["request", "greeting", "off_task", "vague", "question", "count_question"]
 
 OFF_TASK_EN = re.compile(
@@ -26,6 +28,9 @@ OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指�
 COMPLIMENT_EN = re.compile(r"^(?:what an? |such an? |a )?(?:very |really |so )?(?:nice|great|cool|beautiful|lovely|"
                            r"awesome|amazing|pretty|gorgeous|stunning|ugly|funny|cute) (?:picture|photo|image|pic|shot|"
                            r"photograph|one)s?\b[\s!.]*$")
+# thanks and praise with nothing to find ('thanks, that's great', '太好了，谢谢'): every word is acknowledgement
+ACKNOWLEDGEMENT_ZH = re.compile(r"^(?:(?:谢谢(?:你|您)?|多谢|感谢|太好了|太棒了|很好|真好|真棒|不错|完美|好的|好吧|可以了?|棒|厉害|"
+                                r"辛苦了?|对的?|没错|正确)[啊呀哦啦了嘛的]?)+$")
 VAGUE_ZH = re.compile(r"^(把)?(那个|这个|它|这|那)?(弄|搞|处理|整)一?下(吧)?$|^随便(搞|弄|处理|整)一?下(吧)?$")
 VAGUE_EN = re.compile(r"^(please )?(do (it|that|something|this)|fix (it|this|that)|handle (it|this)|whatever|"
                       r"do your thing|go|ok|okay|yes|no|sure)( please)?$")
@@ -47,6 +52,10 @@ def classify(text: str, language: str) -> Intent:
     lowered = text.lower().strip()
     squeezed = re.sub(r"[\s。！!？?，,.]", "", text)
     if COMPLIMENT_EN.match(lowered):
+        return "greeting"
+    tokens = re.findall(r"[a-z']+", lowered)
+    if (tokens and set(tokens) <= ACKNOWLEDGEMENT_EN and not re.search(r"[\u3400-\u9fff]", text)) \
+            or ACKNOWLEDGEMENT_ZH.match(squeezed):
         return "greeting"
     if GREETING_EN.match(lowered) or VAGUE_EN.match(lowered.strip(" .!?")):
         return "greeting" if GREETING_EN.match(lowered) else "vague"

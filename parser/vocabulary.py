@@ -48,7 +48,7 @@ ZH_NOUNS: dict[str, str] = {
     "书桌": "desk", "办公桌": "desk", "柜子": "cabinet", "抽屉": "drawer", "书架": "bookshelf", "架子": "shelf",
     "货架": "shelf", "搁板": "shelf", "灯": "lamp", "台灯": "desk lamp", "吊灯": "chandelier", "镜子": "mirror",
     "钟": "clock", "时钟": "clock", "挂钟": "wall clock", "闹钟": "alarm clock", "花瓶": "vase", "盆栽": "potted plant",
-    "植物": "plant", "枕头": "pillow", "抱枕": "cushion", "毯子": "blanket", "被子": "quilt", "地毯": "rug",
+    "植物": "plant", "枕头": "pillow", "抱枕": "cushion", "靠垫": "cushion", "坐垫": "seat cushion", "毯子": "blanket", "被子": "quilt", "地毯": "rug",
     "窗帘": "curtain", "电视": "tv", "电视机": "tv", "显示器": "monitor", "屏幕": "screen", "电脑": "computer",
     "笔记本电脑": "laptop", "笔记本": "notebook", "平板": "tablet", "平板电脑": "tablet", "键盘": "keyboard",
     "鼠标": "computer mouse", "手机": "phone", "电话": "telephone", "遥控器": "remote control", "耳机": "headphones",
@@ -174,4 +174,4 @@ EN_NUMBERS = {"one": 1, "single": 1, "a single": 1, "two": 2, "pair": 2, "a pair
 ZH_DIGITS = {"零": 0, "一": 1, "两": 2, "二": 2, "俩": 2, "仨": 3, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
              "八": 8, "九": 9, "十": 10}
 
-ZH_CLASSIFIERS = "只个條条把辆輛台臺根块塊张張本瓶件头頭匹位名盏颗顆支棵朵片双雙副对對艘架枚粒串盒袋杯碗罐套层幅座间所栋道扇辆"
+ZH_CLASSIFIERS = "只个條条把辆輛台臺根块塊张張本瓶件头頭匹位名盏颗顆支棵朵片双雙副对對艘架枚粒串盒袋杯碗罐套层幅座间所栋道扇辆盆束捆"

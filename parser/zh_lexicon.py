@@ -57,10 +57,23 @@ def words(text: str, keep_spaces: bool = False) -> list[tuple[str, str]]:
     return [pair for pair in _words(text) if keep_spaces or pair[0].strip()]
 
 
+# adverbs that jieba sometimes glues onto the noun before them, making a place name ('花都': Huadu district)
+_TRAILING_ADVERBS = "都也还就全才又"
+
+
 @functools.lru_cache(maxsize=4096)
 def _words(text: str) -> tuple[tuple[str, str], ...]:
     _init_jieba()
-    return tuple((pair.word, pair.flag) for pair in jieba.posseg.cut(text, HMM=False))
+    out: list[tuple[str, str]] = []
+    for pair in jieba.posseg.cut(text, HMM=False):
+        word, tag = pair.word, pair.flag
+        # '把花都标出来': a name that is a known object word plus an adverb is the object and the adverb
+        if len(word) >= 2 and word[-1] in _TRAILING_ADVERBS and word not in ZH_NOUNS and is_proper_name(word) \
+                and (word[:-1] in ZH_NOUNS or cedict_object(word[:-1]) is not None):
+            out += [(word[:-1], "n"), (word[-1], "d")]
+        else:
+            out.append((word, tag))
+    return tuple(out)
 
 
 # CC-CEDICT as a plain table: word (simplified or traditional) -> its readings, each (pinyin, definitions)

@@ -181,7 +181,8 @@ def test_every_prompt_example_validates_and_covers_the_new_fields():
     assert "ordinal" in prompts.load("system.md") and "exemplars" in prompts.load("system.md")
 
 
-@pytest.mark.parametrize("name", ["instructions_own.jsonl", "instructions_own_round2.jsonl"])
+@pytest.mark.parametrize("name", ["instructions_own.jsonl", "instructions_own_round2.jsonl", "instructions_own_round3.jsonl",
+                                  "instructions_own_round4.jsonl"])
 def test_own_sets_score_at_least_90_percent(name):
     report = evaluate(DATA / name, parse_offline)
     assert report["accuracy"] >= 0.9, [f["text"] for f in report["failures"]]
