@@ -177,8 +177,8 @@ def markdown(report: dict) -> str:
     lines = ["# segchat annotate: throughput on this CPU", "",
              f"`python -m bench.annotate` ({report['images']} shapes images, demo model, offline parser, "
              f"\"{INSTRUCTION}\"), {report['machine']}. Every worker runs one torch thread. This machine's 2 cores "
-             "were shared with a background training job and other engineers' tests (the load average of each "
-             "section's run is given with it), so absolute rates are noisy; each section's ratios are taken within "
+             "may be shared with other jobs (the load average of each section's run is given with it, and sections "
+             "may come from different runs), so absolute rates are noisy; each section's ratios are taken within "
              "one run.", ""]
     if "local" in report:
         loc = report["local"]
