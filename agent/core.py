@@ -198,7 +198,9 @@ class Agent:
                 timings.update(execution.timings_ms)
             explanation = explain(execution, plan.reply_language, source=plan.source,
                                   fallback_reason=outcome.fallback_reason, clarify=None if boxes else plan.clarify,
-                                  doubt=low_confidence_note(plan))
+                                  # a request that names a remembered concept was read right, whatever the parser
+                                  # thought of the unknown word ('find the gizmo')
+                                  doubt=None if any(concepts) else low_confidence_note(plan))
         serialize_start = time.perf_counter()
         height, width = pil.height, pil.width
         instances = instances_out(execution.instances)

@@ -99,8 +99,9 @@ def _target_en(report: TargetReport) -> str:
     if report.on_previous:
         text = f"From the previous {report.found} instance(s)"
     elif report.found == 0 and report.relation_kept is None:
-        tried = ", ".join(f"“{p}”" for p in report.searched)
-        return f"Found no {name} in the image (tried {tried})."
+        tried = ", ".join(f"“{p}”" for p in report.searched if p)
+        # an exemplar alone searched no words: say nothing of what was tried rather than "(tried )"
+        return f"Found no {name} in the image" + (f" (tried {tried})." if tried else ".")
     else:
         text = f"Looked for {name}{_examples_en(report)}: found {report.found}"
         if report.recovered_with:
@@ -139,8 +140,8 @@ def _target_zh(report: TargetReport) -> str:
     if report.on_previous:
         text = f"在上一轮的 {report.found} 个结果中"
     elif report.found == 0 and report.relation_kept is None:
-        tried = "、".join(f"“{label_zh(p)}”" for p in report.searched)
-        return f"图中没有找到{name}（试过 {tried}）。"
+        tried = "、".join(f"“{label_zh(p)}”" for p in report.searched if p)
+        return f"图中没有找到{name}" + (f"（试过 {tried}）。" if tried else "。")
     else:
         text = f"查找{name}{_examples_zh(report)}：找到 {report.found} 个"
         if report.recovered_with:

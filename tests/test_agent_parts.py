@@ -149,6 +149,15 @@ def test_explanations_say_what_happened(language, target, fields, expected):
         assert piece in text, text
 
 
+@pytest.mark.parametrize("language,expected", [("en", "Found no objects like the examples in the image."),
+                                               ("zh", "图中没有找到和样例相似的物体。")])
+def test_an_exemplar_alone_that_finds_nothing_names_no_empty_phrase(language, expected):
+    """An exemplar prompt searches no words: the answer once read "(tried )"."""
+    empty = TargetReport(target=Target(), searched=[""], found=0, examples=[(2, True)])
+    text = explain(Execution(instances=[], reports=[empty], followup="new", previous_count=0), language)
+    assert expected in text and "tried" not in text and "试过" not in text, text
+
+
 def test_explanations_name_the_parser_and_its_doubts():
     execution = Execution(instances=[], reports=[], followup="new", previous_count=0)
     assert "without the LLM" in explain(execution, "en", source="offline")
@@ -309,10 +318,15 @@ def test_remember_then_find_by_name_and_forget(tiny_segmenter, tmp_path):
     other = Image.fromarray(np.random.default_rng(8).integers(0, 255, (50, 70, 3), dtype=np.uint8))
     found = agent.turn("find the lucky dog", other, owner="alice")
     assert "lucky dog" in found.result.explanation and "remembered" in found.result.explanation
+    # a name the parser does not know ('gizmo' reads as a low-confidence phrase) is no doubt once it names a concept
+    agent.turn("remember #1 as the gizmo", None, first.session_id, owner="alice")
+    gizmo = agent.turn("find the gizmo", other, owner="alice")
+    assert "remembered" in gizmo.result.explanation and "not sure" not in gizmo.result.explanation
     assert all(i.label == "lucky dog" and i.mask.size == (50, 70) for i in found.instances)
     with pytest.raises(BadRequestError, match="no #9"):
         agent.turn("remember #9 as the other dog", None, first.session_id, owner="alice")
     agent.forget_concept("Lucky Dog", "alice")
+    agent.forget_concept("gizmo", "alice")
     assert agent.concept_list("alice") == []
     from segchat.contracts.errors import NotFoundError
 
