@@ -30,7 +30,7 @@ try detect 0 $SEGCHAT detect $IMAGE "red circle" --demo --json
 try detect-box 0 $SEGCHAT detect $IMAGE --box 130,250,190,310 --demo
 try segment 0 $SEGCHAT segment $IMAGE "所有红色的圆形" --demo --offline --out "$WORK/segment"
 try segment-bad-image 2 $SEGCHAT segment README.md "the dog" --demo --offline
-try eval-parser 0 $SEGCHAT eval-parser --offline
+try eval-parser 0 $SEGCHAT eval-parser tests/data/instructions_own_round4.jsonl --offline  # the dev set needs ../shared
 try render-shapes 0 $SEGCHAT render-shapes "$WORK/shapes" --images 3 --seed 5
 try annotate 0 $SEGCHAT annotate "$WORK/shapes/images" "all the red shapes" --demo --offline --out "$WORK/annotate"
 try eval-shapes 0 $SEGCHAT eval-shapes --demo --images 3
