@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from segchat.agent.concepts import Concept, ExemplarCanvas, normalized_name
 from segchat.agent.execute import Execution, execute_plan
-from segchat.agent.explain import display_label
-from segchat.agent.explain import explain, explain_video
+from segchat.agent.explain import display_label, explain, explain_video
 from segchat.agent.payloads import check_size, decode_image_payload
 from segchat.agent.queue import KeyedLocks, WorkQueue
 from segchat.agent.results import (ExportFile, Turn, instances_from_result, instances_out, numbered,
@@ -26,8 +25,7 @@ from segchat.contracts.plan import Target
 from segchat.contracts.results import (AgentResult, ImageSize, SegmentationResult, SessionHistory, TurnRecord,
                                       VideoInfoOut, VideoResult)
 from segchat.contracts.tool import MAX_EXEMPLARS, MAX_INSTRUCTION_CHARS, ExemplarBox, SegmentImageParameters
-from segchat.parser.offline import low_confidence_note
-from segchat.parser.offline import warm_up as warm_up_offline
+from segchat.parser.offline import low_confidence_note, warm_up as warm_up_offline
 from segchat.parser.base import InstructionParser
 from segchat.segmenter.batching import CrossRequestBatcher
 from segchat.segmenter.images import ImageSource, load_image
@@ -243,8 +241,8 @@ class Agent:
         names = {record["name"] for record in stored}
         found: list[Concept | None] = []
         for target in plan.targets:
-            name = normalized_name(target.phrase) if normalized_name(target.phrase) in names else None
-            found.append(Concept.from_record(self.store.concept(owner, name)) if name else None)
+            name = normalized_name(target.phrase)
+            found.append(Concept.from_record(self.store.concept(owner, name)) if name in names else None)
         if not any(found) and len(plan.targets) <= 1 and plan.followup == "new":
             text = normalized_name(instruction)
             spoken = [n for n in sorted(names, key=len, reverse=True) if n and n in text]
@@ -412,7 +410,6 @@ class Agent:
                 "llm": status.location, "llm_state": status.state, "queue": vars(self.queue.stats).copy(),
                 "batching": vars(self.finder.stats).copy() if hasattr(self.finder, "stats") else None,
                 "threshold": self.threshold}
-
 
 
 def _with_concepts(plan, concepts: list[Concept | None], boxes) -> tuple[Any, list]:
