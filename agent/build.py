@@ -6,7 +6,7 @@ import logging
 import time
 
 from segchat.agent.core import Agent
-from segchat.agent.store import SessionStore
+from segchat.agent.serving.store import SessionStore
 from segchat.contracts.settings import Settings
 from segchat.parser import make_parser
 from segchat.parser.base import InstructionParser

@@ -14,11 +14,11 @@ from PIL import Image
 from segchat.agent.concepts import Concept, ExemplarCanvas, normalized_name
 from segchat.agent.execute import Execution, execute_plan
 from segchat.agent.explain import display_label, explain, explain_video
-from segchat.agent.payloads import check_size, decode_image_payload
-from segchat.agent.queue import KeyedLocks, WorkQueue
+from segchat.agent.serving.payloads import check_size, decode_image_payload
+from segchat.agent.serving.queue import KeyedLocks, WorkQueue
 from segchat.agent.results import (ExportFile, Turn, instances_from_result, instances_out, numbered,
                                    segmentation_result)
-from segchat.agent.store import SessionStore
+from segchat.agent.serving.store import SessionStore
 from segchat.agent.verify import verify_candidates
 from segchat.contracts.errors import BadRequestError, NotFoundError
 from segchat.contracts.plan import Target

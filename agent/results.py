@@ -11,10 +11,10 @@ from typing import Literal
 
 from PIL import Image
 
-from segchat.agent.cutouts import cutout, cutout_canvas, layered_psd
+from segchat.agent.outputs.cutouts import cutout, cutout_canvas, layered_psd
 from segchat.agent.explain import display_label
-from segchat.agent.export import coco_json, mask_png, masks_zip, png_bytes, smoothed
-from segchat.agent.overlay import render_overlay
+from segchat.agent.outputs.export import coco_json, mask_png, masks_zip, png_bytes, smoothed
+from segchat.agent.outputs.overlay import render_overlay
 from segchat.contracts.errors import BadRequestError
 from segchat.contracts.results import AgentResult, ImageSize, InstanceOut, RleMask, SegmentationResult
 from segchat.segmenter.instances import Instance

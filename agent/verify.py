@@ -7,7 +7,7 @@ import json
 from PIL import Image
 
 from segchat import prompts
-from segchat.agent.overlay import render_overlay
+from segchat.agent.outputs.overlay import render_overlay
 from segchat.contracts.plan import Target
 from segchat.parser.base import InstructionParser
 from segchat.segmenter.instances import Instance

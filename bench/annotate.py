@@ -22,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from segchat.agent.dataset import AnnotateRequest, AnnotateRun
-from segchat.agent.dataset_backends import Backend, InProcessBackend, ProcessPoolBackend
+from segchat.datasets.annotate import AnnotateRequest, AnnotateRun
+from segchat.datasets.backends import Backend, InProcessBackend, ProcessPoolBackend
 from segchat.contracts.settings import DEMO_MODEL_DIR
 from segchat.lab.dataset import write_dataset
 
@@ -69,7 +69,7 @@ def section_local(data: Path, work: Path) -> dict:
 def section_ray(data: Path, work: Path, local: dict | None) -> dict:
     import ray
 
-    from segchat.agent.dataset_ray import RayBackend
+    from segchat.datasets.ray_backend import RayBackend
 
     start = time.perf_counter()
     ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING", object_store_memory=512 * 1024 * 1024)

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from segchat.agent.overlay import render_overlay
+from segchat.agent.outputs.overlay import render_overlay
 from segchat.agent.results import numbered, segmentation_result
 from segchat.contracts.settings import REPO_DIR as REPO
 from segchat.lab.model import byte_level_clip_tokenizer, processor_for, small_sam3_config

@@ -153,7 +153,7 @@ def detect(image: str | None, phrases: tuple[str, ...], boxes: tuple[str, ...], 
     settings = _settings(mask_threshold=mask_threshold, **model_flags)
 
     def run() -> None:
-        from segchat.agent.payloads import open_image_file
+        from segchat.agent.serving.payloads import open_image_file
         from segchat.contracts.tool import ExemplarBox
 
         opened = open_image_file(image, settings.max_image_pixels) if jsonl is None else None  # before the model
@@ -261,7 +261,7 @@ def segment(image: str | None, instruction: str | None, boxes: tuple[str, ...], 
     settings = _settings(**flags)
 
     def run() -> None:
-        from segchat.agent.payloads import open_image_file
+        from segchat.agent.serving.payloads import open_image_file
         from segchat.contracts.tool import ExemplarBox
 
         # a bad file is refused before the model loads
@@ -313,7 +313,7 @@ def track(video: str | None, instruction: str | None, tracker: str, out_dir: str
     settings = _settings(**flags)
 
     def run() -> None:
-        from segchat.agent.video_out import write_video_outputs
+        from segchat.agent.outputs.video_out import write_video_outputs
 
         agent = _agent(settings)
 
@@ -375,7 +375,7 @@ def annotate(input_path: str, instruction: str | None, out_dir: str, phrases: tu
     """Label a folder (recursive), a glob or a manifest of images from one INSTRUCTION (any language), as COCO
     (and YOLO); resumable: the same command on the same --out finishes what a crash left. Exit 1 when some images
     failed (they are in errors.jsonl), 2 when the run cannot start."""
-    from segchat.agent.dataset import AnnotateRequest, annotate as run_annotation
+    from segchat.datasets.annotate import AnnotateRequest, annotate as run_annotation
 
     if not instruction and not phrases:
         _fail('give "INSTRUCTION" or --phrases P [--phrases P ...]')

@@ -6,7 +6,7 @@ import hmac
 
 from starlette.requests import HTTPConnection
 
-from segchat.agent.store import owner_of
+from segchat.agent.serving.store import owner_of
 from segchat.contracts.errors import UnauthorizedError
 
 KEY_COOKIE = "segchat_key"

@@ -17,10 +17,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.types import Image as McpImage
 
 from segchat.agent import Agent
-from segchat.agent.export import png_bytes
+from segchat.agent.outputs.export import png_bytes
 from segchat.contracts.errors import SegchatError
 from segchat.contracts.settings import Settings
-from segchat.agent.payloads import decode_video_payload
+from segchat.agent.serving.payloads import decode_video_payload
 from segchat.contracts.tool import (TOOL_NAME, TRACK_TOOL_NAME, SegmentImageParameters, TrackVideoParameters,
                                     tool_description, track_tool_description)
 from segchat.faces.http import request_owner

@@ -37,7 +37,7 @@ def build_app(settings: Settings):
     from fastapi import FastAPI
 
     from segchat.agent import build_agent
-    from segchat.agent.jobs import JobRunner
+    from segchat.agent.serving.jobs import JobRunner
     from segchat.faces.mcp import build_mcp
     from segchat.faces.rest import BodyLimit, create_app
     from segchat.ui.app import CSS, build_ui

@@ -35,7 +35,7 @@ MUTATIONS = [
              'raise ImageReadError(f"the upload could not be read ({exc.strerror or exc})") from None',
              'data = b""',
              ("tests/test_agent_parts.py::test_an_empty_upload_is_an_error_not_the_previous_image",)),
-    Mutation("session-locks-kept", "per-session locks are never freed (agent/queue.py)", "agent/queue.py",
+    Mutation("session-locks-kept", "per-session locks are never freed (agent/serving/queue.py)", "agent/serving/queue.py",
              "                del self._locks[key]", "                self._locks[key] = (lock, 0)",
              ("tests/test_agent_parts.py::test_session_locks_are_freed_when_released",)),
     Mutation("parse-jsonl-exit-0", "`segchat parse --jsonl` exits 0 when lines failed (faces/cli.py)", "faces/cli.py",
@@ -51,7 +51,7 @@ MUTATIONS = [
              "same_subject = last is not None",
              ("tests/test_agent_e2e.py::test_new_image_starts_a_new_subject",)),
     Mutation("overlay-without-cjk-font", "the overlay's labels fall back to a font with no CJK glyphs "
-             "(agent/overlay.py; once test_agent_e2e.py:100-104, which only compared overlays)", "agent/overlay.py",
+             "(agent/outputs/overlay.py; once test_agent_e2e.py:100-104, which only compared overlays)", "agent/outputs/overlay.py",
              "        if Path(path).exists():\n            return ImageFont.truetype(path, size)",
              "        if False:\n            return ImageFont.truetype(path, size)",
              ("tests/test_agent_e2e.py::test_overlay_renders_cjk_labels",)),

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from segchat.agent import build_agent
-from segchat.agent.store import owner_of
+from segchat.agent.serving.store import owner_of
 from segchat.contracts.errors import BadRequestError, SessionNotFoundError
 from segchat.contracts.settings import Settings
 from segchat.parser.llm import LlmParser
@@ -108,7 +108,7 @@ def test_sessions_survive_a_restart_and_stay_private(tiny_segmenter, tmp_path, p
 
 def test_overlay_renders_cjk_labels(agent, photo):
     from segchat.agent.explain import display_label
-    from segchat.agent.overlay import label_font, render_overlay, text_mask
+    from segchat.agent.outputs.overlay import label_font, render_overlay, text_mask
 
     out = agent.turn("把所有的狗都选出来", photo)
     # the Chinese turn labels its instances in Chinese

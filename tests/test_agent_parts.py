@@ -18,10 +18,10 @@ from scipy import ndimage
 from segchat.agent import build_agent
 from segchat.agent.execute import Execution, TargetReport
 from segchat.agent.explain import explain
-from segchat.agent.export import coco_json, masks_zip, smooth_mask
-from segchat.agent.queue import KeyedLocks, WorkQueue
+from segchat.agent.outputs.export import coco_json, masks_zip, smooth_mask
+from segchat.agent.serving.queue import KeyedLocks, WorkQueue
 from segchat.agent.results import Turn
-from segchat.agent.store import SessionStore, owner_of
+from segchat.agent.serving.store import SessionStore, owner_of
 from segchat.contracts.errors import BadRequestError, ImageReadError, QueueFullError, SessionNotFoundError
 from segchat.contracts.plan import Relation, Select, Target
 from segchat.contracts.results import AgentResult, ImageSize
@@ -253,7 +253,7 @@ def test_a_bad_exemplar_leaves_the_session_and_the_store_unchanged(tiny_segmente
 def test_cutouts_carry_the_mask_as_alpha_and_the_image_as_colour(tmp_path):
     from psd_tools import PSDImage
 
-    from segchat.agent.cutouts import cutout
+    from segchat.agent.outputs.cutouts import cutout
 
     rng = np.random.default_rng(7)
     image = Image.fromarray(rng.integers(0, 255, (60, 90, 3), dtype=np.uint8))

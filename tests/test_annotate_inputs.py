@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segchat.agent.dataset import AnnotateRequest, AnnotateRun, annotate
-from segchat.agent.dataset_backends import InProcessBackend
-from segchat.agent.dataset_inputs import resolve_inputs
-from segchat.agent.dataset_merge import build_coco
-from segchat.agent.dataset_records import DatasetInputError, RunMismatchError
-from segchat.agent.dataset_run import RunDir
+from segchat.datasets.annotate import AnnotateRequest, AnnotateRun, annotate
+from segchat.datasets.backends import InProcessBackend
+from segchat.datasets.inputs import resolve_inputs
+from segchat.datasets.merge import build_coco
+from segchat.datasets.records import DatasetInputError, RunMismatchError
+from segchat.datasets.run import RunDir
 from segchat.segmenter.instances import Instance
 from segchat.segmenter.masks import CroppedMask
 
@@ -149,8 +149,8 @@ def test_a_model_that_does_not_load_stops_the_run_with_status_2(folder: Path, tm
 def test_progress_lines_when_stderr_is_not_a_terminal_and_a_bar_when_it_is() -> None:
     import io
 
-    from segchat.agent.dataset_progress import Progress
-    from segchat.agent.dataset_records import ImageRecord
+    from segchat.datasets.progress import Progress
+    from segchat.datasets.records import ImageRecord
 
     record = ImageRecord(image_id=1, file_name="a.png", status="ok", width=4, height=4)
     plain = io.StringIO()

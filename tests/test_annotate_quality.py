@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import yaml
 
-from segchat.agent.dataset import AnnotateRequest, annotate
-from segchat.agent.dataset_backends import InProcessBackend
-from segchat.agent.dataset_eval import evaluate
+from segchat.datasets.annotate import AnnotateRequest, annotate
+from segchat.datasets.backends import InProcessBackend
+from segchat.datasets.evaluate import evaluate
 from segchat.contracts.settings import DEMO_MODEL_DIR
 from segchat.lab.dataset import write_dataset
 from segchat.segmenter.rle import mask_box, rle_to_mask

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from segchat.agent.dataset import AnnotateRequest, annotate
-from segchat.agent.dataset_ray import actor_resources
+from segchat.datasets.annotate import AnnotateRequest, annotate
+from segchat.datasets.ray_backend import actor_resources
 from segchat.lab.dataset import write_dataset
 
 pytest.importorskip("ray.data")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from segchat.agent.dataset import AnnotateRequest, annotate
-from segchat.agent.dataset_run import RunDir
+from segchat.datasets.annotate import AnnotateRequest, annotate
+from segchat.datasets.run import RunDir
 from segchat.lab.dataset import write_dataset
 
 N_IMAGES = 8

@@ -21,7 +21,7 @@ from PIL import Image
 
 from segchat.agent import build_agent
 from segchat.contracts.settings import Settings
-from segchat.agent.store import SessionStore
+from segchat.agent.serving.store import SessionStore
 from segchat.parser.llm import LlmParser
 from segchat.contracts.errors import ImageReadError, ImageTooLargeError
 from segchat.segmenter.images import load_image

@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from segchat.contracts.errors import BadRequestError, PayloadTooLargeError
-from segchat.agent.image_urls import fetch_image_url, url_allowed
-from segchat.agent.payloads import decode_image_payload
+from segchat.agent.serving.image_urls import fetch_image_url, url_allowed
+from segchat.agent.serving.payloads import decode_image_payload
 from bench.server_process import REPO
 
 PNG = (REPO / "examples" / "shapes_demo.png").read_bytes()

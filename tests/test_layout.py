@@ -13,7 +13,7 @@ import pytest
 
 from segchat.contracts.settings import REPO_DIR
 
-ROOMS = ["contracts", "segmenter", "parser", "agent", "lab", "faces", "ui", "prompts"]
+ROOMS = ["contracts", "segmenter", "parser", "agent", "datasets", "lab", "faces", "ui", "prompts"]
 LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
 
 
@@ -48,6 +48,8 @@ def staged_package(root: Path) -> Path:
     ("parser", "_probe.py", "import segchat.segmenter.predictor"),  # parser and segmenter know nothing of each other
     ("faces", "mcp.py", "import segchat.faces.rest"),  # one face importing another (MCP used to import REST)
     ("agent", "_probe.py", "import segchat.lab.train"),  # the runtime importing the shapes lab
+    ("agent", "_probe.py", "import segchat.datasets.annotate"),  # the agent reaching up into the datasets room
+    ("datasets", "_probe.py", "import segchat.lab.train"),  # datasets and the lab know nothing of each other
 ])
 def test_an_upward_import_breaks_the_contract(tmp_path, room, module, upward):
     package = staged_package(tmp_path)
@@ -59,3 +61,19 @@ def test_an_upward_import_breaks_the_contract(tmp_path, room, module, upward):
     broken = subprocess.run([LINT_IMPORTS], cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)}, capture_output=True,
                             text=True, timeout=120)
     assert broken.returncode == 1 and "1 broken" in broken.stdout, broken.stdout[-1500:]
+
+
+def test_every_package_folder_reaches_the_wheel():
+    """Each folder of a room that holds an `__init__.py` is a package `pyproject.toml` names (directly or, for a
+    subpackage, through its room's package-dir), so `pip install .` ships it."""
+    config = tomllib.loads((REPO_DIR / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    for room in ROOMS:
+        for init in sorted((REPO_DIR / room).rglob("__init__.py")):
+            parts = init.parent.relative_to(REPO_DIR).parts
+            assert "segchat." + ".".join(parts) in listed, f"{init.parent} is not listed in pyproject.toml's packages"
+
+
+def test_the_agent_room_holds_no_dataset_modules():
+    """Datasets are their own room above the agent; a shared filename prefix is a package waiting to happen."""
+    assert not list((REPO_DIR / "agent").glob("dataset*.py"))

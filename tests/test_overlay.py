@@ -5,7 +5,7 @@ from PIL import Image
 
 from segchat.segmenter.instances import Instance
 from segchat.segmenter.masks import CroppedMask
-from segchat.agent.overlay import colour_for, label_font, render_overlay, text_mask
+from segchat.agent.outputs.overlay import colour_for, label_font, render_overlay, text_mask
 
 
 def test_overlay_draws_tint_outline_and_label():

@@ -19,7 +19,7 @@ import pytest
 
 from bench.server_process import REPO, ServerProcess
 from segchat.agent import build_agent
-from segchat.agent.jobs import JobRunner
+from segchat.agent.serving.jobs import JobRunner
 from segchat.contracts.errors import QueueFullError
 from segchat.contracts.settings import Settings
 from segchat.lab.moving import sample_video, write_video

@@ -124,7 +124,7 @@ def build_ui(agent: Agent, settings: Settings, jobs=None) -> gr.Blocks:
         return str(path)
 
     def image_file(turn: Turn) -> str:
-        from segchat.agent.export import png_bytes
+        from segchat.agent.outputs.export import png_bytes
 
         return save_file(turn.session_id, "image.png", png_bytes(turn.image))
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from segchat.agent.cutouts import cutout
-from segchat.agent.export import png_bytes
-from segchat.agent.overlay import render_overlay
+from segchat.agent.outputs.cutouts import cutout
+from segchat.agent.outputs.export import png_bytes
+from segchat.agent.outputs.overlay import render_overlay
 from segchat.contracts.results import VideoResult
 from segchat.segmenter.instances import Instance
 from segchat.segmenter.masks import CroppedMask

@@ -2,7 +2,7 @@
 
 From Python (a notebook):
 
-    from segchat.agent.dataset import AnnotateRequest, AnnotateRun, annotate
+    from segchat.datasets.annotate import AnnotateRequest, AnnotateRun, annotate
 
     summary = annotate(AnnotateRequest(input="photos/", instruction="every forklift and every pallet",
                                        out="runs/warehouse", demo=False, model="facebook/sam3", workers=2))
@@ -15,7 +15,7 @@ From Python (a notebook):
 
 From a shell, until `segchat annotate` is wired on `annotate()`:
 
-    python -m segchat.agent.dataset INPUT "INSTRUCTION" --out DIR [--demo | --model ID_OR_DIR] [--offline]
+    python -m segchat.datasets.annotate INPUT "INSTRUCTION" --out DIR [--demo | --model ID_OR_DIR] [--offline]
         [--format coco|yolo|both] [--threshold T] [--workers N] [--ray [ADDRESS]] [--phrases P ...]
 
 The plan is made once (DIR/plan.json); running the same command on DIR again resumes; see dataset_run.py for the
@@ -33,13 +33,13 @@ from typing import IO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from segchat.agent.dataset_backends import Backend, make_backend
-from segchat.agent.dataset_inputs import ResolvedInputs, resolve_inputs
-from segchat.agent.dataset_merge import MergeResult, merge_run
-from segchat.agent.dataset_progress import Progress, summary_table
-from segchat.agent.dataset_records import ImageItem, ImageRecord, RunIdentity
-from segchat.agent.dataset_run import RunDir, write_atomically
-from segchat.agent.dataset_worker import WorkerConfig, categories_of, check_dataset_plan, plan_for_phrases
+from segchat.datasets.backends import Backend, make_backend
+from segchat.datasets.inputs import ResolvedInputs, resolve_inputs
+from segchat.datasets.merge import MergeResult, merge_run
+from segchat.datasets.progress import Progress, summary_table
+from segchat.datasets.records import ImageItem, ImageRecord, RunIdentity
+from segchat.datasets.run import RunDir, write_atomically
+from segchat.datasets.worker import WorkerConfig, categories_of, check_dataset_plan, plan_for_phrases
 from segchat.contracts.errors import BadRequestError, SegchatError
 from segchat.contracts.plan import Plan
 from segchat.contracts.settings import DEMO_MODEL_DIR, Settings
@@ -253,7 +253,7 @@ class AnnotateRun:
         """Write annotations.json and errors.jsonl (and yolo/ when asked) from what the shards hold now."""
         result = merge_run(self.run, self.plan, self.categories)
         if "yolo" in (formats or self.request.formats):
-            from segchat.agent.dataset_yolo import write_yolo
+            from segchat.datasets.yolo import write_yolo
 
             write_yolo(self.run, result.coco, {item.id: item.path for item in self.items})
         return result
@@ -316,4 +316,4 @@ def annotate(request: AnnotateRequest, *, stream: IO[str] | None = None, backend
     return summary
 
 
-# -- python -m segchat.agent.dataset ----------------------------------------------------------------------------
+# -- python -m segchat.datasets.annotate ----------------------------------------------------------------------------

@@ -13,8 +13,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
-from segchat.agent.dataset_records import ImageItem, ImageRecord
-from segchat.agent.dataset_worker import ImageAnnotator, LabelImage, WorkerConfig
+from segchat.datasets.records import ImageItem, ImageRecord
+from segchat.datasets.worker import ImageAnnotator, LabelImage, WorkerConfig
 from segchat.contracts.errors import SegchatError
 
 
@@ -127,7 +127,7 @@ def make_backend(workers: int = 1, ray: str | None = None, *, ray_num_cpus: int 
     """The backend for `--workers N` and `--ray [ADDRESS]` (`ray`: None = no Ray, "local" = start a local cluster,
     "auto" or "ray://host:port" = join one)."""
     if ray is not None:
-        from segchat.agent.dataset_ray import RayBackend
+        from segchat.datasets.ray_backend import RayBackend
 
         return RayBackend(workers, address=ray, num_cpus=ray_num_cpus, cpus_per_worker=cpus_per_worker,
                           gpus_per_worker=gpus_per_worker, memory_per_worker_gb=memory_per_worker_gb)

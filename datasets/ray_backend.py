@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from segchat.agent.dataset_records import ImageItem, ImageRecord
-from segchat.agent.dataset_worker import ImageAnnotator, WorkerConfig
+from segchat.datasets.records import ImageItem, ImageRecord
+from segchat.datasets.worker import ImageAnnotator, WorkerConfig
 from segchat.contracts.errors import SegchatError
 
 # the version `pip install segchat[ray]` pins

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from segchat.agent.dataset_run import RunDir
+from segchat.datasets.run import RunDir
 from segchat.segmenter.rle import rle_to_mask
 
 POLYGON_DECIMALS = 6

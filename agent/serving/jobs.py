@@ -190,7 +190,7 @@ class JobRunner:
     def run(self, job: Job) -> None:
         """Run one job to its end state (the worker's step; tests call it directly)."""
         from segchat.agent.tracks import Cancelled
-        from segchat.agent.video_out import write_video_outputs
+        from segchat.agent.outputs.video_out import write_video_outputs
         from segchat.contracts.errors import SegchatError
 
         self._update(job.id, state="running", attempts=job.attempts + 1, frames_done=0)

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from segchat.agent.dataset_records import AnnotationRecord, ImageFailure, ImageItem, ImageRecord, RleSegmentation
+from segchat.datasets.records import AnnotationRecord, ImageFailure, ImageItem, ImageRecord, RleSegmentation
 from segchat.contracts.errors import BadRequestError, SegchatError
 from segchat.contracts.plan import Plan
 from segchat.segmenter.instances import Instance

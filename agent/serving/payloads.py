@@ -8,7 +8,7 @@ import re
 
 from PIL import Image
 
-from segchat.agent.image_urls import fetch_image_url
+from segchat.agent.serving.image_urls import fetch_image_url
 from segchat.contracts.errors import BadRequestError, PayloadTooLargeError
 from segchat.segmenter.images import load_image
 

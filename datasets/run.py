@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from segchat.agent.dataset_records import ImageItem, ImageRecord, RunIdentity, RunManifest, RunMismatchError
+from segchat.datasets.records import ImageItem, ImageRecord, RunIdentity, RunManifest, RunMismatchError
 from segchat.contracts.errors import BadRequestError
 from segchat.contracts.plan import Plan
 

@@ -10,7 +10,7 @@ import sys
 import time
 from typing import IO
 
-from segchat.agent.dataset_records import ImageRecord
+from segchat.datasets.records import ImageRecord
 
 
 def _duration(seconds: float) -> str:

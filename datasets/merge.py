@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from segchat.agent.dataset_records import ImageItem, ImageRecord
-from segchat.agent.dataset_run import RunDir, error_line, write_atomically
+from segchat.datasets.records import ImageItem, ImageRecord
+from segchat.datasets.run import RunDir, error_line, write_atomically
 from segchat.contracts.plan import Plan
 
 

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from segchat.agent.dataset_records import DatasetInputError, ImageItem
+from segchat.datasets.records import DatasetInputError, ImageItem
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
 MANIFEST_SUFFIXES = frozenset({".txt", ".jsonl"})

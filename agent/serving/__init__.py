@@ -1,0 +1,1 @@
+"""What keeps the agent serving: the session store, video jobs, the work queue, request payloads and image URLs."""
