@@ -44,5 +44,5 @@ def build_agent(settings: Settings, *, segmenter: Sam3Segmenter | None = None,
         max_instruction_chars=settings.max_instruction_chars, max_image_pixels=settings.max_image_pixels,
         max_upload_bytes=settings.max_upload_bytes, image_url_prefixes=settings.image_url_prefixes(),
         queue_size=settings.queue_size, concurrency=settings.concurrency, batch_wait_ms=settings.batch_wait_ms,
-        max_video_frames=settings.max_video_frames,
+        max_video_frames=settings.max_video_frames, max_video_bytes=settings.max_video_bytes,
     )

@@ -14,7 +14,7 @@ from PIL import Image
 from segchat.agent.concepts import Concept, ExemplarCanvas, normalized_name
 from segchat.agent.execute import Execution, execute_plan
 from segchat.agent.explain import display_label, explain, explain_video
-from segchat.agent.serving.payloads import check_size, decode_image_payload
+from segchat.agent.serving.payloads import check_size, decode_image_payload, decode_video_payload
 from segchat.agent.serving.queue import KeyedLocks, WorkQueue
 from segchat.agent.results import (ExportFile, Turn, instances_from_result, instances_out, numbered,
                                    segmentation_result)
@@ -24,7 +24,8 @@ from segchat.contracts.errors import BadRequestError, NotFoundError
 from segchat.contracts.plan import Target
 from segchat.contracts.results import (AgentResult, ImageSize, SegmentationResult, SessionHistory, TurnRecord,
                                       VideoInfoOut, VideoResult)
-from segchat.contracts.tool import MAX_EXEMPLARS, MAX_INSTRUCTION_CHARS, ExemplarBox, SegmentImageParameters
+from segchat.contracts.tool import (MAX_EXEMPLARS, MAX_INSTRUCTION_CHARS, ExemplarBox, SegmentImageParameters,
+                                    TrackVideoParameters)
 from segchat.parser.offline import low_confidence_note, warm_up as warm_up_offline
 from segchat.parser.base import InstructionParser
 from segchat.segmenter.batching import CrossRequestBatcher
@@ -87,7 +88,7 @@ class Agent:
                  max_instruction_chars: int = MAX_INSTRUCTION_CHARS, max_image_pixels: int = 40_000_000,
                  max_upload_bytes: int = 25 * 1024 * 1024, image_url_prefixes: list[str] | None = None,
                  queue_size: int = 16, concurrency: int = 1, batch_wait_ms: float = 8.0,
-                 max_video_frames: int = 3600) -> None:
+                 max_video_frames: int = 3600, max_video_bytes: int = 200 * 1024 * 1024) -> None:
         self.segmenter = segmenter
         self.parser = parser
         self.store = store
@@ -106,6 +107,7 @@ class Agent:
         self._sessions = KeyedLocks()
         self._trackers: dict[str, Any] = {}
         self.max_video_frames = max_video_frames
+        self.max_video_bytes = max_video_bytes
 
     # -- input checks ----------------------------------------------------------------------------
     def check_instruction(self, instruction: str) -> str:
@@ -123,12 +125,17 @@ class Agent:
         return decode_image_payload(payload, self.max_upload_bytes, self.image_url_prefixes)
 
     # -- the tool ----------------------------------------------------------------------------------
-    def segment_image(self, arguments: SegmentImageParameters | dict[str, Any], *, owner: str = "") -> Turn:
+    def segment_image(self, arguments: SegmentImageParameters | dict[str, Any], *, owner: str = "",
+                      image: bytes | None = None) -> Turn:
         """The `segment_image` tool itself: its parameters (as REST, MCP and the OpenAI schema define them) in,
-        an answered turn out."""
+        an answered turn out. `image`: the image's bytes where the face already holds them (a multipart upload, the
+        UI's file), so they are never encoded as base64 again; else `arguments.image` is decoded."""
         if not isinstance(arguments, SegmentImageParameters):
             arguments = SegmentImageParameters.model_validate(arguments)
-        image = self.image_bytes(arguments.image) if arguments.image else None
+        if image is not None:
+            image = self.image_bytes(image)
+        elif arguments.image:
+            image = self.image_bytes(arguments.image)
         return self.turn(arguments.instruction, image, arguments.session, owner=owner, threshold=arguments.threshold,
                          verify=arguments.verify, exemplars=arguments.exemplars)
 
@@ -343,6 +350,27 @@ class Agent:
                            explanation=explanation, reply_language=plan.reply_language, plan=plan.model_dump(),
                            tracker=chosen.name, timings_ms={k: round(v, 2) for k, v in timings.items()})
 
+    def track_video(self, arguments: TrackVideoParameters | dict[str, Any], *, video: Path | None = None,
+                    progress=None, cancelled=None) -> VideoResult:
+        """The `track_video` tool itself: its parameters in, the video result out. `video`: a file or a folder of
+        frames the face already holds (an upload, a job's input); else `arguments.video` is decoded into a
+        temporary file that is removed afterwards."""
+        import tempfile
+
+        if not isinstance(arguments, TrackVideoParameters):
+            arguments = TrackVideoParameters.model_validate(arguments)
+        run = partial(self.track, instruction=arguments.instruction, tracker=arguments.tracker,
+                      threshold=arguments.threshold, progress=progress, cancelled=cancelled)
+        if video is not None:
+            return run(video)
+        if not arguments.video:
+            raise BadRequestError("attach a video: give `video` as a data URL or base64", code="missing_video")
+        data, suffix = decode_video_payload(arguments.video, self.max_video_bytes)
+        with tempfile.TemporaryDirectory(prefix="segchat-video-") as folder:
+            path = Path(folder) / f"input{suffix}"
+            path.write_bytes(data)
+            return run(path)
+
     def session_frames(self, session_id: str, owner: str = "") -> Path:
         """A session's images, in the order they were sent, as a folder of frames (a video job over them)."""
         import tempfile
@@ -406,8 +434,9 @@ class Agent:
     def readiness(self) -> dict[str, Any]:
         status = self.parser.status()
         return {"model": self.segmenter.source, "device": str(self.segmenter.device),
-                "dtype": str(self.segmenter.dtype).replace("torch.", ""), "parser": status.backend,
-                "llm": status.location, "llm_state": status.state, "queue": vars(self.queue.stats).copy(),
+                "dtype": str(self.segmenter.dtype).replace("torch.", ""), "parser": status.backend.value,
+                "llm": status.location, "llm_state": status.state.value, "llm_detail": status.detail,
+                "uses_llm": status.uses_llm, "queue": vars(self.queue.stats).copy(),
                 "batching": vars(self.finder.stats).copy() if hasattr(self.finder, "stats") else None,
                 "threshold": self.threshold}
 

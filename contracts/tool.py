@@ -102,8 +102,10 @@ class TrackVideoParameters(BaseModel):
     the objects with their first and last frame, and every frame's instances as COCO RLE masks and boxes."""
 
     model_config = ConfigDict(extra="forbid")
-    video: str = Field(description="The video: a data URL (data:video/mp4;base64,...) or base64 bytes of an MP4, "
-                                   "WebM, MOV, MKV or animated GIF.")
+    # required of MCP and JSON callers (the agent answers missing_video); a face that holds the file (a multipart
+    # upload, the UI) passes it beside the parameters instead of encoding it
+    video: str = Field("", description="The video: a data URL (data:video/mp4;base64,...) or base64 bytes of an "
+                                       "MP4, WebM, MOV, MKV or animated GIF.")
     instruction: str = Field(min_length=1, json_schema_extra={"maxLength": MAX_INSTRUCTION_CHARS},
                              description="What to track, e.g. 'all the red cars', '跟踪左边那个人'.")
     tracker: str = Field("auto", pattern="^(auto|sam3|detect)$",

@@ -106,6 +106,8 @@ def main(**flags: Any) -> None:
     print(f"segchat is running at {url}  (chat UI; REST under {url}v1, OpenAPI {url}openapi.json, MCP {url}mcp)")
     print(f"  model: {ready['model']} on {ready['device']} ({ready['dtype']}), score threshold {ready['threshold']:.2f}"
           + ("  [shapes demo]" if settings.demo else ""))
-    print(f"  parser: {ready['parser']}" + (f" at {ready['llm']} - {ready['llm_state']}" if ready["llm"] else ""))
+    print(f"  parser: {ready['parser']}" + (f" at {ready['llm']} - {ready['llm_state']}"
+                                         + (f" ({ready['llm_detail']})" if ready["llm_detail"] else "")
+                                         if ready["llm"] else ""))
     print(f"  sessions: {agent.store.path}", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", workers=1)

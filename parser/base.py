@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from PIL import Image
@@ -22,13 +23,45 @@ class ParseOutcome:
     notes: list[str] = field(default_factory=list)  # what the offline parser had to guess (why confidence is low)
 
 
+class ParserBackend(StrEnum):
+    """Which backend reads the instructions."""
+
+    OFFLINE = "offline"  # the lexicons and grammar of this package; no LLM
+    LLM = "llm"  # an OpenAI-compatible server (vLLM, transformers serve)
+    LOCAL = "local"  # a Qwen-VL model in this process
+
+
+class ParserState(StrEnum):
+    """Whether the backend answers right now. Every state but READY means the offline parser reads the
+    instructions (OFFLINE: by choice; the others: as a fallback)."""
+
+    OFFLINE = "offline"  # no LLM is configured
+    READY = "ready"  # the LLM server answers, or the local model is loaded
+    NOT_LOADED = "not_loaded"  # the local model loads on the first request
+    UNREACHABLE = "unreachable"  # the LLM server does not answer
+    UNAVAILABLE = "unavailable"  # the local model could not be loaded
+
+
 @dataclass
 class ParserStatus:
     """What a face shows about the parser: which backend, where, and whether it answers right now."""
 
-    backend: str  # "offline" | "llm" | "local"
+    backend: ParserBackend
     location: str | None = None  # the endpoint URL or the model folder
-    state: str = "offline"  # "offline" | "reachable" | "unreachable (offline parser answers)" | "loaded" | ...
+    state: ParserState = ParserState.OFFLINE
+    detail: str = ""  # for people: the device the model is on, why it could not load
+
+    @property
+    def uses_llm(self) -> bool:
+        """Whether an LLM reads the instructions (configured, and reachable or loadable)."""
+        return self.backend is not ParserBackend.OFFLINE and self.state in (ParserState.READY,
+                                                                             ParserState.NOT_LOADED)
+
+    def describe(self) -> str:
+        """One line for a banner or a log: 'llm at URL: ready'."""
+        where = f" at {self.location}" if self.location else ""
+        detail = f" ({self.detail})" if self.detail else ""
+        return f"{self.backend.value}{where}: {self.state.value.replace('_', ' ')}{detail}"
 
 
 @runtime_checkable

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from segchat import prompts
 from segchat.contracts.plan import llm_json_schema
-from segchat.parser.base import ParseOutcome, ParserStatus, plan_from_reply
+from segchat.parser.base import ParseOutcome, ParserBackend, ParserState, ParserStatus, plan_from_reply
 from segchat.parser.offline import generalize_offline, parse_offline_with_notes
 
 log = logging.getLogger(__name__)
@@ -191,8 +191,10 @@ class LlmParser:
             return None
 
     def status(self) -> ParserStatus:
-        state = "reachable" if _reachable(self.base_url) else "unreachable (offline parser answers)"
-        return ParserStatus(backend=self.backend, location=self.base_url, state=state)
+        reachable = _reachable(self.base_url)
+        return ParserStatus(backend=ParserBackend.LLM, location=self.base_url,
+                            state=ParserState.READY if reachable else ParserState.UNREACHABLE,
+                            detail="" if reachable else "the offline parser answers")
 
     @staticmethod
     def _fallback(text: str, history: str | None, reason: str, start: float) -> ParseOutcome:

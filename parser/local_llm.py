@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from segchat import prompts
 from segchat.contracts.plan import llm_json_schema
-from segchat.parser.base import ParseOutcome, ParserStatus, plan_from_reply
+from segchat.parser.base import ParseOutcome, ParserBackend, ParserState, ParserStatus, plan_from_reply
 from segchat.parser.offline import generalize_offline, parse_offline_with_notes
 
 log = logging.getLogger(__name__)
@@ -272,12 +272,12 @@ class LocalLlmParser:
 
     def status(self) -> ParserStatus:
         if self._loaded is not None:
-            state = f"loaded on {self.device}"
+            state, detail = ParserState.READY, f"loaded on {self.device}"
         elif self._load_error is not None:
-            state = f"unavailable: {self._load_error} (offline parser answers)"
+            state, detail = ParserState.UNAVAILABLE, f"{self._load_error}; the offline parser answers"
         else:
-            state = "not loaded yet (loads on the first request)"
-        return ParserStatus(backend=self.backend, location=self.model_path, state=state)
+            state, detail = ParserState.NOT_LOADED, "loads on the first request"
+        return ParserStatus(backend=ParserBackend.LOCAL, location=self.model_path, state=state, detail=detail)
 
     @staticmethod
     def _fallback(text: str, reason: str, start: float) -> ParseOutcome:

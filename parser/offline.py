@@ -13,7 +13,7 @@ import logging
 import re
 
 from segchat.contracts.plan import ExemplarRef, Plan, Relation, RememberConcept, Select, Target
-from segchat.parser.base import ParseOutcome, ParserStatus
+from segchat.parser.base import ParseOutcome, ParserBackend, ParserStatus
 from segchat.parser.chinese import noun_phrase as chinese_noun_phrase
 from segchat.parser.chinese import parse_chinese
 from segchat.parser.chinese import take_followup as chinese_followup
@@ -216,7 +216,7 @@ class OfflineParser:
         return None
 
     def status(self) -> ParserStatus:
-        return ParserStatus(backend=self.backend)
+        return ParserStatus(backend=ParserBackend.OFFLINE)
 
 
 def warm_up() -> None:

@@ -17,7 +17,7 @@ from PIL import Image
 from segchat import prompts
 from segchat.contracts.plan import Plan
 from segchat.parser import make_parser
-from segchat.parser.base import plan_from_reply
+from segchat.parser.base import ParserState, plan_from_reply
 from segchat.parser.local_llm import LocalLlmParser, decoding_schema
 from tests.conftest import REPO
 
@@ -40,7 +40,7 @@ def tiny_qwen_dir(tmp_path_factory):
 def local_parser(tiny_qwen_dir):
     parser = make_parser(f"local:{tiny_qwen_dir}", "unused")
     assert isinstance(parser, LocalLlmParser) and parser.backend == "local"
-    assert "not loaded yet" in parser.status().state  # loading waits for the first request
+    assert parser.status().state is ParserState.NOT_LOADED  # loading waits for the first request
     parser.max_new_tokens = 400  # the tiny model's tokens are bytes: a plan is a few hundred of them
     return parser
 
@@ -58,7 +58,7 @@ def test_constrained_decoding_of_the_random_model_gives_a_plan_that_validates(lo
     assert outcome.plan.source == "llm"
     Plan.model_validate(outcome.plan.model_dump())
     assert outcome.plan.targets or outcome.plan.clarify or outcome.plan.remember
-    assert "loaded on cpu" in local_parser.status().state
+    assert local_parser.status().state is ParserState.READY and "loaded on cpu" in local_parser.status().detail
 
 
 def test_a_model_that_cannot_load_falls_back_to_the_offline_parser(tmp_path):
@@ -67,7 +67,7 @@ def test_a_model_that_cannot_load_falls_back_to_the_offline_parser(tmp_path):
     assert outcome.fallback_reason.startswith("LLM unavailable (the local model could not be loaded")
     assert outcome.plan.source == "offline"
     assert (outcome.plan.targets[0].phrase, outcome.plan.targets[0].select.kind) == ("cat", "rightmost")
-    assert "unavailable" in parser.status().state
+    assert parser.status().state is ParserState.UNAVAILABLE
     assert parser.verify_marks(Image.new("RGB", (8, 8)), "which?") is None
     assert parser.generalize("fluffy white dog") == "white dog"
 

@@ -104,7 +104,7 @@ def build_ui(agent: Agent, settings: Settings, jobs=None) -> gr.Blocks:
     if settings.demo:
         notices.append("Demo model: a small SAM3 trained here on the shapes world. It knows coloured circles, squares, "
                        "triangles, stars and hexagons, nothing else. 演示模型只认识彩色的圆形、正方形、三角形、五角星和六边形。")
-    if ready["llm_state"] not in ("reachable", "loaded"):
+    if not ready["uses_llm"]:
         notices.append("Offline parser: no LLM is used to read the instructions (English and Chinese). "
                        "离线解析器：未使用大语言模型。")
 
