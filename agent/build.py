@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 from segchat.agent.core import Agent
 from segchat.agent.serving.store import SessionStore
+from segchat.contracts.resources import demo_model_dir
 from segchat.contracts.settings import Settings
 from segchat.parser import make_parser
 from segchat.parser.base import InstructionParser
+from segchat.segmenter.base import Segmenter
 from segchat.segmenter.predictor import Sam3Segmenter
 
 log = logging.getLogger(__name__)
@@ -31,7 +34,17 @@ def build_parser(settings: Settings) -> InstructionParser:
                        timeout_s=settings.llm_timeout_s)
 
 
-def build_agent(settings: Settings, *, segmenter: Sam3Segmenter | None = None,
+def runs_the_demo_model(settings: Settings) -> bool:
+    """Whether the checkpoint is the shapes demo model: `--demo`, or its folder named with --model."""
+    if settings.demo:
+        return True
+    try:
+        return Path(settings.model).expanduser().resolve() == demo_model_dir().resolve()
+    except OSError:  # a hub id that is no path at all
+        return False
+
+
+def build_agent(settings: Settings, *, segmenter: Segmenter | None = None,
                 parser: InstructionParser | None = None, store: SessionStore | None = None) -> Agent:
     """The agent for `settings`: its segmenter (checkpoint, device, dtype, cache), parser (LLM or offline),
     session store and limits. A caller may hand in any of the three parts it already has (a test double, a loaded
@@ -45,4 +58,5 @@ def build_agent(settings: Settings, *, segmenter: Sam3Segmenter | None = None,
         max_upload_bytes=settings.max_upload_bytes, image_url_prefixes=settings.image_url_prefixes(),
         queue_size=settings.queue_size, concurrency=settings.concurrency, batch_wait_ms=settings.batch_wait_ms,
         max_video_frames=settings.max_video_frames, max_video_bytes=settings.max_video_bytes,
+        demo=runs_the_demo_model(settings),
     )

@@ -4,35 +4,41 @@ exports, each returning typed objects. The faces translate requests and errors a
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
 from segchat.agent.concepts import Concept, ExemplarCanvas, normalized_name
-from segchat.agent.execute import Execution, execute_plan
+from segchat.agent.execute import Execution, Find, execute_plan
 from segchat.agent.explain import display_label, explain, explain_video
 from segchat.agent.serving.payloads import check_size, decode_image_payload, decode_video_payload
 from segchat.agent.serving.queue import KeyedLocks, WorkQueue
-from segchat.agent.results import (ExportFile, Turn, instances_from_result, instances_out, numbered,
+from segchat.agent.results import (ExportFile, ExportKind, Turn, instances_from_result, instances_out, numbered,
                                    segmentation_result)
 from segchat.agent.serving.store import SessionStore
 from segchat.agent.verify import verify_candidates
 from segchat.contracts.errors import BadRequestError, NotFoundError
-from segchat.contracts.plan import Target
-from segchat.contracts.results import (AgentResult, ImageSize, SegmentationResult, SessionHistory, TurnRecord,
-                                      VideoInfoOut, VideoResult)
+from segchat.contracts.plan import Plan, RememberConcept, Target
+from segchat.contracts.results import (AgentResult, BatchCounts, ImageSize, QueueCounts, Readiness,
+                                      SegmentationResult, SessionHistory, TrackerKind, TurnRecord, VideoInfoOut,
+                                      VideoResult)
 from segchat.contracts.tool import (MAX_EXEMPLARS, MAX_INSTRUCTION_CHARS, ExemplarBox, SegmentImageParameters,
                                     TrackVideoParameters)
 from segchat.parser.offline import low_confidence_note, warm_up as warm_up_offline
 from segchat.parser.base import InstructionParser
+from segchat.segmenter.base import Finder, Segmenter
 from segchat.segmenter.batching import CrossRequestBatcher
 from segchat.segmenter.images import ImageSource, load_image
 from segchat.segmenter.instances import Instance
 from segchat.segmenter.predictor import Sam3Segmenter
 from segchat.segmenter.prompts import Exemplar, Prompt
+
+if TYPE_CHECKING:  # the trackers load when a video first asks for one
+    from segchat.segmenter.trackers.base import Tracker
 
 ImageInput = ImageSource | None
 
@@ -83,12 +89,12 @@ def check_exemplars(exemplars: list[ExemplarBox] | list[Exemplar] | None, size: 
 class Agent:
     """Parses, segments, applies the rules, explains and stores. Thread-safe; one model call at a time."""
 
-    def __init__(self, segmenter: Sam3Segmenter, parser: InstructionParser, store: SessionStore, *,
+    def __init__(self, segmenter: Segmenter, parser: InstructionParser, store: SessionStore, *,
                  threshold: float | None = None, mask_threshold: float = 0.5, recovery_rounds: int = 1,
                  max_instruction_chars: int = MAX_INSTRUCTION_CHARS, max_image_pixels: int = 40_000_000,
                  max_upload_bytes: int = 25 * 1024 * 1024, image_url_prefixes: list[str] | None = None,
                  queue_size: int = 16, concurrency: int = 1, batch_wait_ms: float = 8.0,
-                 max_video_frames: int = 3600, max_video_bytes: int = 200 * 1024 * 1024) -> None:
+                 max_video_frames: int = 3600, max_video_bytes: int = 200 * 1024 * 1024, demo: bool = False) -> None:
         self.segmenter = segmenter
         self.parser = parser
         self.store = store
@@ -102,12 +108,14 @@ class Agent:
         self.image_url_prefixes = image_url_prefixes or []
         self.queue = WorkQueue(queue_size, concurrency=concurrency)
         # with several turns in flight, their prompts meet in one forward (find_each with the segmenter's signature)
-        self.finder = (CrossRequestBatcher(segmenter, wait_s=batch_wait_ms / 1000) if concurrency > 1
-                       and isinstance(segmenter, Sam3Segmenter) else segmenter)
+        self.finder: Finder = (CrossRequestBatcher(segmenter, wait_s=batch_wait_ms / 1000) if concurrency > 1
+                               and isinstance(segmenter, Sam3Segmenter) else segmenter)
         self._sessions = KeyedLocks()
-        self._trackers: dict[str, Any] = {}
+        self._trackers: dict[TrackerKind, Tracker] = {}
         self.max_video_frames = max_video_frames
         self.max_video_bytes = max_video_bytes
+        # the shapes demo model knows coloured shapes and nothing else: an answer that finds nothing says so
+        self.demo = demo
 
     # -- input checks ----------------------------------------------------------------------------
     def check_instruction(self, instruction: str) -> str:
@@ -153,7 +161,8 @@ class Agent:
                                   start)
 
     def _turn(self, instruction: str, pil: Image.Image | None, session_id: str, owner: str,
-              threshold: float | None, verify: bool, exemplars, start: float) -> Turn:
+              threshold: float | None, verify: bool, exemplars: list[ExemplarBox] | list[Exemplar] | None,
+              start: float) -> Turn:
         timings: dict[str, float] = {}
         session = self.store.get_session(session_id, owner)
         last = self.store.last_turn(session_id)
@@ -177,19 +186,21 @@ class Agent:
 
         threshold = self.threshold if threshold is None else threshold
         if plan.remember is not None:
-            execution, explanation = self._remember(plan, previous, pil, owner)
+            execution, explanation = self._remember(plan, plan.remember, previous, pil, owner)
         else:
             plan, concepts = self.concepts_named(plan, instruction, owner)
             canvas = ExemplarCanvas.build(pil, [c for c in concepts if c]) if any(concepts) else None
+            subject = canvas.canvas if canvas else pil
             embed_start = time.perf_counter()
-            embedding, _ = self.segmenter.embed(canvas.canvas if canvas else pil)
+            handle, _ = self.segmenter.embed(subject)
             timings["embed"] = (time.perf_counter() - embed_start) * 1000
-            find = partial(self.finder.find_each, embedding, threshold=threshold, mask_threshold=self.mask_threshold)
+            # the image goes along with the handle: should the cache drop the embedding meanwhile, it is made again
+            find: Find = partial(self.finder.find_each, handle, image=subject, threshold=threshold,
+                                 mask_threshold=self.mask_threshold)
             if canvas is not None:  # only what lies in the new image counts, not what is on the exemplar column
                 canvas_find = find
                 find = lambda prompts: [canvas.inside_image(found) for found in canvas_find(prompts)]  # noqa: E731
-                boxes_iter = iter(canvas.boxes)
-                plan, concept_boxes = _with_concepts(plan, concepts, boxes_iter)
+                plan, concept_boxes = _with_concepts(plan, concepts, iter(canvas.boxes))
             else:
                 concept_boxes = None
             if plan.clarify and not boxes:
@@ -205,7 +216,7 @@ class Agent:
                                   fallback_reason=outcome.fallback_reason, clarify=None if boxes else plan.clarify,
                                   # a request that names a remembered concept was read right, whatever the parser
                                   # thought of the unknown word ('find the gizmo')
-                                  doubt=None if any(concepts) else low_confidence_note(plan))
+                                  doubt=None if any(concepts) else low_confidence_note(plan), demo=self.demo)
         serialize_start = time.perf_counter()
         height, width = pil.height, pil.width
         instances = instances_out(execution.instances)
@@ -220,9 +231,10 @@ class Agent:
                     instruction=instruction)
 
     # -- concepts --------------------------------------------------------------------------------------
-    def _remember(self, plan, previous: list[Instance], pil: Image.Image, owner: str) -> tuple[Execution, str]:
-        """Keep instance #N of the previous result as a named concept; the answer is the previous result."""
-        ref = plan.remember
+    def _remember(self, plan: Plan, ref: RememberConcept, previous: list[Instance], pil: Image.Image,
+                  owner: str) -> tuple[Execution, str]:
+        """Keep instance #N of the previous result as a named concept (`ref`, the plan's `remember`); the answer is
+        the previous result."""
         chosen = next((item for item in previous if item.id == ref.instance), None)
         zh = plan.reply_language == "zh"
         if chosen is None:
@@ -238,7 +250,7 @@ class Agent:
                 f"Remembered #{chosen.id} (“{chosen.label}”) as “{concept.name}”: ask for “{concept.name}” on any image.")
         return execution, text
 
-    def concepts_named(self, plan, instruction: str, owner: str) -> tuple[Any, list[Concept | None]]:
+    def concepts_named(self, plan: Plan, instruction: str, owner: str) -> tuple[Plan, list[Concept | None]]:
         """(plan, for each target the remembered concept it names): a target whose phrase is a concept's name, or
         the only target of a request whose text says a concept's name (the parser may have translated it; a
         request the parser could not read but that names a concept becomes a search for it)."""
@@ -282,27 +294,31 @@ class Agent:
         def job() -> Detection:
             timings: dict[str, float] = {"load_image": (time.perf_counter() - start) * 1000}
             embed_start = time.perf_counter()
-            embedding, _ = self.segmenter.embed(pil)
+            handle, _ = self.segmenter.embed(pil)
             timings["embed"] = (time.perf_counter() - embed_start) * 1000
             found = numbered([i for group in self.finder.find_each(
-                embedding, prompts, threshold=self.threshold if threshold is None else threshold,
+                handle, prompts, image=pil, threshold=self.threshold if threshold is None else threshold,
                 mask_threshold=self.mask_threshold, timings=timings) for i in group])
             timings["total"] = (time.perf_counter() - start) * 1000
-            return Detection(segmentation_result(found, embedding.size, timings), found, pil)
+            return Detection(segmentation_result(found, handle.size, timings), found, pil)
 
         return self.queue.run(job)
 
     # -- video ---------------------------------------------------------------------------------------
-    def tracker(self, kind: str = "auto"):
-        """The `sam3` or `detect` tracker for this agent's checkpoint ('auto': sam3 where it has a tracker)."""
-        from segchat.segmenter.trackers import TRACKERS, make_tracker
+    def tracker(self, kind: TrackerKind | str = TrackerKind.AUTO) -> Tracker:
+        """The sam3 or detect tracker for this agent's checkpoint (auto: sam3 where it has a tracker); a
+        `TrackerKind` or its value."""
+        from segchat.segmenter.trackers import make_tracker
         from segchat.segmenter.video_loader import default_tracker
 
-        if kind not in (*TRACKERS, "auto"):
-            raise BadRequestError(f"unknown tracker {kind!r}: choose sam3, detect or auto", code="unknown_tracker")
+        try:
+            kind = TrackerKind(kind)
+        except ValueError:
+            raise BadRequestError(f"unknown tracker {kind!r}: choose sam3, detect or auto",
+                                  code="unknown_tracker") from None
         source = str(self.segmenter.source)
-        chosen = default_tracker(source) if kind == "auto" else kind
-        if chosen == "sam3" and default_tracker(source) != "sam3":
+        chosen = default_tracker(source) if kind is TrackerKind.AUTO else kind
+        if chosen is TrackerKind.SAM3 and default_tracker(source) is not TrackerKind.SAM3:
             raise BadRequestError(f"the checkpoint {source} has no video tracker: use --tracker detect",
                                   code="no_tracker")
         if chosen not in self._trackers:
@@ -310,8 +326,8 @@ class Agent:
                                                   device=str(self.segmenter.device))
         return self._trackers[chosen]
 
-    def track(self, video, instruction: str, *, tracker: str = "auto", threshold: float | None = None,
-              progress=None, cancelled=None) -> VideoResult:
+    def track(self, video, instruction: str, *, tracker: TrackerKind | str = TrackerKind.AUTO,
+              threshold: float | None = None, progress=None, cancelled=None) -> VideoResult:
         """Track what the instruction asks for through a video (a file or a folder of frames), in one pass; the
         plan's rules apply to whole tracks. `progress(frames_done, frames_total_or_None)`; `cancelled()` is asked
         between frames (the job's cancel button)."""
@@ -343,7 +359,7 @@ class Agent:
         timings["total"] = (time.perf_counter() - start) * 1000
         explanation = explain_video(execution.reports, plan.reply_language, frames=execution.frames_seen,
                                     tracker=chosen.name, source=plan.source, fallback_reason=outcome.fallback_reason,
-                                    doubt=low_confidence_note(plan))
+                                    doubt=low_confidence_note(plan), demo=self.demo)
         return VideoResult(video=VideoInfoOut(width=info.width, height=info.height, frames=execution.frames_seen,
                                               fps=info.fps),
                            objects=[o.to_object() for o in execution.objects], frames=execution.frames,
@@ -422,7 +438,8 @@ class Agent:
         raise BadRequestError(f"session {session_id!r} has no turn {index} (it has {len(turns)})", code="unknown_turn",
                               http_status=404)
 
-    def export(self, session_id: str, index: int, kind: str, *, owner: str = "", smoothness: float = 0.0) -> ExportFile:
+    def export(self, session_id: str, index: int, kind: ExportKind | str, *, owner: str = "",
+               smoothness: float = 0.0) -> ExportFile:
         return self.turn_at(session_id, index, owner).export(kind, smoothness)
 
     # -- status --------------------------------------------------------------------------------------
@@ -431,19 +448,27 @@ class Agent:
         (every backend falls back to it), without calling any LLM."""
         warm_up_offline()
 
+    def status(self) -> Readiness:
+        """What `/readyz`, the server's banner and the UI show: model, parser, load."""
+        parser = self.parser.status()
+        batching = getattr(self.finder, "stats", None)  # only the cross-request batcher counts
+        return Readiness(model=str(self.segmenter.source), demo=self.demo, device=str(self.segmenter.device),
+                         dtype=str(self.segmenter.dtype).replace("torch.", ""), threshold=self.threshold,
+                         parser=parser.backend.value, llm=parser.location, llm_state=parser.state.value,
+                         llm_detail=parser.detail, uses_llm=parser.uses_llm,
+                         queue=QueueCounts.model_validate(vars(self.queue.stats)),
+                         batching=BatchCounts.model_validate(vars(batching)) if batching is not None else None)
+
     def readiness(self) -> dict[str, Any]:
-        status = self.parser.status()
-        return {"model": self.segmenter.source, "device": str(self.segmenter.device),
-                "dtype": str(self.segmenter.dtype).replace("torch.", ""), "parser": status.backend.value,
-                "llm": status.location, "llm_state": status.state.value, "llm_detail": status.detail,
-                "uses_llm": status.uses_llm, "queue": vars(self.queue.stats).copy(),
-                "batching": vars(self.finder.stats).copy() if hasattr(self.finder, "stats") else None,
-                "threshold": self.threshold}
+        """`status()` as JSON, for the faces that read it as a dict."""
+        return self.status().model_dump(mode="json")
 
 
-def _with_concepts(plan, concepts: list[Concept | None], boxes) -> tuple[Any, list]:
+def _with_concepts(plan: Plan, concepts: list[Concept | None],
+                   boxes: Iterator[Exemplar]) -> tuple[Plan, list[tuple[str, Exemplar] | None]]:
     """The plan with each concept target searching for the concept's phrase, and the (name, exemplar box) pairs."""
-    targets, pairs = [], []
+    targets: list[Target] = []
+    pairs: list[tuple[str, Exemplar] | None] = []
     for target, concept in zip(plan.targets, concepts):
         if concept is None:
             targets.append(target)

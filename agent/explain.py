@@ -34,6 +34,15 @@ def _reverse(table: dict[str, str]) -> dict[str, str]:
 ZH_FOR_NOUN = _reverse(ZH_NOUNS)
 ZH_FOR_MODIFIER = _reverse(ZH_MODIFIERS)
 
+# Every word the shapes demo model was trained on (segchat.lab.world draws its scenes; the runtime never imports the
+# lab, and tests/test_agent_parts.py checks that the two agree). A phrase with any other word is beyond it.
+SHAPES_WORLD_WORDS = frozenset({"red", "green", "blue", "yellow", "purple", "orange", "white", "black",
+                                "circle", "square", "triangle", "star", "hexagon", "shape", "object"})
+DEMO_NOTE_EN = ("(This is the shapes demo model: it knows only the shapes world — coloured circles, squares, "
+                "triangles, stars and hexagons — and finds nothing else. For photos, run SAM3: --model facebook/sam3.)")
+DEMO_NOTE_ZH = ("（这是形状演示模型：它只认识形状世界里彩色的圆形、正方形、三角形、五角星和六边形，别的东西都找不到。"
+                "要处理照片，请使用 SAM3：--model facebook/sam3。）")
+
 
 def label_zh(phrase: str) -> str:
     """'red circle' -> '红色圆形' when every word is known, else the English phrase unchanged."""
@@ -170,9 +179,23 @@ def _target_zh(report: TargetReport) -> str:
     return text
 
 
+def outside_the_shapes_world(phrases: list[str]) -> bool:
+    """Whether a phrase has a word the shapes world does not have ('cat', 'person')."""
+    return any(word not in SHAPES_WORLD_WORDS for phrase in phrases for word in phrase.split())
+
+
+def beyond_the_demo(reports: list[TargetReport]) -> bool:
+    """Whether the shapes demo model cannot have answered this: a target found nothing, or a phrase it searched
+    for (its own, an exclusion, an anchor) is outside the shapes world."""
+    return any(report.found == 0 or outside_the_shapes_world(
+        [*report.searched, *report.target.exclude, report.target.relation.anchor if report.target.relation else ""])
+        for report in reports if not report.on_previous)
+
+
 def explain(execution: Execution, language: str, *, source: str = "offline", fallback_reason: str | None = None,
-            clarify: str | None = None, doubt: str | None = None) -> str:
-    """A short explanation of the turn in `language` ('en' or 'zh')."""
+            clarify: str | None = None, doubt: str | None = None, demo: bool = False) -> str:
+    """A short explanation of the turn in `language` ('en' or 'zh'). `demo`: the model is the shapes demo model,
+    and an answer it cannot have given says what it knows."""
     zh = language == "zh"
     if clarify:
         return clarify
@@ -191,6 +214,8 @@ def explain(execution: Execution, language: str, *, source: str = "offline", fal
         lines.append(f"合计 {total} 个。" if zh else f"{total} in all.")
     if total == 0 and execution.followup == "new":
         lines.append("没有符合要求的物体。" if zh else "Nothing in the image matches the request.")
+    if demo and beyond_the_demo(execution.reports):
+        lines.append(DEMO_NOTE_ZH if zh else DEMO_NOTE_EN)
     if doubt:  # the parser's own words for a low-confidence reading
         lines.append(f"（{doubt}）" if zh else f"({doubt})")
     if fallback_reason:
@@ -203,8 +228,9 @@ def explain(execution: Execution, language: str, *, source: str = "offline", fal
 
 
 def explain_video(reports, language: str, *, frames: int, tracker: str, source: str = "offline",
-                  fallback_reason: str | None = None, doubt: str | None = None) -> str:
-    """A short explanation of a tracked video in `language` (reports: agent.tracks.TargetTracks)."""
+                  fallback_reason: str | None = None, doubt: str | None = None, demo: bool = False) -> str:
+    """A short explanation of a tracked video in `language` (reports: agent.tracks.TargetTracks). `demo`: as in
+    `explain`, when nothing was found or a phrase is beyond the shapes world."""
     zh = language == "zh"
     lines = []
     for report in reports:
@@ -243,6 +269,8 @@ def explain_video(reports, language: str, *, frames: int, tracker: str, source: 
         lines.append(text)
     if not any(r.selected for r in reports):
         lines.append("视频里没有符合要求的物体。" if zh else "Nothing in the video matches the request.")
+    if demo and any(r.found == 0 or outside_the_shapes_world([r.target.phrase]) for r in reports):
+        lines.append(DEMO_NOTE_ZH if zh else DEMO_NOTE_EN)
     lines.append(f"（跟踪器：{tracker}）" if zh else f"(Tracker: {tracker}.)")
     if doubt:
         lines.append(f"（{doubt}）" if zh else f"({doubt})")

@@ -7,7 +7,7 @@ import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from enum import StrEnum
 
 from PIL import Image
 
@@ -20,8 +20,18 @@ from segchat.contracts.results import AgentResult, ImageSize, InstanceOut, RleMa
 from segchat.segmenter.instances import Instance
 from segchat.segmenter.masks import CroppedMask
 
-ExportKind = Literal["overlay", "masks", "coco", "cutouts", "psd"]
-EXPORT_KINDS: tuple[str, ...] = ("overlay", "masks", "coco", "cutouts", "psd")
+
+class ExportKind(StrEnum):
+    """The files a turn exports itself as (the REST `format`, the UI's downloads)."""
+
+    OVERLAY = "overlay"  # PNG: the image with the masks, ids and labels drawn on it
+    MASKS = "masks"  # ZIP of one mask PNG per instance
+    COCO = "coco"  # COCO JSON, RLE masks
+    CUTOUTS = "cutouts"  # ZIP of RGBA cut-outs, one per instance and one of them all
+    PSD = "psd"  # a layered Photoshop file: the image and one layer per instance
+
+
+EXPORT_KINDS: tuple[str, ...] = tuple(kind.value for kind in ExportKind)
 
 
 def instances_out(instances: list[Instance]) -> list[InstanceOut]:
@@ -75,27 +85,29 @@ class Turn:
     def overlay(self, smoothness: float = 0.0) -> Image.Image:
         return render_overlay(self.image, smoothed(self.instances, smoothness), self.labels())
 
-    def export(self, kind: str, smoothness: float = 0.0) -> ExportFile:
-        """One export of this turn: `overlay` (PNG), `masks` (ZIP of mask PNGs), `coco` (COCO JSON, RLE masks).
-        `smoothness` > 0 refines the masks' edges first (Gaussian sigma in pixels)."""
+    def export(self, kind: ExportKind | str, smoothness: float = 0.0) -> ExportFile:
+        """One export of this turn (an `ExportKind` or its value; see there). `smoothness` > 0 refines the masks'
+        edges first (Gaussian sigma in pixels)."""
+        try:
+            kind = ExportKind(kind)
+        except ValueError:
+            raise BadRequestError(f"unknown export {kind!r}; choose one of {', '.join(EXPORT_KINDS)}",
+                                  code="unknown_export") from None
         instances = smoothed(self.instances, smoothness)
         stem = f"turn{self.index}"
-        if kind == "overlay":
+        if kind is ExportKind.OVERLAY:
             return ExportFile(f"{stem}_overlay.png", "image/png",
                               png_bytes(render_overlay(self.image, instances, self.labels())))
-        if kind == "masks":
+        if kind is ExportKind.MASKS:
             return ExportFile(f"{stem}_masks.zip", "application/zip", masks_zip(instances))
-        if kind == "coco":
+        if kind is ExportKind.COCO:
             document = coco_json(instances, (self.image.height, self.image.width))
             return ExportFile(f"{stem}_coco.json", "application/json",
                               json.dumps(document, ensure_ascii=False).encode("utf-8"))
-        if kind == "cutouts":
+        if kind is ExportKind.CUTOUTS:
             return ExportFile(f"{stem}_cutouts.zip", "application/zip", self._cutouts_zip(smoothness))
-        if kind == "psd":
-            return ExportFile(f"{stem}_layers.psd", "image/vnd.adobe.photoshop",
-                              layered_psd(self.image, self.instances, self.labels(), feather=smoothness))
-        raise BadRequestError(f"unknown export {kind!r}; choose one of {', '.join(EXPORT_KINDS)}",
-                              code="unknown_export")
+        return ExportFile(f"{stem}_layers.psd", "image/vnd.adobe.photoshop",
+                          layered_psd(self.image, self.instances, self.labels(), feather=smoothness))
 
     def cutouts(self, feather: float = 0.0) -> dict[str, bytes]:
         """`cutout_<id>.png` (RGBA, cropped to each instance's box) and `cutout.png` (all of them, full size)."""

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+
+class TrackerKind(StrEnum):
+    """Which video tracker follows the objects (the tool's `tracker` parameter, the CLI's --tracker, the result's
+    `tracker` field)."""
+
+    AUTO = "auto"  # a choice, never a result: SAM3 where the checkpoint has a tracker, else detect
+    SAM3 = "sam3"  # SAM3's video model with its memory tracker
+    DETECT = "detect"  # the image model on every frame, its detections linked across frames
 
 
 class ImageSize(BaseModel):
@@ -91,6 +101,41 @@ class VideoResult(BaseModel):
     explanation: str
     reply_language: str
     plan: dict[str, Any]
-    tracker: str = Field(description="'sam3' (SAM3's memory tracker) or 'detect' (detection on every frame + "
-                                      "association)")
+    tracker: Literal[TrackerKind.SAM3, TrackerKind.DETECT] = Field(
+        description="'sam3' (SAM3's memory tracker) or 'detect' (detection on every frame + association)")
     timings_ms: dict[str, float]
+
+
+class QueueCounts(BaseModel):
+    """The work queue right now and since the start."""
+
+    running: int
+    waiting: int
+    served: int
+    rejected: int
+
+
+class BatchCounts(BaseModel):
+    """Cross-request batching since the start (absent when requests run one at a time)."""
+
+    batches: int
+    requests: int
+    rows: int
+
+
+class Readiness(BaseModel):
+    """What `/readyz`, `serve.py`'s banner and the UI say about a running agent: its model, its parser and load."""
+
+    model: str = Field(description="the SAM3 checkpoint: a folder or a Hugging Face id")
+    demo: bool = Field(description="the checkpoint is the shapes demo model: it knows only coloured circles, "
+                                   "squares, triangles, stars and hexagons")
+    device: str
+    dtype: str = Field(description="float32 or bfloat16")
+    threshold: float = Field(description="the score threshold answers use unless a request sets its own")
+    parser: str = Field(description="which backend reads instructions: offline, llm or local")
+    llm: str | None = Field(description="the LLM endpoint or model folder; null for the offline parser")
+    llm_state: str = Field(description="offline, ready, not_loaded, unreachable or unavailable")
+    llm_detail: str = Field(description="for people: the device the model is on, why it could not load")
+    uses_llm: bool = Field(description="whether an LLM reads the instructions now (else the offline parser)")
+    queue: QueueCounts
+    batching: BatchCounts | None

@@ -8,12 +8,13 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from segchat.contracts.resources import REPO_DIR, demo_model_dir
 from segchat.contracts.tool import MAX_INSTRUCTION_CHARS
 
 DEFAULT_MODEL = "facebook/sam3"
-REPO_DIR = Path(__file__).resolve().parent.parent  # a checkout's root (the demo model and examples live there)
-DEMO_MODEL_DIR = REPO_DIR / "models" / "shapes-sam3"
-SHARED_DIR = REPO_DIR.parent / "shared"  # the evaluation data every developer and CI share, beside the checkout
+DEMO_MODEL_DIR = demo_model_dir()  # where this installation keeps the demo model (a wheel's, or the checkout's)
+# a developer's and CI's evaluation data, beside a checkout (the CLI says so when it is missing)
+SHARED_DIR = REPO_DIR.parent / "shared"
 
 
 class Settings(BaseSettings):
@@ -21,7 +22,7 @@ class Settings(BaseSettings):
 
     # segmenter
     model: str = Field(DEFAULT_MODEL, description="Hugging Face id or local folder of a SAM3 checkpoint")
-    demo: bool = Field(False, description="use the shapes demo model shipped in the repository")
+    demo: bool = Field(False, description="use the shapes demo model shipped with the package")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     threshold: float | None = Field(None, ge=0.0, le=1.0, description="instance score threshold (default: the "
@@ -68,4 +69,4 @@ class Settings(BaseSettings):
 
     def model_path(self) -> str:
         """The checkpoint to load: the demo folder when `demo` is set, else `model`."""
-        return str(DEMO_MODEL_DIR) if self.demo else self.model
+        return str(demo_model_dir()) if self.demo else self.model

@@ -4,9 +4,11 @@ multipart), the MCP tool and the OpenAI function schema are all generated from `
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from segchat.contracts.results import TrackerKind
 
 TOOL_NAME = "segment_image"
 MAX_INSTRUCTION_CHARS = 2000  # the default of the instruction limit (settings: SEGCHAT_MAX_INSTRUCTION_CHARS)
@@ -108,8 +110,8 @@ class TrackVideoParameters(BaseModel):
                                        "MP4, WebM, MOV, MKV or animated GIF.")
     instruction: str = Field(min_length=1, json_schema_extra={"maxLength": MAX_INSTRUCTION_CHARS},
                              description="What to track, e.g. 'all the red cars', '跟踪左边那个人'.")
-    tracker: str = Field("auto", pattern="^(auto|sam3|detect)$",
-                         description="'sam3' (SAM3's memory tracker, for checkpoints that have one), 'detect' "
+    tracker: Literal[TrackerKind.AUTO, TrackerKind.SAM3, TrackerKind.DETECT] = Field(
+        TrackerKind.AUTO, description="'sam3' (SAM3's memory tracker, for checkpoints that have one), 'detect' "
                                      "(detection on every frame, associated across frames), or 'auto'.")
     threshold: float | None = Field(None, ge=0.0, le=1.0, description="Detection score threshold (default: the "
                                                                        "server's).")

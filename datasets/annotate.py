@@ -42,7 +42,8 @@ from segchat.datasets.run import RunDir, write_atomically
 from segchat.datasets.worker import WorkerConfig, categories_of, check_dataset_plan, plan_for_phrases
 from segchat.contracts.errors import BadRequestError, SegchatError
 from segchat.contracts.plan import Plan
-from segchat.contracts.settings import DEMO_MODEL_DIR, Settings
+from segchat.contracts.resources import demo_model_dir
+from segchat.contracts.settings import Settings
 
 Format = Literal["coco", "yolo"]
 
@@ -182,7 +183,7 @@ class AnnotateRun:
         if request.instruction is not None and len(request.instruction) > settings.max_instruction_chars:
             raise BadRequestError(f"the instruction is {len(request.instruction)} characters long; the limit is "
                                   f"{settings.max_instruction_chars}", code="instruction_too_long")
-        model = request.model or (str(DEMO_MODEL_DIR) if request.demo else settings.model_path())
+        model = request.model or (str(demo_model_dir()) if request.demo else settings.model_path())
         if Path(model).expanduser().exists():
             model = str(Path(model).expanduser().resolve())
         threshold = request.threshold if request.threshold is not None else settings.threshold

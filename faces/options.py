@@ -10,7 +10,7 @@ from segchat.contracts.settings import Settings
 
 MODEL_OPTIONS = [
     click.option("--model", help="Hugging Face id or local folder of a SAM3 checkpoint (default facebook/sam3)."),
-    click.option("--demo", is_flag=True, default=None, help="Use the shapes demo model shipped in the repository."),
+    click.option("--demo", is_flag=True, default=None, help="Use the shapes demo model shipped with segchat."),
     click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Force a device."),
     click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16"]), help="Force a dtype."),
     click.option("--threshold", type=click.FloatRange(0, 1),

@@ -1,5 +1,6 @@
-"""Instruction -> Plan: backends behind one interface (`InstructionParser`): an LLM behind an OpenAI-compatible
-endpoint, a Qwen-VL model in this process (`local:MODEL_ID_OR_DIR`), and the offline parser."""
+"""Instruction -> Plan behind one interface (`InstructionParser`): the offline parser, or the LLM parser
+(`LlmParser`) over one of two chat backends, an OpenAI-compatible endpoint or a Qwen-VL model in this process
+(`local:MODEL_ID_OR_DIR`)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ def make_parser(llm_url: str | None, llm_model: str, *, offline: bool = False, a
     if offline or not llm_url:
         return OfflineParser()
     if llm_url.startswith(LOCAL_PREFIX):
-        from segchat.parser.local_llm import LocalLlmParser
+        from segchat.parser.local_llm import local_parser
 
-        return LocalLlmParser(llm_url[len(LOCAL_PREFIX):].strip() or llm_model)
-    from segchat.parser.llm import LlmParser
+        return local_parser(llm_url[len(LOCAL_PREFIX):].strip() or llm_model)
+    from segchat.parser.llm import server_parser
 
-    return LlmParser(llm_url, llm_model, api_key=api_key, timeout_s=timeout_s)
+    return server_parser(llm_url, llm_model, api_key=api_key, timeout_s=timeout_s)
 
 
 __all__ = ["InstructionParser", "LOCAL_PREFIX", "OfflineParser", "ParseOutcome", "ParserStatus", "generalize_offline",

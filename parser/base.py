@@ -40,6 +40,7 @@ class ParserState(StrEnum):
     NOT_LOADED = "not_loaded"  # the local model loads on the first request
     UNREACHABLE = "unreachable"  # the LLM server does not answer
     UNAVAILABLE = "unavailable"  # the local model could not be loaded
+    PAUSED = "paused"  # the LLM failed repeatedly: the circuit breaker keeps it from being called for a while
 
 
 @dataclass
@@ -68,7 +69,7 @@ class ParserStatus:
 class InstructionParser(Protocol):
     """Instruction -> Plan, and the two other things the agent may ask of the language side."""
 
-    backend: str
+    backend: ParserBackend
     can_verify: bool  # whether `verify_marks` can judge a picture (a VL model); False for the offline parser
 
     def parse(self, text: str, image: Image.Image | None = None, history: str | None = None) -> ParseOutcome:

@@ -5,11 +5,24 @@ guessing a phrase from their words."""
 from __future__ import annotations
 
 import re
-from typing import Literal
+from enum import StrEnum
 
 from segchat.parser.lexicon import ACKNOWLEDGEMENT_EN
 
-Intent = Literal["request", "greeting", "off_task", "vague", "question", "count_question"]
+
+class Intent(StrEnum):
+    """What the text asks of segchat, as far as the offline parser can tell."""
+
+    REQUEST = "request"  # something to segment
+    GREETING = "greeting"  # hello, thanks, praise: nothing to find
+    OFF_TASK = "off_task"  # a task segchat does not do (edit the photo, tell a joke), or an injection
+    VAGUE = "vague"  # 'do it', '弄一下': no object named
+    QUESTION = "question"  # needs reasoning about the picture, which the offline parser cannot do
+    COUNT_QUESTION = "count_question"  # 'how many dogs?', '图里有猫吗': segmenting what it names answers it (a guess)
+
+
+# the intents the offline parser answers with a clarify question instead of a plan
+CLARIFIED = frozenset({Intent.GREETING, Intent.OFF_TASK, Intent.VAGUE, Intent.QUESTION})
 
 OFF_TASK_EN = re.compile(
     r"\b(weather|brighter|darker|brightness|contrast|resize|rotate|blur|sharpen|denoise|filter|install|download|"
@@ -52,44 +65,44 @@ def classify(text: str, language: str) -> Intent:
     lowered = text.lower().strip()
     squeezed = re.sub(r"[\s。！!？?，,.]", "", text)
     if COMPLIMENT_EN.match(lowered):
-        return "greeting"
+        return Intent.GREETING
     tokens = re.findall(r"[a-z']+", lowered)
     if (tokens and set(tokens) <= ACKNOWLEDGEMENT_EN and not re.search(r"[\u3400-\u9fff]", text)) \
             or ACKNOWLEDGEMENT_ZH.match(squeezed):
-        return "greeting"
+        return Intent.GREETING
     if GREETING_EN.match(lowered) or VAGUE_EN.match(lowered.strip(" .!?")):
-        return "greeting" if GREETING_EN.match(lowered) else "vague"
+        return Intent.GREETING if GREETING_EN.match(lowered) else Intent.VAGUE
     if OFF_TASK_EN.search(lowered) or OFF_TASK_ZH.search(text):
-        return "off_task"
+        return Intent.OFF_TASK
     if VAGUE_ZH.match(squeezed):
-        return "vague"
+        return Intent.VAGUE
     if language == "zh" or re.search(r"[\u3400-\u9fff]", text) and not re.search(r"[a-z]{3,}", lowered):
         if COUNT_ZH.search(text) and not re.search(r"为什么|怎么|如何|回答|什么", text):
-            return "count_question"
+            return Intent.COUNT_QUESTION
         if QUESTION_ZH.search(text):
             # '如果太阳很刺眼，我应该用图中的什么物品，框出该物品' asks for reasoning even with a request verb in it
-            return "question"
+            return Intent.QUESTION
         if YES_NO_ZH.search(text) and not REQUEST_ZH.search(text):
-            return "count_question"  # '图里有猫吗': segmenting the cats answers it, but it is a guess
-        return "request"
+            return Intent.COUNT_QUESTION  # '图里有猫吗': segmenting the cats answers it, but it is a guess
+        return Intent.REQUEST
     sentences = [x.strip() for x in re.split(r"[.!?;]+\s*", lowered) if x.strip()]
     if len(sentences) > 1 and QUESTION_EN.match(sentences[0]) and any(
             re.match(r"(?:please )?(?:segment|select|mask|highlight|outline|mark|find|cut|show|circle|isolate|"
                      r"pick|grab)\b", later) for later in sentences[1:]):
-        return "count_question"  # 'which is the biggest melon? segment it': a request after all, read with care
+        return Intent.COUNT_QUESTION  # 'which is the biggest melon? segment it': a request after all, read with care
     match = QUESTION_EN.match(lowered)
     if match:
         if match.group("w") == "how" and re.match(r"\s*many\b", match.group("rest")):
-            return "count_question"
+            return Intent.COUNT_QUESTION
         if match.group("w") == "where" and re.match(r"\s*(is|are|'s)\s+(the|a|an|all|my|some)?\s*[a-z\- ]+\??\s*$",
                                                    match.group("rest")):
-            return "request"  # 'where is the red kettle?' is a request to find it
-        return "question"
+            return Intent.REQUEST  # 'where is the red kettle?' is a request to find it
+        return Intent.QUESTION
     if IF_QUESTION_EN.search(lowered) or CLAUSE_QUESTION_EN.search(lowered):
-        return "question"
+        return Intent.QUESTION
     if YES_NO_EN.match(lowered):
-        return "count_question"  # 'are there any dogs?': segmenting them answers it, but it is a guess
-    return "request"
+        return Intent.COUNT_QUESTION  # 'are there any dogs?': segmenting them answers it, but it is a guess
+    return Intent.REQUEST
 
 
 CLARIFY = {
@@ -109,4 +122,4 @@ LOW_CONFIDENCE = {
 
 
 def clarify_text(intent: Intent, language: str) -> str:
-    return (QUESTION if intent == "question" else CLARIFY)[language if language in ("en", "zh") else "en"]
+    return (QUESTION if intent is Intent.QUESTION else CLARIFY)[language if language in ("en", "zh") else "en"]

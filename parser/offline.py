@@ -20,7 +20,7 @@ from segchat.parser.chinese import take_followup as chinese_followup
 from segchat.parser.english import Reading, Selection, parse_english, strip_frame
 from segchat.parser.english import noun_phrase as english_noun_phrase
 from segchat.parser.english import take_followup as english_followup
-from segchat.parser.intent import LOW_CONFIDENCE, classify, clarify_text
+from segchat.parser.intent import CLARIFIED, LOW_CONFIDENCE, Intent, classify, clarify_text
 from segchat.parser.language import CJK, normalize, reply_language, to_simplified
 from segchat.parser.lexicon import CLOSED_CLASS, STRICT_JARGON, is_bare_verb, is_noun
 from segchat.parser.pasted import detector_list, strip_tool_markup
@@ -30,8 +30,8 @@ from segchat.parser.vocabulary import EN_SYNONYMS
 log = logging.getLogger(__name__)
 
 MAX_CHARS = 400  # an instruction longer than this is read up to here (a caption, not a request, past that)
-CLARIFY_EN = clarify_text("vague", "en")
-CLARIFY_ZH = clarify_text("vague", "zh")
+CLARIFY_EN = clarify_text(Intent.VAGUE, "en")
+CLARIFY_ZH = clarify_text(Intent.VAGUE, "zh")
 
 
 def _alternates(phrase: str) -> list[str]:
@@ -85,7 +85,7 @@ def _translate_cjk_runs(text: str) -> str:
     return re.sub(r"[\u3400-\u9fff]+", replace, text)
 
 
-def _clarify(intent: str, language: str) -> Plan:
+def _clarify(intent: Intent, language: str) -> Plan:
     return Plan(reply_language=language, clarify=clarify_text(intent, language))  # type: ignore[arg-type]
 
 
@@ -114,13 +114,13 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
         normalized = normalized[:MAX_CHARS].rsplit(" ", 1)[0] if " " in normalized[:MAX_CHARS] else normalized[:MAX_CHARS]
     language = reply_language(normalized)
     if not re.search(r"[A-Za-z\u3400-\u9fff]", normalized):
-        return _clarify("vague", language), []
+        return _clarify(Intent.VAGUE, language), []
     simplified = strip_tool_markup(to_simplified(normalized))
     chinese = language == "zh"
     intent = classify(simplified, language)
-    if intent in ("greeting", "off_task", "vague", "question"):
+    if intent in CLARIFIED:
         return _clarify(intent, language), []
-    notes: list[str] = ["a question, read as a request for the objects it names"] if intent == "count_question" else []
+    notes: list[str] = ["a question, read as a request for the objects it names"] if intent is Intent.COUNT_QUESTION else []
 
     remember = read_remember(simplified, chinese)
     if remember is not None:
@@ -132,7 +132,7 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
 
     if re.search(r"#\s*\d|\d\s*号(?!电池|楼|线|门|车厢|球衣)|\b(?:number|instance|object)\s+\d+\b", simplified):
         # '选中3号', 'keep #2': the plan has no field for one numbered instance; the LLM backend reads it
-        return _clarify("vague", language), ["a reference to a numbered instance the offline parser cannot express"]
+        return _clarify(Intent.VAGUE, language), ["a reference to a numbered instance the offline parser cannot express"]
 
     items = None if CJK.search(simplified) else detector_list(simplified)
     if items:
@@ -157,10 +157,10 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
     if followup == "new" and targets and not any(t.phrase for t in targets):
         followup = "refine"  # 'the second from the left', '左数第二个': a selection of the previous result
     if not targets or (followup == "add" and not any(t.phrase for t in targets)):
-        return _clarify("vague", language), notes
+        return _clarify(Intent.VAGUE, language), notes
     for reading in readings:
         notes.extend(reading.unsure)
-    confidence = "low" if notes or intent == "count_question" else "high"
+    confidence = "low" if notes or intent is Intent.COUNT_QUESTION else "high"
     return Plan(targets=targets[:8], followup=followup, reply_language=language, confidence=confidence), notes
 
 
@@ -175,7 +175,7 @@ def parse_offline_with_notes(text: str) -> tuple[Plan, list[str]]:
     except Exception:  # noqa: BLE001 - the last guard: a bug must cost one clarify answer, never the turn
         log.exception("the offline parser failed on %r", str(text)[:200])
         language = "zh" if isinstance(text, str) and CJK.search(text) else "en"
-        return Plan(reply_language=language, clarify=clarify_text("vague", language), confidence="low"), \
+        return Plan(reply_language=language, clarify=clarify_text(Intent.VAGUE, language), confidence="low"), \
             ["the offline parser failed on this text"]
 
 
@@ -202,7 +202,7 @@ def generalize_offline(phrase: str) -> str | None:
 class OfflineParser:
     """The parser interface with no LLM at all: English, Chinese and mixed text, from lexicons and a grammar."""
 
-    backend = "offline"
+    backend = ParserBackend.OFFLINE
     can_verify = False
 
     def parse(self, text: str, image=None, history: str | None = None) -> ParseOutcome:

@@ -30,6 +30,12 @@ class Mutation:
     slow: bool = False
 
 
+# the repair and breaker mutations break one place that both backends go through
+REPAIR = ("            reply = self._complete(repair_messages(messages, reply, str(exc)), self.plan_schema, PLAN)\n",
+          "            pass  # no repair\n")
+BREAKER = ("        if not self.breaker.allow():\n            raise LlmCallFailed(",
+           "        if False:\n            raise LlmCallFailed(")
+
 MUTATIONS = [
     Mutation("upload-read-swallowed", "a failed upload read becomes b'' again (ui/app.py)", "ui/app.py",
              'raise ImageReadError(f"the upload could not be read ({exc.strerror or exc})") from None',
@@ -38,7 +44,8 @@ MUTATIONS = [
     Mutation("session-locks-kept", "per-session locks are never freed (agent/serving/queue.py)", "agent/serving/queue.py",
              "                del self._locks[key]", "                self._locks[key] = (lock, 0)",
              ("tests/test_agent_parts.py::test_session_locks_are_freed_when_released",)),
-    Mutation("parse-jsonl-exit-0", "`segchat parse --jsonl` exits 0 when lines failed (faces/cli.py)", "faces/cli.py",
+    Mutation("parse-jsonl-exit-0", "`segchat parse --jsonl` exits 0 when lines failed (faces/cli/common.py)",
+             "faces/cli/common.py",
              "    if failures:\n        sys.exit(1)", "    if failures < 0:\n        sys.exit(1)",
              ("tests/test_cli_errors.py::test_parse_jsonl_answers_every_line_and_exits_1_when_one_failed",)),
     Mutation("any-error-is-a-bad-setting", "serve.py calls a model that cannot load a bad setting (faces/server.py)",
@@ -64,24 +71,125 @@ MUTATIONS = [
              '"Run hf auth login, or pass a folder that holds a SAM3 checkpoint (model + "',
              ("tests/test_server_api.py::test_refuses_public_bind_without_key_and_bad_model_cleanly",)),
     Mutation("http-error-not-offline", "an HTTP error's fallback drops the offline parse's selection "
-             "(parser/llm.py; once test_parser_llm.py:64, `A and B or C`)", "parser/llm.py",
-             "        plan, notes = parse_offline_with_notes(text)\n        return ParseOutcome(",
-             "        plan, notes = parse_offline_with_notes(text)\n"
-             "        plan = plan.model_copy(update={'targets': [t.model_copy(update={'select': t.select.model_copy("
-             "update={'count': None})}) for t in plan.targets]})\n        return ParseOutcome(",
+             "(parser/llm_parser.py; once test_parser_llm.py:64, `A and B or C`)", "parser/llm_parser.py",
+             "    plan, notes = parse_offline_with_notes(text)\n    return ParseOutcome(",
+             "    plan, notes = parse_offline_with_notes(text)\n"
+             "    plan = plan.model_copy(update={'targets': [t.model_copy(update={'select': t.select.model_copy("
+             "update={'count': None})}) for t in plan.targets]})\n    return ParseOutcome(",
              ("tests/test_parser_llm.py::test_http_error_falls_back",)),
     Mutation("bad-example-plan", "prompts/examples.jsonl holds a plan the schema refuses", "prompts/examples.jsonl",
              '{"user": "segment the dog on the left", "plan": {',
              '{"user": "segment the dog on the left", "plan": {"no_such_field": 1, ', ("tests/test_parser_grammar.py",)),
     Mutation("serve-reply-empty", "the model server's reply is taken as empty text (parser/llm.py; once "
              "test_parser_transformers_serve.py:74, `isinstance(reply, str)`)", "parser/llm.py",
-             '        reply = response.choices[0].message.content or ""\n        if len(reply) > MAX_REPLY_CHARS:',
-             '        reply = ""\n        if len(reply) > MAX_REPLY_CHARS:',
+             '        return response.choices[0].message.content or ""', '        return ""',
              ("tests/test_parser_transformers_serve.py::test_real_server_reply_to_the_exact_request",), slow=True),
     Mutation("ui-misses-the-circles", "the chat merges every instance into one (agent/rules.py; once "
              "test_browser_ui.py:209/223, which accepted 'found' and 'not found')", "agent/rules.py",
              "DUPLICATE_IOU = 0.7", "DUPLICATE_IOU = -1.0",
              ("tests/test_browser_ui.py::test_chinese_turn_followup_reload_restart_and_bad_file",), slow=True),
+    # issue 23: one interface per LLM backend; repair and the breaker live once (parser/llm_parser.py)
+    Mutation("llm-no-repair", "a bad reply is not repaired (parser/llm_parser.py)", "parser/llm_parser.py", *REPAIR,
+             ("tests/test_parser_llm_parser.py::test_a_bad_first_reply_is_repaired_with_the_validation_error",)),
+    Mutation("local-no-repair", "the in-process backend gets no repair (parser/llm_parser.py)", "parser/llm_parser.py",
+             *REPAIR, ("tests/test_parser_local_llm.py::test_a_reply_cut_short_is_repaired_through_the_real_model",),
+             slow=True),
+    Mutation("llm-breaker-ignored", "the circuit breaker never stops a call (parser/llm_parser.py)",
+             "parser/llm_parser.py", *BREAKER,
+             ("tests/test_parser_llm_parser.py::test_failures_in_a_row_open_the_breaker_and_the_status_says_paused",)),
+    Mutation("local-breaker-ignored", "the in-process backend has no breaker (parser/llm_parser.py)",
+             "parser/llm_parser.py", *BREAKER,
+             ("tests/test_parser_local_llm.py::test_replies_that_stay_invalid_open_the_breaker",), slow=True),
+    Mutation("paused-not-reported", "status() hides the breaker's pause (parser/llm_parser.py)", "parser/llm_parser.py",
+             "        if paused_s > 0:\n", "        if False:\n",
+             ("tests/test_parser_llm.py::test_circuit_breaker_stops_calling_a_failing_endpoint",)),
+    Mutation("breaker-success-no-reset", "a success does not reset the failure count (parser/breaker.py)",
+             "parser/breaker.py", "            if ok:\n                self._count = 0\n                return",
+             "            if ok:\n                return",
+             ("tests/test_parser_llm_parser.py::test_the_breaker_counts_failures_in_a_row_and_closes_after_its_cooldown",)),
+    Mutation("local-parser-loose-schema", "the in-process parser decodes under the loose Plan schema "
+             "(parser/local_llm.py)", "parser/local_llm.py",
+             "    return LlmParser(chat, plan_schema=decoding_schema(), breaker=breaker)",
+             "    return LlmParser(chat, breaker=breaker)",
+             ("tests/test_parser_llm_parser.py::test_the_local_backend_is_wired_to_the_shared_parser_with_its_bounded_schema",)),
+    Mutation("offline-targets-unbounded", "the offline reader writes more than 8 targets (parser/offline.py; once "
+             "test_parser_robustness.py:82, which asserted the length of its own list)", "parser/offline.py",
+             "    return Plan(targets=targets[:8], followup", "    return Plan(targets=targets, followup",
+             ("tests/test_parser_robustness.py::test_hostile_lines_are_read_without_the_last_guard_into_plans_that_survive_json",)),
+    Mutation("offline-parser-reads-a-prefix", "OfflineParser.parse reads only the first 40 characters "
+             "(parser/offline.py)", "parser/offline.py",
+             "        plan, notes = parse_offline_with_notes(text)\n        return ParseOutcome(plan=plan, notes=notes)",
+             "        plan, notes = parse_offline_with_notes(text[:40])\n        return ParseOutcome(plan=plan, notes=notes)",
+             ("tests/test_parser_robustness.py::test_parse_jsonl_offline_answers_each_hostile_line_with_its_plan_and_a_bad_line_with_an_error",)),
+    # issue 23: temporary folders of video jobs (defect 8), the wheel (defect 9), `segchat sessions`
+    Mutation("frames-folder-left", "a video job from session frames leaves its temporary folder (agent/serving/jobs.py)",
+             "agent/serving/jobs.py", "        shutil.move(video, target)\n",
+             "        (shutil.copytree if video.is_dir() else shutil.copyfile)(video, target)\n",
+             ("tests/test_video_jobs.py::test_a_job_from_session_frames_leaves_no_temporary_folder",)),
+    Mutation("refused-frames-left", "a refused video job leaves the frames it was handed (agent/serving/jobs.py)",
+             "agent/serving/jobs.py",
+             "        try:\n            instruction = self._checked(instruction, tracker)\n        except BaseException:\n"
+             "            _discard(handed_over)\n            raise",
+             "        instruction = self._checked(instruction, tracker)",
+             ("tests/test_video_jobs.py::test_a_job_from_session_frames_leaves_no_temporary_folder",)),
+    Mutation("wheel-demo-from-checkout", "an installed wheel looks for the demo model in a checkout "
+             "(contracts/resources.py)", "contracts/resources.py",
+             "    return found if isinstance(found, Path) and found.exists() else None", "    return None",
+             ("tests/test_wheel.py::test_the_wheel_runs_the_demo_from_outside_the_checkout",), slow=True),
+    Mutation("wheel-without-demo", "the wheel ships without the demo model (pyproject.toml)", "pyproject.toml",
+             '"segchat.demo" = ["shapes-sam3/*", "shapes_demo.png"]', '"segchat.demo" = []',
+             ("tests/test_wheel.py::test_the_wheel_runs_the_demo_from_outside_the_checkout",), slow=True),
+    Mutation("sessions-oldest-first", "`segchat sessions list` shows the oldest first (agent/serving/store.py)",
+             "agent/serving/store.py", "ORDER BY s.updated DESC, s.created DESC, s.id LIMIT ?",
+             "ORDER BY s.updated, s.created, s.id LIMIT ?",
+             ("tests/test_sessions_cli.py::test_list_shows_the_newest_first_with_turns_and_the_last_instruction",)),
+    Mutation("sessions-key-ignored", "`segchat sessions list --api-key` shows the keyless sessions "
+             "(faces/cli/sessions.py)", "faces/cli/sessions.py",
+             "found = _summaries(settings, owner_of(api_key), limit)", "found = _summaries(settings, owner_of(None), limit)",
+             ("tests/test_sessions_cli.py::test_an_api_key_sees_its_own_sessions_and_no_others",)),
+    # issue 23: one Segmenter protocol, the embedding kept where it was made; typed states; the demo says what it knows
+    Mutation("double-drifts-from-protocol", "a test double's find_each accepts less than the real one "
+             "(tests/test_video_detect.py)", "tests/test_video_detect.py",
+             "    def find_each(self, handle, prompts, *, image=None, threshold=None, mask_threshold=0.5, nms_iou=0.7,\n"
+             "                  timings=None) -> list[list[Instance]]:",
+             "    def find_each(self, handle, prompts, *, threshold=None, **_) -> list[list[Instance]]:",
+             ("tests/test_segmenter_protocol.py::test_every_double_has_the_protocols_signatures",)),
+    Mutation("batcher-drifts-from-protocol", "the cross-request batcher's find_each loses image= "
+             "(segmenter/batching.py)", "segmenter/batching.py", "*, image: ImageSource | None = None,\n", "*,\n",
+             ("tests/test_segmenter_protocol.py::test_the_production_segmenter_and_the_batcher_have_the_protocols_signatures",)),
+    Mutation("embed-returns-the-tensor", "embed hands the caller the embedding itself (segmenter/predictor.py)",
+             "segmenter/predictor.py", "        return embedding.handle, hit", "        return embedding, hit",
+             ("tests/test_segmenter_protocol.py::test_the_caller_holds_a_small_handle_and_the_embedding_stays_in_the_segmenter",)),
+    Mutation("no-reembed-from-image", "a handle whose embedding is gone is never made again from its image "
+             "(segmenter/predictor.py)", "segmenter/predictor.py",
+             "        if image is None:\n            raise EmbeddingMissingError",
+             "        if True:\n            raise EmbeddingMissingError",
+             ("tests/test_segmenter_protocol.py::test_a_handle_is_found_again_from_its_image_where_the_embedding_is_gone",)),
+    Mutation("relation-ignored", "the relation keeps every candidate (agent/rules.py; once test_agent_e2e.py:148-177, "
+             "which rebound apply_relation by hand)", "agent/rules.py",
+             "    return [f for f in found if any(relation_holds(relation.type, f, a) for a in anchors)]",
+             "    return found",
+             ("tests/test_agent_e2e.py::test_the_verifier_judges_what_the_real_relation_kept",
+              "tests/test_agent_rules.py::test_relation_and_selection_through_the_agent_on_the_demo_model")),
+    Mutation("verifier-unwired", "the agent never calls the verifier (agent/core.py)", "agent/core.py",
+             "if (verify and self.parser.can_verify and outcome.fallback_reason is None) else None)",
+             "if False else None)", ("tests/test_agent_e2e.py::test_the_verifier_judges_what_the_real_relation_kept",)),
+    Mutation("selection-ignored", "a selection keeps every candidate (agent/rules.py; once only on a scripted finder)",
+             "agent/rules.py", "    return ranked[start:end]", "    return ranked",
+             ("tests/test_agent_rules.py::test_relation_and_selection_through_the_agent_on_the_demo_model",)),
+    Mutation("demo-says-nothing", "a photo on the demo model answers 'Found no “cat”' and nothing more "
+             "(agent/explain.py; defect 10)", "agent/explain.py",
+             "    if demo and beyond_the_demo(execution.reports):", "    if False:",
+             ("tests/test_agent_e2e.py::test_the_demo_model_says_what_it_knows_when_asked_for_a_photo",)),
+    Mutation("demo-note-everywhere", "every model claims to be the demo (agent/build.py)", "agent/build.py",
+             "        demo=runs_the_demo_model(settings),", "        demo=True,",
+             ("tests/test_agent_e2e.py::test_a_model_that_is_not_the_demo_makes_no_such_claim",)),
+    Mutation("export-kind-misrouted", "one export kind falls through to another (agent/results.py)", "agent/results.py",
+             "        if kind is ExportKind.CUTOUTS:", '        if kind == "cut-outs":',
+             ("tests/test_agent_parts.py::test_a_turn_exports_every_kind_and_refuses_an_unknown_one",)),
+    Mutation("tracker-auto-kept", "'auto' is kept as a tracker of its own (agent/core.py)", "agent/core.py",
+             "        chosen = default_tracker(source) if kind is TrackerKind.AUTO else kind", "        chosen = kind",
+             ("tests/test_agent_parts.py::test_trackers_are_chosen_by_kind_or_its_value",)),
 ]
 
 

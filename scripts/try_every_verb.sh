@@ -28,7 +28,12 @@ try version 0 $SEGCHAT --version
 try parse 0 $SEGCHAT parse --offline --json "把左边那只没戴项圈的狗抠出来"
 try detect 0 $SEGCHAT detect $IMAGE "red circle" --demo --json
 try detect-box 0 $SEGCHAT detect $IMAGE --box 130,250,190,310 --demo
-try segment 0 $SEGCHAT segment $IMAGE "所有红色的圆形" --demo --offline --out "$WORK/segment"
+try segment 0 $SEGCHAT segment $IMAGE "所有红色的圆形" --demo --offline --out "$WORK/segment" --data-dir "$WORK/data"
+try sessions-list 0 $SEGCHAT sessions list --data-dir "$WORK/data" --json
+SESSION=$($PY -c "import json, sys; print(json.load(open(sys.argv[1]))[0]['session'])" "$WORK/sessions-list.out" 2>/dev/null)
+try sessions-show 0 $SEGCHAT sessions show "$SESSION" --data-dir "$WORK/data"
+try sessions-export 0 $SEGCHAT sessions export "$SESSION" --format coco --out "$WORK/session_coco.json" --data-dir "$WORK/data"
+try sessions-unknown 2 $SEGCHAT sessions show no-such-session --data-dir "$WORK/data"
 try segment-bad-image 2 $SEGCHAT segment README.md "the dog" --demo --offline
 try eval-parser 0 $SEGCHAT eval-parser tests/data/instructions_own_round4.jsonl --offline  # the dev set needs ../shared
 try render-shapes 0 $SEGCHAT render-shapes "$WORK/shapes" --images 3 --seed 5

@@ -16,9 +16,10 @@ from typing import Sequence
 
 import torch
 
+from segchat.segmenter.base import DEFAULT_MASK_THRESHOLD, DEFAULT_NMS_IOU, EmbeddingHandle
+from segchat.segmenter.images import ImageSource
 from segchat.segmenter.instances import Instance
-from segchat.segmenter.predictor import DEFAULT_MASK_THRESHOLD, DEFAULT_NMS_IOU, ImageEmbedding, Sam3Segmenter, \
-    exemplar_tensors
+from segchat.segmenter.predictor import ImageEmbedding, Sam3Segmenter, exemplar_tensors
 from segchat.segmenter.prompts import Prompt
 from segchat.segmenter.sharing import rows_share_one_image
 
@@ -27,7 +28,7 @@ OUTPUT_FIELDS = ("pred_logits", "pred_boxes", "pred_masks", "presence_logits")
 
 @dataclass
 class _Request:
-    embedding: ImageEmbedding
+    embedding: ImageEmbedding  # looked up by the caller's thread: the batch runs on what was held when it joined
     prompts: list[Prompt]
     threshold: float
     mask_threshold: float
@@ -45,7 +46,8 @@ class BatchStats:
 
 
 class CrossRequestBatcher:
-    """`find_each` with the segmenter's signature, merging concurrent calls."""
+    """`find_each` with the segmenter's signature (a `segchat.segmenter.base.Finder`), merging concurrent calls.
+    It runs in the segmenter's process: it reads the embeddings the handles name from the segmenter's cache."""
 
     def __init__(self, segmenter: Sam3Segmenter, *, wait_s: float = 0.008, max_rows: int | None = None) -> None:
         self.segmenter = segmenter
@@ -56,14 +58,16 @@ class CrossRequestBatcher:
         self._leading = False
         self.stats = BatchStats()
 
-    def find_each(self, embedding: ImageEmbedding, prompts: Sequence[str | Prompt], *, threshold: float | None = None,
-                  mask_threshold: float = DEFAULT_MASK_THRESHOLD, nms_iou: float | None = DEFAULT_NMS_IOU,
+    def find_each(self, handle: EmbeddingHandle, prompts: Sequence[str | Prompt], *, image: ImageSource | None = None,
+                  threshold: float | None = None, mask_threshold: float = DEFAULT_MASK_THRESHOLD,
+                  nms_iou: float | None = DEFAULT_NMS_IOU,
                   timings: dict[str, float] | None = None) -> list[list[Instance]]:
-        request = _Request(embedding, [p if isinstance(p, Prompt) else Prompt(p) for p in prompts],
+        if not prompts:
+            return []
+        request = _Request(self.segmenter.embedding_of(handle, image),
+                           [p if isinstance(p, Prompt) else Prompt(p) for p in prompts],
                            self.segmenter.default_threshold if threshold is None else threshold, mask_threshold,
                            nms_iou)
-        if not request.prompts:
-            return []
         start = time.perf_counter()
         with self._guard:
             self._pending.append(request)
@@ -119,7 +123,7 @@ class CrossRequestBatcher:
         """One SAM3 forward for rows from any number of cached images (views of one image need no copy)."""
         segmenter = self.segmenter
         embeddings = [request.embedding for request, _ in rows]
-        one_image = all(e is embeddings[0] for e in embeddings)
+        one_image = all(e.key == embeddings[0].key for e in embeddings)
         if one_image:
             vision = embeddings[0].expanded(len(rows))
         else:

@@ -1,4 +1,4 @@
-"""An LRU cache of image embeddings bounded by a byte budget."""
+"""An LRU cache of image embeddings bounded by a byte budget (or, with a size of 1 per item, by a count)."""
 
 from __future__ import annotations
 
@@ -50,18 +50,27 @@ class ByteBudgetLRU(Generic[Value]):
             self.stats.hits += 1
             return item[0]
 
-    def put(self, key: str, value: Value, size_bytes: int) -> None:
+    def peek(self, key: str) -> Value | None:
+        """The value, without counting a hit or a miss: the stats count the encoder runs that `get` saved, and the
+        find step looking up what the embed step just made saves none."""
+        with self._lock:
+            item = self._items.get(key)
+            return None if item is None else item[0]
+
+    def put(self, key: str, value: Value, size_bytes: int) -> bool:
+        """Store `value`; False when it is larger than the whole budget and was not stored."""
         with self._lock:
             if key in self._items:
                 self._used -= self._items.pop(key)[1]
             if size_bytes > self.budget_bytes:
-                return
+                return False
             while self._items and self._used + size_bytes > self.budget_bytes:
                 _, (_, evicted_size) = self._items.popitem(last=False)
                 self._used -= evicted_size
                 self.stats.evictions += 1
             self._items[key] = (value, size_bytes)
             self._used += size_bytes
+            return True
 
     def clear(self) -> None:
         with self._lock:

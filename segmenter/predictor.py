@@ -1,4 +1,8 @@
-"""The two-step SAM3 predictor: `embed(image)` once, then `find(embedding, phrases)` in one batched forward."""
+"""The two-step SAM3 predictor: `embed(image)` once, then `find_each(handle, prompts)` in one batched forward.
+
+The embedding stays here (the byte-budgeted cache, or the few most recent uncached ones); callers hold an
+`EmbeddingHandle`, which names it (see `segchat.segmenter.base`).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Sequence
 
 import torch
 from PIL import Image
 
+from segchat.segmenter.base import (DEFAULT_MASK_THRESHOLD, DEFAULT_NMS_IOU, EmbeddingHandle,
+                                    EmbeddingMissingError)
 from segchat.segmenter.cache import ByteBudgetLRU
 from segchat.segmenter.images import ImageSource, image_digest, load_image
 from segchat.segmenter.instances import Instance
@@ -19,9 +25,14 @@ from segchat.segmenter.masks import upsample_to_crop
 from segchat.segmenter.prompts import Prompt
 from segchat.segmenter.sharing import rows_share_one_image, share_image_only_work
 
-DEFAULT_MASK_THRESHOLD = 0.5
-DEFAULT_NMS_IOU = 0.7
+__all__ = ["DEFAULT_MASK_THRESHOLD", "DEFAULT_NMS_IOU", "DEFAULT_PROMPT_BATCH", "Detection", "ImageEmbedding",
+           "Sam3Segmenter", "exemplar_tensors"]
+
 DEFAULT_PROMPT_BATCH = 4  # prompts per forward; a full-size SAM3 needs ~0.4 GB of activations per prompt on a CPU
+# embeddings kept outside the cache (video frames, images larger than the whole budget) so that the find step right
+# after the embed step finds them; what a caller once held for the length of one frame now stays until two newer ones
+# push it out. A find that comes later than that embeds the image again (the caller passes it).
+RECENT_UNCACHED = 2
 
 
 @dataclass
@@ -44,6 +55,11 @@ class ImageEmbedding:
     def nbytes(self) -> int:
         """What one more cached image really holds: its own feature maps."""
         return sum(t.numel() * t.element_size() for t in self.fpn_hidden_states)
+
+    @property
+    def handle(self) -> EmbeddingHandle:
+        """The name a caller holds instead of this object."""
+        return EmbeddingHandle(key=self.key, size=self.size, nbytes=self.nbytes)
 
     def expanded(self, n: int):
         """A Sam3VisionEncoderOutput whose batch is `n` views of this one image (no copy); the coarsest level,
@@ -121,6 +137,7 @@ class Sam3Segmenter:
         self.source = loaded.source
         self.default_threshold = loaded.default_threshold
         self.cache: ByteBudgetLRU[ImageEmbedding] = ByteBudgetLRU(cache_bytes)
+        self._recent: ByteBudgetLRU[ImageEmbedding] = ByteBudgetLRU(RECENT_UNCACHED)
         self.max_image_pixels = max_image_pixels
         self.max_text_tokens = int(self.model.config.text_config.max_position_embeddings)
         self._lock = threading.Lock()
@@ -137,15 +154,40 @@ class Sam3Segmenter:
                    max_image_pixels=max_image_pixels, prompt_batch=prompt_batch)
 
     # -- step 1 -----------------------------------------------------------------------------
-    def embed(self, image: ImageSource, *, cache: bool = True) -> tuple[ImageEmbedding, bool]:
-        """Run the vision encoder once for `image` (or take it from the cache). Returns (embedding, cache_hit).
-        `cache=False` leaves a new embedding out of the cache (a video frame is seen once)."""
+    def embed(self, image: ImageSource, *, cache: bool = True) -> tuple[EmbeddingHandle, bool]:
+        """Run the vision encoder once for `image` (or find its embedding already held). Returns (handle, whether
+        it was held). The embedding stays here: in the cache, or (`cache=False`, a video frame seen once; or an
+        image larger than the whole budget) among the few most recent uncached ones."""
+        embedding, hit = self._embedding(image, cache=cache)
+        return embedding.handle, hit
+
+    def embedding_of(self, handle: EmbeddingHandle, image: ImageSource | None = None) -> ImageEmbedding:
+        """The embedding `handle` names, in this process: held, else made again from `image` (the cache may have
+        evicted it since `embed`, under other requests' images)."""
+        held = self.cache.peek(handle.key) or self._recent.peek(handle.key)
+        if held is not None:
+            return held
+        if image is None:
+            raise EmbeddingMissingError(f"the embedding of image {handle.key[:12]}… is no longer held here; pass the "
+                                        "image to embed it again")
+        embedding, _ = self._embedding(image, cache=False)
+        if embedding.key != handle.key:
+            raise ValueError(f"the image given ({embedding.key[:12]}…) is not the one the handle names "
+                             f"({handle.key[:12]}…)")
+        return embedding
+
+    def _embedding(self, image: ImageSource, *, cache: bool) -> tuple[ImageEmbedding, bool]:
         pil = image if isinstance(image, Image.Image) and image.mode == "RGB" else load_image(
             image, max_pixels=self.max_image_pixels)
         key = image_digest(pil)
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached, True
+        held = self.cache.get(key)
+        if held is not None:
+            return held, True
+        recent = self._recent.peek(key)
+        if recent is not None:
+            if cache:  # seen once as a video frame, now asked for again: it has earned a place in the cache
+                self.cache.put(key, recent, recent.nbytes)
+            return recent, True
         inputs = self.processor.image_processor(images=pil, return_tensors="pt")
         pixel_values = inputs["pixel_values"].to(self.device, self.dtype)
         with self._lock, torch.inference_mode():
@@ -157,8 +199,8 @@ class Sam3Segmenter:
             fpn_position_encoding=self._shared_positions(tuple(vision.fpn_position_encoding[:levels])),
             size=(pil.height, pil.width),
         )
-        if cache:
-            self.cache.put(key, embedding, embedding.nbytes)
+        if not (cache and self.cache.put(key, embedding, embedding.nbytes)):
+            self._recent.put(key, embedding, 1)  # counted, not sized: RECENT_UNCACHED of them at most
         return embedding, False
 
     def _shared_positions(self, encodings: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
@@ -167,28 +209,48 @@ class Sam3Segmenter:
         return self._positions.setdefault(key, encodings)
 
     # -- step 2 -----------------------------------------------------------------------------
-    def find(self, embedding: ImageEmbedding, prompts: Sequence[str | Prompt], **options: Any) -> list[Instance]:
-        """Every prompt's instances, in prompt order, as one list (`find_each`'s options)."""
-        return [inst for group in self.find_each(embedding, prompts, **options) for inst in group]
+    def find(
+        self,
+        handle: EmbeddingHandle,
+        prompts: Sequence[str | Prompt],
+        *,
+        image: ImageSource | None = None,
+        threshold: float | None = None,
+        mask_threshold: float = DEFAULT_MASK_THRESHOLD,
+        nms_iou: float | None = DEFAULT_NMS_IOU,
+        timings: dict[str, float] | None = None,
+    ) -> list[Instance]:
+        """Every prompt's instances, in prompt order, as one list (`find_each`'s arguments)."""
+        return [inst for group in self.find_each(handle, prompts, image=image, threshold=threshold,
+                                                 mask_threshold=mask_threshold, nms_iou=nms_iou, timings=timings)
+                for inst in group]
 
     def find_each(
         self,
-        embedding: ImageEmbedding,
+        handle: EmbeddingHandle,
         prompts: Sequence[str | Prompt],
         *,
+        image: ImageSource | None = None,
         threshold: float | None = None,
         mask_threshold: float = DEFAULT_MASK_THRESHOLD,
         nms_iou: float | None = DEFAULT_NMS_IOU,
         timings: dict[str, float] | None = None,
     ) -> list[list[Instance]]:
-        """Find every prompt (a phrase, exemplar boxes, or both) in `embedding`: one batched forward for the phrases
-        and one for the prompts with boxes (SAM3 adds a geometry token to every row of a call that has boxes, so
-        the two kinds are never mixed in one batch). Returns each prompt's instances, by descending score.
+        """Find every prompt (a phrase, exemplar boxes, or both) in the embedding `handle` names (made again from
+        `image` when no longer held): one batched forward for the phrases and one for the prompts with boxes (SAM3
+        adds a geometry token to every row of a call that has boxes, so the two kinds are never mixed in one
+        batch). Returns each prompt's instances, by descending score.
 
         `threshold` None is the checkpoint's default (`default_threshold`). `nms_iou` drops a prompt's
         lower-scored instance whose mask overlaps a better one by more than that IoU (SAM3's post-processing does
         no NMS); None turns it off.
         """
+        return self._find_each(self.embedding_of(handle, image), prompts, threshold=threshold,
+                               mask_threshold=mask_threshold, nms_iou=nms_iou, timings=timings)
+
+    def _find_each(self, embedding: ImageEmbedding, prompts: Sequence[str | Prompt], *, threshold: float | None,
+                   mask_threshold: float, nms_iou: float | None,
+                   timings: dict[str, float] | None) -> list[list[Instance]]:
         prompts = [p if isinstance(p, Prompt) else Prompt(p) for p in prompts]
         found: list[list[Instance]] = [[] for _ in prompts]
         if not prompts:
@@ -218,7 +280,8 @@ class Sam3Segmenter:
         return {"input_ids": tokens["input_ids"].to(self.device), "attention_mask": tokens["attention_mask"].to(self.device)}
 
     def forward_phrases(self, embedding: ImageEmbedding, phrases: list[str]):
-        """Raw Sam3ImageSegmentationOutput for text-only `phrases` on one cached embedding (batch = len(phrases))."""
+        """Raw Sam3ImageSegmentationOutput for text-only `phrases` on one embedding of this process
+        (`embedding_of(handle)`; batch = len(phrases))."""
         return self.forward_prompts(embedding, [Prompt(p) for p in phrases])
 
     def forward_prompts(self, embedding: ImageEmbedding, prompts: list[Prompt]):
@@ -289,10 +352,11 @@ class Sam3Segmenter:
         start = time.perf_counter()
         pil = load_image(image, max_pixels=self.max_image_pixels)
         loaded = time.perf_counter()
-        embedding, hit = self.embed(pil)
+        embedding, hit = self._embedding(pil, cache=True)
         embedded = time.perf_counter()
         timings = {"load_image": (loaded - start) * 1000, "embed": (embedded - loaded) * 1000}
-        instances = self.find(embedding, prompts, threshold=threshold, mask_threshold=mask_threshold,
-                              nms_iou=nms_iou, timings=timings)
+        found = self._find_each(embedding, prompts, threshold=threshold, mask_threshold=mask_threshold,
+                                nms_iou=nms_iou, timings=timings)
+        instances = [inst for group in found for inst in group]
         timings["total"] = (time.perf_counter() - start) * 1000
         return Detection(instances=instances, size=embedding.size, timings_ms=timings, cache_hit=hit)

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from segchat.contracts.errors import ModelLoadError
+from segchat.contracts.results import TrackerKind
 from segchat.segmenter.calibration import read_calibration
 from segchat.segmenter.loader import resolve_device, resolve_dtype
 
@@ -53,9 +54,9 @@ def checkpoint_has_tracker(source: str) -> bool:
         return False
 
 
-def default_tracker(source: str) -> str:
-    """'sam3' where the checkpoint has a tracker, else 'detect'."""
-    return "sam3" if checkpoint_has_tracker(source) else "detect"
+def default_tracker(source: str) -> TrackerKind:
+    """SAM3's tracker where the checkpoint has one, else detect."""
+    return TrackerKind.SAM3 if checkpoint_has_tracker(source) else TrackerKind.DETECT
 
 
 def load_sam3_video(source: str, *, device: str = "auto", dtype: str = "auto") -> LoadedSam3Video:

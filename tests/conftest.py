@@ -42,3 +42,13 @@ def cats_image() -> Path:
     if not path.exists():
         pytest.skip("../shared/eval is not laid beside this checkout")
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_segmenter():
+    """The shapes demo model shipped in the repository (`--demo`), loaded once: right answers can be checked on
+    examples/shapes_demo.png against its ground truth (examples/render_demo.py)."""
+    from segchat.contracts.resources import demo_model_dir
+    from segchat.segmenter.predictor import Sam3Segmenter
+
+    return Sam3Segmenter.from_pretrained(str(demo_model_dir()), device="cpu", dtype="float32")

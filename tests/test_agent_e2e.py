@@ -1,4 +1,6 @@
-"""The agent through the real segmenter code with a tiny random SAM3 (masks are random; the wiring is real)."""
+"""The agent end to end through the real segmenter code: on a tiny random SAM3 (its masks are random, so those tests
+check the wiring and the storage), and on the shapes demo model, whose answers on examples/shapes_demo.png are checked
+against the image's ground truth."""
 
 from __future__ import annotations
 
@@ -11,11 +13,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from examples.render_demo import IMAGE as DEMO_IMAGE, demo_truth_masks
 from segchat.agent import build_agent
+from segchat.agent.explain import DEMO_NOTE_EN, DEMO_NOTE_ZH
 from segchat.agent.serving.store import owner_of
 from segchat.contracts.errors import BadRequestError, SessionNotFoundError
+from segchat.contracts.resources import demo_model_dir
 from segchat.contracts.settings import Settings
-from segchat.parser.llm import LlmParser
+from segchat.lab.agent_tasks import matches
+from segchat.parser.llm import server_parser
 from segchat.segmenter.instances import Instance
 from segchat.segmenter.masks import CroppedMask
 from segchat.segmenter.rle import rle_to_mask
@@ -134,7 +140,7 @@ def test_verification_is_one_call_for_all_candidates(photo):
     target = Target(phrase="cup", relation=Relation(type="on", anchor="table"))
     with ScriptedOpenAIServer() as server:
         server.script = [{"reply": json.dumps({"matching": [1, 3, 99]})}, {"status": 500}]
-        llm = LlmParser(server.url, "qwen-test", timeout_s=5)
+        llm = server_parser(server.url, "qwen-test", timeout_s=5)
         kept = verify_candidates(llm, photo, "the cups on the table", target, candidates)
         assert kept == [candidates[0], candidates[2]]  # numbers are 1-based; unknown numbers are ignored
         assert verify_candidates(llm, photo, "the cups on the table", target, candidates) is None
@@ -145,37 +151,56 @@ def test_verification_is_one_call_for_all_candidates(photo):
     assert content[0]["image_url"]["url"].startswith("data:image/jpeg") and "on table" in content[1]["text"]
 
 
-def test_agent_calls_the_verifier_once_per_relational_target(tiny_segmenter, tmp_path, photo, monkeypatch):
-    import segchat.agent.core as core
-
-    plan = {"targets": [{"phrase": "cup", "alternates": [], "select": {"kind": "all", "count": None},
-                         "exclude": [], "relation": {"type": "near", "anchor": "table"}}],
+def test_the_verifier_judges_what_the_real_relation_kept(demo_segmenter, tmp_path):
+    """Nothing replaced: the demo model finds the shapes of the demo image, the real relation keeps those right of a
+    blue shape, and the LLM (ScriptedOpenAIServer, a test double of an OpenAI-compatible endpoint) is asked once, with
+    every kept candidate numbered on one picture, after it planned the turn; its answer is the turn's answer."""
+    truth = demo_truth_masks()
+    plan = {"targets": [{"phrase": "yellow shape", "alternates": ["red shape"],
+                         "select": {"kind": "all", "count": None}, "exclude": [],
+                         "relation": {"type": "right_of", "anchor": "blue shape"}}],
             "followup": "new", "reply_language": "en", "clarify": None}
-    seen = []
-    monkeypatch.setattr(core, "verify_candidates",
-                        lambda parser, image, instruction, target, candidates: seen.append(len(candidates)) or candidates[:1])
-    monkeypatch.setattr(core, "execute_plan", _execute_with_many_candidates(core.execute_plan))
     with ScriptedOpenAIServer() as server:
-        server.script = [{"reply": json.dumps(plan)}]
-        agent = tiny_agent(tiny_segmenter, tmp_path / "d", parser=LlmParser(server.url, "qwen-test", timeout_s=5))
-        out = agent.turn("the cups next to the table", photo, verify=True)
-    assert out.result.plan["source"] == "llm"
-    assert len(seen) == 1 and len(out.instances) == 1 and "rejected" in out.result.explanation
+        # by score the candidates are the yellow circle (5), the yellow star (2), the red circles (6, 3); the left
+        # red circle (6) is right of no blue shape: the verifier sees 5, 2, 3 and keeps its #2 and #3
+        server.script = [{"reply": json.dumps(plan)}, {"reply": json.dumps({"matching": [2, 3]})}]
+        agent = build_agent(Settings(demo=True, data_dir=tmp_path / "d"), segmenter=demo_segmenter,
+                            parser=server_parser(server.url, "qwen-test", timeout_s=5))
+        out = agent.turn("the yellow or red shapes right of a blue shape", DEMO_IMAGE, verify=True)
+    assert out.result.plan["source"] == "llm" and len(server.requests) == 2
+    assert server.requests[1]["response_format"]["json_schema"]["name"] == "verification"
+    assert "right of blue shape" in server.requests[1]["messages"][0]["content"][1]["text"]
+    assert matches([i.mask for i in out.instances], [truth[2], truth[3]]), [i.box for i in out.instances]
+    explanation = out.result.explanation
+    assert "found 4; 3 right of “blue shape”" in explanation and "rejected 1 more" in explanation, explanation
 
 
-def _execute_with_many_candidates(execute_plan):
-    """Wrap execute_plan so the relation keeps every candidate (random masks rarely satisfy one)."""
-    from segchat.agent import execute
+def pictures_beyond_the_shapes_world(noise: Image.Image) -> list:
+    """A real photo of cats where ../shared is laid beside the checkout, and always a picture of noise."""
+    cats = REPO.parent / "shared" / "eval" / "coco_000000039769_cats" / "000000039769.png"
+    return [noise, *([cats] if cats.exists() else [])]
 
-    def wrapped(*args, **kwargs):
-        original = execute.apply_relation
-        execute.apply_relation = lambda found, relation, anchors: found
-        try:
-            return execute_plan(*args, **kwargs)
-        finally:
-            execute.apply_relation = original
 
-    return wrapped
+@pytest.mark.parametrize("settings", [{"demo": True}, {"model": str(demo_model_dir())}], ids=["--demo", "--model"])
+def test_the_demo_model_says_what_it_knows_when_asked_for_a_photo(demo_segmenter, photo, tmp_path, settings):
+    """A real photo on the demo model once answered "Found no “cat”" and nothing more; the answer itself (every face
+    shows it) now says that the model knows only the shapes world, in the user's language."""
+    agent = build_agent(Settings(offline=True, data_dir=tmp_path, **settings), segmenter=demo_segmenter)
+    for picture in pictures_beyond_the_shapes_world(photo):
+        english = agent.turn("find the cat", picture).result.explanation
+        chinese = agent.turn("找出猫", picture).result.explanation
+        assert "Found no “cat”" in english and DEMO_NOTE_EN in english and "shapes world" in english, english
+        assert DEMO_NOTE_ZH in chinese and "形状世界" in chinese, chinese
+    # a shapes-world word that finds nothing says so too; a right answer is left alone
+    assert DEMO_NOTE_EN in agent.turn("find the purple hexagon", DEMO_IMAGE).result.explanation
+    answered = agent.turn("the leftmost red circle", DEMO_IMAGE).result
+    assert len(answered.instances) == 1 and DEMO_NOTE_EN not in answered.explanation
+    assert agent.readiness()["demo"] is True
+
+
+def test_a_model_that_is_not_the_demo_makes_no_such_claim(agent, photo):
+    explanation = agent.turn("find the cat", photo).result.explanation
+    assert agent.demo is False and DEMO_NOTE_EN not in explanation and "shapes" not in explanation
 
 
 def test_cli_segment_writes_overlay_masks_and_jsonl_sessions(tiny_checkpoint, tmp_path, photo):

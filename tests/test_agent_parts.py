@@ -20,7 +20,7 @@ from segchat.agent.execute import Execution, TargetReport
 from segchat.agent.explain import explain
 from segchat.agent.outputs.export import coco_json, masks_zip, smooth_mask
 from segchat.agent.serving.queue import KeyedLocks, WorkQueue
-from segchat.agent.results import Turn
+from segchat.agent.results import ExportKind, Turn
 from segchat.agent.serving.store import SessionStore, owner_of
 from segchat.contracts.errors import BadRequestError, ImageReadError, QueueFullError, SessionNotFoundError
 from segchat.contracts.plan import Relation, Select, Target
@@ -208,9 +208,14 @@ def test_smoothing_on_the_crop_equals_smoothing_the_whole_image():
 
 def test_a_turn_exports_every_kind_and_refuses_an_unknown_one():
     turn = turn_of([square(10, 10, 30, 40, id=1)])
-    files = {kind: turn.export(kind) for kind in ("overlay", "masks", "coco")}
-    assert files["overlay"].media_type == "image/png" and Image.open(io.BytesIO(files["overlay"].data)).size == (90, 60)
-    assert files["coco"].name == "turn3_coco.json" and json.loads(files["coco"].data)["annotations"]
+    files = {kind: turn.export(kind) for kind in ExportKind}
+    assert {kind: f.name for kind, f in files.items()} == {
+        ExportKind.OVERLAY: "turn3_overlay.png", ExportKind.MASKS: "turn3_masks.zip", ExportKind.COCO: "turn3_coco.json",
+        ExportKind.CUTOUTS: "turn3_cutouts.zip", ExportKind.PSD: "turn3_layers.psd"}
+    assert files[ExportKind.OVERLAY].media_type == "image/png"
+    assert Image.open(io.BytesIO(files[ExportKind.OVERLAY].data)).size == (90, 60)
+    assert json.loads(files[ExportKind.COCO].data)["annotations"]
+    assert turn.export("coco") == files[ExportKind.COCO]  # the enum or its value, as REST and the UI send it
     with pytest.raises(BadRequestError, match="unknown export"):
         turn.export("psd-of-doom")
 
@@ -332,3 +337,41 @@ def test_remember_then_find_by_name_and_forget(tiny_segmenter, tmp_path):
 
     with pytest.raises(NotFoundError):
         agent.forget_concept("lucky dog", "alice")
+
+
+# -- typed states ------------------------------------------------------------------------------------------------------
+def test_trackers_are_chosen_by_kind_or_its_value(tiny_segmenter, tmp_path):
+    from segchat.contracts.results import TrackerKind
+
+    agent = build_agent(Settings(offline=True, data_dir=tmp_path), segmenter=tiny_segmenter)
+    tracker = agent.tracker()
+    # auto is a choice, never a tracker: the tiny checkpoint has no video model, so auto is detect, built once
+    assert tracker.name is TrackerKind.DETECT and agent.tracker("detect") is tracker
+    assert agent.tracker(TrackerKind.AUTO) is tracker and list(agent._trackers) == [TrackerKind.DETECT]
+    with pytest.raises(BadRequestError, match="no video tracker"):
+        agent.tracker(TrackerKind.SAM3)
+    with pytest.raises(BadRequestError, match="unknown tracker 'kalman'"):
+        agent.tracker("kalman")
+
+
+def test_readiness_is_typed_and_keeps_the_keys_the_faces_read(tiny_segmenter, tmp_path):
+    from segchat.contracts.results import Readiness
+
+    agent = build_agent(Settings(offline=True, data_dir=tmp_path, concurrency=2), segmenter=tiny_segmenter)
+    status = agent.status()
+    assert isinstance(status, Readiness) and status.demo is False and status.uses_llm is False
+    assert status.parser == "offline" and status.llm_state == "offline" and status.batching is not None
+    ready = agent.readiness()
+    assert ready == status.model_dump(mode="json")
+    assert {"uses_llm", "llm_state", "llm_detail", "parser", "llm", "model", "device", "dtype", "threshold", "queue",
+            "batching"} <= set(ready)
+    assert ready["dtype"] == "float32" and ready["threshold"] == tiny_segmenter.default_threshold
+    assert json.loads(json.dumps(ready)) == ready  # plain JSON for /readyz
+
+
+def test_the_demo_notes_words_are_the_shapes_worlds():
+    """The runtime never imports the lab, so the explanation keeps its own list of the shapes world's words."""
+    from segchat.agent.explain import SHAPES_WORLD_WORDS
+    from segchat.lab.world import COLOURS, SHAPES, all_phrases
+
+    assert SHAPES_WORLD_WORDS == set(COLOURS) | set(SHAPES) | {word for p in all_phrases() for word in p.split()}

@@ -4,36 +4,31 @@ generated task, in English and in Chinese."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from segchat.agent import build_agent
 from segchat.contracts.settings import Settings
 from segchat.lab.agent_tasks import KINDS, generate_tasks, run_tasks
 from segchat.lab.world import phrase_matches
+from segchat.segmenter.base import EmbeddingHandle
 from segchat.segmenter.images import image_digest
 from segchat.segmenter.instances import Instance
 from segchat.segmenter.masks import CroppedMask
 
 
-@dataclass
-class _Embedding:
-    key: str
-    size: tuple[int, int]
-
-
 class OracleShapesSegmenter:
-    """Test double of Sam3Segmenter: knows each scene's ground truth and returns it for any canonical phrase."""
+    """Test double of the `Segmenter` protocol (Sam3Segmenter): knows each scene's ground truth and returns it for any
+    canonical phrase."""
 
     source, device, dtype, default_threshold = "oracle", "cpu", "none", 0.5
 
     def __init__(self, scenes) -> None:
         self.scenes = {image_digest(scene.image): scene for scene in scenes}
 
-    def embed(self, image):
-        return _Embedding(image_digest(image), (image.height, image.width)), False
+    def embed(self, image, *, cache=True) -> tuple[EmbeddingHandle, bool]:
+        return EmbeddingHandle(image_digest(image), (image.height, image.width)), False
 
-    def find_each(self, embedding, prompts, **_):
-        scene = self.scenes[embedding.key]
+    def find_each(self, handle, prompts, *, image=None, threshold=None, mask_threshold=0.5, nms_iou=0.7,
+                  timings=None) -> list[list[Instance]]:
+        scene = self.scenes[handle.key]
         return [[Instance(p.text, 0.99, CroppedMask.from_full(o.mask)) for o in scene.objects
                  if o.mask.any() and self._matches(p, o, scene)] for p in prompts]
 
@@ -77,9 +72,10 @@ def test_a_wrong_answer_is_caught(tmp_path):
     tasks = [t for t in generate_tasks(seed=5, per_kind=1) if t.kind == "position"]
 
     class Shifted(OracleShapesSegmenter):
-        def find_each(self, embedding, prompts, **kw):  # sees the scene rotated by 180 degrees
+        def find_each(self, handle, prompts, *, image=None, threshold=None, mask_threshold=0.5, nms_iou=0.7,
+                      timings=None):  # sees the scene rotated by 180 degrees
             return [[i.but(mask=CroppedMask.from_full(i.mask.full()[::-1, ::-1].copy())) for i in found]
-                    for found in super().find_each(embedding, prompts, **kw)]
+                    for found in super().find_each(handle, prompts)]
 
     agent = oracle_agent(Shifted([t.scene for t in tasks]), tmp_path)
     assert run_tasks(agent, tasks)["accuracy"] < 1.0

@@ -1,10 +1,14 @@
 """The offline parser never raises: thousands of random and adversarial strings through the unguarded reader
-(`read_offline`, so a bug can't hide behind `parse_offline`'s last guard), 400 generated hostile lines, and its speed.
+(`read_offline`, so a bug can't hide behind `parse_offline`'s last guard), 400 generated hostile lines answered with
+plans that survive JSON (and the same lines through `segchat parse --jsonl`), and its speed.
 """
 
 from __future__ import annotations
 
+import json
 import random
+import subprocess
+import sys
 import time
 
 from hypothesis import HealthCheck, given, settings
@@ -12,6 +16,7 @@ from hypothesis import strategies as st
 
 from segchat.contracts.plan import Plan
 from segchat.parser.offline import parse_offline, read_offline
+from tests.conftest import REPO
 
 EN = ["segment", "the", "red", "cars", "except", "on", "left", "of", "second", "from", "#2", "like", "not", "and", ",",
       "which", "is", "biggest", "?", ".", ";", ":3", "[semantic]", "remember", "as", "with", "cracks", "that", "are",
@@ -76,15 +81,36 @@ def hostile_lines(count: int = 400, seed: int = 7) -> list[str]:
     return [rng.choice(makers)() for _ in range(count)]
 
 
-def test_four_hundred_hostile_lines_give_four_hundred_plans():
-    lines = hostile_lines()
-    plans = [parse_offline(line) for line in lines]
-    assert len(plans) == 400
-    for line, plan in zip(lines, plans):
+def test_hostile_lines_are_read_without_the_last_guard_into_plans_that_survive_json():
+    """What it covers: the unguarded reader answers each hostile line with a plan that validates, that asks something
+    of the agent (targets, a clarify question or a concept), and that comes back equal from its JSON (what every
+    face sends); and the guarded `parse_offline` gives that same plan, so its last guard never had to answer."""
+    for line in hostile_lines():
+        plan, notes = read_offline(line)
         _check(plan)
-    # and none needed the last guard: the reader itself answered every line
-    for line in lines:
-        read_offline(line)
+        assert isinstance(notes, list) and all(isinstance(note, str) for note in notes)
+        assert Plan.model_validate_json(plan.model_dump_json()) == plan, line[:80]
+        assert Plan.model_validate(json.loads(json.dumps(plan.model_dump(), ensure_ascii=False))) == plan
+        assert parse_offline(line) == plan, line[:80]
+
+
+def test_parse_jsonl_offline_answers_each_hostile_line_with_its_plan_and_a_bad_line_with_an_error():
+    """What it covers: `segchat parse --jsonl - --offline`, as README documents it: one JSON answer per input line, in
+    order, each hostile line's answer the plan `parse_offline` gives it (so nothing is lost or mangled between the
+    parser and stdout), a malformed line answered with {"error": ..., "line": N}, and exit code 1 because of it."""
+    lines = hostile_lines(120, seed=11)
+    bad_at = 60
+    stdin = [json.dumps({"text": line}) for line in lines]
+    stdin.insert(bad_at, json.dumps({"text": 5}))
+    done = subprocess.run([sys.executable, "-m", "segchat.faces.cli", "parse", "--jsonl", "-", "--offline"],
+                          input="\n".join(stdin), capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    answers = [json.loads(answer) for answer in done.stdout.splitlines()]
+    assert len(answers) == len(stdin)
+    error = answers.pop(bad_at)
+    assert error["line"] == bad_at + 1 and error["error"]["code"] == "bad_line"
+    for line, answer in zip(lines, answers):
+        assert Plan.model_validate(answer) == parse_offline(line), line[:80]
 
 
 def test_known_crash_keep_the_middle_one_drop_the_rest():

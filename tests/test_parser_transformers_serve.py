@@ -17,8 +17,10 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 
+from segchat.contracts.plan import llm_json_schema
 from segchat.parser.base import plan_from_reply
-from segchat.parser.llm import LlmParser
+from segchat.parser.llm import OpenAIServer, server_parser
+from segchat.parser.messages import PLAN, plan_messages
 from bench.server_process import REPO, free_port
 
 TRANSFORMERS_CLI = Path(sys.executable).parent / "transformers"
@@ -58,7 +60,7 @@ def tiny_qwen_server(tmp_path_factory):
 
 def test_real_server_accepts_the_request_and_garbage_falls_back(tiny_qwen_server):
     url, model, log_path = tiny_qwen_server
-    parser = LlmParser(url, model, timeout_s=120)
+    parser = server_parser(url, model, timeout_s=120)
     outcome = parser.parse("把最左边的红色圆形抠出来", Image.new("RGB", (64, 48), (220, 40, 40)),
                            history="previous instruction 'all the shapes'")
     # the server answered (HTTP 200) with random tokens: one repair, then the offline parser
@@ -71,9 +73,10 @@ def test_real_server_accepts_the_request_and_garbage_falls_back(tiny_qwen_server
 
 def test_real_server_reply_to_the_exact_request(tiny_qwen_server):
     url, model, log_path = tiny_qwen_server
-    parser = LlmParser(url, model, timeout_s=120)
+    server = OpenAIServer(url, model, timeout_s=120)
     answered = log_path.read_text().count('"POST /v1/chat/completions HTTP/1.1" 200')
-    reply = parser._complete(parser.messages("the dog", Image.new("RGB", (40, 40), (0, 0, 255)), None))
+    reply = server.complete(plan_messages("the dog", Image.new("RGB", (40, 40), (0, 0, 255)), None), llm_json_schema(),
+                            name=PLAN.name, max_tokens=PLAN.max_tokens)
     # the exact request (system prompt, few-shot examples, image, schema) was accepted and generated text came back
     assert log_path.read_text().count('"POST /v1/chat/completions HTTP/1.1" 200') == answered + 1
     assert reply.strip(), "the server answered 200 with no generated text"

@@ -13,7 +13,7 @@ from segchat.segmenter.prompts import Exemplar, Prompt
 
 def test_batched_find_equals_separate_full_calls(tiny_segmenter, cats_image):
     phrases = ["cat", "remote control", "pink blanket"]
-    embedding, _ = tiny_segmenter.embed(cats_image)
+    embedding = tiny_segmenter.embedding_of(tiny_segmenter.embed(cats_image)[0])
     batched = tiny_segmenter.forward_phrases(embedding, phrases)
     processor, model = tiny_segmenter.processor, tiny_segmenter.model
     for i, phrase in enumerate(phrases):
@@ -28,7 +28,7 @@ def test_batched_find_equals_separate_full_calls(tiny_segmenter, cats_image):
 
 
 def test_postprocess_matches_transformers_without_nms(tiny_segmenter, cats_image):
-    embedding, _ = tiny_segmenter.embed(cats_image)
+    embedding = tiny_segmenter.embedding_of(tiny_segmenter.embed(cats_image)[0])
     outputs = tiny_segmenter.forward_phrases(embedding, ["cat", "dog"])
     ours = Sam3Segmenter.postprocess(outputs, ["cat", "dog"], embedding.size, threshold=0.0, mask_threshold=0.5,
                                      nms_iou=None)
@@ -136,7 +136,7 @@ def test_exemplar_prompts_equal_full_calls_and_padding_changes_nothing(tiny_segm
     image = Image.open(cats_image).convert("RGB")
     one = Prompt("cat", (Exemplar((17.5, 54.4, 318.8, 469.4)),))
     two = Prompt("", (Exemplar((40, 70, 175, 120)), Exemplar((300, 20, 630, 380), positive=False)))
-    embedding, _ = tiny_segmenter.embed(image)
+    embedding = tiny_segmenter.embedding_of(tiny_segmenter.embed(image)[0])
     batched = tiny_segmenter.forward_prompts(embedding, [one, two])  # `one` is padded to two boxes here
     for row, prompt in enumerate([one, two]):
         inputs = tiny_segmenter.processor(
@@ -164,8 +164,8 @@ def test_the_cached_entry_is_only_what_one_more_image_holds(tiny_segmenter, cats
     image = Image.open(cats_image).convert("RGB")
     other = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     tiny_segmenter.cache.clear()
-    a, _ = tiny_segmenter.embed(image)
-    b, _ = tiny_segmenter.embed(other)
+    a = tiny_segmenter.embedding_of(tiny_segmenter.embed(image)[0])
+    b = tiny_segmenter.embedding_of(tiny_segmenter.embed(other)[0])
     assert all(x is y for x, y in zip(a.fpn_position_encoding, b.fpn_position_encoding))  # shared, not copied
     assert a.nbytes == sum(t.numel() * t.element_size() for t in a.fpn_hidden_states)
     pixels = tiny_segmenter.processor.image_processor(images=image, return_tensors="pt")["pixel_values"]
@@ -189,7 +189,7 @@ def test_shared_first_layer_attention_and_chunked_batches_change_no_output(tiny_
     whole = Sam3Segmenter.from_pretrained(str(tiny_checkpoint), device="cpu", prompt_batch=64)
     chunked = Sam3Segmenter.from_pretrained(str(tiny_checkpoint), device="cpu", prompt_batch=2)
     assert isinstance(whole.model.detr_encoder.layers[0].self_attn, ImageOnlyAttention)
-    embedding, _ = whole.embed(cats_image)
+    embedding = whole.embedding_of(whole.embed(cats_image)[0])
     shared = whole.forward_phrases(embedding, phrases)
     plain = whole.model.detr_encoder.layers[0].self_attn.inner
     whole.model.detr_encoder.layers[0].self_attn = plain  # every row computed for itself
@@ -199,6 +199,6 @@ def test_shared_first_layer_attention_and_chunked_batches_change_no_output(tiny_
         whole.model.detr_encoder.layers[0].self_attn = ImageOnlyAttention(plain)
     for name in ("pred_logits", "pred_boxes", "pred_masks", "presence_logits"):
         assert torch.equal(getattr(shared, name), getattr(unshared, name)), name
-    big = whole.find_each(embedding, phrases, threshold=0.0)
+    big = whole.find_each(embedding.handle, phrases, threshold=0.0)
     small = chunked.find_each(chunked.embed(cats_image)[0], phrases, threshold=0.0)
     assert [[(i.score, i.box) for i in g] for g in big] == [[(i.score, i.box) for i in g] for g in small]

@@ -10,7 +10,7 @@ import pytest
 from segchat.lab.moving import frame_truth, iter_frames, sample_video, video_truth
 from segchat.lab.track_eval import score_video, video_requests
 from segchat.lab.world import phrase_matches
-from segchat.segmenter.cache import ByteBudgetLRU
+from segchat.segmenter.base import EmbeddingHandle
 from segchat.segmenter.images import image_digest
 from segchat.segmenter.instances import Instance
 from segchat.segmenter.masks import CroppedMask
@@ -45,44 +45,43 @@ def test_hungarian_matching_is_one_to_one_and_gated():
     assert pairs == [] and lost == [0, 1] and fresh == [0, 1, 2]
 
 
-class _EmbeddingDouble:
-    def __init__(self, key: str) -> None:
-        self.key = key
-
-
 class PerfectSegmenterDouble:
-    """A test double standing in for Sam3Segmenter: it 'finds' a phrase's objects by looking their true visible masks
-    up in the renderer's truth (by the frame's pixels), optionally missing some and adding spurious blobs."""
+    """A test double of the `Segmenter` protocol standing in for Sam3Segmenter: it 'finds' a phrase's objects by
+    looking their true visible masks up in the renderer's truth (by the frame's pixels), optionally missing some and
+    adding spurious blobs."""
 
-    default_threshold = 0.5
+    source, device, dtype, default_threshold = "perfect-segmenter-double", "cpu", "float32", 0.5
 
     def __init__(self, rendered, *, miss: float = 0.0, spurious: float = 0.0, seed: int = 0) -> None:
         from PIL import Image
 
         spec, frames = rendered
-        self.cache = ByteBudgetLRU(1 << 20)
         self.rng = np.random.default_rng(seed)
         self.miss, self.spurious = miss, spurious
         self.objects = {o.id: o for o in spec.objects}
         self.calls = 0
         self.by_key = {image_digest(Image.fromarray(f.image)): f.visible for f in frames}
 
-    def embed(self, image, *, cache=True):
-        return _EmbeddingDouble(image_digest(image)), False
+    def embed(self, image, *, cache=True) -> tuple[EmbeddingHandle, bool]:
+        return EmbeddingHandle(image_digest(image), (image.height, image.width)), False
 
-    def find(self, embedding, phrases, *, threshold=None):
+    def find_each(self, handle, prompts, *, image=None, threshold=None, mask_threshold=0.5, nms_iou=0.7,
+                  timings=None) -> list[list[Instance]]:
         self.calls += 1
-        visible = self.by_key[embedding.key]
+        visible = self.by_key[handle.key]
         size = next(iter(visible.values())).shape if visible else (1, 1)
         out = []
-        for phrase in phrases:
+        for prompt in prompts:
+            phrase = prompt if isinstance(prompt, str) else prompt.text
+            found = []
             for obj_id, mask in visible.items():
                 o = self.objects[obj_id]
                 if phrase_matches(phrase, o.colour, o.shape) and self.rng.random() >= self.miss:
-                    out.append(Instance(phrase=phrase, score=0.9, mask=CroppedMask.from_full(mask)))
+                    found.append(Instance(phrase=phrase, score=0.9, mask=CroppedMask.from_full(mask)))
             if visible and self.rng.random() < self.spurious:
                 y, x = int(self.rng.integers(0, size[0] - 12)), int(self.rng.integers(0, size[1] - 12))
-                out.append(Instance(phrase=phrase, score=0.9, mask=_square(x, y, 12, size)))
+                found.append(Instance(phrase=phrase, score=0.9, mask=_square(x, y, 12, size)))
+            out.append(found)
         return out
 
 

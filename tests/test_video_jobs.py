@@ -8,19 +8,24 @@ import asyncio
 import base64
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
+from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
+from PIL import Image
 
 from bench.server_process import REPO, ServerProcess
 from segchat.agent import build_agent
-from segchat.agent.serving.jobs import JobRunner
-from segchat.contracts.errors import QueueFullError
+from segchat.agent.serving.jobs import JobRunner, JobState
+from segchat.contracts.errors import NotFoundError, QueueFullError, SegchatError
 from segchat.contracts.settings import Settings
 from segchat.lab.moving import sample_video, write_video
 
@@ -32,38 +37,81 @@ def small_video(tmp_path_factory):
     return folder, truth
 
 
+def handed_over(source, tmp_path):
+    """A copy of `source` to give to `submit`, which takes what it is handed into the job's folder."""
+    copy = tmp_path / "handed" / uuid.uuid4().hex / source.name
+    copy.parent.mkdir(parents=True)
+    if source.is_dir():
+        shutil.copytree(source, copy)
+    else:
+        shutil.copyfile(source, copy)
+    return copy
+
+
 def test_the_job_runner_runs_cancels_refuses_and_recovers(tiny_segmenter, small_video, tmp_path):
     folder, truth = small_video
     agent = build_agent(Settings(offline=True, threshold=0.0, data_dir=tmp_path), segmenter=tiny_segmenter)
     runner = JobRunner(agent, max_queued=2)
     job = runner.submit((folder / "video.mp4").read_bytes(), ".mp4", "all the red shapes")
-    assert job.state == "queued" and job.frames_total == truth.frames
+    assert job.state is JobState.QUEUED and job.frames_total == truth.frames
     runner.run(job)
     done = runner.get(job.id)
-    assert done.state == "done" and done.frames_done == truth.frames
+    assert done.state is JobState.DONE and done.frames_done == truth.frames
+    assert done.public()["state"] == "done" and json.dumps(done.public())
     result = runner.result(job.id)
     assert len(result.frames) == truth.frames and result.tracker == "detect"
     assert runner.file(job.id, "overlay.mp4").stat().st_size > 0
-    assert runner.get(job.id).owner == "" and runner._rows("owner = 'someone else'", ()) == []
+    assert runner.get(job.id).owner == "" and runner.store.job(job.id, "someone else") is None
+    with pytest.raises(NotFoundError):
+        runner.get(job.id, "someone else")
 
-    queued = runner.submit(folder / "frames", "", "all the shapes")
-    assert runner.cancel(queued.id).state == "cancelled"
+    queued = runner.submit(folder / "frames", "", "all the shapes", keep_source=True)  # as the UI's upload
+    assert (folder / "frames").is_dir() and runner.cancel(queued.id).state is JobState.CANCELLED
     with pytest.raises(Exception, match="unreadable|not a video|no video"):
         runner.submit(b"this is not a video", ".mp4", "all the shapes")
-    assert len(runner._rows("1 = 1", ())) == 2  # the refused upload left no job behind
-    runner.submit(folder / "frames", "", "one")
-    runner.submit(folder / "frames", "", "two")
+    assert len(list((tmp_path / "jobs").iterdir())) == 2  # the refused upload left no job behind
+    assert len(runner.store.jobs_in(*JobState)) == 2
+    handed = handed_over(folder / "frames", tmp_path)
+    assert Path(runner.submit(handed, "", "one").input).is_dir() and not handed.exists()  # moved into the job
+    runner.submit(folder / "frames", "", "two", keep_source=True)
+    refused = handed_over(folder / "frames", tmp_path)
     with pytest.raises(QueueFullError):
-        runner.submit(folder / "frames", "", "three")
+        runner.submit(refused, "", "three")
+    assert not refused.exists()  # what submit was handed is its to remove, refused or not
 
     # a job left running by a process that died: queued again once, failed the second time
-    interrupted = runner._rows("state = 'queued' ORDER BY created LIMIT 1", ())[0]
-    runner._update(interrupted.id, state="running", attempts=1)
-    JobRunner(agent)._recover()
-    assert runner.get(interrupted.id).state == "queued"
-    runner._update(interrupted.id, state="running", attempts=2)
-    JobRunner(agent)._recover()
-    assert runner.get(interrupted.id).state == "failed"
+    interrupted = runner.store.jobs_in(JobState.QUEUED, limit=1)[0]
+    runner.store.update_job(interrupted.id, state=JobState.RUNNING, attempts=1)
+    JobRunner(agent)
+    assert runner.get(interrupted.id).state is JobState.QUEUED
+    runner.store.update_job(interrupted.id, state=JobState.RUNNING, attempts=2)
+    JobRunner(agent)
+    assert runner.get(interrupted.id).state is JobState.FAILED
+    assert runner.get(interrupted.id).error == "the server stopped twice while this job ran"
+
+
+def test_a_job_from_session_frames_leaves_no_temporary_folder(tiny_segmenter, tmp_path, monkeypatch):
+    """Defect 8: `POST /v1/jobs` with a session makes its frames in a temporary folder (`Agent.session_frames`) and
+    hands it to `JobRunner.submit`, which used to copy it and leave it behind: one folder per job, for ever."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))  # this test's own temporary folder: others run beside it
+    agent = build_agent(Settings(offline=True, threshold=0.0, data_dir=tmp_path / "data"), segmenter=tiny_segmenter)
+    runner = JobRunner(agent)
+    session = None
+    for seed in (1, 2, 3):
+        frame = np.random.default_rng(seed).integers(0, 255, (48, 64, 3), dtype=np.uint8)
+        session = agent.turn("all the shapes", Image.fromarray(frame), session).session_id
+    for instruction in ("all the shapes", ""):  # run to the end, and refused (an empty instruction)
+        frames = agent.session_frames(session)  # exactly as REST's POST /v1/jobs with {"session": ...}
+        assert frames.parent == temp and len(list(frames.iterdir())) == 3
+        try:
+            job = runner.submit(frames, "", instruction)
+        except SegchatError:
+            continue
+        runner.run(job)
+        assert runner.get(job.id).state is JobState.DONE and runner.result(job.id).video.frames == 3
+    assert [p.name for p in temp.iterdir() if p.name.startswith("segchat-frames-")] == []
 
 
 def wait_for(client: httpx.Client, job_id: str, states: set[str], timeout: float = 400) -> dict:

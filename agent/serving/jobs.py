@@ -14,63 +14,22 @@ import shutil
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from segchat.agent.serving.store import Job, JobState
 from segchat.contracts.errors import NotFoundError, QueueFullError
-from segchat.contracts.results import VideoResult
+from segchat.contracts.results import TrackerKind, VideoResult
 
 log = logging.getLogger(__name__)
 
-JOBS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
-    state TEXT NOT NULL,
-    instruction TEXT NOT NULL,
-    tracker TEXT NOT NULL,
-    threshold REAL,
-    input TEXT NOT NULL,
-    created REAL NOT NULL,
-    updated REAL NOT NULL,
-    frames_done INTEGER NOT NULL DEFAULT 0,
-    frames_total INTEGER,
-    error TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0
-);
-"""
-STATES = ("queued", "running", "done", "failed", "cancelled")
 MAX_ATTEMPTS = 2
+WAITING = (JobState.QUEUED, JobState.RUNNING)
 
-
-@dataclass
-class Job:
-    id: str
-    owner: str
-    state: str
-    instruction: str
-    tracker: str
-    threshold: float | None
-    input: str
-    created: float
-    updated: float
-    frames_done: int
-    frames_total: int | None
-    error: str | None
-    attempts: int
-
-    def public(self) -> dict[str, Any]:
-        return {"job": self.id, "state": self.state, "instruction": self.instruction, "tracker": self.tracker,
-                "frames_done": self.frames_done, "frames_total": self.frames_total, "error": self.error,
-                "created": self.created, "updated": self.updated}
+__all__ = ["Job", "JobRunner", "JobState", "MAX_ATTEMPTS"]
 
 
 class JobRunner:
-    """Submits, runs, reports and cancels video jobs for one agent."""
-
-    COLUMNS = ("id, owner, state, instruction, tracker, threshold, input, created, updated, frames_done, frames_total, "
-               "error, attempts")
+    """Submits, runs, reports and cancels video jobs for one agent; the jobs table is the store's."""
 
     def __init__(self, agent, *, max_queued: int = 8) -> None:
         self.agent = agent
@@ -82,88 +41,85 @@ class JobRunner:
         self._stop = threading.Event()
         self._cancel: set[str] = set()
         self._thread: threading.Thread | None = None
-        with self.store._lock:
-            self.store._db.executescript(JOBS_SCHEMA)
         self._recover()
-
-    # -- the table ---------------------------------------------------------------------------------------------
-    def _rows(self, where: str, args: tuple) -> list[Job]:
-        with self.store._lock:
-            rows = self.store._db.execute(f"SELECT {self.COLUMNS} FROM jobs WHERE {where}", args).fetchall()
-        return [Job(*row) for row in rows]
-
-    def _update(self, job_id: str, **fields: Any) -> None:
-        fields["updated"] = time.time()
-        assignments = ", ".join(f"{name} = ?" for name in fields)
-        with self.store._lock:
-            self.store._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*fields.values(), job_id))
 
     def _recover(self) -> None:
         """Jobs a dead process left running: queued again, or failed when this already happened once."""
-        for job in self._rows("state = 'running'", ()):
-            if job.attempts >= MAX_ATTEMPTS:
-                self._update(job.id, state="failed", error="the server stopped twice while this job ran")
-            else:
-                self._update(job.id, state="queued", frames_done=0)
-                log.info("job %s was interrupted: queued again", job.id)
+        for job_id in self.store.recover_jobs(MAX_ATTEMPTS, "the server stopped twice while this job ran"):
+            log.info("job %s was interrupted: queued again", job_id)
 
     # -- the API -----------------------------------------------------------------------------------------------
-    def submit(self, video: bytes | Path, suffix: str, instruction: str, *, owner: str = "", tracker: str = "auto",
-               threshold: float | None = None) -> Job:
-        """Check the request, keep the video, queue the job (QueueFullError when the queue is full)."""
-        from segchat.segmenter.video import open_video
+    def submit(self, video: bytes | Path, suffix: str, instruction: str, *, owner: str = "",
+               tracker: TrackerKind | str = TrackerKind.AUTO, threshold: float | None = None,
+               keep_source: bool = False) -> Job:
+        """Check the request, keep the video, queue the job (QueueFullError when the queue is full).
 
-        instruction = self.agent.check_instruction(instruction)
-        self.agent.tracker(tracker)  # an unknown tracker, or sam3 on a checkpoint without one: refused now
-        if len(self._rows("state IN ('queued', 'running')", ())) >= self.max_queued:
-            raise QueueFullError(f"{self.max_queued} video jobs are already waiting; try again later")
+        `video`: the upload's bytes, or a file or folder of frames. A path is handed over: moved into the job's
+        folder, and removed when the job is refused (a session's frames and an upload spooled to disk are temporary
+        files that nobody else would remove). With `keep_source` it is copied and left as it was (the UI's upload,
+        which may be tracked again)."""
+        handed_over = video if isinstance(video, Path) and not keep_source else None
+        try:
+            instruction = self._checked(instruction, tracker)
+        except BaseException:
+            _discard(handed_over)
+            raise
         job_id = uuid.uuid4().hex
         folder = self.folder / job_id
         folder.mkdir(parents=True)
-        if isinstance(video, Path):
-            target = folder / ("frames" if video.is_dir() else f"input{suffix}")
-            (shutil.copytree if video.is_dir() else shutil.copyfile)(video, target)
-        else:
-            target = folder / f"input{suffix}"
-            target.write_bytes(video)
         try:  # unreadable, too long or too large: refused at once, not after a wait in the queue
-            with open_video(target, max_frames=self.agent.max_video_frames,
-                            max_pixels=self.agent.max_image_pixels) as reader:
-                total = reader.info.frames
+            target = _keep(video, suffix, folder, move=handed_over is not None)
+            total = self._frames_in(target)
         except BaseException:
+            _discard(handed_over)
             shutil.rmtree(folder, ignore_errors=True)
             raise
         now = time.time()
-        with self.store._lock:
-            self.store._db.execute(f"INSERT INTO jobs ({self.COLUMNS}) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, 0, ?, "
-                                   "NULL, 0)", (job_id, owner, instruction, tracker, threshold, str(target), now, now,
-                                                total))
+        self.store.add_job(Job(job_id, owner, JobState.QUEUED, instruction, tracker, threshold, str(target),
+                               now, now, frames_total=total))
         self._wake.set()
         return self.get(job_id, owner)
 
+    def _checked(self, instruction: str, tracker: TrackerKind | str) -> str:
+        """The instruction as the agent takes it; a request that cannot be queued is refused before anything else."""
+        instruction = self.agent.check_instruction(instruction)
+        self.agent.tracker(tracker)  # an unknown tracker, or sam3 on a checkpoint without one: refused now
+        if len(self.store.jobs_in(*WAITING)) >= self.max_queued:
+            raise QueueFullError(f"{self.max_queued} video jobs are already waiting; try again later")
+        return instruction
+
+    def _frames_in(self, video: Path) -> int | None:
+        from segchat.segmenter.video import open_video
+
+        with open_video(video, max_frames=self.agent.max_video_frames,
+                        max_pixels=self.agent.max_image_pixels) as reader:
+            return reader.info.frames
+
     def get(self, job_id: str, owner: str = "") -> Job:
-        found = self._rows("id = ? AND owner = ?", (job_id, owner))
-        if not found:
+        job = self.store.job(job_id, owner)
+        if job is None:
             raise NotFoundError(f"no job {job_id!r}", code="job_not_found")
-        return found[0]
+        return job
 
     def result(self, job_id: str, owner: str = "") -> VideoResult | None:
         job = self.get(job_id, owner)
         path = self.folder / job.id / "result.json"
-        return VideoResult.model_validate_json(path.read_text()) if job.state == "done" and path.exists() else None
+        if job.state is not JobState.DONE or not path.exists():
+            return None
+        return VideoResult.model_validate_json(path.read_text())
 
     def file(self, job_id: str, name: str, owner: str = "") -> Path:
         job = self.get(job_id, owner)
         path = self.folder / job.id / name
-        if job.state != "done" or not path.is_file():
+        if job.state is not JobState.DONE or not path.is_file():
             raise NotFoundError(f"job {job_id} has no {name} (it is {job.state})", code="job_file_not_found")
         return path
 
     def cancel(self, job_id: str, owner: str = "") -> Job:
         job = self.get(job_id, owner)
-        if job.state == "queued":
-            self._update(job.id, state="cancelled")
-        elif job.state == "running":
+        if job.state is JobState.QUEUED:
+            self.store.update_job(job.id, state=JobState.CANCELLED)
+        elif job.state is JobState.RUNNING:
             self._cancel.add(job.id)
         return self.get(job_id, owner)
 
@@ -180,7 +136,7 @@ class JobRunner:
 
     def _work(self) -> None:
         while not self._stop.is_set():
-            queued = self._rows("state = 'queued' ORDER BY created LIMIT 1", ())
+            queued = self.store.jobs_in(JobState.QUEUED, limit=1)
             if not queued:
                 self._wake.wait(1.0)
                 self._wake.clear()
@@ -193,27 +149,53 @@ class JobRunner:
         from segchat.agent.outputs.video_out import write_video_outputs
         from segchat.contracts.errors import SegchatError
 
-        self._update(job.id, state="running", attempts=job.attempts + 1, frames_done=0)
+        self.store.update_job(job.id, state=JobState.RUNNING, attempts=job.attempts + 1, frames_done=0)
         folder = self.folder / job.id
         last = [0.0]
 
         def progress(done: int, total: int | None) -> None:
             if time.monotonic() - last[0] > 0.5:  # a row update every half second is plenty for a progress bar
                 last[0] = time.monotonic()
-                self._update(job.id, frames_done=done, **({"frames_total": total} if total else {}))
+                self.store.update_job(job.id, frames_done=done, **({"frames_total": total} if total else {}))
 
         try:
             result = self.agent.track(job.input, job.instruction, tracker=job.tracker, threshold=job.threshold,
                                       progress=progress, cancelled=lambda: job.id in self._cancel)
             write_video_outputs(result, job.input, folder, max_frames=self.agent.max_video_frames)
-            self._update(job.id, state="done", frames_done=result.video.frames, frames_total=result.video.frames)
+            frames = result.video.frames
+            self.store.update_job(job.id, state=JobState.DONE, frames_done=frames, frames_total=frames)
         except Cancelled:
-            self._update(job.id, state="cancelled")
+            self.store.update_job(job.id, state=JobState.CANCELLED)
         except SegchatError as exc:
-            self._update(job.id, state="failed", error=exc.message)
+            self.store.update_job(job.id, state=JobState.FAILED, error=exc.message)
         except Exception as exc:  # noqa: BLE001 - a job's failure is reported on the job, never lost
             log.exception("video job %s failed", job.id)
-            self._update(job.id, state="failed", error=f"internal error ({type(exc).__name__})")
+            self.store.update_job(job.id, state=JobState.FAILED, error=f"internal error ({type(exc).__name__})")
         finally:
             self._cancel.discard(job.id)
             (folder / "job.json").write_text(json.dumps(self.get(job.id, job.owner).public()))
+
+
+def _keep(video: bytes | Path, suffix: str, folder: Path, *, move: bool) -> Path:
+    """The job's own copy of its input, in its folder: the bytes written, or the caller's file or folder moved in
+    (`move`) or copied."""
+    if isinstance(video, bytes):
+        target = folder / f"input{suffix}"
+        target.write_bytes(video)
+        return target
+    target = folder / ("frames" if video.is_dir() else f"input{suffix}")
+    if move:
+        shutil.move(video, target)
+    elif video.is_dir():
+        shutil.copytree(video, target)
+    else:
+        shutil.copyfile(video, target)
+    return target
+
+
+def _discard(handed_over: Path | None) -> None:
+    """A refused job's input is removed as an accepted one's is moved: submit owns what it was handed."""
+    if handed_over is not None and handed_over.is_dir():
+        shutil.rmtree(handed_over, ignore_errors=True)
+    elif handed_over is not None:
+        handed_over.unlink(missing_ok=True)

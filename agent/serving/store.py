@@ -1,4 +1,5 @@
-"""Sessions in an embedded SQLite database (WAL): turns, plans and results (RLE), so a restart loses nothing.
+"""Sessions in an embedded SQLite database (WAL): turns, plans and results (RLE), concepts and video jobs, so a
+restart loses nothing. Every table is read and written here, through narrow named methods (the job runner included).
 
 Images are written under `<data_dir>/images/` with names we choose (their content digest), never the client's.
 """
@@ -11,7 +12,8 @@ import sqlite3
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,21 @@ CREATE TABLE IF NOT EXISTS concepts (
     created REAL NOT NULL,
     PRIMARY KEY (owner, name)
 );
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    state TEXT NOT NULL,
+    instruction TEXT NOT NULL,
+    tracker TEXT NOT NULL,
+    threshold REAL,
+    input TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    frames_done INTEGER NOT NULL DEFAULT 0,
+    frames_total INTEGER,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
 """
 
 
@@ -61,6 +78,59 @@ class SessionRecord:
     created: float
     updated: float
     image_key: str | None
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One line of a session listing: when, how many turns, and what was asked last."""
+
+    id: str
+    created: float
+    updated: float
+    turns: int
+    last_instruction: str | None
+
+
+class JobState(StrEnum):
+    """A video job's life: queued -> running -> done | failed | cancelled (running -> queued after a crash)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass
+class Job:
+    """One row of the jobs table."""
+
+    id: str
+    owner: str
+    state: JobState
+    instruction: str
+    tracker: str
+    threshold: float | None
+    input: str
+    created: float
+    updated: float
+    frames_done: int = 0
+    frames_total: int | None = None
+    error: str | None = None
+    attempts: int = 0
+
+    def __post_init__(self) -> None:
+        self.state = JobState(self.state)  # rows hold the state's text
+
+    def public(self) -> dict[str, Any]:
+        return {"job": self.id, "state": self.state.value, "instruction": self.instruction, "tracker": self.tracker,
+                "frames_done": self.frames_done, "frames_total": self.frames_total, "error": self.error,
+                "created": self.created, "updated": self.updated}
+
+
+JOB_COLUMNS = tuple(field.name for field in fields(Job))
+# what changes once a job is queued (its id, owner, request, input and creation time never do)
+JOB_MUTABLE = frozenset({"state", "frames_done", "frames_total", "error", "attempts"})
 
 
 class SessionStore:
@@ -174,6 +244,17 @@ class SessionStore:
                                     "ORDER BY updated DESC LIMIT ?", (owner, limit)).fetchall()
         return [SessionRecord(*row) for row in rows]
 
+    def session_summaries(self, owner: str = "", limit: int = 50) -> list[SessionSummary]:
+        """`owner`'s sessions, the most recently updated first, each with its number of turns and last instruction."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT s.id, s.created, s.updated, "
+                "(SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id), "
+                "(SELECT t.instruction FROM turns t WHERE t.session_id = s.id ORDER BY t.idx DESC LIMIT 1) "
+                "FROM sessions s WHERE s.owner = ? ORDER BY s.updated DESC, s.created DESC, s.id LIMIT ?",
+                (owner, limit)).fetchall()
+        return [SessionSummary(*row) for row in rows]
+
     # -- concepts -----------------------------------------------------------------------------
     def save_concept(self, owner: str, name: str, phrase: str, crop_png: bytes,
                      box: tuple[float, float, float, float]) -> None:
@@ -200,3 +281,61 @@ class SessionStore:
     def delete_concept(self, owner: str, name: str) -> bool:
         with self._lock:
             return self._db.execute("DELETE FROM concepts WHERE owner = ? AND name = ?", (owner, name)).rowcount > 0
+
+    # -- video jobs ---------------------------------------------------------------------------
+    def add_job(self, job: Job) -> None:
+        with self._lock:
+            marks = ", ".join("?" * len(JOB_COLUMNS))
+            self._db.execute(f"INSERT INTO jobs ({', '.join(JOB_COLUMNS)}) VALUES ({marks})",
+                             tuple(_column_value(getattr(job, name)) for name in JOB_COLUMNS))
+
+    def job(self, job_id: str, owner: str = "") -> Job | None:
+        """The job, or None when there is none of that id for `owner` (another key's job is as good as absent)."""
+        with self._lock:
+            row = self._db.execute(f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs WHERE id = ? AND owner = ?",
+                                   (job_id, owner)).fetchone()
+        return None if row is None else Job(*row)
+
+    def jobs_in(self, *states: JobState, limit: int | None = None) -> list[Job]:
+        """Every owner's jobs in one of `states`, the oldest first (the worker's queue, the queue's length)."""
+        marks = ", ".join("?" * len(states))
+        arguments = (*(state.value for state in states), -1 if limit is None else limit)
+        with self._lock:
+            rows = self._db.execute(f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs WHERE state IN ({marks}) "
+                                    "ORDER BY created, id LIMIT ?", arguments).fetchall()
+        return [Job(*row) for row in rows]
+
+    def update_job(self, job_id: str, **changes: Any) -> None:
+        """Set some of a job's fields (JOB_MUTABLE) and its `updated` time."""
+        unknown = set(changes) - JOB_MUTABLE
+        if unknown:  # column names go into the SQL text: only known ones
+            raise ValueError(f"a job has no changeable field {sorted(unknown)}")
+        changes["updated"] = time.time()
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        with self._lock:
+            self._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?",
+                             (*(_column_value(v) for v in changes.values()), job_id))
+
+    def recover_jobs(self, max_attempts: int, error: str) -> list[str]:
+        """Jobs a dead process left running: failed with `error` once they have started `max_attempts` times, else
+        queued again (from frame 0). One transaction; returns the ids queued again."""
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("UPDATE jobs SET state = ?, error = ?, updated = ? WHERE state = ? AND attempts >= ?",
+                                 (JobState.FAILED.value, error, now, JobState.RUNNING.value, max_attempts))
+                requeued = [row[0] for row in self._db.execute("SELECT id FROM jobs WHERE state = ?",
+                                                               (JobState.RUNNING.value,)).fetchall()]
+                self._db.execute("UPDATE jobs SET state = ?, frames_done = 0, updated = ? WHERE state = ?",
+                                 (JobState.QUEUED.value, now, JobState.RUNNING.value))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return requeued
+
+
+def _column_value(value: Any) -> Any:
+    """What SQLite stores for a field: an enum as its text."""
+    return value.value if isinstance(value, JobState) else value

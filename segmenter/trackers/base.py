@@ -15,6 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
+from segchat.contracts.results import TrackerKind
 from segchat.segmenter.instances import Instance
 
 FrameStream = Iterable[tuple[int, np.ndarray]]
@@ -35,7 +36,7 @@ class TrackedFrame:
 class Tracker(Protocol):
     """Text-prompted multi-object tracking over a stream of frames."""
 
-    name: str  # "detect" or "sam3": what the result's "tracker" field says
+    name: TrackerKind  # DETECT or SAM3: what the result's "tracker" field says
 
     def track(self, frames: FrameStream, phrases: Sequence[str], *,
               threshold: float | None = None) -> Iterator[TrackedFrame]:

@@ -1,5 +1,5 @@
-"""The `detect` tracker: the image segmenter on every frame, every phrase in one batched `find`, and the detections
-linked into tracks by mask IoU and motion. Works with any image checkpoint (no tracker weights needed).
+"""The `detect` tracker: the image segmenter on every frame, every phrase in one batched `find_each`, and the
+detections linked into tracks by mask IoU and motion. Works with any image checkpoint (no tracker weights needed).
 
 Per phrase, each frame: every live track predicts its mask (its last mask moved by its velocity, and unmoved, for
 a bounce), the detections are matched one-to-one to tracks by IoU (Hungarian, gated at `min_iou`), a matched track
@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from PIL import Image
 from pydantic import BaseModel, Field
 
+from segchat.contracts.results import TrackerKind
+from segchat.segmenter.base import EmbeddingHandle, Segmenter
 from segchat.segmenter.instances import Instance
 from segchat.segmenter.trackers.association import iou_matrix, match, shifted
 from segchat.segmenter.trackers.base import FrameStream, TrackedFrame
@@ -60,18 +62,18 @@ class _Track:
         return [moved, self.last.mask] if (vx or vy) else [self.last.mask]
 
 
-def _embed_once(segmenter, image: Image.Image):
+def _embed_once(segmenter: Segmenter, image: Image.Image) -> EmbeddingHandle:
     """The frame's embedding, left out of the segmenter's cache: a video's frames are each seen once, and caching
     them would fill the cache with frames (memory growing with the video, and the chat's images evicted)."""
     return segmenter.embed(image, cache=False)[0]
 
 
 class DetectTracker:
-    """Tracking by detection with any `Sam3Segmenter` (or anything with its `embed` / `find` / `cache`)."""
+    """Tracking by detection with any `Segmenter` (segchat.segmenter.base)."""
 
-    name = "detect"
+    name = TrackerKind.DETECT
 
-    def __init__(self, segmenter, settings: DetectTrackerSettings | None = None) -> None:
+    def __init__(self, segmenter: Segmenter, settings: DetectTrackerSettings | None = None) -> None:
         self.segmenter = segmenter
         self.settings = settings or DetectTrackerSettings()
         self.timings_ms: dict[str, float] = {}
@@ -103,13 +105,14 @@ class DetectTracker:
         for index, frame in frames:
             start = time.perf_counter()
             image = Image.fromarray(frame)
-            embedding = _embed_once(self.segmenter, image)
+            handle = _embed_once(self.segmenter, image)
             now = self._time("embed", start)
-            detections = self.segmenter.find(embedding, phrases, threshold=threshold) if phrases else []
+            # the frame goes along: a find that comes after other frames pushed this one out embeds it again
+            found = self.segmenter.find_each(handle, phrases, image=image, threshold=threshold) if phrases else []
             now = self._time("find", now)
             seen: list[tuple[_Track, Instance]] = []
-            for phrase in phrases:
-                dets = [d for d in detections if d.phrase == phrase and d.area > 0]
+            for phrase, detections in zip(phrases, found):
+                dets = [d for d in detections if d.area > 0]
                 tracks = live[phrase]
                 iou = iou_matrix([t.predictions(index) for t in tracks], [d.mask for d in dets])
                 pairs, lost, fresh = match(iou, s.min_iou)

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import torch
 
+from segchat.contracts.results import TrackerKind
 from segchat.segmenter.instances import Instance
 from segchat.segmenter.masks import CroppedMask
 from segchat.segmenter.trackers.base import FrameStream, TrackedFrame
@@ -34,7 +35,7 @@ class Sam3VideoTracker:
     once, as transformers' streaming mode would, but with hotstart's removals still applied to later frames).
     """
 
-    name = "sam3"
+    name = TrackerKind.SAM3
 
     def __init__(self, loaded, *, prune: bool = True, hotstart: bool = True, strict_version: bool = True) -> None:
         check_transformers_version(strict=strict_version and prune)

@@ -1,0 +1,195 @@
+"""`segchat sessions list | show ID | export ID`: the conversations the store keeps (as simonw/llm's `llm logs`).
+
+These verbs read what is stored: they load no model. `show --json` is the session history exactly as REST's
+`GET /v1/sessions/{id}` answers it; `export --format coco` is each turn's COCO export in one document.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from segchat.agent.serving.store import SessionStore, SessionSummary, owner_of
+from segchat.contracts.errors import SessionNotFoundError
+from segchat.contracts.settings import Settings
+from segchat.faces.cli.common import checked_settings, emit, fail, guarded, make_agent
+from segchat.faces.options import DATA_OPTIONS, options
+
+SESSION_OPTIONS = [
+    *DATA_OPTIONS,
+    click.option("--api-key", help="Whose sessions: the API key they were made with on the server (default: those "
+                                   "made without a key, as the CLI makes them)."),
+]
+EXPORT_FORMATS = ("json", "coco")
+
+
+class NoModel:
+    """Stands in for the segmenter where these verbs build the agent: they read, draw and export stored turns and
+    never segment, so no checkpoint (GBs for SAM3) is loaded for a listing. A call to segment is a bug, and says so."""
+
+    default_threshold = None
+    source = "no model (stored sessions only)"
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"`segchat sessions` loads no model; it cannot {name}")
+
+
+@click.group()
+def sessions() -> None:
+    """The stored conversations: list them, show one, export one."""
+
+
+@sessions.command("list")
+@options(SESSION_OPTIONS)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of the sessions.")
+def list_sessions(data_dir: str | None, api_key: str | None, limit: int, as_json: bool) -> None:
+    """The sessions, the most recently used first: id, created, updated, turns and the last instruction."""
+    settings = checked_settings(data_dir=data_dir)
+    found = _summaries(settings, owner_of(api_key), limit)
+    if as_json:
+        click.echo(json.dumps([_summary_json(s) for s in found], ensure_ascii=False))
+    elif not found:
+        click.echo(f"no sessions in {settings.data_dir}" + (" for that API key" if api_key else ""))
+    else:
+        click.echo(f"{'session':<32}  {'created':<16}  {'updated':<16}  turns  last instruction")
+        for summary in found:
+            click.echo(f"{summary.id:<32}  {_when(summary.created)}  {_when(summary.updated)}  {summary.turns:>5}  "
+                       f"{_shortened(summary.last_instruction or '', 60)}")
+
+
+@sessions.command("show")
+@click.argument("session_id", metavar="ID")
+@options(SESSION_OPTIONS)
+@click.option("--json", "as_json", is_flag=True, help="The session history JSON (as GET /v1/sessions/{id}).")
+def show_session(session_id: str, data_dir: str | None, api_key: str | None, as_json: bool) -> None:
+    """The conversation ID: each turn's instruction, explanation and instances."""
+    settings = checked_settings(data_dir=data_dir)
+
+    def run() -> None:
+        history = _stored_agent(settings, session_id).history(session_id, owner_of(api_key))
+        if as_json:
+            emit(history.model_dump(mode="json"))
+            return
+        click.echo(f"session {history.session}: {len(history.turns)} turn(s)")
+        for turn in history.turns:
+            _print_turn(turn.index, turn.created, turn.instruction, turn.result.model_dump(mode="json"))
+
+    guarded(run)
+
+
+@sessions.command("export")
+@click.argument("session_id", metavar="ID")
+@options(SESSION_OPTIONS)
+@click.option("--format", "export_format", type=click.Choice(EXPORT_FORMATS), default="json", show_default=True,
+              help="json: the session history; coco: every turn's instances as one COCO document.")
+@click.option("--turn", "turn_index", type=click.IntRange(min=0), help="Only this turn (its index, from 0).")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Write here instead of to stdout.")
+def export_session(session_id: str, data_dir: str | None, api_key: str | None, export_format: str,
+                   turn_index: int | None, out_file: str | None) -> None:
+    """Export the conversation ID as JSON, or its turns' instances as COCO (RLE masks; one image entry per turn)."""
+    settings = checked_settings(data_dir=data_dir)
+
+    def run() -> None:
+        agent = _stored_agent(settings, session_id)
+        owner = owner_of(api_key)
+        document = _EXPORTS[export_format](agent, session_id, owner, turn_index)
+        _write(json.dumps(document, ensure_ascii=False), out_file)
+
+    guarded(run)
+
+
+# -- the exports -----------------------------------------------------------------------------------------------------
+def _history_json(agent, session_id: str, owner: str, turn_index: int | None) -> dict[str, Any]:
+    history = agent.history(session_id, owner).model_dump(mode="json")
+    if turn_index is not None:
+        agent.turn_at(session_id, turn_index, owner)  # an unknown turn: the agent's own error
+        history["turns"] = [t for t in history["turns"] if t["index"] == turn_index]
+    return history
+
+
+def _coco(agent, session_id: str, owner: str, turn_index: int | None) -> dict[str, Any]:
+    """The turns' own COCO exports (`Turn.export("coco")`) as one document: an image entry per turn (named after the
+    image's file under `<data_dir>/images/`), annotations numbered anew, categories by label."""
+    turns = agent.replay(session_id, owner)  # an unknown session (or another key's): the agent's own error
+    keys = {t["index"]: t["image_key"] for t in agent.store.turns(session_id)}
+    if turn_index is not None:
+        turns = [agent.turn_at(session_id, turn_index, owner)]
+    documents = [(turn, json.loads(turn.export("coco").data)) for turn in turns]
+    labels = sorted({c["name"] for _, document in documents for c in document["categories"]})
+    category_of = {label: number for number, label in enumerate(labels, start=1)}
+    merged: dict[str, Any] = {"images": [], "annotations": [],
+                              "categories": [{"id": category_of[label], "name": label} for label in labels]}
+    for turn, document in documents:
+        image_id = turn.index + 1
+        names = {c["id"]: c["name"] for c in document["categories"]}
+        merged["images"] += [{**image, "id": image_id, "file_name": f"{keys[turn.index]}.png", "turn": turn.index,
+                              "instruction": turn.instruction} for image in document["images"]]
+        merged["annotations"] += [{**item, "id": len(merged["annotations"]) + number, "image_id": image_id,
+                                   "category_id": category_of[names[item["category_id"]]], "instance": item["id"]}
+                                  for number, item in enumerate(document["annotations"], start=1)]
+    return merged
+
+
+_EXPORTS: dict[str, Callable[..., dict[str, Any]]] = {"json": _history_json, "coco": _coco}
+
+
+# -- helpers ---------------------------------------------------------------------------------------------------------
+def _summaries(settings: Settings, owner: str, limit: int) -> list[SessionSummary]:
+    if not _database(settings).exists():  # nothing was ever stored here: nothing to list (and nothing to create)
+        return []
+    store = SessionStore(settings.data_dir)
+    try:
+        return store.session_summaries(owner, limit)
+    finally:
+        store.close()
+
+
+def _stored_agent(settings: Settings, session_id: str):
+    """The agent over the stored sessions, without a model; an empty data folder has no session ID."""
+    if not _database(settings).exists():
+        raise SessionNotFoundError(f"no session {session_id!r} (nothing is stored in {settings.data_dir})")
+    from segchat.parser import OfflineParser
+
+    return make_agent(settings, segmenter=NoModel(), parser=OfflineParser())
+
+
+def _database(settings: Settings) -> Path:
+    return Path(settings.data_dir).expanduser() / "segchat.db"
+
+
+def _summary_json(summary: SessionSummary) -> dict[str, Any]:
+    return {"session": summary.id, "created": summary.created, "updated": summary.updated, "turns": summary.turns,
+            "last_instruction": summary.last_instruction}
+
+
+def _print_turn(index: int, created: float, instruction: str, result: dict[str, Any]) -> None:
+    instances = result["instances"]
+    click.echo(f"\n[{index}] {_when(created)}  {instruction}")
+    click.echo(f"    {result['explanation']}")
+    click.echo(f"    {len(instances)} instance(s)" + (": " if instances else "") +
+               ", ".join(f"#{item['id']} {item['label']} {item['score']:.2f}" for item in instances))
+
+
+def _write(text: str, out_file: str | None) -> None:
+    if out_file is None:
+        click.echo(text)
+        return
+    try:
+        Path(out_file).write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write to '{out_file}': {exc.strerror or exc}")
+    click.echo(f"wrote {out_file}", err=True)
+
+
+def _when(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+
+
+def _shortened(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
