@@ -20,11 +20,12 @@ from segchat.agent.serving.queue import KeyedLocks, WorkQueue
 from segchat.agent.results import (ExportFile, ExportKind, Turn, instances_from_result, instances_out, numbered,
                                    segmentation_result)
 from segchat.agent.serving.store import SessionStore
+from segchat.agent.sessions import SessionArchive
 from segchat.agent.verify import verify_candidates
 from segchat.contracts.errors import BadRequestError, NotFoundError
 from segchat.contracts.plan import Plan, RememberConcept, Target
 from segchat.contracts.results import (AgentResult, BatchCounts, ImageSize, QueueCounts, Readiness,
-                                      SegmentationResult, SessionHistory, TrackerKind, TurnRecord, VideoInfoOut,
+                                      SegmentationResult, SessionHistory, TrackerKind, VideoInfoOut,
                                       VideoResult)
 from segchat.contracts.tool import (MAX_EXEMPLARS, MAX_INSTRUCTION_CHARS, ExemplarBox, SegmentImageParameters,
                                     TrackVideoParameters)
@@ -98,6 +99,7 @@ class Agent:
         self.segmenter = segmenter
         self.parser = parser
         self.store = store
+        self.sessions = SessionArchive(store)
         # the one place the score threshold is resolved: the setting, else the checkpoint's calibrated default
         self.threshold = segmenter.default_threshold if threshold is None else threshold
         self.mask_threshold = mask_threshold
@@ -388,59 +390,25 @@ class Agent:
             return run(path)
 
     def session_frames(self, session_id: str, owner: str = "") -> Path:
-        """A session's images, in the order they were sent, as a folder of frames (a video job over them)."""
-        import tempfile
+        """A session's images as a new folder of frames (a video job over them)."""
+        return self.sessions.frames(session_id, owner)
 
-        turns = self.replay(session_id, owner)
-        if not turns:
-            raise BadRequestError(f"session {session_id!r} has no images yet", code="missing_image")
-        folder = Path(tempfile.mkdtemp(prefix="segchat-frames-"))
-        previous = None
-        count = 0
-        for turn in turns:
-            if turn.image is not previous:
-                if previous is not None and turn.image.size != previous.size:
-                    raise BadRequestError("the session's images have different sizes: they are no video",
-                                          code="mixed_frame_sizes")
-                turn.image.save(folder / f"frame_{count:05d}.png")
-                previous, count = turn.image, count + 1
-        return folder
-
-    # -- sessions ------------------------------------------------------------------------------------
+    # -- sessions (stored conversations: read through the archive, which needs no model) -------------------------
     def create_session(self, owner: str = "") -> str:
-        return self.store.create_session(owner)
+        return self.sessions.create_session(owner)
 
     def history(self, session_id: str, owner: str = "") -> SessionHistory:
-        self.store.get_session(session_id, owner)
-        return SessionHistory(session=session_id, turns=[
-            TurnRecord(index=t["index"], created=t["created"], instruction=t["instruction"],
-                       result=AgentResult.model_validate(t["result"])) for t in self.store.turns(session_id)])
+        return self.sessions.history(session_id, owner)
 
     def replay(self, session_id: str, owner: str = "") -> list[Turn]:
-        """Every stored turn of a session as a `Turn` again (image, instances), to show or export."""
-        self.store.get_session(session_id, owner)
-        images: dict[str, Image.Image] = {}
-        turns = []
-        for stored in self.store.turns(session_id):
-            key = stored["image_key"]
-            if key not in images:
-                images[key] = self.store.load_image(key)
-            turns.append(Turn(result=AgentResult.model_validate(stored["result"]),
-                              instances=instances_from_result(stored["result"]), image=images[key],
-                              session_id=session_id, index=stored["index"], instruction=stored["instruction"]))
-        return turns
+        return self.sessions.replay(session_id, owner)
 
     def turn_at(self, session_id: str, index: int, owner: str = "") -> Turn:
-        turns = self.replay(session_id, owner)
-        for turn in turns:
-            if turn.index == index:
-                return turn
-        raise BadRequestError(f"session {session_id!r} has no turn {index} (it has {len(turns)})", code="unknown_turn",
-                              http_status=404)
+        return self.sessions.turn_at(session_id, index, owner)
 
     def export(self, session_id: str, index: int, kind: ExportKind | str, *, owner: str = "",
                smoothness: float = 0.0) -> ExportFile:
-        return self.turn_at(session_id, index, owner).export(kind, smoothness)
+        return self.sessions.export(session_id, index, kind, owner=owner, smoothness=smoothness)
 
     # -- status --------------------------------------------------------------------------------------
     def warm_up(self) -> None:

@@ -14,9 +14,10 @@ from typing import Any, Callable
 import click
 
 from segchat.agent.serving.store import SessionStore, SessionSummary, owner_of
+from segchat.agent.sessions import SessionArchive
 from segchat.contracts.errors import SessionNotFoundError
 from segchat.contracts.settings import Settings
-from segchat.faces.cli.common import checked_settings, emit, fail, guarded, make_agent
+from segchat.faces.cli.common import checked_settings, emit, fail, guarded
 from segchat.faces.options import DATA_OPTIONS, options
 
 SESSION_OPTIONS = [
@@ -25,17 +26,6 @@ SESSION_OPTIONS = [
                                    "made without a key, as the CLI makes them)."),
 ]
 EXPORT_FORMATS = ("json", "coco")
-
-
-class NoModel:
-    """Stands in for the segmenter where these verbs build the agent: they read, draw and export stored turns and
-    never segment, so no checkpoint (GBs for SAM3) is loaded for a listing. A call to segment is a bug, and says so."""
-
-    default_threshold = None
-    source = "no model (stored sessions only)"
-
-    def __getattr__(self, name: str) -> Any:
-        raise RuntimeError(f"`segchat sessions` loads no model; it cannot {name}")
 
 
 @click.group()
@@ -71,7 +61,7 @@ def show_session(session_id: str, data_dir: str | None, api_key: str | None, as_
     settings = checked_settings(data_dir=data_dir)
 
     def run() -> None:
-        history = _stored_agent(settings, session_id).history(session_id, owner_of(api_key))
+        history = _archive(settings, session_id).history(session_id, owner_of(api_key))
         if as_json:
             emit(history.model_dump(mode="json"))
             return
@@ -95,44 +85,25 @@ def export_session(session_id: str, data_dir: str | None, api_key: str | None, e
     settings = checked_settings(data_dir=data_dir)
 
     def run() -> None:
-        agent = _stored_agent(settings, session_id)
+        archive = _archive(settings, session_id)
         owner = owner_of(api_key)
-        document = _EXPORTS[export_format](agent, session_id, owner, turn_index)
+        document = _EXPORTS[export_format](archive, session_id, owner, turn_index)
         _write(json.dumps(document, ensure_ascii=False), out_file)
 
     guarded(run)
 
 
 # -- the exports -----------------------------------------------------------------------------------------------------
-def _history_json(agent, session_id: str, owner: str, turn_index: int | None) -> dict[str, Any]:
-    history = agent.history(session_id, owner).model_dump(mode="json")
+def _history_json(archive: SessionArchive, session_id: str, owner: str, turn_index: int | None) -> dict[str, Any]:
+    history = archive.history(session_id, owner).model_dump(mode="json")
     if turn_index is not None:
-        agent.turn_at(session_id, turn_index, owner)  # an unknown turn: the agent's own error
+        archive.turn_at(session_id, turn_index, owner)  # an unknown turn: the archive's own error
         history["turns"] = [t for t in history["turns"] if t["index"] == turn_index]
     return history
 
 
-def _coco(agent, session_id: str, owner: str, turn_index: int | None) -> dict[str, Any]:
-    """The turns' own COCO exports (`Turn.export("coco")`) as one document: an image entry per turn (named after the
-    image's file under `<data_dir>/images/`), annotations numbered anew, categories by label."""
-    turns = agent.replay(session_id, owner)  # an unknown session (or another key's): the agent's own error
-    keys = {t["index"]: t["image_key"] for t in agent.store.turns(session_id)}
-    if turn_index is not None:
-        turns = [agent.turn_at(session_id, turn_index, owner)]
-    documents = [(turn, json.loads(turn.export("coco").data)) for turn in turns]
-    labels = sorted({c["name"] for _, document in documents for c in document["categories"]})
-    category_of = {label: number for number, label in enumerate(labels, start=1)}
-    merged: dict[str, Any] = {"images": [], "annotations": [],
-                              "categories": [{"id": category_of[label], "name": label} for label in labels]}
-    for turn, document in documents:
-        image_id = turn.index + 1
-        names = {c["id"]: c["name"] for c in document["categories"]}
-        merged["images"] += [{**image, "id": image_id, "file_name": f"{keys[turn.index]}.png", "turn": turn.index,
-                              "instruction": turn.instruction} for image in document["images"]]
-        merged["annotations"] += [{**item, "id": len(merged["annotations"]) + number, "image_id": image_id,
-                                   "category_id": category_of[names[item["category_id"]]], "instance": item["id"]}
-                                  for number, item in enumerate(document["annotations"], start=1)]
-    return merged
+def _coco(archive: SessionArchive, session_id: str, owner: str, turn_index: int | None) -> dict[str, Any]:
+    return archive.coco(session_id, owner, turn_index)
 
 
 _EXPORTS: dict[str, Callable[..., dict[str, Any]]] = {"json": _history_json, "coco": _coco}
@@ -149,13 +120,11 @@ def _summaries(settings: Settings, owner: str, limit: int) -> list[SessionSummar
         store.close()
 
 
-def _stored_agent(settings: Settings, session_id: str):
-    """The agent over the stored sessions, without a model; an empty data folder has no session ID."""
+def _archive(settings: Settings, session_id: str) -> SessionArchive:
+    """The stored sessions, read without a model; an empty data folder has no session ID."""
     if not _database(settings).exists():
         raise SessionNotFoundError(f"no session {session_id!r} (nothing is stored in {settings.data_dir})")
-    from segchat.parser import OfflineParser
-
-    return make_agent(settings, segmenter=NoModel(), parser=OfflineParser())
+    return SessionArchive(SessionStore(settings.data_dir))
 
 
 def _database(settings: Settings) -> Path:
