@@ -1,4 +1,5 @@
-"""Starting `python serve.py` as a real process on a free loopback port, for the server tests."""
+"""Starting `python serve.py` as a real process on a free loopback port, for the server tests and benchmarks (and an
+ASGI app in a thread of this process, for tests that need its objects at hand)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,18 +23,25 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, *args: str, env: dict[str, str] | None = None, data_dir: Path) -> None:
+    """`serve.py` of `repo` (this checkout, or another one such as a worktree of an older commit, whose `segchat`
+    then comes first on the import path) on a free loopback port."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None, data_dir: Path, repo: Path = REPO) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.args = [sys.executable, str(REPO / "serve.py"), "--port", str(self.port), "--data-dir", str(data_dir), *args]
+        self.repo = Path(repo)
+        self.args = [sys.executable, str(self.repo / "serve.py"), "--port", str(self.port), "--data-dir",
+                     str(data_dir), *args]
         self.env = {**os.environ, **(env or {})}
+        if self.repo != REPO:  # ahead of this checkout's editable install
+            self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.repo), self.env.get("PYTHONPATH")]))
         self.process: subprocess.Popen | None = None
         self.log_path = Path(data_dir) / f"server-{self.port}.log"
 
     def start(self, timeout: float = 180.0, headers: dict[str, str] | None = None) -> "ServerProcess":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "w")
-        self.process = subprocess.Popen(self.args, cwd=REPO, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(self.args, cwd=self.repo, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -68,3 +77,30 @@ class ServerProcess:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class AppServer:
+    """An ASGI app served by uvicorn in a thread of this process, on a free loopback port: for tests that need the
+    app's own objects at hand (the agent's work queue, say) while real HTTP requests come in."""
+
+    def __init__(self, app) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, name="app-server", daemon=True)
+
+    def __enter__(self) -> "AppServer":
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the in-process server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)

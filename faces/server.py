@@ -38,6 +38,7 @@ def build_app(settings: Settings):
 
     from segchat.agent import build_agent
     from segchat.agent.serving.jobs import JobRunner
+    from segchat.faces.http import PayloadDecoder
     from segchat.faces.mcp import build_mcp
     from segchat.faces.rest import BodyLimit, create_app
     from segchat.ui.app import CSS, build_ui
@@ -45,17 +46,21 @@ def build_app(settings: Settings):
     agent = build_agent(settings)
     agent.warm_up()
     jobs = JobRunner(agent).start()
-    mcp = build_mcp(agent, settings)
+    decoder = PayloadDecoder()  # one pool of decoding workers for REST and MCP
+    mcp = build_mcp(agent, settings, decoder)
     # SSE responses (not plain JSON), so that a long tool can send progress notifications before its answer
     mcp_app = mcp.streamable_http_app(streamable_http_path="/", stateless_http=True, json_response=False,
                                       host=settings.host)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        async with mcp.session_manager.run():
-            yield
+        try:
+            async with mcp.session_manager.run():
+                yield
+        finally:
+            decoder.close()
 
-    app: FastAPI = create_app(agent, settings, jobs)
+    app: FastAPI = create_app(agent, settings, jobs, decoder)
     app.router.lifespan_context = lifespan
     app.mount("/mcp", mcp_app)
     ui = build_ui(agent, settings, jobs)
@@ -63,8 +68,6 @@ def build_app(settings: Settings):
                               css=CSS)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes * 4 // 3 + 256 * 1024,
                        video_limit=settings.max_video_bytes + 256 * 1024)
-    app.state.agent = agent
-    app.state.jobs = jobs
     return app, agent
 
 

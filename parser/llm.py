@@ -75,10 +75,6 @@ def server_parser(base_url: str, model: str, *, api_key: str = "EMPTY", timeout_
     return llm_parser.LlmParser(OpenAIServer(base_url, model, api_key=api_key, timeout_s=timeout_s), breaker=breaker)
 
 
-# the old constructor's name and signature, until tests/test_agent_e2e.py and tests/test_hostile_inputs.py (outside
-# the parser's files) call `server_parser`; then this line goes
-LlmParser = server_parser
-
 
 def _reachable(base_url: str, timeout: float = 2.0) -> bool:
     import httpx

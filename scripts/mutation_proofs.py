@@ -190,6 +190,39 @@ MUTATIONS = [
     Mutation("tracker-auto-kept", "'auto' is kept as a tracker of its own (agent/core.py)", "agent/core.py",
              "        chosen = default_tracker(source) if kind is TrackerKind.AUTO else kind", "        chosen = kind",
              ("tests/test_agent_parts.py::test_trackers_are_chosen_by_kind_or_its_value",)),
+    # issue 23, defect 6: nothing blocking on the event loop; the REST face as small routers
+    Mutation("url-fetch-on-the-loop", "the image URL is fetched (and base64 decoded) in the handler, on the event loop "
+             "(faces/rest/segment.py)", "faces/rest/segment.py",
+             "    turn = await run_in_threadpool(agent.segment_image, arguments.params, owner=owner, image=arguments.image)",
+             "    turn = await run_in_threadpool(agent.segment_image, arguments.params, owner=owner, image=arguments.image "
+             "if arguments.image is not None or not arguments.params.image else agent.image_bytes(arguments.params.image))",
+             ("tests/test_event_loop.py::test_a_slow_image_url_leaves_the_loop_free",)),
+    Mutation("big-body-on-the-loop", "every JSON body is parsed and decoded on the event loop (faces/http.py)",
+             "faces/http.py", "INLINE_BELOW = 256 * 1024", "INLINE_BELOW = 1 << 40",
+             ("tests/test_event_loop.py::test_big_base64_bodies_are_decoded_off_the_loop",), slow=True),
+    Mutation("mcp-turn-on-the-loop", "the MCP tool runs the agent on the event loop (faces/mcp.py)", "faces/mcp.py",
+             "turn = await anyio.to_thread.run_sync(partial(self.agent.segment_image, params, owner=owner, image=image))",
+             "turn = self.agent.segment_image(params, owner=owner, image=image)",
+             ("tests/test_event_loop.py::test_mcp_waits_on_a_slow_url_off_the_loop",)),
+    Mutation("worker-keeps-the-base64", "the decoded body keeps its base64 (agent/serving/payloads.py)",
+             "agent/serving/payloads.py",
+             'return DecodedBody({**body, field: ""}, decode_inline_image(payload, max_image_bytes))',
+             "return DecodedBody(body, decode_inline_image(payload, max_image_bytes))",
+             ("tests/test_event_loop.py::test_the_worker_decodes_as_the_loop_would",)),
+    Mutation("queue-one-too-many", "the work queue admits one more than its size (agent/serving/queue.py; the 503 test "
+             "once needed a 2 MP image to be slow enough)", "agent/serving/queue.py",
+             "if self.stats.waiting >= self.size:", "if self.stats.waiting > self.size:",
+             ("tests/test_server_api.py::test_full_queue_answers_503",)),
+    Mutation("no-retry-after", "a full queue's 503 comes without Retry-After (faces/rest/errors.py)",
+             "faces/rest/errors.py", "    if exc.http_status in RETRY_LATER:", "    if False:",
+             ("tests/test_server_api.py::test_full_queue_answers_503",)),
+    Mutation("nested-json-is-a-500", "JSON nested too deep is a 500 again (agent/serving/payloads.py)",
+             "agent/serving/payloads.py", "    except (ValueError, RecursionError):", "    except ValueError:",
+             ("tests/test_hostile_inputs.py::test_rest_malformed_requests",)),
+    Mutation("body-schema-dangling-refs", "body schemas keep their own $defs, pointing at nothing "
+             "(faces/rest/bodies.py)", "faces/rest/bodies.py",
+             '    return _resolved({k: v for k, v in schema.items() if k != "$defs"}, definitions)', "    return schema",
+             ("tests/test_api_schema.py::test_the_document_names_each_result_and_every_reference_resolves",)),
 ]
 
 

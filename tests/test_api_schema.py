@@ -35,3 +35,33 @@ def test_no_operation_gives_a_server_error(api_server):
         check()
     assert len(calls) >= 2 * len(operations)
     assert {path for path, _ in calls} == {op.path for op in operations}
+
+
+def refs_in(node) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["$ref"]] if "$ref" in node else []
+        return own + [ref for value in node.values() for ref in refs_in(value)]
+    if isinstance(node, list):
+        return [ref for item in node for ref in refs_in(item)]
+    return []
+
+
+def test_the_document_names_each_result_and_every_reference_resolves():
+    """The routes return their typed results themselves (serialized once, no `response_model` round trip): the
+    OpenAPI document must still name each result's schema, and every `$ref` in it must point at something (a body
+    schema copied in with its own `$defs` once pointed at nothing)."""
+    from segchat.contracts.settings import Settings
+    from segchat.faces.rest import create_app
+
+    spec = create_app(None, Settings()).openapi()  # the document needs no agent
+    named = {("/v1/segment", "post", "200"): "AgentResult", ("/v1/sessions/{session_id}/messages", "post", "200"):
+             "AgentResult", ("/v1/detect", "post", "200"): "SegmentationResult",
+             ("/v1/sessions/{session_id}", "get", "200"): "SessionHistory", ("/v1/sessions", "post", "201"):
+             "SessionCreated", ("/v1/segment", "post", "503"): "ErrorResponse"}
+    for (path, method, status), model in named.items():
+        schema = spec["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": f"#/components/schemas/{model}"}, (path, status)
+    for ref in refs_in(spec):
+        assert ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[1] in spec["components"]["schemas"], ref
+    body = spec["paths"]["/v1/segment"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["exemplars"]["items"]["properties"]["box"]["minItems"] == 4

@@ -22,7 +22,7 @@ from PIL import Image
 from segchat.agent import build_agent
 from segchat.contracts.settings import Settings
 from segchat.agent.serving.store import SessionStore
-from segchat.parser.llm import LlmParser
+from segchat.parser.llm import server_parser
 from segchat.contracts.errors import ImageReadError, ImageTooLargeError
 from segchat.segmenter.images import load_image
 from tests.hostile_inputs import OK, READ_ERROR, TOO_LARGE, corpus
@@ -98,6 +98,11 @@ REQUESTS = [
     ("file url", json.dumps({"image": "file:///etc/passwd", "instruction": "dog"}).encode(), "application/json", 400),
     ("xml body", b"<segment><image/></segment>", "application/xml", 400),
     ("deeply nested json", b'{"image": ' + b"[" * 5000 + b"]" * 5000 + b', "instruction": "dog"}', "application/json", 400),
+    # bodies over a quarter MB are parsed in the payload decoder's worker processes: the same answers from there
+    ("big deeply nested json", b'{"image": ' + b"[" * 200_000 + b"]" * 200_000 + b"}", "application/json", 400),
+    ("big body that is no json", b"\xff" * 300_000, "application/json", 400),
+    ("big base64 with junk", json.dumps({"image": "A" * 300_000 + "$", "instruction": "dog"}).encode(),
+     "application/json", 400),
 ]
 
 
@@ -168,7 +173,7 @@ def test_every_turn_completes_when_the_llm_is_down(tiny_segmenter, tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     agent = build_agent(Settings(threshold=0.0, data_dir=tmp_path), segmenter=tiny_segmenter,
-                        parser=LlmParser(f"http://127.0.0.1:{port}/v1", "m", timeout_s=2))
+                        parser=server_parser(f"http://127.0.0.1:{port}/v1", "m", timeout_s=2))
     image = Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 60, 3), dtype=np.uint8))
     start = time.monotonic()
     for text in ("all the dogs", "now only the left one", "把最大的狗抠出来"):

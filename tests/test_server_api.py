@@ -8,6 +8,8 @@ import io
 import json
 import subprocess
 import sys
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -16,7 +18,7 @@ import pytest
 from PIL import Image
 
 from segchat.segmenter.rle import rle_to_mask
-from bench.server_process import REPO, ServerProcess
+from bench.server_process import REPO, AppServer, ServerProcess
 
 UPLOAD_LIMIT = 2_000_000
 
@@ -34,7 +36,7 @@ def data_url(data: bytes, mime: str = "image/png") -> str:
 
 @pytest.fixture(scope="module")
 def server(tiny_checkpoint, tmp_path_factory):
-    env = {"SEGCHAT_THRESHOLD": "0.0", "SEGCHAT_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT), "SEGCHAT_QUEUE_SIZE": "1"}
+    env = {"SEGCHAT_THRESHOLD": "0.0", "SEGCHAT_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT)}
     process = ServerProcess("--model", str(tiny_checkpoint), "--offline", env=env,
                             data_dir=tmp_path_factory.mktemp("server-data"))
     with process:
@@ -133,18 +135,40 @@ def test_malformed_json_too_large_and_unknown_session(client):
     assert client.get("/v1/sessions/nope123").status_code == 404
 
 
-def test_full_queue_answers_503(client):
-    gradient = np.tile(np.linspace(0, 255, 1600, dtype=np.uint8), (1200, 1))
-    buffer = io.BytesIO()
-    Image.fromarray(np.stack([gradient] * 3, axis=-1)).save(buffer, format="PNG")
-    big = data_url(buffer.getvalue())  # 2 MP but a small file: slow enough to fill a queue of one
+def wait_until(condition, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never came true"
+        time.sleep(0.01)
 
-    def call(_):
-        return client.post("/v1/segment", json={"image": big, "instruction": "all the dogs"}).status_code
 
-    with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(call, range(8)))
-    assert set(statuses) <= {200, 503} and 503 in statuses and 200 in statuses
+def test_full_queue_answers_503(tiny_checkpoint, tiny_segmenter, tmp_path):
+    """Covers the REST mapping of a full work queue: 503 `queue_full` with Retry-After while the one running slot
+    and the one waiting place are taken, and the request that waited is still answered once the slot frees. The
+    queue is filled on purpose (a held job in the running slot, a real request in the waiting place), not by hoping
+    that a 2 MP image is slow enough."""
+    from segchat.agent import build_agent
+    from segchat.contracts.settings import Settings
+    from segchat.faces.rest import create_app
+
+    settings = Settings(model=str(tiny_checkpoint), offline=True, threshold=0.0, queue_size=1, concurrency=1,
+                        data_dir=tmp_path)
+    agent = build_agent(settings, segmenter=tiny_segmenter)
+    release = threading.Event()
+    body = {"image": data_url(png_bytes()), "instruction": "all the dogs"}
+    with AppServer(create_app(agent, settings)) as app, ThreadPoolExecutor(2) as pool:
+        try:
+            held = pool.submit(agent.queue.run, release.wait, 60)
+            wait_until(lambda: agent.queue.stats.running == 1)
+            waiting = pool.submit(httpx.post, app.url + "/v1/segment", json=body, timeout=60)
+            wait_until(lambda: agent.queue.stats.waiting == 1)
+            refused = httpx.post(app.url + "/v1/segment", json=body, timeout=10)
+        finally:
+            release.set()
+        assert refused.status_code == 503 and refused.headers.get("retry-after") == "1", refused.text
+        assert refused.json()["error"]["code"] == "queue_full"
+        assert held.result() is True and waiting.result().status_code == 200
+    assert agent.queue.stats.rejected == 1
 
 
 def test_mcp_client_lists_and_calls_the_tool(server):
@@ -160,9 +184,15 @@ def test_mcp_client_lists_and_calls_the_tool(server):
                                                                    "instruction": "把最左边的狗抠出来"})
                 too_long = await session.call_tool("segment_image", {"image": data_url(png_bytes()),
                                                                      "instruction": "dog " * 600})
-                return tools, result, too_long
+                # over a quarter MB of base64: decoded in the payload decoder's worker processes
+                big = await session.call_tool("segment_image", {"image": data_url(png_bytes(400, 300)),
+                                                                "instruction": "all the dogs"})
+                no_video = await session.call_tool("track_video", {"instruction": "all the dogs"})
+                return tools, result, too_long, big, no_video
 
-    tools, result, too_long = asyncio.run(run())
+    tools, result, too_long, big, no_video = asyncio.run(run())
+    assert not big.is_error and json.loads(big.content[1].text)["image"] == {"width": 400, "height": 300}
+    assert no_video.is_error and "missing_video" in no_video.content[0].text
     # one instruction limit, one error: the same code as REST's 400 (not a schema error on one face only)
     assert too_long.is_error and "instruction_too_long" in too_long.content[0].text
     rest = httpx.post(server.url + "/v1/segment", json={"image": data_url(png_bytes()), "instruction": "dog " * 600},
