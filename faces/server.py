@@ -31,7 +31,7 @@ def is_loopback(host: str) -> bool:
 def build_app(settings: Settings):
     """The whole application and its agent; raises SegchatError (e.g. ModelLoadError) when it can't be built."""
     # Gradio reads its upload folder from the environment, once, when it is imported: browser uploads land under
-    # the data directory too (and are deleted once read)
+    # the data directory too, and Gradio's cache expires them by age (delete_cache)
     os.environ.setdefault("GRADIO_TEMP_DIR", str(settings.data_dir.expanduser() / "uploads"))
     import gradio as gr
     from fastapi import FastAPI

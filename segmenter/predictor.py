@@ -10,7 +10,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 import torch
 from PIL import Image
@@ -209,21 +209,9 @@ class Sam3Segmenter:
         return self._positions.setdefault(key, encodings)
 
     # -- step 2 -----------------------------------------------------------------------------
-    def find(
-        self,
-        handle: EmbeddingHandle,
-        prompts: Sequence[str | Prompt],
-        *,
-        image: ImageSource | None = None,
-        threshold: float | None = None,
-        mask_threshold: float = DEFAULT_MASK_THRESHOLD,
-        nms_iou: float | None = DEFAULT_NMS_IOU,
-        timings: dict[str, float] | None = None,
-    ) -> list[Instance]:
-        """Every prompt's instances, in prompt order, as one list (`find_each`'s arguments)."""
-        return [inst for group in self.find_each(handle, prompts, image=image, threshold=threshold,
-                                                 mask_threshold=mask_threshold, nms_iou=nms_iou, timings=timings)
-                for inst in group]
+    def find(self, handle: EmbeddingHandle, prompts: Sequence[str | Prompt], **options: Any) -> list[Instance]:
+        """Every prompt's instances, in prompt order, as one list (`options`: `find_each`'s keyword arguments)."""
+        return [inst for group in self.find_each(handle, prompts, **options) for inst in group]
 
     def find_each(
         self,
