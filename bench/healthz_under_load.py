@@ -98,12 +98,12 @@ class Probe:
         self.url, self.interval_s = url, interval_s
         self.latencies: list[float] = []
         self.failures = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         with httpx.Client(base_url=self.url, timeout=60) as http:
-            while not self._stop.is_set():
+            while not self.stopped.is_set():
                 start = time.perf_counter()
                 try:
                     ok = http.get("/healthz").status_code == 200
@@ -112,15 +112,19 @@ class Probe:
                 elapsed = time.perf_counter() - start
                 self.latencies.append(elapsed)
                 self.failures += not ok
-                self._stop.wait(max(0.0, self.interval_s - elapsed))
+                self.stopped.wait(max(0.0, self.interval_s - elapsed))
 
-    def __enter__(self) -> "Probe":
-        self._thread.start()
-        return self
 
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
+@contextlib.contextmanager
+def probing(url: str) -> Iterator[Probe]:
+    """A Probe running for the block's duration."""
+    probe = Probe(url)
+    probe.thread.start()
+    try:
+        yield probe
+    finally:
+        probe.stopped.set()
+        probe.thread.join()
 
 
 def slow_url_request(url: str, image_url: str, answer: dict) -> None:
@@ -133,7 +137,7 @@ def slow_url_request(url: str, image_url: str, answer: dict) -> None:
 def load_while_probing(url: str, image_url: str, body_path: Path, clients: int, posts: int) -> dict:
     """Probe /healthz through the whole load: clients' posts and the slow-URL request."""
     slow: dict = {}
-    with Probe(url) as probe:
+    with probing(url) as probe:
         time.sleep(1.0)  # a quiet second first: the probe's baseline
         waiter = threading.Thread(target=slow_url_request, args=(url, image_url, slow))
         waiter.start()
