@@ -116,9 +116,9 @@ class Probe:
 
 
 @contextlib.contextmanager
-def probing(url: str) -> Iterator[Probe]:
+def probing(url: str, interval_s: float = 0.02) -> Iterator[Probe]:
     """A Probe running for the block's duration."""
-    probe = Probe(url)
+    probe = Probe(url, interval_s)
     probe.thread.start()
     try:
         yield probe

@@ -28,7 +28,7 @@ class Query:
 
     phrase: str
     masks: list[np.ndarray]  # HxW bool per true instance (empty: nothing matches)
-    kind: str  # colour_shape | shape | colour_object | absent | box | text_box | negative_box
+    kind: str  # colour_shape | shape | colour_object | all | absent | box | text_box | negative_box
     boxes: list[tuple[float, float, float, float]] = field(default_factory=list)  # xyxy pixels
     box_labels: list[int] = field(default_factory=list)  # 1 positive, 0 negative
     objects: list[int] = field(default_factory=list)  # indices into scene.objects of the true instances
@@ -50,11 +50,16 @@ def _query(scene: Scene, phrase: str, kind: str, keep, box_objects=(), labels=()
                  list(box_objects))
 
 
-def random_present_phrase(rng: np.random.Generator, scene: Scene, shape_weight: float = 1.0) -> tuple[str, str]:
+def random_present_phrase(rng: np.random.Generator, scene: Scene, shape_weight: float = 1.0,
+                          all_weight: float = 0.0) -> tuple[str, str]:
+    """A phrase with at least one instance in the scene: `"{colour} {shape}"`, `"{shape}"`, `"{colour} object"`, or
+    with weight `all_weight` the generic word alone (`"shape"` / `"object"`: every instance in the image)."""
     obj = scene.objects[int(rng.choice(visible(scene)))]
-    kinds = ["colour_shape", "shape", "colour_object"]
-    weights = np.array([1.0, shape_weight, 1.0])
+    kinds = ["colour_shape", "shape", "colour_object", "all"]
+    weights = np.array([1.0, shape_weight, 1.0, all_weight])
     kind = str(rng.choice(kinds, p=weights / weights.sum()))
+    if kind == "all":
+        return str(rng.choice(["shape", "object"])), kind
     if kind == "colour_shape":
         return f"{obj.colour} {obj.shape}", kind
     if kind == "shape":
@@ -79,7 +84,7 @@ def random_absent_phrase(rng: np.random.Generator, scene: Scene, near_miss: floa
 
 
 def sample_queries(rng: np.random.Generator, scene: Scene, n: int, absent_fraction: float = 0.25,
-                   shape_weight: float = 1.0, near_miss: float = 0.5) -> list[Query]:
+                   shape_weight: float = 1.0, near_miss: float = 0.5, all_weight: float = 0.0) -> list[Query]:
     """`n` distinct phrase prompts: present phrases of the three kinds and absent ones."""
     queries: list[Query] = []
     seen: set[str] = set()
@@ -92,7 +97,7 @@ def sample_queries(rng: np.random.Generator, scene: Scene, n: int, absent_fracti
                 continue
             queries.append(Query(phrase, [], "absent"))
         else:
-            phrase, kind = random_present_phrase(rng, scene, shape_weight)
+            phrase, kind = random_present_phrase(rng, scene, shape_weight, all_weight)
             if phrase in seen:
                 continue
             queries.append(_query(scene, phrase, kind, lambda o, p=phrase: phrase_matches(p, o.colour, o.shape)))

@@ -133,3 +133,32 @@ def deepen_backbone(model: Sam3Model, layers: int, global_layers: list[int]) -> 
                 linear.weight.zero_()
                 linear.bias.zero_()
     return deeper
+
+
+def enlarge_input(model: Sam3Model, image_size: int) -> Sam3Model:
+    """The same model at a larger input size (more patches of the same 14 px, so a small object spans more of them).
+
+    The learnt position embeddings are interpolated to the new patch grid (transformers would tile them, which
+    repeats positions); every other weight is kept as it is: the ViT's attention is windowed and its RoPE follows
+    the grid, and the FPN and decoders are convolutional or attend over whatever grid they get."""
+    import copy
+
+    import torch.nn.functional as F
+
+    config = copy.deepcopy(model.config)
+    backbone = config.vision_config.backbone_config
+    if image_size == backbone.image_size:
+        return model
+    old_grid, grid = backbone.image_size // backbone.patch_size, image_size // backbone.patch_size
+    backbone.image_size = backbone.pretrain_image_size = image_size
+    config.vision_config.backbone_feature_sizes = [[grid * 4, grid * 4], [grid * 2, grid * 2], [grid, grid]]
+    larger = Sam3Model(config)
+    state = model.state_dict()
+    key = "vision_encoder.backbone.embeddings.position_embeddings"
+    old = state[key].reshape(1, old_grid, old_grid, -1).permute(0, 3, 1, 2)
+    new = F.interpolate(old, size=(grid, grid), mode="bicubic", align_corners=False)
+    state[key] = new.permute(0, 2, 3, 1).reshape(1, grid * grid, -1)
+    missing, unexpected = larger.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"cannot enlarge: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    return larger

@@ -18,6 +18,7 @@ import copy
 import json
 import math
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -27,8 +28,8 @@ import torch
 from segchat.contracts.settings import DEMO_MODEL_DIR
 from segchat.lab.data import exemplar_query, sample_queries
 from segchat.lab.losses import DENSE_WEIGHTS, DecoderLayerOutputs, dense_losses, sam3_losses
-from segchat.lab.model import (byte_level_clip_tokenizer, deepen_backbone, processor_for, save_checkpoint,
-                               small_sam3_config, word_merges)
+from segchat.lab.model import (byte_level_clip_tokenizer, deepen_backbone, enlarge_input, processor_for,
+                               save_checkpoint, small_sam3_config, word_merges)
 from segchat.lab.pool import PreparedScene, ScenePool
 from segchat.lab.world import COLOURS, SHAPES
 from segchat.segmenter.calibration import remove_calibration
@@ -63,6 +64,19 @@ def cxcywh(boxes_xyxy: torch.Tensor) -> torch.Tensor:
     return torch.stack([(x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0], dim=-1)
 
 
+def detector_dense_losses(logits: torch.Tensor, scenes: list[PreparedScene]) -> dict[str, torch.Tensor]:
+    """The dense maps at the detector's level: each cell takes the class at its centre (the maps are made at the
+    mask resolution, a whole multiple of this level's), a boundary when any pixel under it is one."""
+    import torch.nn.functional as F
+
+    factor = scenes[0].shape_map.shape[-1] // logits.shape[-1]
+    centre = factor // 2
+    shapes = torch.stack([s.shape_map for s in scenes])[:, centre::factor, centre::factor]
+    colours = torch.stack([s.colour_map for s in scenes])[:, centre::factor, centre::factor]
+    boundary = F.max_pool2d(torch.stack([s.boundary for s in scenes]).float()[:, None], factor)[:, 0]
+    return dense_losses(logits, shapes, colours, boundary, len(SHAPES))
+
+
 class StepBatch:
     """The prompts of one step: which image each row is on, its text, its boxes and its targets."""
 
@@ -82,12 +96,12 @@ class StepBatch:
 
 
 def make_batch(step: int, seed: int, pool: ScenePool, n_images: int, text_per_image: int,
-               exemplar_rows: int) -> StepBatch:
+               exemplar_rows: int, all_weight: float = 0.0) -> StepBatch:
     rng = np.random.default_rng([seed, step])
     batch = StepBatch(pool.sample(step, n_images, rng))
     for image, prepared in enumerate(batch.scenes):
         for query in sample_queries(rng, prepared.scene, text_per_image, absent_fraction=0.3, shape_weight=2.0,
-                                    near_miss=0.7):
+                                    near_miss=0.7, all_weight=all_weight):
             batch.text_rows.append((image, query))
     for image in rng.choice(len(batch.scenes), size=min(exemplar_rows, len(batch.scenes)), replace=False):
         batch.box_rows.append((int(image), exemplar_query(rng, batch.scenes[int(image)].scene)))
@@ -184,9 +198,12 @@ def initial_model(args: argparse.Namespace):
         meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
         step, trained_s = int(meta.get("step", 0)), float(meta.get("trained_s", 0.0))
         model = deepen_backbone(model, MODEL_SHAPE["vit_layers"], MODEL_SHAPE["global_layers"])
+        if args.image_size:
+            model = enlarge_input(model, args.image_size)
+            processor = processor_for(model.config, processor.tokenizer)
         print(f"initialised from exported weights {args.init_from} (step {step}); ViT now "
-              f"{model.config.vision_config.backbone_config.num_hidden_layers} layers; optimizer state is fresh",
-              flush=True)
+              f"{model.config.vision_config.backbone_config.num_hidden_layers} layers at "
+              f"{model.config.vision_config.backbone_config.image_size} px; optimizer state is fresh", flush=True)
         return model, processor, step, trained_s, step
     model, processor = build_model_and_processor(args.seed, args.model_shape)
     return model, processor, 0, 0.0, 0
@@ -217,11 +234,15 @@ def train(args: argparse.Namespace) -> None:
         processor = Sam3Processor.from_pretrained(state_dir / "processor")
     hidden = model.config.vision_config.fpn_hidden_size
     dense_head = torch.nn.Conv2d(hidden, DENSE_CHANNELS, kernel_size=1)
-    parameters = list(model.parameters()) + list(dense_head.parameters())
+    # the same maps read from the level the DETR encoder and decoder use (4x coarser): shape must be there
+    detector_head = torch.nn.Conv2d(hidden, DENSE_CHANNELS, kernel_size=1)
+    parameters = list(model.parameters()) + list(dense_head.parameters()) + list(detector_head.parameters())
     optimizer = torch.optim.AdamW(parameters, lr=args.lr, weight_decay=0.05)
     average = WeightAverage(model, args.ema)
     if state is not None:
         dense_head.load_state_dict(state["dense_head"])
+        if "detector_head" in state:
+            detector_head.load_state_dict(state["detector_head"])
         optimizer.load_state_dict(state["optimizer"])
         average.state, average.updates = state["ema"], state["ema_updates"]
         if "torch_rng" in state:  # dropout draws on it: a resumed run draws what one run would
@@ -239,6 +260,7 @@ def train(args: argparse.Namespace) -> None:
 
     def checkpoint() -> None:
         torch.save({"config": model.config.to_dict(), "model": model.state_dict(), "dense_head": dense_head.state_dict(),
+                    "detector_head": detector_head.state_dict(),
                     "optimizer": optimizer.state_dict(), "ema": average.state, "ema_updates": average.updates,
                     "step": step, "trained_s": trained_s, "optimizer_start": start, "seed": args.seed,
                     "torch_rng": torch.get_rng_state()},
@@ -254,6 +276,8 @@ def train(args: argparse.Namespace) -> None:
             {"step": step, "trained_s": round(trained_s, 1), "seed": args.seed, "parameters": n_params,
              "weights": f"exponential moving average (decay {args.ema})",
              "vit_layers": model.config.vision_config.backbone_config.num_hidden_layers}, indent=1))
+        if args.snapshots:  # each checkpoint kept apart, for the ablations' curves
+            shutil.copytree(export, Path(args.snapshots) / f"min{trained_s / 60:05.1f}_step{step}", dirs_exist_ok=True)
         print(f"checkpoint at step {step} ({trained_s / 60:.1f} min trained) -> {state_file}, {export}", flush=True)
 
     session_start = last_checkpoint = time.time()
@@ -264,7 +288,7 @@ def train(args: argparse.Namespace) -> None:
             t0 = time.time()
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, args.total_steps, args.lr, start=start, warmup=args.warmup)
-            batch = make_batch(step, args.seed, pool, args.images, args.queries, args.exemplars)
+            batch = make_batch(step, args.seed, pool, args.images, args.queries, args.exemplars, args.all_weight)
             pixels = torch.stack([s.pixels for s in batch.scenes]).float()
             vision = model.get_vision_features(pixel_values=pixels)
             dense = dense_losses(dense_head(vision.fpn_hidden_states[0]),
@@ -273,6 +297,10 @@ def train(args: argparse.Namespace) -> None:
                                  torch.stack([s.boundary for s in batch.scenes]), len(SHAPES))
             text_out, text_masks, text_losses = run_rows(model, tap, processor, vision, batch, batch.text_rows, False)
             total = text_losses["total"] + dense["dense_total"]
+            if args.detector_dense_weight > 0:
+                coarse = detector_dense_losses(detector_head(vision.fpn_hidden_states[:-1][-1]), batch.scenes)
+                total = total + args.detector_dense_weight * coarse["dense_total"]
+                dense.update({f"detector_{k}": v for k, v in coarse.items()})
             box_out = None
             if batch.box_rows:
                 box_out, box_masks, box_losses = run_rows(model, tap, processor, vision, batch, batch.box_rows, True)
@@ -285,7 +313,8 @@ def train(args: argparse.Namespace) -> None:
             step += 1
             trained_s += time.time() - t0
             values = {**{k: v.item() for k, v in text_losses.items()},
-                      **{k: v.item() for k, v in dense.items() if k in DENSE_WEIGHTS}, "step_total": total.item()}
+                      **{k: v.item() for k, v in dense.items() if k.removeprefix("detector_") in DENSE_WEIGHTS},
+                      "step_total": total.item()}
             if box_out is not None:
                 values["exemplar_total"] = box_losses["total"].item()
             for k, v in values.items():
@@ -321,6 +350,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pool-size", type=int, default=256, help="rendered scenes held at once")
     parser.add_argument("--births", type=int, default=2, help="new scenes rendered per step")
     parser.add_argument("--ema", type=float, default=0.998, help="decay of the exported weight average")
+    parser.add_argument("--all-weight", type=float, default=0.5,
+                        help="weight of the generic word alone (\"shape\" / \"object\": every instance) among present "
+                             "phrases, against 1 for \"{colour} {shape}\" and \"{colour} object\", 2 for \"{shape}\"")
+    parser.add_argument("--detector-dense-weight", type=float, default=0.0,
+                        help="weight of the dense shape, colour and boundary maps read from the detector's level")
+    parser.add_argument("--image-size", type=int, default=None,
+                        help="input size for a run from exported weights (position embeddings interpolated)")
+    parser.add_argument("--snapshots", default=None, help="a folder that keeps every checkpoint's export")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--log-every", type=int, default=50)

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from bench.healthz_under_load import SLOW_PATH, Probe, slow_image_host, slow_url_request
+from bench.healthz_under_load import SLOW_PATH, probing, slow_image_host, slow_url_request
 from bench.server_process import ServerProcess
 from segchat.agent.serving.payloads import DecodedBody
 from segchat.contracts.errors import BadRequestError, PayloadTooLargeError
@@ -44,7 +44,7 @@ def server(slow_host, tmp_path_factory):
 
 def test_a_slow_image_url_leaves_the_loop_free(server, slow_host):
     answer: dict = {}
-    with Probe(server.url, interval_s=0.05) as probe:
+    with probing(server.url, interval_s=0.05) as probe:
         slow_url_request(server.url, slow_host + SLOW_PATH, answer)
     assert answer["status"] == 200 and answer["seconds"] >= STALL_S
     assert len(probe.latencies) >= 20 and probe.failures == 0
@@ -63,7 +63,7 @@ def test_mcp_waits_on_a_slow_url_off_the_loop(server, slow_host):
                 return await session.call_tool("segment_image", {"image": slow_host + SLOW_PATH,
                                                                  "instruction": "all the red circles"})
 
-    with Probe(server.url, interval_s=0.05) as probe:
+    with probing(server.url, interval_s=0.05) as probe:
         result = asyncio.run(call())
     assert not result.is_error, result.content
     assert len(probe.latencies) >= 20 and probe.failures == 0
@@ -80,7 +80,7 @@ def test_big_base64_bodies_are_decoded_off_the_loop(server):
         return httpx.post(server.url + "/v1/segment", content=body, headers={"content-type": "application/json"},
                           timeout=300)
 
-    with Probe(server.url, interval_s=0.05) as probe, ThreadPoolExecutor(BIG_BODIES) as pool:
+    with probing(server.url, interval_s=0.05) as probe, ThreadPoolExecutor(BIG_BODIES) as pool:
         answers = list(pool.map(post, range(BIG_BODIES)))
     assert [a.json()["error"]["code"] for a in answers] == ["unreadable_image"] * BIG_BODIES
     assert probe.failures == 0

@@ -89,7 +89,18 @@ def test_a_double_of_the_segmenter_is_a_whole_segmenter(where, name, methods):
 def test_the_production_segmenter_and_the_batcher_have_the_protocols_signatures(tiny_segmenter):
     for method, protocol in PROTOCOL.items():
         assert shape_of(getattr(Sam3Segmenter, method)) == shape_of(protocol), method
-    assert shape_of(Sam3Segmenter.find) == shape_of(Finder.find_each)  # the flat convenience takes the same
+    # the flat convenience passes its keywords on to find_each, which checks them: the same keywords, one signature
+    last = list(inspect.signature(Sam3Segmenter.find).parameters.values())[-1]
+    assert last.kind is inspect.Parameter.VAR_KEYWORD
+    handle, _ = tiny_segmenter.embed(_picture(3))
+    def seen(instances):
+        return [(i.phrase, round(i.score, 6), i.box, i.area) for i in instances]
+
+    assert seen(tiny_segmenter.find(handle, ["a", "b"], threshold=0.0, nms_iou=None)) == seen(
+        instance for group in tiny_segmenter.find_each(handle, ["a", "b"], threshold=0.0, nms_iou=None)
+        for instance in group)
+    with pytest.raises(TypeError):
+        tiny_segmenter.find(handle, ["a"], no_such_option=1)
     assert shape_of(CrossRequestBatcher.find_each) == shape_of(Finder.find_each)
     assert isinstance(tiny_segmenter, Segmenter) and isinstance(CrossRequestBatcher(tiny_segmenter), Finder)
 

@@ -212,3 +212,73 @@ def test_training_checkpoints_resumes_like_one_run_and_exports_a_loadable_model(
     detection = segmenter.detect(scene.image, ["red circle", "star"], threshold=0.0, nms_iou=None)
     assert detection.size == scene.size
     assert {inst.phrase for inst in detection.instances} == {"red circle", "star"}
+
+
+def test_the_generic_word_alone_asks_for_every_visible_instance():
+    """"all the shapes" found 1 of 8 on the demo image: the generic word alone was never a training phrase."""
+    from segchat.lab.data import sample_queries
+
+    rng = np.random.default_rng(3)
+    scene = render_scene(rng, n_objects=5)
+    queries = [q for _ in range(20) for q in sample_queries(rng, scene, 3, absent_fraction=0.0, all_weight=50.0)]
+    generic = [q for q in queries if q.kind == "all"]
+    assert generic and {q.phrase for q in generic} <= {"shape", "object"}
+    visible = [i for i, o in enumerate(scene.objects) if o.mask.any()]
+    assert all(q.objects == visible for q in generic)
+    # with no weight the draws are those of the recipe before it (a resumed run sees the batches it would have seen)
+    one, two = np.random.default_rng(9), np.random.default_rng(9)
+    assert [q.phrase for q in sample_queries(one, scene, 4)] == [q.phrase for q in sample_queries(two, scene, 4,
+                                                                                                   all_weight=0.0)]
+
+
+def test_an_enlarged_input_keeps_the_weights_and_interpolates_the_positions():
+    from transformers import Sam3Model
+
+    from segchat.lab.model import enlarge_input
+
+    torch.manual_seed(0)
+    tokenizer = byte_level_clip_tokenizer()
+    small = Sam3Model(small_sam3_config(vocab_size=len(tokenizer), vit_layers=2, image_size=112, window=4)).eval()
+    assert enlarge_input(small, 112) is small
+    large = enlarge_input(small, 168).eval()
+    backbone = large.config.vision_config.backbone_config
+    assert backbone.image_size == backbone.pretrain_image_size == 168
+    assert large.vision_encoder.backbone.embeddings.position_embeddings.shape[1] == 12 * 12
+    key = "vision_encoder.backbone.layers.0.mlp.fc1.weight"
+    assert torch.equal(large.state_dict()[key], small.state_dict()[key])
+    with torch.no_grad():
+        levels = large.get_vision_features(pixel_values=torch.randn(1, 3, 168, 168)).fpn_hidden_states
+    assert levels[:-1][-1].shape[-1] == 12  # the detector's level follows the larger grid
+
+
+def test_the_detector_level_maps_take_each_cells_centre():
+    from segchat.lab.train import detector_dense_losses
+
+    shape_map = torch.zeros(8, 8, dtype=torch.uint8)
+    shape_map[4:, 4:] = 2
+    boundary = torch.zeros(8, 8, dtype=torch.uint8)
+    boundary[4, :] = 1
+    scene = SimpleNamespace(shape_map=shape_map, colour_map=shape_map, boundary=boundary)
+    n_channels = 1 + 5 + 1 + 8 + 1
+    perfect = torch.full((1, n_channels, 2, 2), -20.0)
+    perfect[0, 0] = 20.0  # background everywhere but the bottom-right cell
+    perfect[0, 0, 1, 1], perfect[0, 2, 1, 1] = -20.0, 20.0
+    perfect[0, 6] = 20.0  # colour background ...
+    perfect[0, 6, 1, 1], perfect[0, 8, 1, 1] = -20.0, 20.0  # ... and colour class 2 where the shape is
+    perfect[0, -1, 1, :] = 20.0  # the boundary row lies in the lower cells
+    losses = detector_dense_losses(perfect, [scene])
+    assert losses["dense_shape"] < 1e-3 and losses["dense_colour"] < 1e-3 and losses["dense_boundary"] < 1e-3
+    wrong = perfect.clone()
+    wrong[0, 0, 1, 1], wrong[0, 2, 1, 1] = 20.0, -20.0
+    assert detector_dense_losses(wrong, [scene])["dense_shape"] > 1.0
+
+
+def test_the_probe_reads_what_the_features_hold_and_nothing_more():
+    from segchat.lab.probe import probe_accuracy
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 5, size=400)
+    informative = np.eye(5)[labels] + rng.normal(0, 0.3, size=(400, 5))
+    noise = rng.normal(size=(400, 5))
+    assert probe_accuracy(informative[:300], labels[:300], informative[300:], labels[300:], 5) > 0.9
+    assert probe_accuracy(noise[:300], labels[:300], noise[300:], labels[300:], 5) < 0.4
