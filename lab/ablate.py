@@ -1,6 +1,6 @@
 """Short training runs that compare the levers of the shapes model, and their diagnostics at each checkpoint.
 
-    python -m segchat.lab.ablate run NAME --minutes 20 [-- TRAINER OPTIONS]   # runs/ablations/NAME/
+    python -m segchat.lab.ablate run NAME --minutes 20 [TRAINER OPTIONS]      # runs/ablations/NAME/
     python -m segchat.lab.ablate evaluate NAME [NAME ...]                     # every snapshot of each run
     python -m segchat.lab.ablate table NAME [NAME ...]                        # markdown rows for the docs
 
@@ -104,12 +104,11 @@ def main(argv: list[str] | None = None) -> None:
     start.add_argument("name")
     start.add_argument("--minutes", type=float, default=20.0)
     start.add_argument("--every", type=float, default=10.0, help="minutes of training between snapshots")
-    start.add_argument("trainer_options", nargs=argparse.REMAINDER)
     for command in ("evaluate", "table"):
         commands.add_parser(command).add_argument("names", nargs="+")
-    args = parser.parse_args(argv)
+    args, trainer_options = parser.parse_known_args(argv)  # what `run` does not know goes to the trainer
     if args.command == "run":
-        run(args.name, args.minutes, args.every, [o for o in args.trainer_options if o != "--"])
+        run(args.name, args.minutes, args.every, [o for o in trainer_options if o != "--"])
     elif args.command == "evaluate":
         evaluate(args.names)
     else:
