@@ -29,6 +29,7 @@ from segchat.contracts.results import (AgentResult, BatchCounts, ImageSize, Queu
                                       VideoResult)
 from segchat.contracts.tool import (MAX_EXEMPLARS, MAX_INSTRUCTION_CHARS, ExemplarBox, SegmentImageParameters,
                                     TrackVideoParameters)
+from segchat.parser.language import in_users_script
 from segchat.parser.offline import low_confidence_note, warm_up as warm_up_offline
 from segchat.parser.base import InstructionParser
 from segchat.segmenter.base import Finder, Segmenter
@@ -218,14 +219,16 @@ class Agent:
                                   fallback_reason=outcome.fallback_reason, clarify=None if boxes else plan.clarify,
                                   # a request that names a remembered concept was read right, whatever the parser
                                   # thought of the unknown word ('find the gizmo')
-                                  doubt=None if any(concepts) else low_confidence_note(plan), demo=self.demo)
+                                  doubt=None if any(concepts) else low_confidence_note(plan, outcome.notes),
+                                  demo=self.demo)
         serialize_start = time.perf_counter()
         height, width = pil.height, pil.width
         instances = instances_out(execution.instances)
         timings["serialize"] = (time.perf_counter() - serialize_start) * 1000
         timings["total"] = (time.perf_counter() - start) * 1000
         result = AgentResult(image=ImageSize(width=width, height=height), instances=instances,
-                             timings_ms={k: round(v, 2) for k, v in timings.items()}, explanation=explanation,
+                             timings_ms={k: round(v, 2) for k, v in timings.items()},
+                             explanation=in_users_script(explanation, instruction),
                              reply_language=plan.reply_language, plan=plan.model_dump(), session=session_id)
         self.store.save_image(pil, image_key)  # only now: a turn that failed leaves nothing behind
         index = self.store.append_turn(session_id, instruction, image_key, result.model_dump())
@@ -349,7 +352,8 @@ class Agent:
             reader.close()
             return VideoResult(video=VideoInfoOut(width=info.width, height=info.height, frames=info.frames or 0,
                                                   fps=info.fps), objects=[], frames=[],
-                               explanation=plan.clarify or "", reply_language=plan.reply_language,
+                               explanation=in_users_script(plan.clarify or "", instruction),
+                               reply_language=plan.reply_language,
                                plan=plan.model_dump(), tracker=chosen.name,
                                timings_ms={"total": round((time.perf_counter() - start) * 1000, 2)})
         report = (lambda done: progress(done, info.frames)) if progress else None
@@ -361,11 +365,12 @@ class Agent:
         timings["total"] = (time.perf_counter() - start) * 1000
         explanation = explain_video(execution.reports, plan.reply_language, frames=execution.frames_seen,
                                     tracker=chosen.name, source=plan.source, fallback_reason=outcome.fallback_reason,
-                                    doubt=low_confidence_note(plan), demo=self.demo)
+                                    doubt=low_confidence_note(plan, outcome.notes), demo=self.demo)
         return VideoResult(video=VideoInfoOut(width=info.width, height=info.height, frames=execution.frames_seen,
                                               fps=info.fps),
                            objects=[o.to_object() for o in execution.objects], frames=execution.frames,
-                           explanation=explanation, reply_language=plan.reply_language, plan=plan.model_dump(),
+                           explanation=in_users_script(explanation, instruction),
+                           reply_language=plan.reply_language, plan=plan.model_dump(),
                            tracker=chosen.name, timings_ms={k: round(v, 2) for k, v in timings.items()})
 
     def track_video(self, arguments: TrackVideoParameters | dict[str, Any], *, video: Path | None = None,

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 
 from segchat.parser.english import Reading, Selection
-from segchat.parser.lexicon import singular_phrase
+from segchat.parser.lexicon import JARGON, is_noun, lemmas, singular_phrase
+from segchat.parser.lexicon import REQUEST_VERBS as EN_REQUEST_VERBS
 from segchat.parser.vocabulary import ZH_CLASSIFIERS, ZH_DIGITS, ZH_MODIFIERS, ZH_NOUNS
 from segchat.parser.zh_lexicon import cedict_senses, translate_word, translate_words, words
 
@@ -42,13 +43,13 @@ ZH_RELATIONS = [
     ("holding", r"(?:手里|手上|嘴里)?(?:拿着|抱着|握着|举着|提着|叼着|捧着|拎着|牵着|扛着)(?P<a>.+?)的"),
     ("wearing", r"(?:戴着|戴了|穿着|穿了|披着|系着|戴|穿)(?P<a>.+?)的"),
     ("on", r"(?:骑着|骑在)(?P<a>.+?)(?:上)?的"),
-    ("left_of", r"(?P<a>[^的，,]+?)(?:的)?(?:左边|左侧|左面)的"),
-    ("right_of", r"(?P<a>[^的，,]+?)(?:的)?(?:右边|右侧|右面)的"),
+    ("left_of", r"(?P<a>[^的，,最]+?)(?:的)?(?:左边|左侧|左面)的"),
+    ("right_of", r"(?P<a>[^的，,最]+?)(?:的)?(?:右边|右侧|右面)的"),
     ("above", r"(?P<a>[^的，,]+?)(?:的)?(?:上方|上空)的"),
-    ("below", r"(?P<a>[^的，,]+?)(?:的)?(?:下面|下方|底下|下边|下)的"),
+    ("below", rf"(?P<a>[^的，,]+?)(?:的)?(?:下面|下方|底下|下边|下)(?:{PLACED}着)?的"),
     ("near", r"(?P<a>[^的，,]+?)(?:的)?(?:旁边|附近|边上|旁|隔壁|周围|前面|后面|前边|后边|对面|远处|远端|那头|另一边|另一侧)的"),
-    ("on", r"(?P<a>[^的，,]+?)(?:上面|上边|上)的"),
-    ("in", r"(?P<a>[^的，,]+?)(?:里面|里边|里头|里|内|中)的"),
+    ("on", rf"(?P<a>[^的，,]+?)(?:上面|上边|上)(?:{PLACED}着)?的"),
+    ("in", rf"(?P<a>[^的，,]+?)(?:里面|里边|里头|里|内|中)(?:{PLACED}着)?的"),
 ]
 # words that frame a request or stand for the image: never a noun of the phrase
 FRAME = {"请", "请你", "麻烦", "麻烦你", "帮", "帮我", "帮忙", "给我", "我", "你", "您", "我们", "想", "我想", "想要", "要",
@@ -58,13 +59,27 @@ FRAME = {"请", "请你", "麻烦", "麻烦你", "帮", "帮我", "帮忙", "给
          "那个", "这个", "哪", "哪个", "的", "地", "得", "随便", "随意", "任意", "任选", "给", "和", "也", "还", "再",
          "就", "就行", "行", "好", "只", "仅", "并", "然后", "以", "格式", "json", "xml", "坐标", "位置", "检测框",
          "框", "掩码", "分割图", "结果", "区域", "所在", "其", "它", "它们", "该", "名字", "其他", "其它", "其余",
-         "别的", "剩下", "剩余", "余下"}
+         "别的", "剩下", "剩余", "余下", "一起", "一并", "同时", "的话", "轮廓", "边框", "蒙版", "遮罩", "选区", "外框",
+         "包围框", "边界框", "mask", "掩膜", "跳过", "忽略", "别管", "不用"}
 REQUEST_VERBS = {"抠", "扣", "抠出", "抠出来", "扣出来", "扣出", "抠图", "分割", "分割出", "分割出来", "分出", "分出来", "选",
                  "选中", "选出", "选出来", "选上", "选择", "挑", "挑出", "挑出来", "标", "标出", "标出来", "标记", "标注",
                  "找", "找出", "找出来", "找到", "圈", "圈出", "圈出来", "圈起来", "框出", "框出来", "框起来", "高亮",
                  "高亮显示", "显示", "识别", "检测", "提取", "定位", "输出", "给出", "描出", "勾出", "勾勒", "分离", "抠掉",
-                 "获取", "得到", "保留", "留下", "找一下", "看看", "指出"}
+                 "获取", "得到", "保留", "留下", "找一下", "看看", "指出", "描边", "圈选", "框选", "勾出", "勾勒出", "描出来",
+                 "勾出来", "框住", "圈住", "画出", "画出来", "描绘", "描绘出", "剪下来", "剪出来", "剪出", "挑选", "挑选出",
+                 "挑选出来", "画框", "画个框", "加框", "打框", "套框", "涂色", "上色", "勾勒", "框一下", "圈一下"}
 OBJECT_PLACEHOLDERS = {"物体", "东西", "物品", "对象", "目标"}
+
+
+EN_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                  "ten": 10, "eleven": 11, "twelve": 12}
+
+
+def english_counts(text: str) -> str:
+    """'three 个 wine glasses', '选 two 个': an English number before a classifier counts as the digits would."""
+    words_re = "|".join(EN_COUNT_WORDS)
+    return re.sub(rf"(?i)\b({words_re})\s*(?=[{ZH_CLASSIFIERS}])", lambda m: str(EN_COUNT_WORDS[m.group(1).lower()]),
+                  text)
 
 
 def zh_number(text: str) -> int | None:
@@ -80,9 +95,9 @@ def zh_number(text: str) -> int | None:
 
 
 # ------------------------------------------------------------------------------------------------ follow-ups
-ADD = re.compile(r"^(?:再|也|还|另外|顺便)?(?:加上|添加|增加|补上|加)|也(?:选|抠|分割|标|圈|找|加|要)|也一起|还有|再加|再选|再把|"
+ADD = re.compile(r"^(?:再|也|还|另外|顺便)?(?:加上|添加|增加|补上|加)|也(?:选|抠|分割|标|圈|找|加|要)|也一起|^还有|再加|再选|再把|"
                  r"再找|再标|再抠|也给我")
-REMOVE = re.compile(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|排除|扔掉|剔除|^不要(?!像)")
+REMOVE = re.compile(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|排除|扔掉|剔除|^不要(?!像)|\b(?:remove|delete|drop)\b")
 REFINE = re.compile(r"^(?:现在|那就|那)?(?:只要|只保留|只留下?|只选|仅保留|仅要|就要|只剩下?|只看|保留|留下|只需要)")
 REST_CLAUSE = re.compile(r"^(?:其余|其他|其它|剩下|剩余|别的|余下)(?:的)?(?:都|全)?(?:去掉|删掉|不要|删除|移除|扔掉)?(?:了)?$")
 
@@ -90,12 +105,14 @@ REST_CLAUSE = re.compile(r"^(?:其余|其他|其它|剩下|剩余|别的|余下)
 def take_followup(text: str) -> tuple[str, str]:
     if REFINE.search(text):
         return "refine", REFINE.sub("", text, count=1)
+    clauses = re.split(r"[，,；;]", text)
+    # '所有香蕉都分割出来，烂的不要' is an exclusion, not a removal: removal words in the first clause only; and
+    # a removal word wins over 再 / 也 ('再把左边那个也去掉吧' removes one more)
+    if REMOVE.search(clauses[0]) and not re.search(r"除了|除外", text):
+        return "remove", re.sub(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|不要|排除|扔掉|剔除|\b(?:remove|delete|drop)\b"
+                                r"\s*掉?", "", text)
     if ADD.search(text):
         return "add", re.sub(r"再加上|加上|添加|增加|补上|也|再|还有|另外|顺便", "", text)
-    clauses = re.split(r"[，,；;]", text)
-    # '所有香蕉都分割出来，烂的不要' is an exclusion, not a removal: removal words in the first clause only
-    if REMOVE.search(clauses[0]) and not re.search(r"除了|除外", text):
-        return "remove", re.sub(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|不要|排除|扔掉|剔除", "", text)
     return "new", text
 
 
@@ -185,16 +202,20 @@ def _strip_demonstratives(text: str) -> str:
 
 # ------------------------------------------------------------------------------------------------ exclusions
 EXCLUSIONS = [
+    r"除了(?P<x>[^，,]+?)(?:以外|之外)[，,]?",
     r"除了(?P<x>[^，,]+?)(?:以外|之外|外)?的(?!以外|之外|外)",
-    r"除了(?P<x>[^，,]+?)(?:以外|之外|外)[，,]?",
+    r"除了(?P<x>[^，,]+?)外[，,]?",
     r"除了(?P<x>[^，,]+)[，,]",
-    r"[,，]\s*(?:但是?|可是|不过)?(?:不要|不包括|不含|除了|除去)(?P<x>.+?)$",
-    r"[,，]\s*(?P<x>.+?)(?:的)?(?:除外|不要|不算|不用|不包括|别选|别要)(?:了)?$",
+    r"[,，]\s*(?:但是?|可是|不过)?(?:不要|不包括|不含|除了|除去|别选|别要|别|不选|不要选|去掉|去除|排除|忽略|跳过|"
+    r"别管)(?P<x>.+?)$",
+    r"[,，]\s*(?:但是?|可是|不过)?(?P<x>.+?)(?:的)?(?:就|都|也)?(?:除外|不要|不算|不用|不包括|别选|别要|排除掉?|去掉|忽略|跳过|不选|别管)(?:了|掉)?$",
     r"(?:但是?|可是|不过)(?:不要|不包括)(?P<x>.+?)$",
 ]
 NEGATED_HAVING = re.compile(r"(?:没有?|不|未)(?P<verb>戴|穿|带|拿|有|系)着?(?P<x>.+?)的")
 NEGATED_STATE = re.compile(r"(?:没有?|不|未)(?P<x>[\u4e00-\u9fff]{1,4}?)(?:过)?的")
-HAVING_STATE = re.compile(r"(?:有|带)(?:着)?(?P<x>[\u4e00-\u9fff]{1,4}?)的")
+HAVING_STATE = re.compile(r"(?<![所没还只拥])(?:有|带)(?:着)?(?P<x>[\u4e00-\u9fff]{1,4}?)的")
+RESULT_STATE = re.compile(r"(?P<x>[\u4e00-\u9fff])掉了?的")
+PASSIVE_STATE = re.compile(r"被(?P<x>[\u4e00-\u9fff]{1,3}?)(?:了|过)?的")  # '被扎破的轮胎': what was done to it
 
 
 def take_exclusion(text: str) -> tuple[str, list[tuple[str, str | None]]]:
@@ -246,6 +267,8 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
         if chunk[0].isascii():
             from segchat.parser.english import noun_phrase as english_noun_phrase
 
+            if chunk.lower().strip() in EN_REQUEST_VERBS | JARGON:
+                continue  # '帮我 mask 一下…', '把…remove 掉': the request in English, no object
             english, _, _ = english_noun_phrase(chunk.lower())
             if english:
                 pieces.append((english, "eng"))
@@ -262,6 +285,8 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
                 if tag == "m" and word not in FRAME and not re.fullmatch(ZH_NUMBER, word):
                     pieces.append((word, tag))
                 continue
+            if tag.startswith("v") and word[0] in "选标圈框抠扣分找挑勾描提截" and len(word) <= 3:
+                continue  # '选取', '分隔出来': a request verb our list lacks, read by its first character
             if tag.startswith("v") and not tag.startswith("vn"):
                 notes.append(f"verb left out: {word}")  # '击掌', '好看', '换成': no object word
                 continue
@@ -288,12 +313,14 @@ def read_chunk(chunk: str) -> Reading | None:
     text, relation = take_relation(text)
     selection, text, notes = take_selection(text)
     reading.unsure.extend(notes)
-    having = HAVING_STATE.search(text)
+    having = HAVING_STATE.search(text) or RESULT_STATE.search(text) or PASSIVE_STATE.search(text)
     state = None
     if having:
         state = state_word(having.group("x"))
-        if state:
+        if state or having.re is not HAVING_STATE:
             text = text[:having.start()] + " " + text[having.end():]
+        if not state and having.re is not HAVING_STATE:
+            reading.unsure.append(f"a state no dictionary reads as an attribute was left out: {having.group('x')}")
     phrase, known, notes = noun_phrase(text)
     reading.unsure.extend(notes)
     if not known:
@@ -313,6 +340,18 @@ def read_chunk(chunk: str) -> Reading | None:
 
 def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
     fragment = _strip_demonstratives(fragment)
+    having = re.fullmatch(r"(?:有|带)着?(?P<x>[\u4e00-\u9fff]{1,4}?)的?", fragment.strip())
+    if joiner is None and having:
+        state = state_word(having.group("x"))
+        if state and head:
+            return f"{state} {head}"
+    if joiner is None:
+        rest, relation = take_relation(fragment if fragment.endswith("的") else fragment + "的")
+        if relation is None:
+            rest, relation = take_relation(fragment)
+        if relation and relation[0] in ("wearing", "holding"):
+            noun, _, _ = noun_phrase(rest)
+            return f"{noun or head} {relation[0]} {relation[1]}".strip()
     if joiner == "state":
         state = state_word(fragment)
         if state and head:
@@ -329,7 +368,8 @@ def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
     # '白色的' -> 'white {head}'; '双层巴士' names its own object; '烂的' -> 'rotten {head}'
     fragment_words = noun.split()
     tokens = [translate_word(w, t) for w, t in words(re.sub(r"[的那这些个只]", " ", fragment))]
-    has_noun = any(t and t[0] == "noun" for t in tokens)
+    has_noun = any(t and t[0] == "noun" for t in tokens) or any(
+        is_noun(w) and "ADJ" not in lemmas(w) for w in re.findall(r"[a-z]+", fragment.lower()))
     if head and (not has_noun) and fragment_words[-1] != head_last:
         return f"{noun} {head}"
     return noun
@@ -361,6 +401,14 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
     # '以点的形式', '以JSON格式输出其坐标', '并以json格式输出': how to answer, not what to find
     text = re.sub(r"[，,]?\s*(?:并|然后)?(?:以|用)[^，,]{0,12}?(?:形式|格式)(?:(?:输出|给出|返回)[^，,]*)?", " ", text)
     text = re.sub(r"[，,]\s*(?:并|然后)?(?:输出|给出|返回)[^，,]*(?:坐标|检测框|bbox|json|JSON|结果)[^，,]*", " ", text)
+    text = english_counts(text)
+    # '其他人', '别的车': jieba glues the word for 'other' to its noun; the noun is the object
+    text = re.sub(r"(其他|其它|其余|剩下|剩余|别的)(?=[\u4e00-\u9fff])", r"\1 ", text)
+    # '锅、铲子、勺子等物体', '血压计、药瓶、绷带这些东西': the list's tail names no object
+    text = re.sub(r"等(?:等)?(?:物体|东西|物品|对象|物件)|等(?=[都全，,]|$)|(?:这些|那些|这几样|这几种)(?:物体|东西|物品|对象|物件)",
+                  " ", text)
+    # '地上的球': 地 alone is the adverb particle to the lexicon, here it is the ground ('草地上的' keeps its 草地)
+    text = "".join("地面上" if word == "地上" else word for word, _ in words(text, keep_spaces=True))
     followup, text = take_followup(text)
     clauses = [c for c in re.split(r"[；;]", text) if c.strip()]
     readings: list[Reading] = []
@@ -368,7 +416,8 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
         parts = [p.strip() for p in re.split(r"[，,]", clause) if p.strip()]
         # '只保留中间那个，其余的去掉': the second half only restates the refine
         parts = [p for p in parts if not REST_CLAUSE.match(re.sub(r"\s", "", p))]
-        has_exclusion = re.search(r"除了|除外|不要|不包括|不含|没有?戴|没有?穿|别选|别要|不算|不用", clause)
+        has_exclusion = re.search(r"除了|除外|不要|不包括|不含|没有?戴|没有?穿|别选|别要|不算|不用|去掉|排除|忽略|跳过|不选|"
+                                  r"[，,]\s*别", clause)
         if has_exclusion and len(parts) > 1:
             pieces = [" ，".join(parts)]
         elif has_exclusion:
@@ -385,9 +434,14 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
 
 
 def modifiers_only(fragment: str) -> str:
-    """The attributes of a fragment with no noun ('白色的那几瓶' -> 'white', '烂的' -> 'rotten')."""
+    """The attributes of a fragment with no noun ('白色的那几瓶' -> 'white', '烂的' -> 'rotten', '碎掉的' -> 'broken',
+    '飞着的' -> 'flying': the complement 掉 and the aspect 着 carry no attribute of their own)."""
     out = []
     for word, tag in words(re.sub(r"[的了那这些个只几]", " ", fragment)):
+        if word in ("掉", "着", "但是", "但", "可是", "不过"):
+            continue
+        if len(word) > 1 and word[-1] in "掉着" and not translate_word(word, tag):
+            word = word[:-1]
         found = translate_word(word, tag)
         if found and found[0] == "mod":
             out.append(found[1])

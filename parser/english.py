@@ -12,15 +12,17 @@ material, state); everything else becomes plan structure.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 
-from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, AMBIGUOUS_JARGON, AUXILIARIES, CLOSED_CLASS,
+from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, AMBIGUOUS_JARGON, AUXILIARIES, CLOSED_CLASS, curated_words,
                                     IMAGE_ONLY_WORDS, IMAGE_WORDS,
                                     STRICT_JARGON, DETERMINERS, IMAGE_WORDS, JARGON, NUMBER_WORDS,
                                     ORDINAL_WORDS, PAIRED_PARTS, POLITENESS, PREPOSITIONS, PRONOUNS, QUESTION_WORDS,
                                     REQUEST_VERBS, WANT_VERBS, head_frequency, is_adjective, is_bare_verb, is_known,
-                                    is_noun, is_participle, lemmas, participle_of, saco_phrases, singular,
+                                    is_noun, is_participle, lemmas, participle_of, saco_heads, saco_modifiers,
+                                    saco_phrases, singular,
                                     singular_phrase)
 
 # ------------------------------------------------------------------------------------------------ data
@@ -96,12 +98,63 @@ def fix_typos(text: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=1)
+def _object_words() -> dict[str, tuple[str, ...]]:
+    """Real words SAM3's phrases and our vocabulary use, by first letter: what a misspelt object word may be."""
+    by_letter: dict[str, list[str]] = {}
+    for word in saco_heads() | saco_modifiers() | curated_words():
+        if word.isalpha() and len(word) >= 4 and lemmas(word):
+            by_letter.setdefault(word[0], []).append(word)
+    return {letter: tuple(sorted(found)) for letter, found in by_letter.items()}
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Insertions, deletions, substitutions and swaps of neighbours ('candel' / 'candle' is one)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+@functools.lru_cache(maxsize=1)
+def _NOT_OBJECT_WORDS() -> frozenset[str]:  # noqa: N802 - a constant, built once the module is loaded
+    return frozenset(CLOSED_CLASS | FRAME_WORDS | JARGON | IMAGE_WORDS | set(NUMBER_WORDS) | set(ORDINAL_WORDS)
+                     | set(KEYWORDS) | ACKNOWLEDGEMENT_EN)
+
+
+def correct_object_typos(text: str) -> str:
+    """'donky' -> 'donkey', 'candel' -> 'candle': a word no dictionary knows, one or two letters from exactly one
+    object word with the same first letter. A name or a rare object word is left as it is when nothing is that
+    close; the coverage check still sees the word as written, so the plan says it guessed."""
+    out: list[str] = []
+    for word in re.findall(r"[a-z0-9'\-]+|[^a-z0-9'\-]+", text):
+        if len(word) >= 4 and word.isalpha() and not is_known(word) and word not in _NOT_OBJECT_WORDS():
+            limit = 1 if len(word) < 8 else 2
+            plural = word.endswith("s") and len(word) > 4
+            stem = word[:-1] if plural else word  # the object words are singular: 'rakets' is 'raket' + s
+            close = [w for w in _object_words().get(word[0], ())
+                     if abs(len(w) - len(stem)) <= limit and edit_distance(stem, w) <= limit]
+            previous = next((w for w in reversed(out) if w.strip() and w[0].isalpha()), "")
+            if len(close) > 1:  # 'tennis rakets': the one that makes a phrase SAM3 knows with the word before
+                close = [w for w in close if f"{previous} {w}" in saco_phrases()] or close
+            if len(close) == 1:
+                word = close[0] + ("s" if plural else "")
+        out.append(word)
+    return "".join(out)
+
+
 # ------------------------------------------------------------------------------------------------ follow-ups
 FOLLOWUP_PATTERNS = [
     (r"^(?:(?:and|please|oh|ok|okay|now)[, ]+)*(?:also|add|plus|and also|as well as|include|additionally)\b", "add"),
     (r"\b(?:as well|too)\s*(?:please|pls)?$", "add"),
     (r"^(?:(?:actually|ok|okay|now|and|then|please|hmm|no)[, ]+)*(?:drop|remove|delete|get rid of|take out|take away|"
-     r"exclude|discard|deselect|lose|forget|ditch|unselect|throw out|leave out)\b", "remove"),
+     r"exclude|discard|deselect|lose|forget|ditch|unselect|throw out|leave out|skip|ignore|omit)\b", "remove"),
     (r"^(?:(?:actually|ok|okay|now|and|then|please|hmm|no)[, ]+)*(?:only|just|keep only|keep just|narrow (?:it )?(?:down )?"
      r"to|now only|now just|only keep|just keep|limit (?:it )?to)\b(?! (?:select|segment|mask|find|highlight|cut|mark|"
      r"outline|give|show|detect|get|pick|choose|grab|want|need|a|an|one|two|three|four|five|\d)\b)", "refine"),
@@ -300,8 +353,8 @@ def take_negative_post_modifier(text: str) -> tuple[str, list[str]]:
 
 RELATION_START = re.compile(r"^(?:holding|carrying|wearing|dressed|clad|sitting|standing|lying|resting|placed|parked|"
                             r"perched|hanging|riding|on|in|inside|under|underneath|below|beneath|above|over|next|"
-                            r"beside|by|near|close|behind|to the|left of|right of|with|without|not|n't|having|has|"
-                            r"have)\b")
+                            r"beside|by|near|close|behind|to the|left of|right of|with|without|having|has|have|"
+                            r"(?:not|n't) (?=wearing|holding|carrying|having|with\b))\b")
 
 
 def take_relative_clause(text: str) -> tuple[str, list[str]]:
@@ -363,7 +416,9 @@ def is_noun_phrase_object(word: str) -> bool:
 
 # ------------------------------------------------------------------------------------------------ exclusions
 EXCEPT = re.compile(r"\b(?:except(?: for)?|excluding|but not|other than|apart from|not including|save for|"
-                    r"aside from|minus)\b")
+                    r"aside from|minus|with the exception of|(?:but )?(?:leave|leaving) out|(?:but )?(?:skip|skipping|"
+                    r"ignore|ignoring|omit|omitting)|not counting|(?:but )?(?:don't|do not) (?:include|select|mark|"
+                    r"count|take|want|need)|(?<=, )not(?= (?:the|any|those|that|these)\b))\b")
 QUANTIFIED_BUT = re.compile(r"\b(?:every|all|each|any)\b.*?(?P<but>\bbut\b)(?! also\b)")
 
 
@@ -394,6 +449,12 @@ def fill_head(excluded: list[str], head: str) -> list[str]:
         if "{head}" in item:
             out.append(item.replace("{head}", head).strip())
             continue
+        placed = re.match(r"(?P<cue>in|with|wearing|holding|carrying)\s+(?P<x>.+)$", item)
+        if placed and head:  # 'the one in the yellow shirt': the head itself, placed so
+            obj, _, _ = noun_phrase(placed.group("x"), keep_adjective_only=True)
+            if obj:
+                out.append(f"{head} {placed.group('cue')} {obj}")
+                continue
         phrase, _, _ = noun_phrase(item, keep_adjective_only=True)
         words = phrase.split()
         if not words:
@@ -422,7 +483,8 @@ CONTAINER_OF = re.compile(r"\b(?P<container>jar|bottle|cup|glass|bowl|plate|box|
 PERSON_PRONOUNS = frozenset("everyone everybody anyone anybody someone somebody".split())
 QUANTITY_NOUNS = frozenset("""group bunch pile stack set crowd herd flock pack row line collection number lot lots pair
 couple kind type sort variety handful dozen piece pieces cluster heap team swarm school""".split())
-NOISE = re.compile(r"\b(?:in|on|from|of|within) (?:this|the|that|these|my|our|your) (?:picture|image|photo|photograph|pic|"
+NOISE = re.compile(r"\b(?:in|on|from|of|within) (?:this|the|that|these|my|our|your) (?:[a-z]+[- ]?up |wide |aerial |"
+                   r"whole |entire )?(?:picture|image|photo|photograph|pic|"
                    r"frame|scene|shot|figure|img|screenshot|video|view)s?\b|\b(?:separated? |cut out |isolated? )?"
                    r"from (?:the|its|their) (?:background|rest)\b|\b(?:in|using|as|with) (?:a |the )?(?:json|xml|"
                    r"coco|yolo|png) ?(?:format|file)?\b|\b(?:for me|for us|if you can|if possible|if you could|"
@@ -528,7 +590,7 @@ def trailing_participle(previous: str, word: str) -> bool:
 
 
 # ------------------------------------------------------------------------------------------------ sentences
-COORDINATION = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+&\s+|\s+plus\s+|\s+as well as\s+|\s+along with\s+|"
+COORDINATION = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+&\s+|\s*\+\s*|\s+plus\s+|\s+as well as\s+|\s+along with\s+|"
                           r"\s+together with\s+|\s+or\s+")
 
 
@@ -540,7 +602,7 @@ def split_targets(text: str) -> list[str]:
     pending = ""
     for piece in pieces:
         combined = f"{pending} and {piece}".strip() if pending else piece
-        words = re.findall(r"[a-z][a-z\-']*", piece)
+        words = re.findall(r"[a-z][a-z\-']*|\d+", piece)
         if not chunks and not pending and words and set(words) <= ACKNOWLEDGEMENT_EN:
             continue  # 'great, now the dog': thanks or praise before the request
         # 'ladies walking a dog, behind a bicycle' and 'food that tastes spicy and hot' are one target
@@ -604,6 +666,7 @@ def read_chunk(chunk: str) -> Reading | None:
     """One target from one chunk of text."""
     reading = Reading()
     text, dropped = strip_frame(chunk)
+    text = NOISE.sub(" ", text)  # 'in this close-up shot' places the request: no relation, no object
     text, excluded = take_exclusion(text)
     text, excluded_negative = take_negative_post_modifier(text)
     excluded += excluded_negative
@@ -635,9 +698,17 @@ def read_chunk(chunk: str) -> Reading | None:
     return reading
 
 
+# 'draw a box around', 'put circles round', 'make a mask of': the mark to draw is the request, not an object
+DRAWN_MARK = re.compile(r"\b(?:draw|put|place|make|add|create|sketch|trace|paint|stick|give me)\s+(?:a\s+|an\s+|the\s+)?(?:bounding\s+|tight\s+|"
+                        r"red\s+|green\s+)?(?:box|boxes|circle|circles|rectangle|rectangles|outline|outlines|border|"
+                        r"borders|line|lines|mask|masks|contour|contours|frame|frames|polygon|polygons)\s+"
+                        r"(?:around|round|over|on|onto|for|of|about)\b")
+
+
 def preprocess(text: str) -> str:
     """Lower case, typos fixed, quotes and glued numbers ('3carrots') undone, noise phrases out."""
-    text = fix_typos(text.lower())
+    text = correct_object_typos(fix_typos(text.lower()))
+    text = DRAWN_MARK.sub(" outline ", text)
     text = re.sub(r"[\"“”‘’`]", "'", text)
     text = re.sub(r"(?<=\d)(?=[a-z]{3,})", " ", text)
     text = re.sub(r"\b(\w+)-(left|right|top|bottom)\b", r"\1 \2", text)

@@ -27,7 +27,8 @@ CLARIFIED = frozenset({Intent.GREETING, Intent.OFF_TASK, Intent.VAGUE, Intent.QU
 OFF_TASK_EN = re.compile(
     r"\b(weather|brighter|darker|brightness|contrast|resize|rotate|blur|sharpen|denoise|filter|install|download|"
     r"translate|write (a|me|some)|who are you|what are you|how are you|what breed|what species|what time|"
-    r"tell me a joke|tell me about|caption|describe|upscale|enhance|recolou?r|colou?rize|retouch|edit (this|the)|"
+    r"tell me a joke|tell me about|(?:write|give|generate|add|suggest) (?:me )?(?:a |an |the )?caption|caption (?:this|it)|"
+    r"describe|upscale|enhance|recolou?r|colou?rize|retouch|edit (this|the)|"
     r"crop (this|the) (photo|image|picture)|ignore (all |any |your |the |previous |prior )*(instructions|rules|prompt)|"
     r"system prompt|you are now|pretend (to be|you)|jailbreak|summari[sz]e|what do you think|convert (this|the|it)|"
     r"turn (this|the|it) (image|photo|picture)|black and white (filter|photo|image)|gr[ae]yscale|sepia|"
@@ -56,7 +57,10 @@ CLAUSE_QUESTION_EN = re.compile(r"(?:^|[,;:]\s*|\band then\s+|\bthen\s+)(?:answe
 YES_NO_EN = re.compile(r"^(is|are|was|were|does|do|did|has|have)\b.*\?\s*$")
 QUESTION_ZH = re.compile(r"什么|哪个|哪些|哪里|哪儿|哪一|为什么|为何|怎么|怎样|如何|是否|是不是|多少|回答")
 YES_NO_ZH = re.compile(r"吗|有没有|[？?]$")
-COUNT_ZH = re.compile(r"几[只个条把辆台根块张本瓶件头匹位棵朵片艘架]|多少[只个条把辆台根块张本瓶件头匹位棵朵片艘架]?")
+COUNT_ZH = re.compile(r"(?<![那这])几[只个条把辆台根块张本瓶件头匹位棵朵片艘架]|多少[只个条把辆台根块张本瓶件头匹位棵朵片艘架]?")
+CHATTER_EN = re.compile(r"^\s*(?:lol|lmao|rofl|haha\w*|hehe\w*|omg|wow|whoa|aww+|ugh|meh|damn|dang)\b")
+REQUEST_EN = re.compile(r"\b(?:segment|select|mask|highlight|outline|mark|find|cut|show|circle|isolate|pick|grab|"
+                        r"detect|locate|extract|trace|box|crop|label|get|give|keep|remove|drop|add)\b")
 REQUEST_ZH = re.compile(r"抠|扣出|分割|选中|选出|选上|标出|标记|标注|找出|找到|圈出|框出|高亮|提取|定位|挑出")
 
 
@@ -70,6 +74,8 @@ def classify(text: str, language: str) -> Intent:
     if (tokens and set(tokens) <= ACKNOWLEDGEMENT_EN and not re.search(r"[\u3400-\u9fff]", text)) \
             or ACKNOWLEDGEMENT_ZH.match(squeezed):
         return Intent.GREETING
+    if CHATTER_EN.match(lowered) and not REQUEST_EN.search(lowered):
+        return Intent.OFF_TASK  # 'lol this pic is so funny': talk about the picture, no request in it
     if GREETING_EN.match(lowered) or VAGUE_EN.match(lowered.strip(" .!?")):
         return Intent.GREETING if GREETING_EN.match(lowered) else Intent.VAGUE
     if OFF_TASK_EN.search(lowered) or OFF_TASK_ZH.search(text):

@@ -9,10 +9,18 @@ CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 
+ZH_FRAME = re.compile(r"帮我|幫我|请|請|麻烦|麻煩|给我|給我|把|抠|摳|分割|选|選|标出|標出|标记|標記|圈|框|找出|高亮|一下|出来|出來|"
+                      r"都|吧|就好|就行|的话|的話|要|不要|别|別|去掉|除了|再|也|只")
+EN_FRAME = re.compile(r"\b(?:please|pls|could|can|would|you|me|the|segment|select|mask|outline|highlight|find|cut|mark|"
+                      r"circle|show|pick|isolate|detect|get|grab|give|except|only|also|all|every|each)\b")
+
+
 def to_simplified(text: str) -> str:
     import zhconv
 
-    return zhconv.convert(text, "zh-cn")
+    simplified = zhconv.convert(text, "zh-cn")
+    # 著 after a verb is the traditional aspect marker 着 ('穿著', '拿著'), which the conversion keeps as 著 (著名)
+    return re.sub(r"(?<=[穿戴拿抱握举提叼捧拎牵扛披系躺坐站趴蹲挂放停开飞睡跑走看骑背夹插贴靠围])著", "着", simplified)
 
 
 def normalize(text: str) -> str:
@@ -29,4 +37,27 @@ def reply_language(text: str) -> str:
     words = len(LATIN_WORD.findall(text))
     if cjk == 0:
         return "en"
+    # the language that holds the request's frame (its verb and particles) is the user's; the other one only
+    # names objects ('给我框 five 个 hay bales 就好' is Chinese, 'outline the 狮子 and 2 of the 长颈鹿' English)
+    zh_frame = bool(ZH_FRAME.search(text))
+    en_frame = bool(EN_FRAME.search(text.lower()))
+    if zh_frame != en_frame:
+        return "zh" if zh_frame else "en"
     return "zh" if cjk / 2 > words else "en"
+
+
+def is_traditional(text: str) -> bool:
+    """Whether Chinese text is written in traditional characters: the conversion to simplified changes it and the
+    conversion to traditional does not."""
+    import zhconv
+
+    if not CJK.search(text):
+        return False
+    return zhconv.convert(text, "zh-cn") != text and zhconv.convert(text, "zh-hant") == text
+
+
+def in_users_script(reply: str, instruction: str) -> str:
+    """The reply in traditional characters when the user wrote in them; as it is otherwise."""
+    import zhconv
+
+    return zhconv.convert(reply, "zh-hant") if reply and is_traditional(instruction) else reply

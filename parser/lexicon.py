@@ -42,7 +42,7 @@ REQUEST_VERBS = frozenset("""segment segmnet select cut find mask highlight mark
 extract pick separate identify get give label grab crop choose spot point trace annotate colour color draw box frame
 bound output return generate produce make display delineate capture track recognize recognise recognise search look
 seek fetch keep drop remove delete add include exclude discard deselect take lose forget narrow put leave
-segmentate cutout""".split())
+segmentate cutout sketch shade tint encircle enclose tag flag underline""".split())
 # output formats and model words people paste into prompts ("output its bbox coordinates in JSON format")
 JARGON = frozenset("""bbox bboxes bounding mask masks segmentation segmentations json xml coordinates coordinate coords
 polygon polygons contour contours pixel pixels format formats output outputs annotation annotations label labels region

@@ -144,4 +144,7 @@ class LlmParser:
 def offline_outcome(text: str, reason: str, start: float) -> ParseOutcome:
     """The offline parser's plan for `text`, saying why it answered instead of the LLM."""
     plan, notes = parse_offline_with_notes(text)
+    if not plan.clarify:  # the LLM was asked and failed: whatever the grammar read, it is the second opinion
+        plan.confidence = "low"
+        notes = [*notes, f"the LLM failed ({reason}); the offline parser read this"]
     return ParseOutcome(plan=plan, fallback_reason=reason, llm_ms=(time.perf_counter() - start) * 1000, notes=notes)

@@ -15,9 +15,15 @@ import re
 from segchat.contracts.plan import ExemplarRef, Plan, Relation, RememberConcept, Select, Target
 from segchat.parser.base import ParseOutcome, ParserBackend, ParserStatus
 from segchat.parser.chinese import noun_phrase as chinese_noun_phrase
-from segchat.parser.chinese import parse_chinese
+from segchat.parser.chinese import CL as ZH_CL
+from segchat.parser.chinese import ZH_NUMBER, parse_chinese, zh_number
+from segchat.parser.chinese import modifiers_only as chinese_modifiers
+from segchat.parser.vocabulary import ZH_MODIFIERS
+from segchat.parser.zh_lexicon import words as zh_words
 from segchat.parser.chinese import take_followup as chinese_followup
+from segchat.parser.coverage import names_object, structural_doubts, unaccounted_words
 from segchat.parser.english import Reading, Selection, parse_english, strip_frame
+from segchat.parser.english import correct_object_typos, fix_typos
 from segchat.parser.english import noun_phrase as english_noun_phrase
 from segchat.parser.english import take_followup as english_followup
 from segchat.parser.intent import CLARIFIED, LOW_CONFIDENCE, Intent, classify, clarify_text
@@ -31,6 +37,7 @@ log = logging.getLogger(__name__)
 
 MAX_CHARS = 400  # an instruction longer than this is read up to here (a caption, not a request, past that)
 CLARIFY_EN = clarify_text(Intent.VAGUE, "en")
+ZH_CONJUNCTION = re.compile(r"和|与|跟|以及|及|还有|或者|或|加上|再加上|外加")
 CLARIFY_ZH = clarify_text(Intent.VAGUE, "zh")
 
 
@@ -79,9 +86,18 @@ def _target(reading: Reading, exemplars: list[int] | None = None) -> Target:
 def _translate_cjk_runs(text: str) -> str:
     """English-led text with Chinese nouns in it: each Chinese run translated in place ('the 木头椅子')."""
     def replace(match: re.Match) -> str:
-        english, _, _ = chinese_noun_phrase(match.group(0))
+        run = match.group(0)
+        if ZH_CONJUNCTION.fullmatch(run):
+            return " and "
+        english, _, _ = chinese_noun_phrase(run)
+        if not english and all(tag.startswith("a") or word in ZH_MODIFIERS for word, tag in zh_words(run)):
+            english = chinese_modifiers(run)  # an attribute alone ('the 红色 fire extinguisher') for the noun after
         return f" {english} " if english else " "
 
+    # '两个 parking meters', 'segment 三 of the cupcakes': a Chinese count reads as the digits would
+    text = re.sub(rf"{ZH_NUMBER}{ZH_CL}|(?<![\u3400-\u9fff]){ZH_NUMBER}(?![\u3400-\u9fff])",
+                  lambda m: f" {zh_number(m.group(1) or m.group(2)) or m.group(0)} ", text)
+    text = text.replace("、", " , ")  # 'ruler、eraser 还有 pencil case': the list mark and the conjunctions join targets
     return re.sub(r"[\u3400-\u9fff]+", replace, text)
 
 
@@ -105,6 +121,20 @@ def _exemplar_plan(text: str, chinese: bool, language: str) -> Plan | None:
         phrase = english_noun_phrase(strip_frame(english_followup(request.rest)[1])[0])[0]
     reading = Reading(phrase=phrase)
     return Plan(targets=[_target(reading, request.instances)], followup=followup, reply_language=language)
+
+
+def attach_bare_selections(readings: list[Reading]) -> list[Reading]:
+    """'橙子，要三个', 'the peaches, only one of them': a count or a position said in a clause of its own belongs to
+    the object named just before it, when that object has no selection yet."""
+    out: list[Reading] = []
+    for reading in readings:
+        bare = not reading.phrase and not reading.exclude and reading.relation is None
+        if bare and out and out[-1].phrase and out[-1].selection == Selection():
+            out[-1].selection = reading.selection
+            out[-1].unsure.extend(reading.unsure)
+            continue
+        out.append(reading)
+    return out
 
 
 def read_offline(text: str) -> tuple[Plan, list[str]]:
@@ -148,7 +178,7 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
         english = _translate_cjk_runs(simplified) if CJK.search(simplified) else simplified
         readings, followup = parse_english(english)
 
-    targets = [_target(r) for r in readings]
+    targets = [_target(r) for r in attach_bare_selections(readings)]
     targets = [t for t in targets if t.phrase or t.select.kind != "all" or t.select.count is not None]
     if followup in ("refine", "remove"):
         for target in targets:
@@ -157,11 +187,24 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
     if followup == "new" and targets and not any(t.phrase for t in targets):
         followup = "refine"  # 'the second from the left', '左数第二个': a selection of the previous result
     if not targets or (followup == "add" and not any(t.phrase for t in targets)):
-        return _clarify(Intent.VAGUE, language), notes
+        plan = _clarify(Intent.VAGUE, language)
+        # a request whose words name something the grammar could not read is a guess, not an empty request
+        skipped = unaccounted_words(fix_typos(simplified.lower()), Plan(reply_language=language))
+        if targets or (intent is Intent.REQUEST and any(names_object(word) for word in skipped)):
+            notes.append("a request the offline parser could not read: " + " ".join(dict.fromkeys(skipped))[:80])
+            plan.confidence = "low"
+        return plan, notes
     for reading in readings:
         notes.extend(reading.unsure)
-    confidence = "low" if notes or intent is Intent.COUNT_QUESTION else "high"
-    return Plan(targets=targets[:8], followup=followup, reply_language=language, confidence=confidence), notes
+    plan = Plan(targets=targets[:8], followup=followup, reply_language=language)
+    # the words as read: a misspelt word with exactly one object word a letter away is that word
+    checked = correct_object_typos(fix_typos(simplified.lower()))
+    skipped = unaccounted_words(checked, plan)
+    if skipped:
+        notes.append("words the plan does not use: " + " ".join(dict.fromkeys(skipped))[:80])
+    notes.extend(structural_doubts(checked, plan))
+    plan.confidence = "low" if notes or intent is Intent.COUNT_QUESTION else "high"
+    return plan, notes
 
 
 def parse_offline(text: str, history: list[dict] | None = None) -> Plan:
@@ -179,9 +222,46 @@ def parse_offline_with_notes(text: str) -> tuple[Plan, list[str]]:
             ["the offline parser failed on this text"]
 
 
-def low_confidence_note(plan: Plan) -> str | None:
-    """The sentence a face shows with a low-confidence plan, in the user's language; None for a sure one."""
-    return LOW_CONFIDENCE[plan.reply_language] if plan.confidence == "low" else None
+def _reading_en(target: Target) -> str:
+    parts = [f"“{target.phrase}”" if target.phrase else "the previous result"]
+    if target.select.kind != "all" or target.select.count is not None:
+        parts.append(f"({target.select.kind}{f', {target.select.count}' if target.select.count else ''})")
+    if target.relation:
+        parts.append(f"{target.relation.type.replace('_', ' ')} “{target.relation.anchor}”")
+    if target.exclude:
+        parts.append("except " + ", ".join(f"“{e}”" for e in target.exclude))
+    return " ".join(parts)
+
+
+def _reading_zh(target: Target) -> str:
+    parts = [f"“{target.phrase}”" if target.phrase else "上一轮的结果"]
+    if target.select.kind != "all" or target.select.count is not None:
+        parts.append(f"（{target.select.kind}{f'，{target.select.count} 个' if target.select.count else ''}）")
+    if target.relation:
+        parts.append(f"，{target.relation.type}“{target.relation.anchor}”")
+    if target.exclude:
+        parts.append("，排除" + "、".join(f"“{e}”" for e in target.exclude))
+    return "".join(parts)
+
+
+def low_confidence_note(plan: Plan, notes: list[str] | None = None) -> str | None:
+    """What a face says with a low-confidence plan, in the user's language: how the request was read and the words
+    it did not use, so the user can rephrase; None for a sure one."""
+    if plan.confidence != "low":
+        return None
+    zh = plan.reply_language == "zh"
+    unused = [n.split(": ", 1)[1] for n in notes or [] if n.startswith(("words the plan does not use:",
+                                                                         "a request the offline parser could not"))]
+    unused = [u for u in unused if u.strip()]
+    if not plan.targets:
+        return LOW_CONFIDENCE[plan.reply_language]
+    if zh:
+        reading = "；".join(_reading_zh(t) for t in plan.targets)
+        left = f"（没有用到：{'、'.join(unused)}）" if unused else ""
+        return f"我把这句理解为{reading}{left}；如果不是这个意思，请换个说法。"
+    reading = "; ".join(_reading_en(t) for t in plan.targets)
+    left = f" (words not used: {', '.join(unused)})" if unused else ""
+    return f"I read this as {reading}{left} — rephrase if that's not it."
 
 
 COLOUR_AND_MATERIAL = {"red", "green", "blue", "yellow", "purple", "orange", "white", "black", "gray", "grey", "pink",

