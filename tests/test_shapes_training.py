@@ -282,3 +282,17 @@ def test_the_probe_reads_what_the_features_hold_and_nothing_more():
     noise = rng.normal(size=(400, 5))
     assert probe_accuracy(informative[:300], labels[:300], informative[300:], labels[300:], 5) > 0.9
     assert probe_accuracy(noise[:300], labels[:300], noise[300:], labels[300:], 5) < 0.4
+
+
+def test_the_probe_splits_shape_accuracy_by_the_size_the_model_sees():
+    from segchat.lab.probe import shape_by_size
+
+    truth = np.array([0, 1, 2, 3, 4, 0])
+    predicted = np.array([0, 1, 4, 3, 0, 4])  # right on the large objects, wrong on the small ones
+    sizes = np.array([100.0, 95.0, 30.0, 70.0, 20.0, 45.0])
+    row = shape_by_size(predicted, truth, sizes)
+    assert row["shape_by_size"]["0-40px"] == {"objects": 2, "accuracy": 0.0}
+    assert row["shape_by_size"]["40-60px"] == {"objects": 1, "accuracy": 0.0}
+    assert row["shape_by_size"]["90-10000px"] == {"objects": 2, "accuracy": 1.0}
+    assert row["shape_confusion"]["rows"][2][4] == 1 and row["shape_confusion"]["rows"][0][0] == 1
+    assert sum(map(sum, row["shape_confusion"]["rows"])) == len(truth)
