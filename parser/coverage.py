@@ -19,8 +19,7 @@ from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
 from segchat.parser.vocabulary import ZH_CLASSIFIERS
 from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, CLOSED_CLASS, IMAGE_WORDS, INFORMAL_FRAMES, JARGON,
                                     NUMBER_WORDS, ORDINAL_WORDS, REQUEST_VERBS, WANT_VERBS, is_noun, is_participle,
-                                    lemmas,
-                                    singular)
+                                    lemmas, singular)
 
 # words the English grammar reads as structure: never expected in a phrase
 EN_STRUCTURE = frozenset(CLOSED_CLASS | REQUEST_VERBS | WANT_VERBS | JARGON | IMAGE_WORDS | INFORMAL_FRAMES

@@ -39,6 +39,9 @@ MAX_CHARS = 400  # an instruction longer than this is read up to here (a caption
 CLARIFY_EN = clarify_text(Intent.VAGUE, "en")
 ZH_CONJUNCTION = re.compile(r"和|与|跟|以及|及|还有|或者|或|加上|再加上|外加")
 CLARIFY_ZH = clarify_text(Intent.VAGUE, "zh")
+# the notes that carry the request's unused words, written by read_offline and read back by low_confidence_note
+UNUSED_WORDS = "words the plan does not use: "
+UNREAD_REQUEST = "a request the offline parser could not read: "
 
 
 def _alternates(phrase: str) -> list[str]:
@@ -191,7 +194,7 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
         # a request whose words name something the grammar could not read is a guess, not an empty request
         skipped = unaccounted_words(fix_typos(simplified.lower()), Plan(reply_language=language))
         if targets or (intent is Intent.REQUEST and any(names_object(word) for word in skipped)):
-            notes.append("a request the offline parser could not read: " + " ".join(dict.fromkeys(skipped))[:80])
+            notes.append(UNREAD_REQUEST + " ".join(dict.fromkeys(skipped))[:80])
             plan.confidence = "low"
         return plan, notes
     for reading in readings:
@@ -201,7 +204,7 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
     checked = correct_object_typos(fix_typos(simplified.lower()))
     skipped = unaccounted_words(checked, plan)
     if skipped:
-        notes.append("words the plan does not use: " + " ".join(dict.fromkeys(skipped))[:80])
+        notes.append(UNUSED_WORDS + " ".join(dict.fromkeys(skipped))[:80])
     notes.extend(structural_doubts(checked, plan))
     plan.confidence = "low" if notes or intent is Intent.COUNT_QUESTION else "high"
     return plan, notes
@@ -250,9 +253,8 @@ def low_confidence_note(plan: Plan, notes: list[str] | None = None) -> str | Non
     if plan.confidence != "low":
         return None
     zh = plan.reply_language == "zh"
-    unused = [n.split(": ", 1)[1] for n in notes or [] if n.startswith(("words the plan does not use:",
-                                                                         "a request the offline parser could not"))]
-    unused = [u for u in unused if u.strip()]
+    unused = [note.split(": ", 1)[1] for note in notes or [] if note.startswith((UNUSED_WORDS, UNREAD_REQUEST))]
+    unused = [words for words in unused if words.strip()]
     if not plan.targets:
         return LOW_CONFIDENCE[plan.reply_language]
     if zh:
