@@ -20,7 +20,6 @@ from segchat.parser.chinese import ZH_NUMBER, parse_chinese, zh_number
 from segchat.parser.chinese import modifiers_only as chinese_modifiers
 from segchat.parser.vocabulary import ZH_MODIFIERS
 from segchat.parser.zh_lexicon import words as zh_words
-from segchat.parser.chinese import take_followup as chinese_followup
 from segchat.parser.coverage import names_object, structural_doubts, unaccounted_words
 from segchat.parser.english import Reading, Selection, parse_english, strip_frame
 from segchat.parser.english import correct_object_typos, fix_typos
