@@ -96,7 +96,9 @@ def zh_number(text: str) -> int | None:
 
 # ------------------------------------------------------------------------------------------------ follow-ups
 ADD = re.compile(r"^(?:再|也|还|另外|顺便)?(?:加上|添加|增加|补上|加)|也(?:选|抠|分割|标|圈|找|加|要)|也一起|^还有|再加|再选|再把|"
-                 r"再找|再标|再抠|也给我")
+                 r"再找|再标|再抠|也给我|^(?:也|还|另外)把|"
+                 # the 把-frame's verb of addition at the end: '把红色的郁金香加上', '那个杯子也算上吧'
+                 r"(?:加上|添上|补上|算上|加进来|加进去|也要)(?:吧|呢|啊|呀|哈)?\s*[。.!！~～]*$")
 REMOVE = re.compile(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|排除|扔掉|剔除|^不要(?!像)|\b(?:remove|delete|drop)\b")
 REFINE = re.compile(r"^(?:现在|那就|那)?(?:只要|只保留|只留下?|只选|仅保留|仅要|就要|只剩下?|只看|保留|留下|只需要)")
 REST_CLAUSE = re.compile(r"^(?:其余|其他|其它|剩下|剩余|别的|余下)(?:的)?(?:都|全)?(?:去掉|删掉|不要|删除|移除|扔掉)?(?:了)?$")
@@ -340,6 +342,11 @@ def read_chunk(chunk: str) -> Reading | None:
 
 def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
     fragment = _strip_demonstratives(fragment)
+    worn = re.match(r"^\s*(?:穿|戴|披|系)(?!着)", fragment)
+    if head and worn:  # '穿白大褂的', '戴帽子的' (not the idiom 戴帽子, 'branded'): the head wearing it
+        garment, _, _ = noun_phrase(re.sub(r"的.*$", "", fragment[worn.end():]))  # '戴帽子的人': the hat
+        if garment:
+            return f"{head} wearing {garment}"
     having = re.fullmatch(r"(?:有|带)着?(?P<x>[\u4e00-\u9fff]{1,4}?)的?", fragment.strip())
     if joiner is None and having:
         state = state_word(having.group("x"))
@@ -372,6 +379,8 @@ def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
         is_noun(w) and "ADJ" not in lemmas(w) for w in re.findall(r"[a-z]+", fragment.lower()))
     if head and (not has_noun) and fragment_words[-1] != head_last:
         return f"{noun} {head}"
+    if head and has_noun and fragment.rstrip().endswith("的") and fragment_words[-1] != head_last:
+        return f"{head} with {noun}"  # '红色手柄的除外': a part the head has, not another object
     return noun
 
 
@@ -397,6 +406,9 @@ class ChineseParse:
 
 def parse_chinese(text: str) -> tuple[list[Reading], str]:
     """(readings, follow-up kind) for a Chinese (or Chinese-led mixed) instruction."""
+    # '任务：…', '指令：…': how another program labels its request; '西兰花实例': an instance of the noun
+    text = re.sub(r"^\s*(?:任务|指令|要求|请求|需求|输入)\s*[：:]", " ", text)
+    text = re.sub(r"(?<=[\u4e00-\u9fffA-Za-z])(?:的)?(?:所有|全部)?(?:实例|个体)(?=$|[，,。；;\s]|都|全)", " ", text)
     text = re.sub(r"[。！？!?：:“”\"'「」『』《》()（）\[\]]", " ", text).strip()
     # '以点的形式', '以JSON格式输出其坐标', '并以json格式输出': how to answer, not what to find
     text = re.sub(r"[，,]?\s*(?:并|然后)?(?:以|用)[^，,]{0,12}?(?:形式|格式)(?:(?:输出|给出|返回)[^，,]*)?", " ", text)

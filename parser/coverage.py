@@ -16,7 +16,7 @@ from segchat.contracts.plan import Plan
 from segchat.parser.chinese import FRAME as ZH_FRAME
 from segchat.parser.chinese import OBJECT_PLACEHOLDERS
 from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
-from segchat.parser.vocabulary import ZH_CLASSIFIERS
+from segchat.parser.vocabulary import PLAIN_NOUNS, ZH_CLASSIFIERS
 from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, CLOSED_CLASS, IMAGE_WORDS, INFORMAL_FRAMES, JARGON,
                                     NUMBER_WORDS, ORDINAL_WORDS, REQUEST_VERBS, WANT_VERBS, is_noun, is_participle,
                                     lemmas, singular)
@@ -40,6 +40,8 @@ EN_STRUCTURE = frozenset(CLOSED_CLASS | REQUEST_VERBS | WANT_VERBS | JARGON | IM
     shown visible seen there here go ahead able fine good great see view
     need needs needed want wanted
     um uh hmm lol pls plz thx ty
+    task instruction instructions request query prompt goal command instance instances occurrence occurrences
+    provided given matter care
     """.split()))
 
 # verbs whose every form is the request itself ('separated from the background', 'isolating', 'segmented')
@@ -59,6 +61,7 @@ ZH_STRUCTURE = ZH_FRAME | ZH_REQUEST_VERBS | OBJECT_PLACEHOLDERS | set(ZH_CLASSI
     仅保留 仅要 就要 只剩 只剩下 只看 保留 留下 只需要 现在 那就
     除了 以外 之外 外 除外 除去 不包括 不含 不算 不用 别选 别要 别 不 没 没有 未 但 但是 可是 不过 就可以 可以了 就好 即可
     留 只留 跳 话 的话 吧 哈 嗯 呃 啦 喔 么 噢 哎 嗨 有 带 拿 抱 握 举 提 叼 捧 拎 牵 扛 包括 描 描边 圈选 勾 勾出 框选 标注出 掉 等 等等
+    任务 指令 实例 个体 算上 添上 加进来 加进去
     """.split())
 ZH_REQUEST_CHARS = "选标圈框抠扣分找挑勾描提截"
 _ZH_FUNCTION_TAGS = ("uj", "ul", "uz", "ug", "ud", "y", "e", "o", "c", "p", "r", "m", "q", "x", "w")
@@ -89,6 +92,8 @@ def plan_words(plan: Plan) -> set[str]:
 
 
 def _accounted(word: str, used: set[str]) -> bool:
+    if PLAIN_NOUNS.get(singular(word)) in used:
+        return True  # 'the guy' read as 'man'
     return bool(_forms(word) & used) or any(len(word) > 3 and u.startswith(word[:-1]) and len(u) <= len(word) + 3
                                             for u in used if u[:1] == word[:1])
 

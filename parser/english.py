@@ -16,6 +16,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
+from segchat.parser.vocabulary import PLAIN_NOUNS
 from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, AMBIGUOUS_JARGON, AUXILIARIES, CLOSED_CLASS, curated_words,
                                     IMAGE_ONLY_WORDS, IMAGE_WORDS,
                                     STRICT_JARGON, DETERMINERS, IMAGE_WORDS, JARGON, NUMBER_WORDS,
@@ -455,6 +456,13 @@ def fill_head(excluded: list[str], head: str) -> list[str]:
             if obj:
                 out.append(f"{head} {placed.group('cue')} {obj}")
                 continue
+        # 'any that are covered in mud', 'the ones stained with ink': a state the head is in, said with its cause
+        stated = re.match(r"(?P<state>[a-z]+(?:ed|en))\s+(?P<prep>in|with|by|on)\s+(?P<x>.+)$", item)
+        if stated and head and is_participle(stated.group("state")):
+            obj, _, _ = noun_phrase(stated.group("x"), keep_adjective_only=True)
+            if obj:
+                out.append(f"{head} {stated.group('state')} {stated.group('prep')} {obj}")
+                continue
         phrase, _, _ = noun_phrase(item, keep_adjective_only=True)
         words = phrase.split()
         if not words:
@@ -484,7 +492,8 @@ PERSON_PRONOUNS = frozenset("everyone everybody anyone anybody someone somebody"
 QUANTITY_NOUNS = frozenset("""group bunch pile stack set crowd herd flock pack row line collection number lot lots pair
 couple kind type sort variety handful dozen piece pieces cluster heap team swarm school""".split())
 NOISE = re.compile(r"\b(?:in|on|from|of|within) (?:this|the|that|these|my|our|your) (?:[a-z]+[- ]?up |wide |aerial |"
-                   r"whole |entire )?(?:picture|image|photo|photograph|pic|"
+                   r"whole |entire |provided |given |attached |uploaded |input |following |current |above )?"
+                   r"(?:picture|image|photo|photograph|pic|"
                    r"frame|scene|shot|figure|img|screenshot|video|view)s?\b|\b(?:separated? |cut out |isolated? )?"
                    r"from (?:the|its|their) (?:background|rest)\b|\b(?:in|using|as|with) (?:a |the )?(?:json|xml|"
                    r"coco|yolo|png) ?(?:format|file)?\b|\b(?:for me|for us|if you can|if possible|if you could|"
@@ -578,6 +587,9 @@ def noun_phrase(text: str, keep_adjective_only: bool = False) -> tuple[str, list
     while len(chosen) > 1 and set(lemmas(chosen[0])) == {"ADV"}:
         chosen = chosen[1:]
     phrase = singular_phrase(" ".join(chosen))
+    head = phrase.rsplit(" ", 1)[-1]
+    if head in PLAIN_NOUNS and f"{phrase}" not in saco_phrases():  # 'the guy' is a man; 'lady bug' stays
+        phrase = (phrase[:-len(head)] + PLAIN_NOUNS[head]).strip()
     return phrase, dropped, notes
 
 
@@ -705,9 +717,20 @@ DRAWN_MARK = re.compile(r"\b(?:draw|put|place|make|add|create|sketch|trace|paint
                         r"(?:around|round|over|on|onto|for|of|about)\b")
 
 
+# 'Task: …', 'Instruction: …': how another program labels its request, not part of it
+TASK_LABEL = re.compile(r"^\s*(?:task|instruction|instructions|request|query|prompt|goal|command|job|input)\s*:\s*")
+# 'doesn't matter which', 'any will do', 'whichever': the user leaves the choice to us, which `select` already says
+INDIFFERENCE = re.compile(r"\b(?:it )?(?:does(?:n't| not)|don't|do not) matter(?: (?:which|what)(?: ones?)?)?\b|"
+                          r"\b(?:i )?(?:don't|do not) care (?:which|what)(?: ones?)?\b|"
+                          r"\b(?:any|either)(?: ones?)? (?:will do|is fine|are fine|works|is ok|is okay)\b")
+
+
 def preprocess(text: str) -> str:
     """Lower case, typos fixed, quotes and glued numbers ('3carrots') undone, noise phrases out."""
-    text = correct_object_typos(fix_typos(text.lower()))
+    text = TASK_LABEL.sub("", text.lower())
+    text = INDIFFERENCE.sub(" ", correct_object_typos(fix_typos(text)))
+    # 'all instances of X': the request for every X (another program's wording)
+    text = re.sub(r"\b(?:all |every |each )?(?:the )?(?:instances|instance|occurrences|occurrence) of\b", " all ", text)
     text = DRAWN_MARK.sub(" outline ", text)
     text = re.sub(r"[\"“”‘’`]", "'", text)
     text = re.sub(r"(?<=\d)(?=[a-z]{3,})", " ", text)

@@ -50,7 +50,7 @@ ZH_NOUNS: dict[str, str] = {
     "钟": "clock", "时钟": "clock", "挂钟": "wall clock", "闹钟": "alarm clock", "花瓶": "vase", "盆栽": "potted plant",
     "植物": "plant", "枕头": "pillow", "抱枕": "cushion", "靠垫": "cushion", "坐垫": "seat cushion", "毯子": "blanket", "被子": "quilt", "地毯": "rug",
     "窗帘": "curtain", "电视": "tv", "电视机": "tv", "显示器": "monitor", "屏幕": "screen", "电脑": "computer",
-    "笔记本电脑": "laptop", "笔记本": "notebook", "平板": "tablet", "平板电脑": "tablet", "键盘": "keyboard",
+    "笔记本电脑": "laptop", "笔记本": "notebook", "笔电": "laptop", "白大褂": "white coat", "背心": "vest", "平板": "tablet", "平板电脑": "tablet", "键盘": "keyboard",
     "鼠标": "computer mouse", "手机": "phone", "电话": "telephone", "遥控器": "remote control", "耳机": "headphones",
     "音箱": "speaker", "相机": "camera", "照相机": "camera", "充电器": "charger", "数据线": "cable", "插座": "socket",
     "书": "book", "书本": "book", "本子": "notebook", "杂志": "magazine", "报纸": "newspaper", "纸": "paper",
@@ -108,6 +108,7 @@ ZH_NOUNS: dict[str, str] = {
 
 # Chinese modifiers -> English adjectives (colours, materials, states, sizes)
 ZH_MODIFIERS: dict[str, str] = {
+    "牛仔": "denim",  # 牛仔夹克, 牛仔外套: the cloth (the cowboy is 牛仔 alone, as a noun, rarely asked for)
     "红色": "red", "红": "red", "绿色": "green", "绿": "green", "蓝色": "blue", "蓝": "blue", "黄色": "yellow",
     "黄": "yellow", "紫色": "purple", "紫": "purple", "橙色": "orange", "橘色": "orange", "橙": "orange",
     "白色": "white", "白": "white", "黑色": "black", "黑": "black", "灰色": "gray", "灰": "gray", "粉色": "pink",
@@ -161,6 +162,14 @@ EN_SYNONYMS: dict[str, list[str]] = {
     "chopping board": ["cutting board"], "traffic cone": ["cone"], "fire hydrant": ["hydrant"],
     "goldfish": ["fish"], "puppy": ["dog"], "kitten": ["cat"], "pigeon": ["bird"], "woman": ["person"],
     "man": ["person"], "girl": ["child", "person"], "boy": ["child", "person"],
+}
+
+# informal words for an everyday object, and the plain word SAM3's phrases (and annotators) use for it
+PLAIN_NOUNS: dict[str, str] = {
+    "guy": "man", "dude": "man", "fella": "man", "fellow": "man", "bloke": "man", "chap": "man", "gent": "man",
+    "gentleman": "man", "lady": "woman", "gal": "woman", "kiddo": "kid", "youngster": "child", "toddler": "child",
+    "doggy": "dog", "doggie": "dog", "doggo": "dog", "pupper": "puppy", "kitty": "cat", "bunny": "rabbit",
+    "birdie": "bird", "horsey": "horse", "telly": "tv", "cellphone": "cell phone", "smartphone": "phone",
 }
 
 PLURALIA_TANTUM = {"glasses", "eyeglasses", "sunglasses", "headphones", "earphones", "scissors", "pants", "jeans",
