@@ -18,12 +18,12 @@ from segchat.parser.chinese import OBJECT_PLACEHOLDERS
 from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
 from segchat.parser.vocabulary import PLAIN_NOUNS, ZH_CLASSIFIERS
 from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, CLOSED_CLASS, IMAGE_WORDS, INFORMAL_FRAMES, JARGON,
-                                    NUMBER_WORDS, ORDINAL_WORDS, REQUEST_VERBS, WANT_VERBS, is_noun, is_participle,
-                                    lemmas, singular)
+                                    NUMBER_WORDS, ORDINAL_WORDS, REQUEST_VERBS, TASK_LABELS, WANT_VERBS, is_noun,
+                                    is_participle, lemmas, singular)
 
 # words the English grammar reads as structure: never expected in a phrase
 EN_STRUCTURE = frozenset(CLOSED_CLASS | REQUEST_VERBS | WANT_VERBS | JARGON | IMAGE_WORDS | INFORMAL_FRAMES
-                         | set(NUMBER_WORDS) | set(ORDINAL_WORDS) | ACKNOWLEDGEMENT_EN | set("""
+                         | TASK_LABELS | set(NUMBER_WORDS) | set(ORDINAL_WORDS) | ACKNOWLEDGEMENT_EN | set("""
     left right top bottom middle center centre central upper lower leftmost rightmost topmost bottommost uppermost
     highest lowest furthest farthest far closest nearest most very extreme side sides end edge corner hand
     biggest largest smallest tiniest littlest tallest shortest big bigger large larger small smaller little
@@ -40,8 +40,7 @@ EN_STRUCTURE = frozenset(CLOSED_CLASS | REQUEST_VERBS | WANT_VERBS | JARGON | IM
     shown visible seen there here go ahead able fine good great see view
     need needs needed want wanted
     um uh hmm lol pls plz thx ty
-    task instruction instructions request query prompt goal command instance instances occurrence occurrences
-    provided given matter care
+    instance instances occurrence occurrences provided given matter care
     """.split()))
 
 # verbs whose every form is the request itself ('separated from the background', 'isolating', 'segmented')

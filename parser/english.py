@@ -16,7 +16,6 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from segchat.parser.vocabulary import PLAIN_NOUNS
 from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, AMBIGUOUS_JARGON, AUXILIARIES, CLOSED_CLASS, curated_words,
                                     IMAGE_ONLY_WORDS, IMAGE_WORDS,
                                     STRICT_JARGON, DETERMINERS, IMAGE_WORDS, JARGON, NUMBER_WORDS,
@@ -24,7 +23,8 @@ from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, AMBIGUOUS_JARGON, AUXILI
                                     REQUEST_VERBS, WANT_VERBS, head_frequency, is_adjective, is_bare_verb, is_known,
                                     is_noun, is_participle, lemmas, participle_of, saco_heads, saco_modifiers,
                                     saco_phrases, singular,
-                                    singular_phrase)
+                                    singular_phrase, TASK_LABELS)
+from segchat.parser.vocabulary import PLAIN_NOUNS
 
 # ------------------------------------------------------------------------------------------------ data
 @dataclass
@@ -588,7 +588,7 @@ def noun_phrase(text: str, keep_adjective_only: bool = False) -> tuple[str, list
         chosen = chosen[1:]
     phrase = singular_phrase(" ".join(chosen))
     head = phrase.rsplit(" ", 1)[-1]
-    if head in PLAIN_NOUNS and f"{phrase}" not in saco_phrases():  # 'the guy' is a man; 'lady bug' stays
+    if head in PLAIN_NOUNS and phrase not in saco_phrases():  # 'the guy' is a man; 'lady bug' stays
         phrase = (phrase[:-len(head)] + PLAIN_NOUNS[head]).strip()
     return phrase, dropped, notes
 
@@ -718,7 +718,7 @@ DRAWN_MARK = re.compile(r"\b(?:draw|put|place|make|add|create|sketch|trace|paint
 
 
 # 'Task: …', 'Instruction: …': how another program labels its request, not part of it
-TASK_LABEL = re.compile(r"^\s*(?:task|instruction|instructions|request|query|prompt|goal|command|job|input)\s*:\s*")
+TASK_LABEL = re.compile(rf"^\s*(?:{'|'.join(sorted(TASK_LABELS))})\s*:\s*")
 # 'doesn't matter which', 'any will do', 'whichever': the user leaves the choice to us, which `select` already says
 INDIFFERENCE = re.compile(r"\b(?:it )?(?:does(?:n't| not)|don't|do not) matter(?: (?:which|what)(?: ones?)?)?\b|"
                           r"\b(?:i )?(?:don't|do not) care (?:which|what)(?: ones?)?\b|"

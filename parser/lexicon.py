@@ -55,6 +55,8 @@ AMBIGUOUS_JARGON = JARGON - STRICT_JARGON
 IMAGE_WORDS = frozenset("picture image photo photograph pic frame scene shot figure img screenshot diagram view".split())
 # of those, the ones that never name an object in the image ('the picture hanging on the wall' is one)
 IMAGE_ONLY_WORDS = frozenset("image img pic screenshot scene".split())
+# how another program labels its request ('Task: segment …'); read as structure, never as an object
+TASK_LABELS = frozenset("task instruction instructions request query prompt goal command job input".split())
 INFORMAL_FRAMES = frozenset("gimme lemme wanna gonna gotta plz pls pleeease kinda".split())
 NUMBER_WORDS = {"one": 1, "single": 1, "two": 2, "pair": 2, "couple": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                 "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "dozen": 12}
