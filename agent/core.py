@@ -24,7 +24,7 @@ from segchat.agent.sessions import SessionArchive
 from segchat.agent.verify import verify_candidates
 from segchat.contracts.errors import BadRequestError, NotFoundError
 from segchat.contracts.plan import Plan, RememberConcept, Target
-from segchat.contracts.results import (AgentResult, BatchCounts, ImageSize, QueueCounts, Readiness,
+from segchat.contracts.results import (AgentResult, BatchCounts, ImageSize, QueueCounts, Readiness, SegmenterStats,
                                       SegmentationResult, SessionHistory, TrackerKind, VideoInfoOut,
                                       VideoResult)
 from segchat.contracts.tool import (MAX_EXEMPLARS, MAX_INSTRUCTION_CHARS, ExemplarBox, SegmentImageParameters,
@@ -38,6 +38,7 @@ from segchat.segmenter.images import ImageSource, load_image
 from segchat.segmenter.instances import Instance
 from segchat.segmenter.predictor import Sam3Segmenter
 from segchat.segmenter.prompts import Exemplar, Prompt
+from segchat.segmenter.service import this_process
 
 if TYPE_CHECKING:  # the trackers load when a video first asks for one
     from segchat.segmenter.trackers.base import Tracker
@@ -199,7 +200,7 @@ class Agent:
             timings["embed"] = (time.perf_counter() - embed_start) * 1000
             # the image goes along with the handle: should the cache drop the embedding meanwhile, it is made again
             find: Find = partial(self.finder.find_each, handle, image=subject, threshold=threshold,
-                                 mask_threshold=self.mask_threshold)
+                                 mask_threshold=self.mask_threshold, timings=timings)
             if canvas is not None:  # only what lies in the new image counts, not what is on the exemplar column
                 canvas_find = find
                 find = lambda prompts: [canvas.inside_image(found) for found in canvas_find(prompts)]  # noqa: E731
@@ -322,6 +323,12 @@ class Agent:
             raise BadRequestError(f"unknown tracker {kind!r}: choose sam3, detect or auto",
                                   code="unknown_tracker") from None
         source = str(self.segmenter.source)
+        if getattr(self.segmenter, "remote", False):
+            # the model lives in the segmenter replicas: frames go to them one find at a time (detect)
+            if kind is TrackerKind.SAM3:
+                raise BadRequestError("on a cluster, videos are tracked with the detect tracker: use --tracker "
+                                      "detect (or auto)", code="no_tracker")
+            kind = TrackerKind.DETECT
         chosen = default_tracker(source) if kind is TrackerKind.AUTO else kind
         if chosen is TrackerKind.SAM3 and default_tracker(source) is not TrackerKind.SAM3:
             raise BadRequestError(f"the checkpoint {source} has no video tracker: use --tracker detect",
@@ -430,7 +437,16 @@ class Agent:
                          parser=parser.backend.value, llm=parser.location, llm_state=parser.state.value,
                          llm_detail=parser.detail, uses_llm=parser.uses_llm,
                          queue=QueueCounts.model_validate(vars(self.queue.stats)),
-                         batching=BatchCounts.model_validate(vars(batching)) if batching is not None else None)
+                         batching=BatchCounts.model_validate(vars(batching)) if batching is not None else None,
+                         segmenter_replicas=self.segmenter_stats().replicas_up)
+
+    def segmenter_stats(self) -> SegmenterStats:
+        """`GET /v1/stats`: the segmenter replicas' counters (cache hits and misses, busy time) and how many are
+        up; in one process, this process's segmenter."""
+        if getattr(self.segmenter, "remote", False):
+            up, replicas = self.segmenter.replica_stats()
+            return SegmenterStats(replicas_up=up, replicas=replicas)
+        return SegmenterStats(replicas_up=1, replicas=[this_process(self.segmenter)])
 
     def readiness(self) -> dict[str, Any]:
         """`status()` as JSON, for the faces that read it as a dict."""

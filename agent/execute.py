@@ -49,16 +49,22 @@ class Execution:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
-def resolve_exemplars(target: Target, previous: list[Instance]) -> list[Exemplar]:
-    """The boxes of the previous result's instances a target refers to ('more like #2'); a reference to an id
-    the previous result does not have is the user's error, raised before anything runs."""
+def previous_by_number(numbers: list[int], previous: list[Instance]) -> list[Instance]:
+    """The previous result's instances with these numbers (#N), in that order; a number the previous result does
+    not have is the user's error, raised before anything runs."""
     by_id = {item.id: item for item in previous}
-    missing = [ref.instance for ref in target.exemplars if ref.instance not in by_id]
+    missing = [n for n in numbers if n not in by_id]
     if missing:
         have = ", ".join(f"#{i}" for i in sorted(by_id)) or "none"
         raise BadRequestError(f"there is no #{missing[0]} in the last result (it has {have})",
                               code="unknown_instance")
-    return [Exemplar(box=by_id[ref.instance].box, positive=ref.positive) for ref in target.exemplars]
+    return [by_id[n] for n in numbers]
+
+
+def resolve_exemplars(target: Target, previous: list[Instance]) -> list[Exemplar]:
+    """The boxes of the previous result's instances a target refers to ('more like #2')."""
+    examples = previous_by_number([ref.instance for ref in target.exemplars], previous)
+    return [Exemplar(box=item.box, positive=ref.positive) for item, ref in zip(examples, target.exemplars)]
 
 
 def _matching_previous(previous: list[Instance], found: list[Instance]) -> list[Instance]:
@@ -116,7 +122,8 @@ def execute_plan(
         label = concept[0] if concept else (target.phrase or "exemplar")
         if not target_own:
             report.on_previous = True
-            candidates = list(previous)
+            # 'only #2', 'drop #1 and #3': those instances by number; else the whole previous result
+            candidates = previous_by_number(target.instances, previous) if target.instances else list(previous)
         else:
             candidates = deduplicate([i.but(label=label) for p in target_own for i in found[p]])
             phrase = target.phrase

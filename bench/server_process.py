@@ -26,8 +26,10 @@ class ServerProcess:
     """`serve.py` of `repo` (this checkout, or another one such as a worktree of an older commit, whose `segchat`
     then comes first on the import path) on a free loopback port."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None, data_dir: Path, repo: Path = REPO) -> None:
-        self.port = free_port()
+    def __init__(self, *args: str, env: dict[str, str] | None = None, data_dir: Path, repo: Path = REPO,
+                 port: int | None = None, own_process_group: bool = False) -> None:
+        self.port = port or free_port()
+        self.own_process_group = own_process_group  # so that a test can kill -9 the server and all it started
         self.url = f"http://127.0.0.1:{self.port}"
         self.repo = Path(repo)
         self.args = [sys.executable, str(self.repo / "serve.py"), "--port", str(self.port), "--data-dir",
@@ -41,7 +43,8 @@ class ServerProcess:
     def start(self, timeout: float = 180.0, headers: dict[str, str] | None = None) -> "ServerProcess":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "w")
-        self.process = subprocess.Popen(self.args, cwd=self.repo, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(self.args, cwd=self.repo, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+                                        start_new_session=self.own_process_group)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -77,6 +80,40 @@ class ServerProcess:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class ClusterProcess(ServerProcess):
+    """`serve.py --ray …` (a local Ray cluster): started like the single process, ready once `replicas` segmenter
+    replicas are up; stopped with SIGTERM, then whatever a local cluster could leave behind is stopped too (`ray stop
+    --force`: every Ray process of this machine, so never while another cluster is in use here)."""
+
+    def __init__(self, *args: str, replicas: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.replicas = replicas
+
+    def start(self, timeout: float = 300.0, headers: dict[str, str] | None = None) -> "ClusterProcess":
+        super().start(timeout, headers)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:  # /healthz answers from the ingress; the replicas may still be loading
+            try:
+                ready = httpx.get(self.url + "/readyz", timeout=10, headers=headers)
+                if ready.status_code == 200 and ready.json()["segmenter_replicas"] == self.replicas:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        self.stop()
+        raise RuntimeError(f"the segmenter replicas did not come up: {self.log()}")
+
+    def stop(self, kill: bool = False) -> None:
+        try:
+            super().stop(kill)
+        finally:
+            stop_local_ray()
+
+
+def stop_local_ray() -> None:
+    subprocess.run([str(Path(sys.executable).with_name("ray")), "stop", "--force"], capture_output=True, timeout=120)
 
 
 class AppServer:

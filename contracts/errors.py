@@ -44,6 +44,13 @@ class ModelLoadError(SegchatError):
     http_status = 503
 
 
+class SegmenterUnavailableError(SegchatError):
+    """No segmenter replica answered (a cluster's replicas all restarting): try again shortly."""
+
+    code = "segmenter_unavailable"
+    http_status = 503
+
+
 class ParserUnavailableError(SegchatError):
     code = "parser_unavailable"
     http_status = 503

@@ -42,6 +42,16 @@ class Target(BaseModel):
     exclude: list[str] = Field(default_factory=list, max_length=8)
     relation: Relation | None = None
     exemplars: list[ExemplarRef] = Field(default_factory=list, max_length=16)
+    instances: list[int] = Field(default_factory=list, max_length=16,
+                                 description="the instances (#N) of the previous result this target is, by number "
+                                             "('only #2', 'drop #1 and #3'); with an empty phrase")
+
+    @field_validator("instances", mode="after")
+    @classmethod
+    def _numbers(cls, value: list[int]) -> list[int]:
+        if any(not 1 <= n <= 10_000 for n in value):
+            raise ValueError("instance numbers are #1 to #10000")
+        return list(dict.fromkeys(value))
 
     @field_validator("phrase", "alternates", "exclude", mode="after")
     @classmethod

@@ -123,6 +123,29 @@ class BatchCounts(BaseModel):
     rows: int
 
 
+class ReplicaStats(BaseModel):
+    """One segmenter (this process's, or one Ray Serve replica's) since it started: how often a request found its
+    image's embedding already held (a hit) and how long the encoder and the finds kept it busy."""
+
+    replica: str = Field(description="the replica's name (its Ray Serve id; 'local' in one process)")
+    pid: int = Field(description="the process the replica runs in")
+    finds: int = Field(description="find requests answered")
+    cache_hits: int = Field(description="requests whose image's embedding was held")
+    cache_misses: int = Field(description="requests whose image had to be embedded")
+    embeds: int = Field(description="runs of the vision encoder")
+    batches: int = Field(description="forwards that answered one or more requests together")
+    busy_ms: float = Field(description="time spent embedding and finding")
+    cached_images: int = Field(description="embeddings held now")
+
+
+class SegmenterStats(BaseModel):
+    """`GET /v1/stats`: every segmenter replica the server has heard from (their counters as of their latest
+    answer) and how many are up now."""
+
+    replicas_up: int
+    replicas: list[ReplicaStats]
+
+
 class Readiness(BaseModel):
     """What `/readyz`, `serve.py`'s banner and the UI say about a running agent: its model, its parser and load."""
 
@@ -139,3 +162,5 @@ class Readiness(BaseModel):
     uses_llm: bool = Field(description="whether an LLM reads the instructions now (else the offline parser)")
     queue: QueueCounts
     batching: BatchCounts | None
+    segmenter_replicas: int = Field(1, description="segmenter replicas up (1 in one process; on Ray Serve, those "
+                                                   "running now)")

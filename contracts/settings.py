@@ -33,7 +33,8 @@ class Settings(BaseSettings):
                               "peak memory grows with it)")
 
     # parser / LLM
-    llm_url: str | None = Field(None, description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1, or "
+    llm_url: str | None = Field(None, description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 (several, "
+                                "comma-separated: replicas of one model, tried in turn), or "
                                 "local:MODEL_ID_OR_DIR for a Qwen-VL model run in this process")
     llm_model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
     llm_api_key: str = "EMPTY"

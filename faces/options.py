@@ -43,3 +43,25 @@ def options(*groups: list) -> Callable[[Callable], Callable]:
 def settings_from(**flags: Any) -> Settings:
     """Settings from the environment with every flag that was given on top (flags left out stay None)."""
     return Settings(**{k: v for k, v in flags.items() if v is not None})
+
+# `serve.py --ray`: read by faces/launch.py into a ClusterPlan, never into Settings (they are not SEGCHAT_* settings)
+CLUSTER_OPTIONS = [
+    click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+                 help="Serve on Ray Serve: alone, start a local Ray cluster; with an address (HOST:PORT, ray://…, "
+                      "auto), join that cluster."),
+    click.option("--replicas", type=click.IntRange(min=1), help="Segmenter replicas on Ray Serve (default 1)."),
+    click.option("--autoscale", metavar="MIN:MAX", help="Scale the segmenter replicas between MIN and MAX."),
+    click.option("--replica-cpus", type=click.FloatRange(min=0, min_open=True),
+                 help="CPUs each segmenter replica reserves (default 1)."),
+    click.option("--replica-threads", type=click.IntRange(min=1),
+                 help="torch threads in each segmenter replica (default: its CPUs)."),
+    click.option("--replica-gpus", type=click.FloatRange(min=0),
+                 help="GPUs each segmenter replica reserves (default 1 where the cluster has GPUs, else 0)."),
+    click.option("--ray-cpus", type=click.IntRange(min=1),
+                 help="CPUs a local Ray cluster offers (default: what the replicas and the ingress need)."),
+    click.option("--routing", type=click.Choice(["image", "default"]), default="image", show_default=True,
+                 help="How requests reach a segmenter replica: by the image's content (follow-ups find their "
+                      "embedding), or Ray Serve's default router (for comparison)."),
+]
+CLUSTER_FLAGS = ("ray_address", "replicas", "autoscale", "replica_cpus", "replica_threads", "replica_gpus",
+                 "ray_cpus", "routing")

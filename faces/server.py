@@ -1,22 +1,19 @@
-"""One process: the Gradio chat at /, the REST API under /v1, MCP at /mcp (`python serve.py`)."""
+"""The application: the Gradio chat at /, the REST API under /v1, MCP at /mcp, and serving it from one process
+(`python serve.py`; `faces/launch.py` reads the flags, `faces/cluster/` serves the same app on Ray Serve)."""
 
 from __future__ import annotations
 
 import contextlib
 import ipaddress
-import logging
 import os
 import sys
 from typing import Any
 
 import click
-from pydantic import ValidationError
 
 from segchat.contracts.errors import SegchatError
 from segchat.contracts.settings import Settings
-from segchat.faces.options import DATA_OPTIONS, LLM_OPTIONS, MODEL_OPTIONS, SERVER_OPTIONS, options, settings_from
-
-log = logging.getLogger("segchat.serve")
+from segchat.segmenter.base import Segmenter
 
 
 def is_loopback(host: str) -> bool:
@@ -28,8 +25,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def build_app(settings: Settings):
-    """The whole application and its agent; raises SegchatError (e.g. ModelLoadError) when it can't be built."""
+def build_app(settings: Settings, *, segmenter: Segmenter | None = None):
+    """The whole application and its agent; raises SegchatError (e.g. ModelLoadError) when it can't be built.
+    segmenter: one already at hand (on a cluster, the remote segmenter replicas), else loaded from settings."""
     # Gradio reads its upload folder from the environment, once, when it is imported: browser uploads land under
     # the data directory too, and Gradio's cache expires them by age (delete_cache)
     os.environ.setdefault("GRADIO_TEMP_DIR", str(settings.data_dir.expanduser() / "uploads"))
@@ -43,7 +41,7 @@ def build_app(settings: Settings):
     from segchat.faces.rest import BodyLimit, create_app
     from segchat.ui.app import CSS, build_ui
 
-    agent = build_agent(settings)
+    agent = build_agent(settings, segmenter=segmenter)
     agent.warm_up()
     jobs = JobRunner(agent).start()
     decoder = PayloadDecoder()  # one pool of decoding workers for REST and MCP
@@ -82,21 +80,8 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
         pass
 
 
-@click.command(help="segchat server: chat UI, REST API and MCP on one port.")
-@options(SERVER_OPTIONS, MODEL_OPTIONS, LLM_OPTIONS, DATA_OPTIONS)
-def main(**flags: Any) -> None:
-    limit_malloc_arenas()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        settings = settings_from(**flags)
-    except ValidationError as exc:  # a bad SEGCHAT_* value or flag
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        click.echo(f"error: bad setting: {problems}", err=True)
-        sys.exit(2)
-    if not is_loopback(settings.host) and not settings.api_key:
-        click.echo(f"error: binding to {settings.host} exposes the server beyond this machine; set SEGCHAT_API_KEY "
-                   "first (clients then send 'Authorization: Bearer <key>')", err=True)
-        sys.exit(2)
+def serve_one_process(settings: Settings) -> None:
+    """Build the app and serve it with uvicorn in this process until it is stopped."""
     try:
         app, agent = build_app(settings)
     except SegchatError as exc:
@@ -104,13 +89,17 @@ def main(**flags: Any) -> None:
         sys.exit(2)
     import uvicorn
 
-    ready = agent.readiness()
     url = f"http://{settings.host}:{settings.port}/"
+    print_banner(url, agent.readiness(), settings)
+    print(f"  sessions: {agent.store.path}", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", workers=1)
+
+
+def print_banner(url: str, ready: dict[str, Any], settings: Settings) -> None:
+    """Where the server answers, and what model and parser answer there."""
     print(f"segchat is running at {url}  (chat UI; REST under {url}v1, OpenAPI {url}openapi.json, MCP {url}mcp)")
     print(f"  model: {ready['model']} on {ready['device']} ({ready['dtype']}), score threshold {ready['threshold']:.2f}"
           + ("  [shapes demo]" if settings.demo else ""))
     print(f"  parser: {ready['parser']}" + (f" at {ready['llm']} - {ready['llm_state']}"
                                          + (f" ({ready['llm_detail']})" if ready["llm_detail"] else "")
-                                         if ready["llm"] else ""))
-    print(f"  sessions: {agent.store.path}", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", workers=1)
+                                         if ready["llm"] else ""), flush=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
 
 from PIL import Image
 
@@ -69,11 +70,59 @@ class OpenAIServer:
                             detail="" if reachable else "the offline parser answers")
 
 
+class FailoverServers:
+    """A `ChatBackend` over several OpenAI-compatible endpoints serving one model (vLLM replicas, Ray Serve LLM
+    behind several addresses): a call goes to the endpoint that answered last and, when it fails (connection,
+    timeout, HTTP status), to the next one; it raises only when every endpoint failed, so the parser falls back to
+    the offline parser only then. A load balancer in front of the replicas does the same with one URL."""
+
+    kind = ParserBackend.LLM
+
+    def __init__(self, servers: list[OpenAIServer]) -> None:
+        if not servers:
+            raise ValueError("no LLM server given")
+        self.servers = servers
+        self._current = 0
+        self._lock = threading.Lock()
+
+    def complete(self, messages: list[Message], schema: dict | None, *, name: str, max_tokens: int) -> str:
+        with self._lock:
+            first = self._current
+        failures: list[str] = []
+        for step in range(len(self.servers)):
+            index = (first + step) % len(self.servers)
+            try:
+                reply = self.servers[index].complete(messages, schema, name=name, max_tokens=max_tokens)
+            except Exception as exc:  # noqa: BLE001 - any endpoint's failure moves on to the next endpoint
+                failures.append(f"{self.servers[index].base_url}: {type(exc).__name__}")
+                continue
+            with self._lock:
+                self._current = index  # stay with the endpoint that answers
+            return reply
+        raise ConnectionError("every LLM server failed: " + "; ".join(failures))
+
+    def status(self) -> ParserStatus:
+        statuses = [server.status() for server in self.servers]
+        ready = [s for s in statuses if s.state is ParserState.READY]
+        location = ", ".join(server.base_url for server in self.servers)
+        return ParserStatus(backend=self.kind, location=location,
+                            state=ParserState.READY if ready else ParserState.UNREACHABLE,
+                            detail=f"{len(ready)} of {len(statuses)} servers answer" if ready
+                            else "the offline parser answers")
+
+
+def split_urls(base_urls: str) -> list[str]:
+    """'http://a/v1, http://b/v1' -> both, in order (one URL is a list of one)."""
+    return [url.strip() for url in base_urls.split(",") if url.strip()]
+
+
 def server_parser(base_url: str, model: str, *, api_key: str = "EMPTY", timeout_s: float = 30.0,
                   breaker: CircuitBreaker | None = None) -> llm_parser.LlmParser:
-    """The LLM parser over the OpenAI-compatible endpoint at `base_url`."""
-    return llm_parser.LlmParser(OpenAIServer(base_url, model, api_key=api_key, timeout_s=timeout_s), breaker=breaker)
-
+    """The LLM parser over the OpenAI-compatible endpoint at `base_url`, or over several (comma-separated: the
+    replicas of one model, tried in turn)."""
+    servers = [OpenAIServer(url, model, api_key=api_key, timeout_s=timeout_s) for url in split_urls(base_url)]
+    backend = servers[0] if len(servers) == 1 else FailoverServers(servers)
+    return llm_parser.LlmParser(backend, breaker=breaker)
 
 
 def _reachable(base_url: str, timeout: float = 2.0) -> bool:

@@ -29,7 +29,7 @@ from segchat.parser.intent import CLARIFIED, LOW_CONFIDENCE, Intent, classify, c
 from segchat.parser.language import CJK, normalize, reply_language, to_simplified
 from segchat.parser.lexicon import CLOSED_CLASS, STRICT_JARGON, is_bare_verb, is_noun
 from segchat.parser.pasted import detector_list, strip_tool_markup
-from segchat.parser.references import read_exemplars, read_remember
+from segchat.parser.references import read_exemplars, read_instance_pick, read_remember
 from segchat.parser.vocabulary import EN_SYNONYMS
 
 log = logging.getLogger(__name__)
@@ -158,13 +158,19 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
     if remember is not None:
         return Plan(remember=RememberConcept(instance=remember.instance, name=remember.name),
                     reply_language=language), notes
+    pick = read_instance_pick(simplified, chinese)
+    if pick is not None:  # 'only #2', '把3号去掉': the previous result's instances by number
+        return Plan(targets=[Target(instances=pick.instances)], followup="remove" if pick.drop else "refine",
+                    reply_language=language), notes
     exemplar_plan = _exemplar_plan(simplified, chinese, language)
     if exemplar_plan is not None:
         return exemplar_plan, notes
 
     if re.search(r"#\s*\d|\d\s*号(?!电池|楼|线|门|车厢|球衣)|\b(?:number|instance|object)\s+\d+\b", simplified):
-        # '选中3号', 'keep #2': the plan has no field for one numbered instance; the LLM backend reads it
-        return _clarify(Intent.VAGUE, language), ["a reference to a numbered instance the offline parser cannot express"]
+        # 'the red ones and #2': numbers mixed with other words, which one target cannot say; the LLM backend reads it
+        plan = _clarify(Intent.VAGUE, language)
+        plan.confidence = "low"
+        return plan, ["a reference to a numbered instance the offline parser cannot express"]
 
     items = None if CJK.search(simplified) else detector_list(simplified)
     if items:
@@ -226,6 +232,8 @@ def parse_offline_with_notes(text: str) -> tuple[Plan, list[str]]:
 
 def _reading_en(target: Target) -> str:
     parts = [f"“{target.phrase}”" if target.phrase else "the previous result"]
+    if target.instances:
+        parts.append(", ".join(f"#{n}" for n in target.instances))
     if target.select.kind != "all" or target.select.count is not None:
         parts.append(f"({target.select.kind}{f', {target.select.count}' if target.select.count else ''})")
     if target.relation:
@@ -237,6 +245,8 @@ def _reading_en(target: Target) -> str:
 
 def _reading_zh(target: Target) -> str:
     parts = [f"“{target.phrase}”" if target.phrase else "上一轮的结果"]
+    if target.instances:
+        parts.append("、".join(f"{n}号" for n in target.instances))
     if target.select.kind != "all" or target.select.count is not None:
         parts.append(f"（{target.select.kind}{f'，{target.select.count} 个' if target.select.count else ''}）")
     if target.relation:

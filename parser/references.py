@@ -1,5 +1,6 @@
-"""References to instances of the previous result: exemplars ('more like #2', '找出和2号一样的', 'not like #3') and
-named concepts ('remember #2 as the blue widget', '把2号记为零件A').
+"""References to instances of the previous result: exemplars ('more like #2', '找出和2号一样的', 'not like #3'),
+named concepts ('remember #2 as the blue widget', '把2号记为零件A') and picks by number ('only #2', 'drop #1 and
+#3', '把3号去掉': a target with `instances`, follow-up refine or remove).
 
 Encoding (also in prompts/system.md and docs/parser.md): a positive request is a target with the phrase that was
 said (usually "") and `exemplars: [{"instance": N, "positive": true}]`, follow-up "new" (or "add" with 'also');
@@ -76,3 +77,48 @@ def read_remember(text: str, chinese: bool) -> RememberRequest | None:
     if not number or not 1 <= number <= 10_000 or not name or len(name) > 60:
         return None
     return RememberRequest(number, name)
+
+
+# a pick by number: the references, the words that keep or drop, and nothing else (what is left over is not read)
+DROP_EN = re.compile(r"\b(?:drop|remove|delete|exclude|erase|discard|lose|hide|skip|ignore|deselect|unselect|"
+                     r"get rid of|take (?:out|away|off)|leave out|throw (?:out|away)|not|no|without|minus|except|"
+                     r"all but|everything but|but not)\b")
+KEEP_EN = re.compile(r"\b(?:only|just|keep|select|choose|pick|want|use|show|give me|leave|retain|stick with|"
+                     r"go with|take|that's it|those|these|ones?|and|the|instances?|objects?|items?|masks?|please|"
+                     r"pls|now|then|ok|okay|i|me|us|we|let's|let us|would like|'d like|like to|are|is|fine|good|"
+                     r"right|correct|of them|out of|from|those are|it's)\b")
+DROP_ZH = re.compile(r"去掉|删掉|删除|去除|移除|排除|除去|拿掉|扔掉|不要|别要|不用|不包括|除了|取消|隐藏|剔除|踢掉")
+KEEP_ZH = re.compile(r"只要|只留|只保留|保留|留下|只选|选中|选|要|就|只|把|将|和|跟|与|、|还有|以及|个|的|了|吧|其他|"
+                     r"请|帮我|给我|一下|就行|就好|可以|都|这几?个|那几?个|实例|物体|目标|编号")
+NUMBERED_EN = re.compile(rf"{REF_EN}", re.IGNORECASE)
+NUMBERED_ZH = re.compile(REF_ZH)
+
+
+@dataclass
+class InstancePick:
+    instances: list[int]
+    drop: bool  # True: remove them from the previous result; False: keep only them
+
+
+def read_instance_pick(text: str, chinese: bool) -> InstancePick | None:
+    """'only #2', 'drop #1 and #3', 'keep number 4', '只要2号', '把3号和5号去掉': the numbered instances and whether
+    they are kept or dropped; None when the text names no instance by number or says more than the pick (then
+    it is not read here)."""
+    source = text if chinese else text.lower()
+    pattern = NUMBERED_ZH if chinese else NUMBERED_EN
+    found = [m for m in pattern.finditer(source)]
+    if not found:
+        return None
+    instances = _numbers(" ".join(m.group(0) for m in found), chinese)
+    if not instances:
+        return None
+    rest = pattern.sub(" ", source)
+    drop_words = DROP_ZH if chinese else DROP_EN
+    drop = bool(drop_words.search(rest))
+    if drop and re.search(r"只要|只留|只保留|保留" if chinese else r"\b(?:only|just|keep)\b", rest):
+        return None  # 'only #2, not #3': keeps one and drops another, which one target cannot say
+    leftover = (KEEP_ZH if chinese else KEEP_EN).sub(" ", drop_words.sub(" ", rest))
+    leftover = re.sub(r"[\s,，.。!！?？:：;；&+/和、-]+", "", leftover)
+    if leftover:  # other words: an object, a position, a question; read elsewhere or not at all
+        return None
+    return InstancePick(instances[:16], drop)

@@ -27,7 +27,9 @@ OUTPUT_FIELDS = ("pred_logits", "pred_boxes", "pred_masks", "presence_logits")
 
 
 @dataclass
-class _Request:
+class FindRequest:
+    """One caller's prompts on one embedding, waiting to run in a batch (with other callers' prompts)."""
+
     embedding: ImageEmbedding  # looked up by the caller's thread: the batch runs on what was held when it joined
     prompts: list[Prompt]
     threshold: float
@@ -54,7 +56,7 @@ class CrossRequestBatcher:
         self.wait_s = wait_s
         self.max_rows = max_rows or max(segmenter.prompt_batch, 8)
         self._guard = threading.Lock()
-        self._pending: list[_Request] = []
+        self._pending: list[FindRequest] = []
         self._leading = False
         self.stats = BatchStats()
 
@@ -64,7 +66,7 @@ class CrossRequestBatcher:
                   timings: dict[str, float] | None = None) -> list[list[Instance]]:
         if not prompts:
             return []
-        request = _Request(self.segmenter.embedding_of(handle, image),
+        request = FindRequest(self.segmenter.embedding_of(handle, image),
                            [p if isinstance(p, Prompt) else Prompt(p) for p in prompts],
                            self.segmenter.default_threshold if threshold is None else threshold, mask_threshold,
                            nms_iou)
@@ -100,46 +102,55 @@ class CrossRequestBatcher:
                         request.error = exc
                         request.done.set()
 
-    def _run(self, batch: list[_Request]) -> None:
+    def _run(self, batch: list[FindRequest]) -> None:
         self.stats.batches += 1
         self.stats.requests += len(batch)
-        results = {id(r): [[] for _ in r.prompts] for r in batch}
-        for with_boxes in (False, True):
-            rows = [(r, i) for r in batch for i, p in enumerate(r.prompts) if bool(p.exemplars) == with_boxes]
-            for start in range(0, len(rows), self.max_rows):
-                chunk = rows[start:start + self.max_rows]
-                self.stats.rows += len(chunk)
-                outputs = self._forward(chunk)
-                for row, (request, index) in enumerate(chunk):
-                    one = SimpleNamespace(**{name: getattr(outputs, name)[row:row + 1] for name in OUTPUT_FIELDS})
-                    results[id(request)][index] = Sam3Segmenter.postprocess(
-                        one, [request.prompts[index].label], request.embedding.size, threshold=request.threshold,
-                        mask_threshold=request.mask_threshold, nms_iou=request.nms_iou)[0]
-        for request in batch:
-            request.result = results[id(request)]
-            request.done.set()
+        self.stats.rows += run_together(self.segmenter, batch, max_rows=self.max_rows)
 
-    def _forward(self, rows: list[tuple[_Request, int]]):
-        """One SAM3 forward for rows from any number of cached images (views of one image need no copy)."""
-        segmenter = self.segmenter
-        embeddings = [request.embedding for request, _ in rows]
-        one_image = all(e.key == embeddings[0].key for e in embeddings)
-        if one_image:
-            vision = embeddings[0].expanded(len(rows))
-        else:
-            parts = [e.expanded(1) for e in embeddings]
-            vision = type(parts[0])(
-                fpn_hidden_states=tuple(torch.cat(level) for level in zip(*(p.fpn_hidden_states for p in parts))),
-                fpn_position_encoding=tuple(torch.cat(level) for level in zip(*(p.fpn_position_encoding
-                                                                                 for p in parts))))
-        prompts = [request.prompts[index] for request, index in rows]
-        inputs = segmenter.tokenize([p.model_text for p in prompts])
-        if any(p.exemplars for p in prompts):
-            boxes = [exemplar_tensors([p], e.size) for p, e in zip(prompts, embeddings)]
-            most = max(b.shape[1] for b, _ in boxes)
-            padded = [(torch.cat([b, b.new_zeros(1, most - b.shape[1], 4)], 1),
-                       torch.cat([lab, lab.new_full((1, most - lab.shape[1]), -10)], 1)) for b, lab in boxes]
-            inputs.update(input_boxes=torch.cat([b for b, _ in padded]).to(segmenter.device, segmenter.dtype),
-                          input_boxes_labels=torch.cat([lab for _, lab in padded]).to(segmenter.device))
-        with segmenter._lock, torch.inference_mode(), rows_share_one_image(one_image):
-            return segmenter.model(vision_embeds=vision, **inputs)
+
+def run_together(segmenter: Sam3Segmenter, batch: Sequence[FindRequest], *, max_rows: int) -> int:
+    """Run every request's prompts, from any number of images, in as few forwards as the kinds of prompt and
+    `max_rows` allow; sets each request's result and wakes it. Returns the number of rows run. The one batching
+    step: the in-process batcher and a Ray Serve replica's `@serve.batch` both call it."""
+    results = {id(r): [[] for _ in r.prompts] for r in batch}
+    rows_run = 0
+    for with_boxes in (False, True):
+        rows = [(r, i) for r in batch for i, p in enumerate(r.prompts) if bool(p.exemplars) == with_boxes]
+        for start in range(0, len(rows), max_rows):
+            chunk = rows[start:start + max_rows]
+            rows_run += len(chunk)
+            outputs = _forward(segmenter, chunk)
+            for row, (request, index) in enumerate(chunk):
+                one = SimpleNamespace(**{name: getattr(outputs, name)[row:row + 1] for name in OUTPUT_FIELDS})
+                results[id(request)][index] = Sam3Segmenter.postprocess(
+                    one, [request.prompts[index].label], request.embedding.size, threshold=request.threshold,
+                    mask_threshold=request.mask_threshold, nms_iou=request.nms_iou)[0]
+    for request in batch:
+        request.result = results[id(request)]
+        request.done.set()
+    return rows_run
+
+
+def _forward(segmenter: Sam3Segmenter, rows: list[tuple[FindRequest, int]]):
+    """One SAM3 forward for rows from any number of cached images (views of one image need no copy)."""
+    embeddings = [request.embedding for request, _ in rows]
+    one_image = all(e.key == embeddings[0].key for e in embeddings)
+    if one_image:
+        vision = embeddings[0].expanded(len(rows))
+    else:
+        parts = [e.expanded(1) for e in embeddings]
+        vision = type(parts[0])(
+            fpn_hidden_states=tuple(torch.cat(level) for level in zip(*(p.fpn_hidden_states for p in parts))),
+            fpn_position_encoding=tuple(torch.cat(level) for level in zip(*(p.fpn_position_encoding
+                                                                             for p in parts))))
+    prompts = [request.prompts[index] for request, index in rows]
+    inputs = segmenter.tokenize([p.model_text for p in prompts])
+    if any(p.exemplars for p in prompts):
+        boxes = [exemplar_tensors([p], e.size) for p, e in zip(prompts, embeddings)]
+        most = max(b.shape[1] for b, _ in boxes)
+        padded = [(torch.cat([b, b.new_zeros(1, most - b.shape[1], 4)], 1),
+                   torch.cat([lab, lab.new_full((1, most - lab.shape[1]), -10)], 1)) for b, lab in boxes]
+        inputs.update(input_boxes=torch.cat([b for b, _ in padded]).to(segmenter.device, segmenter.dtype),
+                      input_boxes_labels=torch.cat([lab for _, lab in padded]).to(segmenter.device))
+    with segmenter._lock, torch.inference_mode(), rows_share_one_image(one_image):
+        return segmenter.model(vision_embeds=vision, **inputs)

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -252,6 +253,22 @@ def test_a_bad_exemplar_leaves_the_session_and_the_store_unchanged(tiny_segmente
         agent.turn("more like #9", None, first.session_id)
     assert len(agent.history(first.session_id).turns) == 1
     assert sorted(agent.store.images_dir.iterdir()) == images_before  # the refused image was not kept
+
+
+def test_instances_kept_or_dropped_by_number(demo_segmenter, tmp_path):
+    agent = build_agent(Settings(offline=True, demo=True, data_dir=tmp_path), segmenter=demo_segmenter)
+    first = agent.turn("the red circles and the blue squares", Image.open(Path(__file__).resolve().parents[1] / "examples" / "shapes_demo.png"))
+    ids = [i.id for i in first.result.instances]
+    assert len(ids) >= 3, "the demo model found too few to pick from"
+    boxes = {i.id: i.box for i in first.result.instances}
+    dropped = agent.turn(f"drop #{ids[1]}", None, first.session_id).result
+    assert [i.id for i in dropped.instances] == [n for n in ids if n != ids[1]]
+    assert all(i.box == boxes[i.id] for i in dropped.instances)  # the same instances, not found again
+    kept = agent.turn(f"只要{ids[0]}号和{ids[2]}号", None, first.session_id).result
+    assert [i.id for i in kept.instances] == [ids[0], ids[2]]
+    with pytest.raises(BadRequestError, match=f"no #{ids[1]}"):  # dropped two turns ago
+        agent.turn(f"only #{ids[1]}", None, first.session_id)
+    assert len(agent.history(first.session_id).turns) == 3
 
 
 # -- cut-outs and layers ---------------------------------------------------------------------------------------------

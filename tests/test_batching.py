@@ -7,6 +7,7 @@ import threading
 import numpy as np
 from PIL import Image
 
+from segchat.segmenter import batching
 from segchat.segmenter.batching import CrossRequestBatcher
 from segchat.segmenter.prompts import Exemplar, Prompt
 
@@ -54,10 +55,10 @@ def test_an_error_reaches_every_waiter_and_the_batcher_recovers(tiny_segmenter, 
     embedding, _ = tiny_segmenter.embed(images(1)[0])
     batcher = CrossRequestBatcher(tiny_segmenter, wait_s=0.0)
 
-    def broken(rows):
+    def broken(segmenter, rows):
         raise RuntimeError("the model fell over")
 
-    monkeypatch.setattr(batcher, "_forward", broken)
+    monkeypatch.setattr(batching, "_forward", broken)
     try:
         batcher.find_each(embedding, ["cat"])
         raise AssertionError("no error")

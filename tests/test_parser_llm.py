@@ -124,3 +124,25 @@ def test_generalize_and_verify_send_their_schema_and_picture(server):
     assert verify["response_format"]["json_schema"]["name"] == "verification"
     picture, question = verify["messages"][0]["content"]
     assert picture["image_url"]["url"].startswith("data:image/jpeg;base64,") and question["text"] == "which are cups?"
+
+
+def test_several_servers_fail_over_and_stay_with_the_one_that_answers(server):
+    """Comma-separated URLs (replicas of one model, test doubles of vLLM here): a failing or closed endpoint moves
+    the call on to the next one; the parser falls back to offline only when every one failed."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    with ScriptedOpenAIServer() as failing:
+        failing.script = [{"status": 500}]
+        server.script = [{"reply": json.dumps(GOOD)}, {"reply": json.dumps(GOOD)}]
+        parser = _parser(f"{closed}, {failing.url},{server.url}", timeout=2)
+        first = parser.parse("the dog on the left")
+        assert first.plan.source == "llm" and first.fallback_reason is None
+        assert len(failing.requests) == 1 and len(server.requests) == 1
+        second = parser.parse("the dog on the left")  # straight to the endpoint that answered
+        assert second.plan.source == "llm" and len(failing.requests) == 1 and len(server.requests) == 2
+        assert parser.status().location.count("http://") == 3  # every endpoint named where the status is shown
+        failing.script = [{"status": 500}] * 4
+        server.script = [{"status": 503}] * 4
+        fallen = parser.parse("the dog on the left")
+        assert fallen.plan.source == "offline" and "ConnectionError" in fallen.fallback_reason

@@ -1,0 +1,92 @@
+"""What `serve.py --ray …` asks of a cluster: where it is, how many segmenter replicas, what each one gets.
+
+Checked before anything starts, so a wrong combination is a one-line error (exit 2), not a half-started cluster.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, model_validator
+
+from segchat.contracts.errors import BadRequestError
+from segchat.contracts.settings import Settings
+
+# the ingress (REST, MCP, the UI) and Serve's proxy need a core too; a local cluster gets one more than the replicas
+INGRESS_CPUS = 1.0
+
+
+class Routing(StrEnum):
+    """How a find reaches a segmenter replica."""
+
+    IMAGE = "image"  # consistent hash of the image's content key: a follow-up reaches the replica that embedded it
+    DEFAULT = "default"  # Ray Serve's default router (least loaded of two): for comparison only
+
+
+class ClusterPlan(BaseModel):
+    """address: an existing cluster (`ray://…`, `HOST:PORT` or `auto`), None to start a local one. replicas or
+    autoscale: a fixed number of segmenter replicas, or (min, max) scaled on ongoing requests. replica_cpus: Ray's
+    CPUs a replica reserves; replica_threads: torch's threads in a replica (default: its CPUs, at least 1).
+    ray_cpus: the CPUs a local cluster offers (default: what the replicas and the ingress need). replica_gpus: None
+    is one a replica where the cluster has GPUs, else none."""
+
+    address: str | None = None
+    replicas: int = Field(1, ge=1)
+    autoscale: tuple[int, int] | None = None
+    replica_cpus: float = Field(1.0, gt=0)
+    replica_threads: int | None = Field(None, ge=1)
+    ray_cpus: int | None = Field(None, ge=1)
+    replica_gpus: float | None = Field(None, ge=0)
+    routing: Routing = Routing.IMAGE
+
+    @model_validator(mode="after")
+    def _autoscale_is_a_range(self) -> ClusterPlan:
+        if self.autoscale is not None:
+            low, high = self.autoscale
+            if not 0 <= low <= high or high < 1:
+                raise ValueError(f"--autoscale {low}:{high}: give MIN:MAX with 0 <= MIN <= MAX and MAX >= 1")
+        return self
+
+    @property
+    def local(self) -> bool:
+        return self.address is None
+
+    @property
+    def most_replicas(self) -> int:
+        return self.autoscale[1] if self.autoscale else self.replicas
+
+    @property
+    def threads(self) -> int:
+        return self.replica_threads or max(1, int(self.replica_cpus))
+
+    def local_cpus(self) -> int:
+        """The CPUs a local cluster offers: enough for every replica at its most and the ingress (Ray's CPUs are
+        reservations, not cores: a 2-core machine can run 2 replicas of 1 CPU and an ingress)."""
+        needed = int(self.most_replicas * self.replica_cpus + INGRESS_CPUS + 0.999)
+        return self.ray_cpus or needed
+
+    def scale(self) -> dict:
+        """The segmenter deployment's replicas: a number, or an autoscaling config."""
+        if self.autoscale is None:
+            return {"num_replicas": self.replicas}
+        low, high = self.autoscale
+        return {"autoscaling_config": {"min_replicas": low, "max_replicas": high, "initial_replicas": max(low, 1),
+                                       "target_ongoing_requests": 2}}
+
+
+def parse_autoscale(text: str) -> tuple[int, int]:
+    """'1:4' -> (1, 4); anything else is a BadRequestError saying what is expected."""
+    low, sep, high = text.partition(":")
+    if not sep or not low.strip().isdigit() or not high.strip().isdigit():
+        raise BadRequestError(f"--autoscale {text!r}: give MIN:MAX, e.g. 1:4", code="bad_autoscale")
+    return int(low), int(high)
+
+
+def check_store_for(plan: ClusterPlan, settings: Settings) -> None:
+    """On an existing cluster the ingress may run on any node: sessions in a node-local SQLite file would be lost
+    or split, so a PostgreSQL URL is required there. A local cluster shares this machine's data directory."""
+    url = getattr(settings, "database_url", None) or ""  # TODO(merge): settings.database_url
+    if not plan.local and not url.startswith("postgresql"):
+        raise BadRequestError("--ray ADDRESS runs the server on a cluster's nodes, where a SQLite file in a node's "
+                              "data directory would split the sessions: set SEGCHAT_DATABASE_URL="
+                              "postgresql+psycopg://USER:PASSWORD@HOST/DB first", code="store_not_shared")

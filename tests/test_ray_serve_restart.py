@@ -1,0 +1,75 @@
+"""`serve.py --ray` with its sessions in a real PostgreSQL, killed with `kill -9` mid-conversation: it starts again
+on the same port, every answered turn is there, and the conversation goes on. A restart that finds the port held
+by what a killed server left (its local Ray cluster's proxy) says so, stops it and serves the new application."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import signal
+
+import httpx
+import numpy as np
+import pytest
+
+from bench.server_process import ClusterProcess, stop_local_ray
+from segchat.lab.render import render_scene
+
+pytest.importorskip("ray.serve")
+
+
+def scene_png(seed: int) -> str:
+    scene = render_scene(np.random.default_rng(seed), size=(240, 320), diameter_range=(50, 100),
+                         objects=[("red", "circle"), ("blue", "square"), ("red", "star"), ("green", "hexagon")])
+    buffer = io.BytesIO()
+    scene.image.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def on_ray(data_dir, database_url: str, port: int | None = None, *extra: str) -> ClusterProcess:
+    return ClusterProcess("--demo", "--offline", "--ray", "--replicas", "1", "--replica-threads", "1", *extra,
+                          replicas=1, data_dir=data_dir, env={"SEGCHAT_DATABASE_URL": database_url}, port=port,
+                          own_process_group=True)
+
+
+def turn(url: str, **body) -> dict:
+    response = httpx.post(url + "/v1/segment", json=body, timeout=180)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_kill_9_then_restart_keeps_every_answered_turn_and_recovers_a_stale_cluster(postgres_url, tmp_path):
+    first = on_ray(tmp_path / "data", postgres_url).start()
+    try:
+        opened = turn(first.url, image=scene_png(1), instruction="all the red shapes")
+        session = opened["session"]
+        turn(first.url, session=session, instruction="only the circles")
+        # the whole server at once: serve.py's process group, then what a local cluster leaves behind
+        os.killpg(first.process.pid, signal.SIGKILL)
+        first.process.wait()
+    finally:
+        stop_local_ray()
+
+    second = on_ray(tmp_path / "data", postgres_url, first.port).start()
+    try:
+        history = httpx.get(f"{second.url}/v1/sessions/{session}", timeout=60).json()
+        assert [t["instruction"] for t in history["turns"]] == ["all the red shapes", "only the circles"]
+        go_on = turn(second.url, session=session, instruction="and the blue squares too")
+        assert go_on["session"] == session and go_on["instances"]
+        # now only serve.py dies: its local cluster keeps the port with the old application
+        os.kill(second.process.pid, signal.SIGKILL)
+        second.process.wait()
+        assert httpx.get(second.url + "/healthz", timeout=30).status_code == 200  # the old app still answers
+
+        third = on_ray(tmp_path / "data", postgres_url, first.port, "--threshold", "0.35").start()
+        try:
+            ready = httpx.get(third.url + "/readyz", timeout=60).json()
+            assert ready["threshold"] == 0.35  # the new application, not the one the stale cluster served
+            assert "held by a Ray cluster a stopped server left behind" in third.log()
+            history = httpx.get(f"{third.url}/v1/sessions/{session}", timeout=60).json()
+            assert len(history["turns"]) == 3
+        finally:
+            third.stop()
+    finally:
+        second.stop()
