@@ -112,5 +112,5 @@ def main(**flags: Any) -> None:
     print(f"  parser: {ready['parser']}" + (f" at {ready['llm']} - {ready['llm_state']}"
                                          + (f" ({ready['llm_detail']})" if ready["llm_detail"] else "")
                                          if ready["llm"] else ""))
-    print(f"  sessions: {agent.store.path}", flush=True)
+    print(f"  sessions: {agent.store.location}", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", workers=1)

@@ -24,7 +24,7 @@ from PIL import Image
 
 from bench.server_process import REPO, ServerProcess
 from segchat.agent import build_agent
-from segchat.agent.serving.jobs import JobRunner, JobState
+from segchat.agent.serving.jobs import MAX_ATTEMPTS, STOPPED_TOO_OFTEN, JobRunner, JobState
 from segchat.contracts.errors import NotFoundError, QueueFullError, SegchatError
 from segchat.contracts.settings import Settings
 from segchat.lab.moving import sample_video, write_video
@@ -72,22 +72,29 @@ def test_the_job_runner_runs_cancels_refuses_and_recovers(tiny_segmenter, small_
     assert len(list((tmp_path / "jobs").iterdir())) == 2  # the refused upload left no job behind
     assert len(runner.store.jobs_in(*JobState)) == 2
     handed = handed_over(folder / "frames", tmp_path)
-    assert Path(runner.submit(handed, "", "one").input).is_dir() and not handed.exists()  # moved into the job
+    one = runner.submit(handed, "", "one")
+    assert (runner.folder / one.id / one.input).is_dir() and not handed.exists()  # moved into the job
+    assert sorted(runner.store.job_files(one.id)) == [f"frames/{p.name}" for p in sorted((folder / "frames").iterdir())]
     runner.submit(folder / "frames", "", "two", keep_source=True)
     refused = handed_over(folder / "frames", tmp_path)
     with pytest.raises(QueueFullError):
         runner.submit(refused, "", "three")
     assert not refused.exists()  # what submit was handed is its to remove, refused or not
 
-    # a job left running by a process that died: queued again once, failed the second time
+    # a job whose worker died (its lease lapses at once here): claimed again by another worker, which runs it from
+    # the store's copy of its input; once more, and it has failed
     interrupted = runner.store.jobs_in(JobState.QUEUED, limit=1)[0]
-    runner.store.update_job(interrupted.id, state=JobState.RUNNING, attempts=1)
-    JobRunner(agent)
-    assert runner.get(interrupted.id).state is JobState.QUEUED
-    runner.store.update_job(interrupted.id, state=JobState.RUNNING, attempts=2)
-    JobRunner(agent)
-    assert runner.get(interrupted.id).state is JobState.FAILED
-    assert runner.get(interrupted.id).error == "the server stopped twice while this job ran"
+    dead = runner.store.claim_job("dead worker", 0.0, MAX_ATTEMPTS, job_id=interrupted.id)
+    assert dead.state is JobState.RUNNING and dead.attempts == 1
+    shutil.rmtree(runner.folder / interrupted.id)  # the other worker runs on another node: no working copy
+    JobRunner(agent, worker="second").run(interrupted)
+    assert runner.get(interrupted.id).state is JobState.DONE and runner.get(interrupted.id).attempts == 2
+    assert runner.result(interrupted.id).tracker == "detect"
+    second = runner.store.jobs_in(JobState.QUEUED, limit=1)[0]
+    runner.store.claim_job("dead worker", 0.0, MAX_ATTEMPTS, job_id=second.id)
+    runner.store.claim_job("dead again", 0.0, MAX_ATTEMPTS, job_id=second.id)
+    JobRunner(agent).run(second)
+    assert runner.get(second.id).state is JobState.FAILED and runner.get(second.id).error == STOPPED_TOO_OFTEN
 
 
 def test_a_job_from_session_frames_leaves_no_temporary_folder(tiny_segmenter, tmp_path, monkeypatch):
