@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from examples.render_demo import IMAGE as DEMO_IMAGE
 from segchat.agent import Turn, build_agent
@@ -78,12 +79,15 @@ def test_export_names_are_the_agents(ctx):
         [turn.export(kind).name for kind in EXPORT_KINDS]
 
 
-def test_the_chat_shows_the_stored_image_file_not_a_new_encoding(ctx):
+def test_the_chat_shows_the_stored_image_file_not_a_new_encoding(ctx, monkeypatch):
     """Before: every turn and every page load encoded the stored image as a PNG again."""
     _, state, _, picker = send(ctx, "all the green shapes", DEMO_IMAGE)
     turn = ctx.agent.turn_at(state["session"], 0)
-    stored = ctx.agent.store.image_png(ctx.agent.store.image_key(turn.image))
-    assert Path(picker).read_bytes() == stored  # the stored PNG's own bytes
+    key = ctx.agent.store.image_key(turn.image)
+    assert Path(picker).read_bytes() == ctx.agent.store.image_png(key)  # the stored PNG's own bytes
+    Path(picker).unlink()  # swept: the next page load writes it again, from the store's bytes, encoding nothing
+    monkeypatch.setattr(Image.Image, "save", lambda *_, **__: pytest.fail("the stored image was encoded again"))
+    assert ctx.files.image(state["session"], key).read_bytes() == ctx.agent.store.image_png(key)
 
 
 def test_a_page_load_draws_nothing_that_is_on_disk_and_redraws_what_was_swept(ctx, monkeypatch):

@@ -24,6 +24,7 @@ class SessionStore(SessionTables, ImageTable, ConceptTable, JobQueue):
 
     def __init__(self, data_dir: str | Path, url: str | None = None) -> None:
         self.data_dir = Path(data_dir).expanduser()
+        url = url or None  # an empty SEGCHAT_DATABASE_URL is no URL: the SQLite default, legacy imports included
         if url is None:  # SQLite: the data directory holds the database itself
             self.data_dir.mkdir(parents=True, exist_ok=True)
         self.engine = open_engine(database_url(self.data_dir, url))
