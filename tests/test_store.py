@@ -289,3 +289,12 @@ def test_an_unreachable_database_is_a_clear_error(tmp_path):
         source, target = SessionStore(tmp_path / "a"), SessionStore(tmp_path / "b")
         target.create_session()
         copy_store(source, target)
+
+
+def test_db_upgrade_migrates_a_legacy_data_directory_and_says_to_what(tmp_path):
+    legacy = _legacy_copy(tmp_path)
+    upgraded = _db("upgrade", data_dir=legacy)
+    assert upgraded.exit_code == 0 and "is at schema 0004" in upgraded.output, upgraded.output
+    unreachable = _db("upgrade", data_dir=legacy,
+                      env={"SEGCHAT_DATABASE_URL": "postgresql+psycopg://nobody@/nothing?host=/nonexistent&port=1"})
+    assert unreachable.exit_code == 2 and "cannot open the database" in unreachable.output

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -119,6 +120,57 @@ def test_a_job_from_session_frames_leaves_no_temporary_folder(tiny_segmenter, tm
         runner.run(job)
         assert runner.get(job.id).state is JobState.DONE and runner.result(job.id).video.frames == 3
     assert [p.name for p in temp.iterdir() if p.name.startswith("segchat-frames-")] == []
+
+
+def test_a_job_submitted_on_one_node_runs_on_another_and_is_served_by_the_first(tiny_segmenter, small_video,
+                                                                                tmp_path, postgres_url):
+    """Two nodes share a PostgreSQL store and nothing else (each its own data directory): the job's input and outputs
+    travel through the store."""
+    folder, truth = small_video
+    nodes = [build_agent(Settings(offline=True, threshold=0.0, data_dir=tmp_path / name, database_url=postgres_url),
+                         segmenter=tiny_segmenter) for name in ("ingress", "worker")]
+    ingress, worker = JobRunner(nodes[0], worker="ingress"), JobRunner(nodes[1], worker="worker")
+    job = ingress.submit((folder / "video.mp4").read_bytes(), ".mp4", "all the red shapes")
+    worker.run(worker.get(job.id))
+    done = ingress.get(job.id)
+    assert done.state is JobState.DONE and done.frames_done == truth.frames and done.attempts == 1
+    assert len(ingress.result(job.id).frames) == truth.frames
+    overlay = ingress.file(job.id, "overlay.mp4")
+    assert overlay.is_relative_to(tmp_path / "ingress")
+    assert overlay.read_bytes() == (tmp_path / "worker" / "jobs" / job.id / "overlay.mp4").read_bytes()
+
+
+def test_a_running_job_keeps_its_lease_and_no_other_worker_takes_it(tiny_segmenter, small_video, tmp_path):
+    """The lease is renewed while the job runs (here 0.3 s, far shorter than the run): a worker polling all along
+    never gets the job, which runs once."""
+    folder, truth = small_video
+    agent = build_agent(Settings(offline=True, threshold=0.0, data_dir=tmp_path), segmenter=tiny_segmenter)
+    runner = JobRunner(agent, lease_s=0.3, worker="owner")
+    job = runner.submit((folder / "video.mp4").read_bytes(), ".mp4", "all the red shapes")
+    stolen, running = [], threading.Event()
+
+    def thief() -> None:
+        while running.is_set() and not stolen:
+            time.sleep(0.05)
+            if runner.store.job(job.id).state is JobState.RUNNING:
+                stolen.extend(filter(None, [runner.store.claim_job("thief", 60, MAX_ATTEMPTS, job_id=job.id)]))
+
+    running.set()
+    polling = threading.Thread(target=thief)
+    polling.start()
+    slow_track = agent.track
+
+    def track(*args, **kwargs):  # a run several leases long
+        time.sleep(1.5)
+        return slow_track(*args, **kwargs)
+
+    agent.track = track
+    try:
+        runner.run(job)
+    finally:
+        running.clear()
+        polling.join(10)
+    assert stolen == [] and runner.get(job.id).state is JobState.DONE and runner.get(job.id).attempts == 1
 
 
 def wait_for(client: httpx.Client, job_id: str, states: set[str], timeout: float = 400) -> dict:
