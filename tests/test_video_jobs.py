@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -138,6 +139,23 @@ def test_a_job_submitted_on_one_node_runs_on_another_and_is_served_by_the_first(
     overlay = ingress.file(job.id, "overlay.mp4")
     assert overlay.is_relative_to(tmp_path / "ingress")
     assert overlay.read_bytes() == (tmp_path / "worker" / "jobs" / job.id / "overlay.mp4").read_bytes()
+
+
+def test_a_job_whose_worker_died_on_this_machine_runs_again_at_once(tiny_segmenter, small_video, tmp_path):
+    """A restarted server need not wait for the lease of its dead predecessor to run out; a live worker's lease, or
+    one of another machine, is left alone."""
+    folder, _ = small_video
+    agent = build_agent(Settings(offline=True, threshold=0.0, data_dir=tmp_path), segmenter=tiny_segmenter)
+    runner = JobRunner(agent)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    holders = {"dead": f"{socket.gethostname()}:{dead.stdout.strip()}:0", "alive": runner.worker,
+               "elsewhere": f"another-host:{dead.stdout.strip()}:0"}
+    jobs = {name: runner.submit((folder / "video.mp4").read_bytes(), ".mp4", "all the shapes") for name in holders}
+    for name, holder in holders.items():
+        assert runner.store.claim_job(holder, 600, MAX_ATTEMPTS, job_id=jobs[name].id) is not None
+    JobRunner(agent)  # the server starts again
+    assert runner.store.claim_job("next", 600, MAX_ATTEMPTS).id == jobs["dead"].id
+    assert runner.store.claim_job("next", 600, MAX_ATTEMPTS) is None
 
 
 def test_a_running_job_keeps_its_lease_and_no_other_worker_takes_it(tiny_segmenter, small_video, tmp_path):

@@ -4,8 +4,8 @@ A job is a row of the session store and its files (the input video, then `result
 object's first appearance), kept by the store (`store/jobs.py` says why in the database); this process keeps a working
 copy under `<data_dir>/jobs/<id>/`. One worker thread per runner claims jobs from the store under a lease it renews
 (several processes, on several nodes, may run workers on one database); the queue is bounded. A job whose worker
-died is claimed again once its lease lapses (and failed after MAX_ATTEMPTS claims): never lost silently, never run
-to its end twice. Cancelling, asked in any process, is checked between frames.
+died is claimed again once its lease lapses, at once when a runner starts on the machine where that worker ran (and
+failed after MAX_ATTEMPTS claims): never lost silently, never run to its end twice. Cancelling, asked in any process, is checked between frames.
 """
 
 from __future__ import annotations
@@ -50,6 +50,15 @@ class JobRunner:
         self._stop = threading.Event()
         self._cancel: set[str] = set()
         self._thread: threading.Thread | None = None
+        self._lapse_dead_workers_leases()
+
+    def _lapse_dead_workers_leases(self) -> None:
+        """Jobs that a process of this machine ran and died with (a server restarted): claimable at once rather than
+        when their leases run out. A worker elsewhere, or alive, keeps its lease."""
+        host = socket.gethostname()
+        dead = {holder for holder in self.store.lease_holders() if _dead_here(holder, host)}
+        for job_id in self.store.lapse_leases(dead):
+            log.info("job %s was interrupted (its worker died): it will run again", job_id)
 
     # -- the API -----------------------------------------------------------------------------------------------
     def submit(self, video: bytes | Path, suffix: str, instruction: str, *, owner: str = "",
@@ -258,6 +267,21 @@ def _keep(video: bytes | Path, suffix: str, folder: Path, *, move: bool) -> Path
     else:
         shutil.copyfile(video, target)
     return target
+
+
+def _dead_here(holder: str, host: str) -> bool:
+    """Whether the worker `holder` (`host:pid:tag`, as JobRunner names its workers) ran on `host` in a process that
+    no longer exists."""
+    parts = holder.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit() or int(parts[1]) == os.getpid():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, as another user's
+        return False
+    return False
 
 
 def _files_in(target: Path, folder: Path) -> dict[str, bytes]:

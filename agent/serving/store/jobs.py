@@ -107,6 +107,24 @@ class JobQueue:
                 job = _set(connection, job, cancel_requested=True, bump_fence=False)
             return job
 
+    def lease_holders(self) -> set[str]:
+        """The workers that hold a running job's lease now."""
+        query = select(jobs.c.lease_holder).where(jobs.c.state == JobState.RUNNING.value,
+                                                  jobs.c.lease_holder.is_not(None)).distinct()
+        with self.engine.connect() as connection:
+            return set(connection.execute(query).scalars())
+
+    def lapse_leases(self, holders: set[str]) -> list[str]:
+        """End the leases of `holders` now (workers known to be dead): their jobs are claimable at once, not when
+        the leases would have run out. The fence is left alone (the next claim bumps it). Returns the jobs' ids."""
+        if not holders:
+            return []
+        held = (jobs.c.state == JobState.RUNNING.value) & jobs.c.lease_holder.in_(sorted(holders))
+        with self.engine.begin() as connection:
+            ids = list(connection.execute(select(jobs.c.id).where(held)).scalars())
+            connection.execute(jobs.update().where(held).values(lease_expires=0.0))
+        return ids
+
     def job_file(self, job_id: str, name: str) -> bytes | None:
         query = select(job_files.c.data).where(job_files.c.job_id == job_id, job_files.c.name == name)
         with self.engine.connect() as connection:
