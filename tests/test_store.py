@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from segchat.agent.serving.store import Job, JobState, LeaseLostError, SessionStore, owner_of
+from segchat.agent.serving.store.copy import copy_store
 from segchat.agent.serving.store.schema import current_revision, head_revision
 from segchat.agent.sessions import SessionArchive
 from segchat.contracts.errors import BadRequestError, SessionNotFoundError, SettingsError
@@ -280,15 +281,15 @@ def test_db_copy_refuses_a_bad_url_and_the_store_itself(tmp_path):
     assert itself.exit_code == 2 and "itself" in itself.output
 
 
-def test_an_unreachable_database_is_a_clear_error(tmp_path):
+def test_an_unreachable_database_and_a_non_empty_target_are_clear_errors(tmp_path):
     with pytest.raises(SettingsError, match="cannot open the database"):
         SessionStore(tmp_path, "postgresql+psycopg://nobody@/nothing?host=/nonexistent&port=1")
-    with pytest.raises(BadRequestError, match="empty"):
-        from segchat.agent.serving.store.copy import copy_store
-
-        source, target = SessionStore(tmp_path / "a"), SessionStore(tmp_path / "b")
-        target.create_session()
+    source, target = SessionStore(tmp_path / "a"), SessionStore(tmp_path / "b")
+    source.create_session()
+    target.save_image(_image(2))
+    with pytest.raises(BadRequestError, match="already holds"):
         copy_store(source, target)
+    assert target.list_sessions() == []
 
 
 def test_db_upgrade_migrates_a_legacy_data_directory_and_says_to_what(tmp_path):

@@ -56,7 +56,7 @@ def expected(target: Path) -> dict:
     test compares the migrated store's answers with these."""
     import hashlib
 
-    from segchat.agent.serving.store import SessionStore
+    from segchat.agent.serving.store import JobState, SessionStore
 
     store = SessionStore(target)
     sessions = store.list_sessions("", 50)
@@ -68,7 +68,7 @@ def expected(target: Path) -> dict:
                    for s in sessions for key in {t["image_key"] for t in store.turns(s.id)}},
         "concepts": store.concepts(""),
         "concept_crop_sha256": hashlib.sha256(store.concept("", "blob")["crop"]).hexdigest(),
-        "jobs": [j.public() for j in store.jobs_in(*__import__("segchat.agent.serving.store").agent.serving.store.JobState)],
+        "jobs": [j.public() for j in store.jobs_in(*JobState)],
     }
     store.close()
     return answer

@@ -6,9 +6,9 @@ migrations' runner), `sessions`, `images`, `concepts`, `jobs`, `copy` (one store
 
 from __future__ import annotations
 
-from segchat.agent.serving.store.records import (FINISHED, Job, JobState, LeaseLostError, SessionRecord,
-                                                 SessionSummary, owner_of)
+from segchat.agent.serving.store.records import (Job, JobState, LeaseLostError, SessionRecord, SessionSummary,
+                                                 owner_of)
 from segchat.agent.serving.store.session_store import SessionStore, has_sqlite_store
 
-__all__ = ["FINISHED", "Job", "JobState", "LeaseLostError", "SessionRecord", "SessionStore", "SessionSummary",
+__all__ = ["Job", "JobState", "LeaseLostError", "SessionRecord", "SessionStore", "SessionSummary",
            "has_sqlite_store", "owner_of"]

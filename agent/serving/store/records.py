@@ -44,9 +44,6 @@ class JobState(StrEnum):
     CANCELLED = "cancelled"
 
 
-FINISHED = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED})
-
-
 @dataclass
 class Job:
     """One row of the jobs table. `input` names the job's input among its files (a video, or a folder of frames);
