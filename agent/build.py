@@ -52,7 +52,7 @@ def build_agent(settings: Settings, *, segmenter: Segmenter | None = None,
     return Agent(
         segmenter if segmenter is not None else load_segmenter(settings),
         parser if parser is not None else build_parser(settings),
-        store if store is not None else SessionStore(settings.data_dir),
+        store if store is not None else SessionStore(settings.data_dir, settings.database_url),
         threshold=settings.threshold, mask_threshold=settings.mask_threshold,
         max_instruction_chars=settings.max_instruction_chars, max_image_pixels=settings.max_image_pixels,
         max_upload_bytes=settings.max_upload_bytes, image_url_prefixes=settings.image_url_prefixes(),

@@ -79,7 +79,8 @@ class SessionArchive:
 
     def coco(self, session_id: str, owner: str = "", turn_index: int | None = None) -> dict[str, Any]:
         """The turns' own COCO exports (`Turn.export("coco")`) as one document: an image entry per turn (named after
-        the image's file under `<data_dir>/images/`), annotations numbered anew, categories by label."""
+        its image's content key, `<key>.png`: the file `store.image_png(key)` gives), annotations numbered anew,
+        categories by label."""
         turns = self.replay(session_id, owner)  # an unknown session (or another key's): NotFound
         if turn_index is not None:
             turns = [self.turn_at(session_id, turn_index, owner)]

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
 
     # storage and limits
     data_dir: Path = Field(Path.home() / ".segchat", description="where sessions are stored")
+    database_url: str | None = Field(None, description="the store's database as an SQLAlchemy URL, e.g. "
+                                     "postgresql+psycopg://user:password@host/segchat (default: SQLite, "
+                                     "<data_dir>/segchat.db)")
     max_image_pixels: int = Field(40_000_000, gt=0)
     max_upload_bytes: int = Field(25 * 1024 * 1024, gt=0)
     max_instruction_chars: int = Field(MAX_INSTRUCTION_CHARS, gt=0)

@@ -91,7 +91,7 @@ def serve_one_process(settings: Settings) -> None:
 
     url = f"http://{settings.host}:{settings.port}/"
     print_banner(url, agent.readiness(), settings)
-    print(f"  sessions: {agent.store.path}", flush=True)
+    print(f"  sessions: {agent.store.location}", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", workers=1)
 
 

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Set up segchat on a fresh machine: a virtual environment in .venv with every pinned dependency,
-# plus (as root on Debian) the CJK font for overlays and the Chromium the browser tests drive.
+# plus (as root on Debian) the CJK font for overlays, the Chromium the browser tests drive and the PostgreSQL server
+# the store's tests start a throwaway cluster of.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    if ! dpkg -s fonts-wqy-microhei chromium chromium-driver >/dev/null 2>&1; then
+    if ! dpkg -s fonts-wqy-microhei chromium chromium-driver postgresql >/dev/null 2>&1; then
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-            fonts-wqy-microhei chromium chromium-driver >/dev/null \
-            || echo "warning: could not install fonts-wqy-microhei / chromium; overlays fall back to Pillow's font" >&2
+            fonts-wqy-microhei chromium chromium-driver postgresql >/dev/null \
+            || echo "warning: could not install fonts-wqy-microhei / chromium / postgresql; overlays fall back to" \
+                    "Pillow's font and the PostgreSQL tests skip" >&2
     fi
 fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv

@@ -102,7 +102,8 @@ def test_export_coco_holds_every_turns_instances(stored, tmp_path):
     turns = stored["agent"].replay(stored["a"])
     assert [img["turn"] for img in coco.dataset["images"]] == [0, 1]
     assert [img["instruction"] for img in coco.dataset["images"]] == [t.instruction for t in turns]
-    assert all((stored["data"] / "images" / img["file_name"]).is_file() for img in coco.dataset["images"])
+    store = stored["agent"].store  # each image is named after its content key: the store's PNG by that key
+    assert all(store.image_png(img["file_name"].removesuffix(".png")) for img in coco.dataset["images"])
     annotations = coco.dataset["annotations"]
     assert [a["id"] for a in annotations] == list(range(1, 4))  # 2 + 1 instances, numbered once for the document
     for turn, image in zip(turns, coco.dataset["images"]):

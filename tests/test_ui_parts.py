@@ -5,11 +5,11 @@ parser's banner asked again at every page load, the Video tab without a video, s
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from examples.render_demo import IMAGE as DEMO_IMAGE
 from segchat.agent import Turn, build_agent
@@ -23,7 +23,7 @@ from segchat.ui.messages import OFFLINE_NOTICE, parser_notice
 
 
 def context(agent, data_dir: Path, keys: list[str] | None = None, jobs=None) -> UiContext:
-    return UiContext(agent=agent, files=UiFiles(data_dir / "ui_files", agent.store.images_dir), jobs=jobs,
+    return UiContext(agent=agent, files=UiFiles(data_dir / "ui_files", agent.store.image_png), jobs=jobs,
                      keys=keys or [])
 
 
@@ -79,12 +79,15 @@ def test_export_names_are_the_agents(ctx):
         [turn.export(kind).name for kind in EXPORT_KINDS]
 
 
-def test_the_chat_shows_the_stored_image_file_not_a_new_encoding(ctx):
+def test_the_chat_shows_the_stored_image_file_not_a_new_encoding(ctx, monkeypatch):
     """Before: every turn and every page load encoded the stored image as a PNG again."""
     _, state, _, picker = send(ctx, "all the green shapes", DEMO_IMAGE)
     turn = ctx.agent.turn_at(state["session"], 0)
-    stored = ctx.agent.store.images_dir / f"{ctx.agent.store.image_key(turn.image)}.png"
-    assert os.path.samefile(picker, stored)
+    key = ctx.agent.store.image_key(turn.image)
+    assert Path(picker).read_bytes() == ctx.agent.store.image_png(key)  # the stored PNG's own bytes
+    Path(picker).unlink()  # swept: the next page load writes it again, from the store's bytes, encoding nothing
+    monkeypatch.setattr(Image.Image, "save", lambda *_, **__: pytest.fail("the stored image was encoded again"))
+    assert ctx.files.image(state["session"], key).read_bytes() == ctx.agent.store.image_png(key)
 
 
 def test_a_page_load_draws_nothing_that_is_on_disk_and_redraws_what_was_swept(ctx, monkeypatch):

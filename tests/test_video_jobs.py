@@ -10,9 +10,11 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -24,7 +26,7 @@ from PIL import Image
 
 from bench.server_process import REPO, ServerProcess
 from segchat.agent import build_agent
-from segchat.agent.serving.jobs import JobRunner, JobState
+from segchat.agent.serving.jobs import MAX_ATTEMPTS, STOPPED_TOO_OFTEN, JobRunner, JobState
 from segchat.contracts.errors import NotFoundError, QueueFullError, SegchatError
 from segchat.contracts.settings import Settings
 from segchat.lab.moving import sample_video, write_video
@@ -72,22 +74,29 @@ def test_the_job_runner_runs_cancels_refuses_and_recovers(tiny_segmenter, small_
     assert len(list((tmp_path / "jobs").iterdir())) == 2  # the refused upload left no job behind
     assert len(runner.store.jobs_in(*JobState)) == 2
     handed = handed_over(folder / "frames", tmp_path)
-    assert Path(runner.submit(handed, "", "one").input).is_dir() and not handed.exists()  # moved into the job
+    one = runner.submit(handed, "", "one")
+    assert (runner.folder / one.id / one.input).is_dir() and not handed.exists()  # moved into the job
+    assert sorted(runner.store.job_files(one.id)) == [f"frames/{p.name}" for p in sorted((folder / "frames").iterdir())]
     runner.submit(folder / "frames", "", "two", keep_source=True)
     refused = handed_over(folder / "frames", tmp_path)
     with pytest.raises(QueueFullError):
         runner.submit(refused, "", "three")
     assert not refused.exists()  # what submit was handed is its to remove, refused or not
 
-    # a job left running by a process that died: queued again once, failed the second time
+    # a job whose worker died (its lease lapses at once here): claimed again by another worker, which runs it from
+    # the store's copy of its input; once more, and it has failed
     interrupted = runner.store.jobs_in(JobState.QUEUED, limit=1)[0]
-    runner.store.update_job(interrupted.id, state=JobState.RUNNING, attempts=1)
-    JobRunner(agent)
-    assert runner.get(interrupted.id).state is JobState.QUEUED
-    runner.store.update_job(interrupted.id, state=JobState.RUNNING, attempts=2)
-    JobRunner(agent)
-    assert runner.get(interrupted.id).state is JobState.FAILED
-    assert runner.get(interrupted.id).error == "the server stopped twice while this job ran"
+    dead = runner.store.claim_job("dead worker", 0.0, MAX_ATTEMPTS, job_id=interrupted.id)
+    assert dead.state is JobState.RUNNING and dead.attempts == 1
+    shutil.rmtree(runner.folder / interrupted.id)  # the other worker runs on another node: no working copy
+    JobRunner(agent, worker="second").run(interrupted)
+    assert runner.get(interrupted.id).state is JobState.DONE and runner.get(interrupted.id).attempts == 2
+    assert runner.result(interrupted.id).tracker == "detect"
+    second = runner.store.jobs_in(JobState.QUEUED, limit=1)[0]
+    runner.store.claim_job("dead worker", 0.0, MAX_ATTEMPTS, job_id=second.id)
+    runner.store.claim_job("dead again", 0.0, MAX_ATTEMPTS, job_id=second.id)
+    JobRunner(agent).run(second)
+    assert runner.get(second.id).state is JobState.FAILED and runner.get(second.id).error == STOPPED_TOO_OFTEN
 
 
 def test_a_job_from_session_frames_leaves_no_temporary_folder(tiny_segmenter, tmp_path, monkeypatch):
@@ -112,6 +121,74 @@ def test_a_job_from_session_frames_leaves_no_temporary_folder(tiny_segmenter, tm
         runner.run(job)
         assert runner.get(job.id).state is JobState.DONE and runner.result(job.id).video.frames == 3
     assert [p.name for p in temp.iterdir() if p.name.startswith("segchat-frames-")] == []
+
+
+def test_a_job_submitted_on_one_node_runs_on_another_and_is_served_by_the_first(tiny_segmenter, small_video,
+                                                                                tmp_path, postgres_url):
+    """Two nodes share a PostgreSQL store and nothing else (each its own data directory): the job's input and outputs
+    travel through the store."""
+    folder, truth = small_video
+    nodes = [build_agent(Settings(offline=True, threshold=0.0, data_dir=tmp_path / name, database_url=postgres_url),
+                         segmenter=tiny_segmenter) for name in ("ingress", "worker")]
+    ingress, worker = JobRunner(nodes[0], worker="ingress"), JobRunner(nodes[1], worker="worker")
+    job = ingress.submit((folder / "video.mp4").read_bytes(), ".mp4", "all the red shapes")
+    worker.run(worker.get(job.id))
+    done = ingress.get(job.id)
+    assert done.state is JobState.DONE and done.frames_done == truth.frames and done.attempts == 1
+    assert len(ingress.result(job.id).frames) == truth.frames
+    overlay = ingress.file(job.id, "overlay.mp4")
+    assert overlay.is_relative_to(tmp_path / "ingress")
+    assert overlay.read_bytes() == (tmp_path / "worker" / "jobs" / job.id / "overlay.mp4").read_bytes()
+
+
+def test_a_job_whose_worker_died_on_this_machine_runs_again_at_once(tiny_segmenter, small_video, tmp_path):
+    """A restarted server need not wait for the lease of its dead predecessor to run out; a live worker's lease, or
+    one of another machine, is left alone."""
+    folder, _ = small_video
+    agent = build_agent(Settings(offline=True, threshold=0.0, data_dir=tmp_path), segmenter=tiny_segmenter)
+    runner = JobRunner(agent)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    holders = {"dead": f"{socket.gethostname()}:{dead.stdout.strip()}:0", "alive": runner.worker,
+               "elsewhere": f"another-host:{dead.stdout.strip()}:0"}
+    jobs = {name: runner.submit((folder / "video.mp4").read_bytes(), ".mp4", "all the shapes") for name in holders}
+    for name, holder in holders.items():
+        assert runner.store.claim_job(holder, 600, MAX_ATTEMPTS, job_id=jobs[name].id) is not None
+    JobRunner(agent)  # the server starts again
+    assert runner.store.claim_job("next", 600, MAX_ATTEMPTS).id == jobs["dead"].id
+    assert runner.store.claim_job("next", 600, MAX_ATTEMPTS) is None
+
+
+def test_a_running_job_keeps_its_lease_and_no_other_worker_takes_it(tiny_segmenter, small_video, tmp_path):
+    """The lease is renewed while the job runs (here 0.3 s, far shorter than the run): a worker polling all along
+    never gets the job, which runs once."""
+    folder, truth = small_video
+    agent = build_agent(Settings(offline=True, threshold=0.0, data_dir=tmp_path), segmenter=tiny_segmenter)
+    runner = JobRunner(agent, lease_s=0.3, worker="owner")
+    job = runner.submit((folder / "video.mp4").read_bytes(), ".mp4", "all the red shapes")
+    stolen, running = [], threading.Event()
+
+    def thief() -> None:
+        while running.is_set() and not stolen:
+            time.sleep(0.05)
+            if runner.store.job(job.id).state is JobState.RUNNING:
+                stolen.extend(filter(None, [runner.store.claim_job("thief", 60, MAX_ATTEMPTS, job_id=job.id)]))
+
+    running.set()
+    polling = threading.Thread(target=thief)
+    polling.start()
+    slow_track = agent.track
+
+    def track(*args, **kwargs):  # a run several leases long
+        time.sleep(1.5)
+        return slow_track(*args, **kwargs)
+
+    agent.track = track
+    try:
+        runner.run(job)
+    finally:
+        running.clear()
+        polling.join(10)
+    assert stolen == [] and runner.get(job.id).state is JobState.DONE and runner.get(job.id).attempts == 1
 
 
 def wait_for(client: httpx.Client, job_id: str, states: set[str], timeout: float = 400) -> dict:

@@ -96,6 +96,28 @@ def test_every_package_of_the_checkout_imports_from_the_wheel(installed):
     assert not elsewhere, f"imported from outside the wheel: {elsewhere}"
 
 
+def test_the_wheel_holds_the_store_and_migrates_a_database_from_outside_the_checkout(wheel, installed, tmp_path):
+    """The store's Alembic migrations are modules of the package (no alembic.ini, nothing read from a checkout): an
+    installed wheel opens a new data directory at the newest schema, and upgrades one made before the migrations."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    migrations = "segchat/agent/serving/store/migrations/"
+    assert {f"{migrations}env.py", f"{migrations}versions/0001_sessions_turns_concepts_jobs.py",
+            f"{migrations}versions/0002_job_leases.py", f"{migrations}versions/0003_images.py",
+            f"{migrations}versions/0004_job_files.py"} <= names
+    legacy = tmp_path / "legacy"
+    shutil.copytree(REPO_DIR / "tests" / "data" / "legacy_data_dir", legacy)
+    probe = ("import json, sys; from segchat.agent.serving.store import SessionStore, schema\n"
+             "stores = [SessionStore(folder) for folder in sys.argv[1:]]\n"
+             "print(json.dumps([schema.__file__, [schema.current_revision(s.engine) for s in stores],\n"
+             "                  [len(s.list_sessions()) for s in stores], len(stores[1].image_keys())]))")
+    done = _run_outside(installed, "-c", probe, str(tmp_path / "new"), str(legacy))
+    assert done.returncode == 0, done.stderr[-3000:]
+    schema_file, revisions, sessions, images = json.loads(done.stdout.splitlines()[-1])
+    assert Path(schema_file).is_relative_to(installed)
+    assert revisions == ["0004", "0004"] and sessions == [0, 3] and images == 2
+
+
 def test_the_wheel_runs_the_demo_from_outside_the_checkout(installed):
     found = _run_outside(installed, "-c", "import json, segchat; from segchat.contracts import resources as r; "
                          "print(json.dumps([segchat.__file__, str(r.demo_model_dir()), str(r.demo_image_path())]))")

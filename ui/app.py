@@ -200,7 +200,7 @@ def wire_page(ctx: UiContext, demo: gr.Blocks, chat: ChatWidgets, video: VideoWi
 
 def build_ui(agent: Agent, settings: Settings, jobs: JobRunner | None = None) -> gr.Blocks:
     data_dir = Path(settings.data_dir).expanduser()
-    files = UiFiles(data_dir / "ui_files", agent.store.images_dir)
+    files = UiFiles(data_dir / "ui_files", agent.store.image_png)
     ctx = UiContext(agent=agent, files=files, jobs=jobs, keys=settings.api_keys())
     serve_in_place(files.root)
     with gr.Blocks(title="segchat", delete_cache=(UPLOAD_SWEEP_S, UPLOAD_MAX_AGE_S)) as demo:

@@ -15,6 +15,7 @@ import re
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from segchat.agent import Turn
@@ -95,9 +96,9 @@ def serve_in_place(folder: Path) -> None:
 class UiFiles:
     """`root` (the data directory's `ui_files/`): one folder per session, one per turn inside it."""
 
-    def __init__(self, root: Path, images_dir: Path, max_age_s: float = FILES_MAX_AGE_S) -> None:
+    def __init__(self, root: Path, image_png: Callable[[str], bytes], max_age_s: float = FILES_MAX_AGE_S) -> None:
         self.root = root
-        self.images_dir = images_dir  # the session store's images, named by their content key
+        self.image_png = image_png  # the session store's image files, by their content key
         self.max_age_s = max_age_s
         self.root.mkdir(parents=True, exist_ok=True)
         self._last_sweep = 0.0
@@ -136,10 +137,11 @@ class UiFiles:
         return [path for path in paths if path.exists()]
 
     def image(self, session_id: str, image_key: str) -> Path:
-        """The session's image as the page shows it: the store's own file, linked, once per image."""
+        """The session's image as the page shows it: the store's own PNG file, byte for byte (never encoded again),
+        written once per image."""
         path = self.folder(session_id) / f"image_{image_key[:16]}.png"
         if not path.exists():
-            link_or_copy(self.images_dir / f"{image_key}.png", path)
+            write_atomically(path, self.image_png(image_key))
         return path
 
     def sweep(self, now: float | None = None) -> int:

@@ -11,7 +11,7 @@ import logging
 
 import click
 
-from segchat.faces.cli import annotate, images, lab, parse, sessions, video
+from segchat.faces.cli import annotate, db, images, lab, parse, sessions, video
 
 
 @click.group()
@@ -23,6 +23,6 @@ def main(verbose: bool) -> None:
 
 
 for command in (images.detect, images.segment, parse.parse, parse.eval_parser, video.track, annotate.annotate,
-                sessions.sessions, lab.eval_shapes, lab.render_shapes, lab.render_videos, lab.eval_track,
+                sessions.sessions, db.db, lab.eval_shapes, lab.render_shapes, lab.render_videos, lab.eval_track,
                 lab.calibrate_shapes, lab.eval_agent_shapes, lab.train_shapes):
     main.add_command(command)

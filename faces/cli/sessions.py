@@ -13,9 +13,9 @@ from typing import Any, Callable
 
 import click
 
-from segchat.agent.serving.store import SessionStore, SessionSummary, owner_of
+from segchat.agent.serving.store import SessionStore, SessionSummary, has_sqlite_store, owner_of
 from segchat.agent.sessions import SessionArchive
-from segchat.contracts.errors import SessionNotFoundError
+from segchat.contracts.errors import SegchatError, SessionNotFoundError
 from segchat.contracts.settings import Settings
 from segchat.faces.cli.common import checked_settings, emit, fail, guarded
 from segchat.faces.options import DATA_OPTIONS, options
@@ -111,9 +111,12 @@ _EXPORTS: dict[str, Callable[..., dict[str, Any]]] = {"json": _history_json, "co
 
 # -- helpers ---------------------------------------------------------------------------------------------------------
 def _summaries(settings: Settings, owner: str, limit: int) -> list[SessionSummary]:
-    if not _database(settings).exists():  # nothing was ever stored here: nothing to list (and nothing to create)
+    if _nothing_stored(settings):  # nothing was ever stored here: nothing to list (and nothing to create)
         return []
-    store = SessionStore(settings.data_dir)
+    try:
+        store = open_store(settings)
+    except SegchatError as exc:  # an unreachable database
+        fail(exc.message)
     try:
         return store.session_summaries(owner, limit)
     finally:
@@ -122,13 +125,18 @@ def _summaries(settings: Settings, owner: str, limit: int) -> list[SessionSummar
 
 def _archive(settings: Settings, session_id: str) -> SessionArchive:
     """The stored sessions, read without a model; an empty data folder has no session ID."""
-    if not _database(settings).exists():
+    if _nothing_stored(settings):
         raise SessionNotFoundError(f"no session {session_id!r} (nothing is stored in {settings.data_dir})")
-    return SessionArchive(SessionStore(settings.data_dir))
+    return SessionArchive(open_store(settings))
 
 
-def _database(settings: Settings) -> Path:
-    return Path(settings.data_dir).expanduser() / "segchat.db"
+def open_store(settings: Settings) -> SessionStore:
+    """The configured store: SEGCHAT_DATABASE_URL, else the data directory's SQLite file."""
+    return SessionStore(settings.data_dir, settings.database_url)
+
+
+def _nothing_stored(settings: Settings) -> bool:
+    return settings.database_url is None and not has_sqlite_store(settings.data_dir)
 
 
 def _summary_json(summary: SessionSummary) -> dict[str, Any]:

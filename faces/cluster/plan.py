@@ -85,7 +85,7 @@ def parse_autoscale(text: str) -> tuple[int, int]:
 def check_store_for(plan: ClusterPlan, settings: Settings) -> None:
     """On an existing cluster the ingress may run on any node: sessions in a node-local SQLite file would be lost
     or split, so a PostgreSQL URL is required there. A local cluster shares this machine's data directory."""
-    url = getattr(settings, "database_url", None) or ""  # TODO(merge): settings.database_url
+    url = settings.database_url or ""
     if not plan.local and not url.startswith("postgresql"):
         raise BadRequestError("--ray ADDRESS runs the server on a cluster's nodes, where a SQLite file in a node's "
                               "data directory would split the sessions: set SEGCHAT_DATABASE_URL="
