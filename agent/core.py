@@ -99,6 +99,8 @@ class Agent:
                  queue_size: int = 16, concurrency: int = 1, batch_wait_ms: float = 8.0,
                  max_video_frames: int = 3600, max_video_bytes: int = 200 * 1024 * 1024, demo: bool = False) -> None:
         self.segmenter = segmenter
+        # the model lives elsewhere (Ray Serve replicas, `segchat.segmenter.remote`): video uses the detect tracker
+        self.segmenter_is_remote = bool(getattr(segmenter, "remote", False))
         self.parser = parser
         self.store = store
         self.sessions = SessionArchive(store)
@@ -323,7 +325,7 @@ class Agent:
             raise BadRequestError(f"unknown tracker {kind!r}: choose sam3, detect or auto",
                                   code="unknown_tracker") from None
         source = str(self.segmenter.source)
-        if getattr(self.segmenter, "remote", False):
+        if self.segmenter_is_remote:
             # the model lives in the segmenter replicas: frames go to them one find at a time (detect)
             if kind is TrackerKind.SAM3:
                 raise BadRequestError("on a cluster, videos are tracked with the detect tracker: use --tracker "
@@ -443,7 +445,7 @@ class Agent:
     def segmenter_stats(self) -> SegmenterStats:
         """`GET /v1/stats`: the segmenter replicas' counters (cache hits and misses, busy time) and how many are
         up; in one process, this process's segmenter."""
-        if getattr(self.segmenter, "remote", False):
+        if self.segmenter_is_remote:
             up, replicas = self.segmenter.replica_stats()
             return SegmenterStats(replicas_up=up, replicas=replicas)
         return SegmenterStats(replicas_up=1, replicas=[this_process(self.segmenter)])

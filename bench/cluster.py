@@ -55,9 +55,33 @@ def cluster(replicas: int, data_dir: Path, *extra: str) -> ClusterProcess:
                           *extra, replicas=replicas, data_dir=data_dir)
 
 
+# where the CPU goes on this machine, by process (Ray names its actors' processes `ray::<actor>`)
+CPU_ROLES = (("ingress", "IngressDeployment"), ("segmenter replicas", "SegmenterDeployment"),
+             ("Serve proxy", "ProxyActor"), ("other Ray processes", "ray"))
+
+
+def cpu_seconds_by_role() -> dict[str, float]:
+    """CPU seconds (user + system) spent so far by the processes of each role, and by this process (the clients)."""
+    import psutil
+
+    spent = dict.fromkeys([role for role, _ in CPU_ROLES] + ["clients (this process)"], 0.0)
+    me = os.getpid()
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            times = process.cpu_times()
+            command = " ".join(process.info["cmdline"] or [])
+        except psutil.Error:
+            continue
+        role = "clients (this process)" if process.info["pid"] == me else next(
+            (name for name, mark in CPU_ROLES if mark in command), None)
+        if role is not None:
+            spent[role] += times.user + times.system
+    return spent
+
+
 def first_turns(url: str, clients: int, requests: int, seed: int) -> dict:
-    """`requests` first turns on distinct images from `clients` threads: requests a second and each replica's busy
-    time over the wall time."""
+    """`requests` first turns on distinct images from `clients` threads: requests a second, each replica's busy
+    time over the wall time, and the CPU each kind of process spent a request."""
     images = [scene_png(seed + i) for i in range(requests)]
     latencies: list[float] = []
     lock = threading.Lock()
@@ -74,6 +98,7 @@ def first_turns(url: str, clients: int, requests: int, seed: int) -> dict:
 
     with httpx.Client(base_url=url, timeout=60) as client:
         before = replica_totals(client)
+        cpu_before = cpu_seconds_by_role()
         start = time.perf_counter()
         threads = [threading.Thread(target=worker) for _ in range(clients)]
         for thread in threads:
@@ -81,13 +106,16 @@ def first_turns(url: str, clients: int, requests: int, seed: int) -> dict:
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - start
+        cpu_after = cpu_seconds_by_role()
         after = replica_totals(client)
         replicas = client.get("/v1/stats").json()["replicas"]
     return {"requests": requests, "wall_s": round(wall, 2), "per_s": round(requests / wall, 3),
             "p50_ms": round(statistics.median(latencies) * 1000, 1),
             "replica_busy_share": round((after["busy_ms"] - before["busy_ms"]) / 1000 / wall, 3),
             "busy_ms_per_request": round((after["busy_ms"] - before["busy_ms"]) / requests, 1),
-            "replicas_answering": len(replicas)}
+            "replicas_answering": len(replicas),
+            "cpu_ms_per_request": {role: round((cpu_after[role] - cpu_before[role]) * 1000 / requests, 1)
+                                   for role in cpu_after}}
 
 
 def bench_throughput(clients: int, requests: int, work: Path) -> dict:
@@ -195,6 +223,13 @@ def markdown(report: dict) -> str:
                      f"{row['busy_ms_per_request']} |")
     lines += ["", f"Throughput 2 vs 1: **{t['throughput_ratio']}x**; from the replicas' own busy time, one core a "
                   f"replica would give {t['projected_ratio_one_core_a_replica']}x.", "",
+              "CPU a request, by process (ms; the machine has "
+              f"{os.cpu_count()} cores, so 1000 / (their sum / {os.cpu_count()}) bounds the requests a second):", "",
+              "| replicas | " + " | ".join(t["1_replicas"]["cpu_ms_per_request"]) + " |",
+              "| --- |" + " --- |" * len(t["1_replicas"]["cpu_ms_per_request"])]
+    for key in ("1_replicas", "2_replicas"):
+        lines.append(f"| {key[0]} | " + " | ".join(str(v) for v in t[key]["cpu_ms_per_request"].values()) + " |")
+    lines += ["",
               "## Follow-ups: routed by the image's content vs Ray Serve's default router (2 replicas)", "",
               "| routing | follow-ups asking SAM3 | embedding held | follow-up p50 ms | follow-up embed p50 ms | "
               "first-turn embed p50 ms |", "| --- | --- | --- | --- | --- | --- |"]

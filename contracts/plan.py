@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SelectKind = Literal["all", "leftmost", "rightmost", "topmost", "bottommost", "largest", "smallest", "center"]
 RelationType = Literal["on", "in", "near", "holding", "wearing", "left_of", "right_of", "above", "below"]
@@ -52,6 +52,13 @@ class Target(BaseModel):
         if any(not 1 <= n <= 10_000 for n in value):
             raise ValueError("instance numbers are #1 to #10000")
         return list(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _instances_alone(self) -> Target:
+        # a target is either instances by number or a search (a phrase, exemplars): the two do not combine
+        if self.instances and (self.phrase or self.exemplars):
+            raise ValueError("a target with instances (#N) has an empty phrase and no exemplars")
+        return self
 
     @field_validator("phrase", "alternates", "exclude", mode="after")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from segchat.contracts.resources import REPO_DIR, demo_model_dir
@@ -64,6 +64,12 @@ class Settings(BaseSettings):
                              "their prompts share forwards (1: one request at a time, no batching)")
     batch_wait_ms: float = Field(8.0, ge=0, le=1000, description="how long a forward waits for other requests' "
                                  "prompts to join it")
+
+    @field_validator("llm_url", mode="after")
+    @classmethod
+    def _llm_url_or_none(cls, value: str | None) -> str | None:
+        # ' , ' names no server: no LLM, as when the setting is left out
+        return value.strip() if value is not None and value.strip(" ,") else None
 
     def api_keys(self) -> list[str]:
         return [key.strip() for key in (self.api_key or "").split(",") if key.strip()]

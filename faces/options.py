@@ -19,7 +19,8 @@ MODEL_OPTIONS = [
 LLM_OPTIONS = [
     click.option("--offline", is_flag=True, default=None, help="Never call the LLM; use the offline parser."),
     click.option("--llm-url", "--llm", "llm_url",
-                 help="OpenAI-compatible base URL of the VL model (e.g. http://127.0.0.1:8000/v1), or "
+                 help="OpenAI-compatible base URL of the VL model (e.g. http://127.0.0.1:8000/v1; several, "
+                      "comma-separated: replicas of one model, tried in turn), or "
                       "local:MODEL_ID_OR_DIR to run a Qwen-VL model in this process."),
     click.option("--llm-model", help="Model name at that endpoint (default Qwen/Qwen2.5-VL-7B-Instruct)."),
 ]

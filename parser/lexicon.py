@@ -133,6 +133,7 @@ def is_adjective(word: str) -> bool:
     return "ADJ" in lemmas(word) or word in saco_modifiers()
 
 
+@functools.lru_cache(maxsize=65536)  # asked for every word of every request: the inflections are computed once
 def is_participle(word: str) -> bool:
     """'-ed' / '-ing' / irregular past participles of a verb: they modify a noun ('cracked tile', 'sleeping cat')."""
     verbs = lemmas(word).get("VERB", ())

@@ -81,14 +81,19 @@ def read_remember(text: str, chinese: bool) -> RememberRequest | None:
 
 # a pick by number: the references, the words that keep or drop, and nothing else (what is left over is not read)
 DROP_EN = re.compile(r"\b(?:drop|remove|delete|exclude|erase|discard|lose|hide|skip|ignore|deselect|unselect|"
-                     r"get rid of|take (?:out|away|off)|leave out|throw (?:out|away)|not|no|without|minus|except|"
-                     r"all but|everything but|but not)\b")
+                     r"get rid of|take (?:out|away|off)|leave out|throw (?:out|away)|not|no|without|minus|"
+                     r"don't want)\b")
+# 'all but #2', 'drop everything except #2', '除了2号都不要': the numbered ones are the exception, so the verb's
+# sense flips (keep all but them = drop them; drop all but them = keep them)
+BUT_EN = re.compile(r"\b(?:all|everything|every one|everyone|each|the rest|others?)\b.*?\b(?:but|except(?: for)?|"
+                    r"other than|apart from|save)\b|\b(?:except(?: for)?|other than|apart from)\b")
+BUT_ZH = re.compile(r"除了|除去.*?(?:其他|其余|别的|都|全)|以外|之外")
 KEEP_EN = re.compile(r"\b(?:only|just|keep|select|choose|pick|want|use|show|give me|leave|retain|stick with|"
                      r"go with|take|that's it|those|these|ones?|and|the|instances?|objects?|items?|masks?|please|"
                      r"pls|now|then|ok|okay|i|me|us|we|let's|let us|would like|'d like|like to|are|is|fine|good|"
                      r"right|correct|of them|out of|from|those are|it's)\b")
 DROP_ZH = re.compile(r"去掉|删掉|删除|去除|移除|排除|除去|拿掉|扔掉|不要|别要|不用|不包括|除了|取消|隐藏|剔除|踢掉")
-KEEP_ZH = re.compile(r"只要|只留|只保留|保留|留下|只选|选中|选|要|就|只|把|将|和|跟|与|、|还有|以及|个|的|了|吧|其他|"
+KEEP_ZH = re.compile(r"只要|只留|只保留|保留|留下|只选|选中|选|要|就|只|把|将|和|跟|与|、|还有|以及|个|的|了|吧|其他|其余|别的|全|"
                      r"请|帮我|给我|一下|就行|就好|可以|都|这几?个|那几?个|实例|物体|目标|编号")
 NUMBERED_EN = re.compile(rf"{REF_EN}", re.IGNORECASE)
 NUMBERED_ZH = re.compile(REF_ZH)
@@ -104,7 +109,7 @@ def read_instance_pick(text: str, chinese: bool) -> InstancePick | None:
     """'only #2', 'drop #1 and #3', 'keep number 4', '只要2号', '把3号和5号去掉': the numbered instances and whether
     they are kept or dropped; None when the text names no instance by number or says more than the pick (then
     it is not read here)."""
-    source = text if chinese else text.lower()
+    source = text if chinese else re.sub(r"\bno\s+(?=#)", "not ", text.lower())  # 'no #2': not number 2
     pattern = NUMBERED_ZH if chinese else NUMBERED_EN
     found = [m for m in pattern.finditer(source)]
     if not found:
@@ -113,10 +118,15 @@ def read_instance_pick(text: str, chinese: bool) -> InstancePick | None:
     if not instances:
         return None
     rest = pattern.sub(" ", source)
-    drop_words = DROP_ZH if chinese else DROP_EN
+    if re.search(r"[?？]|吗|呢", rest):
+        return None  # 'is #2 right?': a question about the answer, not a pick
+    drop_words, but_words = (DROP_ZH, BUT_ZH) if chinese else (DROP_EN, BUT_EN)
     drop = bool(drop_words.search(rest))
     if drop and re.search(r"只要|只留|只保留|保留" if chinese else r"\b(?:only|just|keep)\b", rest):
         return None  # 'only #2, not #3': keeps one and drops another, which one target cannot say
+    if but_words.search(rest):
+        drop = not drop
+        rest = but_words.sub(" ", rest)
     leftover = (KEEP_ZH if chinese else KEEP_EN).sub(" ", drop_words.sub(" ", rest))
     leftover = re.sub(r"[\s,，.。!！?？:：;；&+/和、-]+", "", leftover)
     if leftover:  # other words: an object, a position, a question; read elsewhere or not at all

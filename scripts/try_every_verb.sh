@@ -34,6 +34,9 @@ SESSION=$($PY -c "import json, sys; print(json.load(open(sys.argv[1]))[0]['sessi
 try sessions-show 0 $SEGCHAT sessions show "$SESSION" --data-dir "$WORK/data"
 try sessions-export 0 $SEGCHAT sessions export "$SESSION" --format coco --out "$WORK/session_coco.json" --data-dir "$WORK/data"
 try sessions-unknown 2 $SEGCHAT sessions show no-such-session --data-dir "$WORK/data"
+try db-upgrade 0 $SEGCHAT db upgrade --data-dir "$WORK/data"
+try db-copy 0 $SEGCHAT db copy --to "sqlite:///$WORK/copy.db" --data-dir "$WORK/data"
+try db-copy-not-empty 2 $SEGCHAT db copy --to "sqlite:///$WORK/copy.db" --data-dir "$WORK/data"
 try segment-bad-image 2 $SEGCHAT segment README.md "the dog" --demo --offline
 try eval-parser 0 $SEGCHAT eval-parser tests/data/instructions_own_round4.jsonl --offline  # the dev set needs ../shared
 try render-shapes 0 $SEGCHAT render-shapes "$WORK/shapes" --images 3 --seed 5

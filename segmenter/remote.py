@@ -8,6 +8,7 @@ again, and nothing is lost when a replica dies (the transport sends the call to 
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Protocol
@@ -69,6 +70,7 @@ class RemoteSegmenter:
         self.tracker_kind = info.tracker
         self._recent: OrderedDict[str, tuple[Image.Image, bool]] = OrderedDict()
         self._replicas: dict[str, ReplicaStats] = {}
+        self._lock = threading.Lock()  # turns, `/readyz` and `/v1/stats` read and write both from several threads
 
     def embed(self, image: ImageSource, *, cache: bool = True) -> tuple[EmbeddingHandle, bool]:
         """Name the image (the embedding is made where the find lands). Returns (handle, False): whether a replica
@@ -76,10 +78,11 @@ class RemoteSegmenter:
         pil = image if isinstance(image, Image.Image) and image.mode == "RGB" else load_image(
             image, max_pixels=self.max_image_pixels)
         key = image_digest(pil)
-        self._recent[key] = (pil, cache)
-        self._recent.move_to_end(key)
-        while len(self._recent) > RECENT_IMAGES:
-            self._recent.popitem(last=False)
+        with self._lock:
+            self._recent[key] = (pil, cache)
+            self._recent.move_to_end(key)
+            while len(self._recent) > RECENT_IMAGES:
+                self._recent.popitem(last=False)
         return EmbeddingHandle(key, (pil.height, pil.width)), False
 
     def find_each(self, handle: EmbeddingHandle, prompts: Sequence[str | Prompt], *, image: ImageSource | None = None,
@@ -92,14 +95,16 @@ class RemoteSegmenter:
         call = FindCall(handle.key, np.asarray(pil), tuple(p if isinstance(p, Prompt) else Prompt(p) for p in prompts),
                         threshold, mask_threshold, nms_iou, cache)
         answer = self.transport.find(call)
-        self._replicas[answer.replica.replica] = answer.replica
+        with self._lock:
+            self._replicas[answer.replica.replica] = answer.replica
         if timings is not None:  # the replica's own times: the encoder's (0-ish on a hit) and the find's
             timings["embed"] = timings.get("embed", 0.0) + answer.embed_ms
             timings["decode"] = timings.get("decode", 0.0) + answer.find_ms
         return answer.instances
 
     def _image_for(self, handle: EmbeddingHandle, image: ImageSource | None) -> tuple[Image.Image, bool]:
-        recent = self._recent.get(handle.key)
+        with self._lock:
+            recent = self._recent.get(handle.key)
         if image is None:
             if recent is None:
                 raise EmbeddingMissingError(f"image {handle.key[:12]}… is no longer at hand; pass the image")
@@ -112,7 +117,8 @@ class RemoteSegmenter:
         """How many replicas run now, and the counters of those among them that have answered (as of their latest
         answer), by name. A replica that died is left out: its successor starts from zero."""
         running = self.transport.running_replicas()
-        for gone in set(self._replicas) - running:
-            self._replicas.pop(gone, None)
-        return len(running), sorted((self._replicas[name] for name in running & set(self._replicas)),
-                                    key=lambda stats: stats.replica)
+        with self._lock:
+            for gone in set(self._replicas) - running:
+                del self._replicas[gone]
+            heard = [self._replicas[name] for name in running & set(self._replicas)]
+        return len(running), sorted(heard, key=lambda stats: stats.replica)

@@ -104,11 +104,13 @@ class SegmenterService:
         embedded: list[tuple[bool, float]] = []
         for call in calls:
             embed_start = time.perf_counter()
-            handle, held = self.segmenter.embed(Image.fromarray(call.pixels), cache=call.cache)
+            image = Image.fromarray(call.pixels)
+            handle, held = self.segmenter.embed(image, cache=call.cache)
             if handle.key != call.key:  # the caller names the image it sent: a mismatch is a caller's bug
                 raise ValueError(f"the image sent is {handle.key[:12]}…, not {call.key[:12]}… as named")
             embedded.append((held, (time.perf_counter() - embed_start) * 1000))
-            requests.append(FindRequest(self.segmenter.embedding_of(handle), list(call.prompts),
+            # with the image: another batch's images may have pushed this one's embedding out meanwhile
+            requests.append(FindRequest(self.segmenter.embedding_of(handle, image), list(call.prompts),
                                         self.segmenter.default_threshold if call.threshold is None
                                         else call.threshold, call.mask_threshold, call.nms_iou))
         find_start = time.perf_counter()

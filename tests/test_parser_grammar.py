@@ -142,14 +142,17 @@ def test_exemplar_references(text, followup, instances, phrase):
     ("drop #2", "remove", [2]), ("remove #2 and #3", "remove", [2, 3]), ("Get rid of no. 4.", "remove", [4]),
     ("only #1", "refine", [1]), ("keep number 4 please", "refine", [4]), ("#2 and #4 only", "refine", [2, 4]),
     ("把3号和5号去掉", "remove", [3, 5]), ("不要1号", "remove", [1]), ("只要2号", "refine", [2]),
-    ("保留1号、3号", "refine", [1, 3])])
+    ("保留1号、3号", "refine", [1, 3]), ("no #2", "remove", [2]),
+    # the numbered ones as the exception: the verb's sense flips
+    ("drop everything but #2", "refine", [2]), ("all but #3", "remove", [3]), ("keep all except #2", "remove", [2]),
+    ("除了2号都不要", "refine", [2]), ("除了3号其他都去掉", "refine", [3])])
 def test_instances_picked_by_number(text, followup, instances):
     plan, target = _one(text)
     assert plan.followup == followup and target.instances == instances and target.phrase == ""
     assert target.exemplars == [] and plan.confidence == "high"
 
 
-@pytest.mark.parametrize("text", ["only the red ones and #2", "only #2, not #3", "#3 too", "选3号左边的"])
+@pytest.mark.parametrize("text", ["only the red ones and #2", "only #2, not #3", "#3 too", "选3号左边的", "2号对吗"])
 def test_numbers_mixed_with_other_words_are_a_question_back_not_a_guess(text):
     plan = parse_offline(text)
     assert plan.clarify and plan.confidence == "low"

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from bench.server_process import ClusterProcess, ServerProcess
+from segchat.agent.serving.store import SessionStore
 from segchat.lab.moving import sample_video, write_video
 from segchat.lab.render import render_scene
 
@@ -180,5 +181,10 @@ def test_a_video_job_whose_replica_is_killed_is_finished_by_the_other_one_once(c
         assert len(result["frames"]) == truth.frames and result["objects"]
         after = {r["replica"]: r["finds"] for r in client.get("/v1/stats").json()["replicas"]}
         assert victim["replica"] not in after  # gone, and its successor starts from zero
+        store = SessionStore(cluster.log_path.parent)
+        try:  # run once: claimed by one worker, never run a second time
+            assert store.job(job).attempts == 1
+        finally:
+            store.close()
         # the frames after the kill were answered by the replicas still up
         assert sum(after.values()) - sum(before.get(name, 0) for name in after) > 0, (before, after)

@@ -1,6 +1,7 @@
 """`serve.py --ray` with its sessions in a real PostgreSQL, killed with `kill -9` mid-conversation: it starts again
 on the same port, every answered turn is there, and the conversation goes on. A restart that finds the port held
-by what a killed server left (its local Ray cluster's proxy) says so, stops it and serves the new application."""
+by what a dead or hung server left (its local Ray cluster's proxy) says so, stops it and serves the new
+application."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import base64
 import io
 import os
 import signal
+import subprocess
+import sys
+import time
 
 import httpx
 import numpy as np
 import pytest
 
-from bench.server_process import ClusterProcess, stop_local_ray
+from bench.server_process import REPO, ClusterProcess, stop_local_ray
 from segchat.lab.render import render_scene
 
 pytest.importorskip("ray.serve")
@@ -33,13 +37,21 @@ def on_ray(data_dir, database_url: str, port: int | None = None, *extra: str) ->
                           own_process_group=True)
 
 
+def answer_or_none(url: str) -> dict | None:
+    try:
+        response = httpx.get(url, timeout=10)
+    except httpx.HTTPError:
+        return None
+    return response.json() if response.status_code == 200 else None
+
+
 def turn(url: str, **body) -> dict:
     response = httpx.post(url + "/v1/segment", json=body, timeout=180)
     assert response.status_code == 200, response.text
     return response.json()
 
 
-def test_kill_9_then_restart_keeps_every_answered_turn_and_recovers_a_stale_cluster(postgres_url, tmp_path):
+def test_kill_9_then_restart_keeps_every_answered_turn_and_a_hung_servers_cluster_is_replaced(postgres_url, tmp_path):
     first = on_ray(tmp_path / "data", postgres_url).start()
     try:
         opened = turn(first.url, image=scene_png(1), instruction="all the red shapes")
@@ -57,19 +69,32 @@ def test_kill_9_then_restart_keeps_every_answered_turn_and_recovers_a_stale_clus
         assert [t["instruction"] for t in history["turns"]] == ["all the red shapes", "only the circles"]
         go_on = turn(second.url, session=session, instruction="and the blue squares too")
         assert go_on["session"] == session and go_on["instances"]
-        # now only serve.py dies: its local cluster keeps the port with the old application
-        os.kill(second.process.pid, signal.SIGKILL)
-        second.process.wait()
-        assert httpx.get(second.url + "/healthz", timeout=30).status_code == 200  # the old app still answers
+        # now serve.py hangs (stopped, as a wedged process would be): its local cluster keeps the port and still
+        # answers with the old application (once its driver is really gone, Ray ends such a cluster by itself)
+        os.kill(second.process.pid, signal.SIGSTOP)
+        assert httpx.get(second.url + "/healthz", timeout=30).status_code == 200
 
         third = on_ray(tmp_path / "data", postgres_url, first.port, "--threshold", "0.35").start()
         try:
-            ready = httpx.get(third.url + "/readyz", timeout=60).json()
-            assert ready["threshold"] == 0.35  # the new application, not the one the stale cluster served
+            # the old application answers until the new start has stopped it: wait for the new one, which says it
+            # has a threshold of 0.35 (the old one said 0.1)
+            deadline = time.monotonic() + 240
+            while (ready := answer_or_none(third.url + "/readyz")) is None or ready["threshold"] != 0.35:
+                assert third.process.poll() is None, third.log()
+                assert time.monotonic() < deadline, (ready, third.log())
+                time.sleep(1)
             assert "held by a Ray cluster a stopped server left behind" in third.log()
+            # a second start on the port of a running server is refused, and the running one goes on answering
+            refused = subprocess.run([sys.executable, "serve.py", "--demo", "--offline", "--ray", "--port",
+                                      str(first.port), "--data-dir", str(tmp_path / "other")], cwd=REPO,
+                                     capture_output=True, text=True, timeout=120,
+                                     env={**os.environ, "SEGCHAT_DATABASE_URL": postgres_url})
+            assert refused.returncode == 2 and "served by a running segchat on Ray" in refused.stderr, refused.stderr
+            assert answer_or_none(third.url + "/readyz")["threshold"] == 0.35
             history = httpx.get(f"{third.url}/v1/sessions/{session}", timeout=60).json()
             assert len(history["turns"]) == 3
         finally:
             third.stop()
     finally:
+        os.killpg(second.process.pid, signal.SIGKILL)
         second.stop()

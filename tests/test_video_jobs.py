@@ -141,6 +141,38 @@ def test_a_job_submitted_on_one_node_runs_on_another_and_is_served_by_the_first(
     assert overlay.read_bytes() == (tmp_path / "worker" / "jobs" / job.id / "overlay.mp4").read_bytes()
 
 
+def test_the_worker_outlives_a_store_that_does_not_answer(tiny_segmenter, small_video, tmp_path, monkeypatch):
+    """A database that restarts (its first answers fail, as psycopg's do while PostgreSQL is down) costs the worker
+    a wait, not its thread: the job queued meanwhile still runs."""
+    from sqlalchemy.exc import OperationalError
+
+    from segchat.agent.serving import jobs as job_module
+
+    folder, truth = small_video
+    agent = build_agent(Settings(offline=True, threshold=0.0, data_dir=tmp_path), segmenter=tiny_segmenter)
+    runner = JobRunner(agent)
+    real_claim, failures = runner.store.claim_job, []
+
+    def claim_while_the_database_restarts(*args, **kwargs):
+        if len(failures) < 3:
+            failures.append(1)
+            raise OperationalError("claim", {}, ConnectionError("the database is restarting"))
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(runner.store, "claim_job", claim_while_the_database_restarts)
+    monkeypatch.setattr(job_module, "STORE_RETRY_S", 0.05)
+    job = runner.submit((folder / "video.mp4").read_bytes(), ".mp4", "all the red shapes")
+    runner.start()
+    try:
+        deadline = time.monotonic() + 120
+        while runner.get(job.id).state is not JobState.DONE:
+            assert time.monotonic() < deadline, runner.get(job.id)
+            time.sleep(0.2)
+    finally:
+        runner.stop()
+    assert len(failures) == 3 and runner.get(job.id).frames_done == truth.frames
+
+
 def test_a_job_whose_worker_died_on_this_machine_runs_again_at_once(tiny_segmenter, small_video, tmp_path):
     """A restarted server need not wait for the lease of its dead predecessor to run out; a live worker's lease, or
     one of another machine, is left alone."""

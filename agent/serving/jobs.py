@@ -26,6 +26,7 @@ from segchat.contracts.results import TrackerKind, VideoResult
 
 log = logging.getLogger(__name__)
 
+STORE_RETRY_S = 2.0  # a worker whose store did not answer waits this long before asking again
 MAX_ATTEMPTS = 2
 LEASE_S = 30.0  # a worker renews its lease every third of this; a job whose worker is silent this long is taken over
 PROGRESS_EVERY_S = 0.5  # a row update every half second is plenty for a progress bar
@@ -152,8 +153,15 @@ class JobRunner:
         self._wake.set()
 
     def _work(self) -> None:
+        from sqlalchemy.exc import SQLAlchemyError
+
         while not self._stop.is_set():
-            claimed = self.store.claim_job(self.worker, self.lease_s, MAX_ATTEMPTS, error=STOPPED_TOO_OFTEN)
+            try:
+                claimed = self.store.claim_job(self.worker, self.lease_s, MAX_ATTEMPTS, error=STOPPED_TOO_OFTEN)
+            except SQLAlchemyError as exc:  # the database restarting, or busy: the worker waits and asks again
+                log.warning("video jobs: the store did not answer (%s); trying again", type(exc).__name__)
+                self._stop.wait(STORE_RETRY_S)
+                continue
             if claimed is None:
                 self._wake.wait(1.0)
                 self._wake.clear()
@@ -183,9 +191,9 @@ class JobRunner:
                                       progress=lease.progress, cancelled=lease.should_stop)
             write_video_outputs(result, str(source), outputs, max_frames=self.agent.max_video_frames)
             files = _files_in(outputs, outputs)
-            self._finish(job, JobState.DONE, frames=result.video.frames, files=files)
-            for name in files:  # this process's copies of the outputs, for `file`
-                (outputs / name).replace(self.folder / job.id / name)
+            if self._finish(job, JobState.DONE, frames=result.video.frames, files=files):
+                for name in files:  # this process's copies of the outputs, for `file` (only when this run counts)
+                    (outputs / name).replace(self.folder / job.id / name)
         except Cancelled:
             if not lease.lost:
                 self._finish(job, JobState.CANCELLED)
@@ -199,11 +207,15 @@ class JobRunner:
             self._cancel.discard(job.id)
             shutil.rmtree(outputs, ignore_errors=True)
 
-    def _finish(self, job: Job, state: JobState, **end: object) -> None:
+    def _finish(self, job: Job, state: JobState, **end: object) -> bool:
+        """Record the run's end; False when it was dropped (another worker claimed the job meanwhile, and its run is
+        the one that counts)."""
         try:
             self.store.finish_job(job.id, job.fence, state, **end)
-        except LeaseLostError:  # another worker claimed it meanwhile: its run is the one that counts
+        except LeaseLostError:
             log.warning("video job %s: lease %d lost, the %s end of this run is dropped", job.id, job.fence, state)
+            return False
+        return True
 
     def _working_copy(self, job: Job) -> Path:
         """The job's input as a local file (or folder of frames): this process's copy, else made from the store."""
@@ -233,11 +245,15 @@ class _Lease:
             self._beat()
 
     def _beat(self, **progress: int | None) -> None:
+        from sqlalchemy.exc import SQLAlchemyError
+
         try:
             self._cancel_asked |= self.store.heartbeat(self.job.id, self.job.fence, self.lease_s, **progress)
         except LeaseLostError:
             log.warning("video job %s: lease %d lost to another worker; stopping", self.job.id, self.job.fence)
             self.lost = True
+        except SQLAlchemyError as exc:  # a store that did not answer this once: the next beat renews the lease
+            log.warning("video job %s: the lease could not be renewed now (%s)", self.job.id, type(exc).__name__)
 
     def progress(self, done: int, total: int | None) -> None:
         if time.monotonic() - self._last_progress > PROGRESS_EVERY_S:

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field, model_validator
 from segchat.contracts.errors import BadRequestError
 from segchat.contracts.settings import Settings
 
-# the ingress (REST, MCP, the UI) and Serve's proxy need a core too; a local cluster gets one more than the replicas
+# a local cluster offers one CPU more than its replicas reserve, for the ingress (REST, MCP, the UI) and Serve's proxy,
+# which reserve none themselves (so that a replica is never left unscheduled for them)
 INGRESS_CPUS = 1.0
 
 
@@ -43,8 +44,12 @@ class ClusterPlan(BaseModel):
     def _autoscale_is_a_range(self) -> ClusterPlan:
         if self.autoscale is not None:
             low, high = self.autoscale
-            if not 0 <= low <= high or high < 1:
-                raise ValueError(f"--autoscale {low}:{high}: give MIN:MAX with 0 <= MIN <= MAX and MAX >= 1")
+            # at least one replica always: a follow-up's embedding lives in a replica, and a server scaled to zero
+            # would answer /readyz with 503 while idle
+            if not 1 <= low <= high:
+                raise ValueError(f"--autoscale {low}:{high}: give MIN:MAX with 1 <= MIN <= MAX")
+        if self.ray_cpus is not None and self.address is not None:
+            raise ValueError("--ray-cpus sizes a local cluster; an existing cluster has its own CPUs")
         return self
 
     @property

@@ -1,8 +1,9 @@
 """Start, serve and stop the Ray Serve application (`serve.py --ray [ADDRESS]`).
 
 A local cluster is always a new one (`address="local"`), never one a killed server left behind: that one may still
-hold the port with an old application. Such a leftover is recognised by what holds the port (Ray's processes) and
-stopped (`ray stop --force`) before starting; a port held by anything else is an error that says which program.
+hold the port with an old application (Ray ends a cluster whose driver died, but not at once, and not while the
+driver hangs). Such a leftover is recognised by what holds the port (`stale.py`) and only it is stopped before
+starting; a port held by a running server or any other program is an error that names it.
 """
 
 from __future__ import annotations
@@ -10,22 +11,18 @@ from __future__ import annotations
 import logging
 import signal
 import socket
-import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import click
 
 from segchat.contracts.settings import Settings
 from segchat.faces.cluster.plan import ClusterPlan
+from segchat.faces.cluster.transport import APP_NAME
 
 log = logging.getLogger(__name__)
 
-APP_NAME = "segchat"
 STOP_WAIT_S = 30
-# what Ray's own processes are called: a port one of them holds belongs to a cluster a dead server left
-RAY_PROCESS_MARKS = ("ray::", "raylet", "gcs_server", "ray/_private", "ray/dashboard", "default_worker.py")
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -38,34 +35,29 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def holder_of(port: int) -> str | None:
-    """The command line of the process listening on `port` (None when it cannot be told)."""
-    import psutil
+def free_the_port(host: str, port: int, plan: ClusterPlan) -> None:
+    """Make sure the port can be served. A local cluster that a dead or hung server left on it is stopped (that
+    cluster only); a port held by a running server or any other program ends the start with a message naming the
+    holder (exit 2). On an existing cluster nothing is stopped: Serve there keeps its own port."""
+    from segchat.faces.cluster.stale import command_of, listener_on, ray_cluster_of
 
-    for connection in psutil.net_connections(kind="tcp"):
-        if connection.laddr and connection.laddr.port == port and connection.status == psutil.CONN_LISTEN:
-            try:
-                return " ".join(psutil.Process(connection.pid).cmdline()) if connection.pid else None
-            except psutil.Error:
-                return None
-    return None
-
-
-def free_the_port(host: str, port: int) -> None:
-    """Make sure the port can be served: a stale local Ray cluster holding it is stopped; anything else ends the
-    start with a message naming the holder (exit 2)."""
-    if port_is_free(host, port):
+    if not plan.local or port_is_free(host, port):
         return
-    holder = holder_of(port) or "another program"
-    if not any(mark in holder for mark in RAY_PROCESS_MARKS):
-        click.echo(f"error: port {port} is taken by {holder[:120]}; stop it or choose --port", err=True)
+    holder = listener_on(port)
+    cluster = ray_cluster_of(holder) if holder is not None else None
+    if cluster is None:
+        named = command_of(holder)[:120] or "another program"
+        click.echo(f"error: port {port} is taken by {named}; stop it or choose --port", err=True)
         sys.exit(2)
-    click.echo(f"port {port} is held by a Ray cluster a stopped server left behind: stopping it (ray stop --force)",
+    if cluster.driver_alive:
+        click.echo(f"error: port {port} is served by a running segchat on Ray (its cluster {cluster.session}); "
+                   "stop it or choose --port", err=True)
+        sys.exit(2)
+    click.echo(f"port {port} is held by a Ray cluster a stopped server left behind ({cluster.session}): stopping it",
                err=True)
-    subprocess.run([str(Path(sys.executable).with_name("ray")), "stop", "--force"], check=False,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    cluster.stop()
     if not port_is_free(host, port):
-        click.echo(f"error: port {port} is still taken after stopping Ray; choose --port", err=True)
+        click.echo(f"error: port {port} is still taken after stopping that cluster; choose --port", err=True)
         sys.exit(2)
 
 
@@ -133,34 +125,51 @@ def wait_for_a_stop() -> None:
 
 def serve_on_ray(settings: Settings, plan: ClusterPlan) -> None:
     """`serve.py --ray`: check the plan against the store, free the port, start, print where it answers, serve
-    until stopped. Every refusal is one line and exit 2."""
-    import httpx
-
+    until stopped. Every refusal is one line and exit 2; whatever was started is stopped on the way out."""
     from segchat.contracts.errors import SegchatError
     from segchat.faces.cluster.plan import check_store_for
-    from segchat.faces.server import print_banner
 
     try:
         check_store_for(plan, settings)
     except SegchatError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(2)
-    free_the_port(settings.host, settings.port)
+    free_the_port(settings.host, settings.port, plan)
+    failed = False
     try:
         start(settings, plan)
+        announce(settings, plan)
+        wait_for_a_stop()
+    except KeyboardInterrupt:  # Ctrl-C while the replicas load
+        pass
     except Exception as exc:  # noqa: BLE001 - Ray reports a replica that could not start as its own exceptions
         click.echo(f"error: the application did not start on Ray: {str(exc).strip().splitlines()[-1][:300]}",
                    err=True)
+        failed = True
+    finally:
         stop(plan)
+    if failed:
         sys.exit(2)
+
+
+def announce(settings: Settings, plan: ClusterPlan) -> None:
+    """The banner: where the app answers, and (on a local cluster, whose proxy is on this machine) what answers."""
+    import httpx
+
+    from segchat.faces.server import print_banner
+
     url = f"http://{settings.host}:{settings.port}/"
+    if not plan.local:  # Serve's proxy runs on the cluster's head node, on the port Serve was started with there
+        print(f"segchat is running on the Ray cluster at {plan.address} (Serve's HTTP proxy on its head node)")
+        print(address_note(plan), flush=True)
+        return
     headers = {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else {}
-    ready = httpx.get(f"{url}readyz", headers=headers, timeout=60).json()
+    try:
+        ready = httpx.get(f"{url}readyz", headers=headers, timeout=60).json()
+    except (httpx.HTTPError, ValueError) as exc:
+        print(f"segchat is running at {url} (readiness not read: {type(exc).__name__})", flush=True)
+        return
     print_banner(url, ready, settings)
     print(f"  segmenter replicas: {ready['segmenter_replicas']} up"
           + (f", autoscaling {plan.autoscale[0]}-{plan.autoscale[1]}" if plan.autoscale else ""))
     print(address_note(plan), flush=True)
-    try:
-        wait_for_a_stop()
-    finally:
-        stop(plan)

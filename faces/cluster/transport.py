@@ -30,6 +30,12 @@ def _lost_replica_errors() -> tuple[type[BaseException], ...]:
     return RayActorError, ActorUnavailableError
 
 
+def _timeout_errors() -> tuple[type[BaseException], ...]:
+    from ray.exceptions import GetTimeoutError
+
+    return GetTimeoutError, TimeoutError
+
+
 class RayTransport:
     """`segchat.segmenter.remote.SegmenterTransport` over a `DeploymentHandle` to the segmenter deployment."""
 
@@ -37,17 +43,23 @@ class RayTransport:
         self.handle = handle
 
     def find(self, call: FindCall) -> FindAnswer:
-        lost = _lost_replica_errors()
+        return self._call(lambda handle: handle.options(session_id=call.key).find.remote(call))
+
+    def info(self) -> SegmenterInfo:
+        return self._call(lambda handle: handle.info.remote())
+
+    def _call(self, send):
+        lost, timed_out = _lost_replica_errors(), _timeout_errors()
         for attempt in range(RETRIES):
             try:
-                return self.handle.options(session_id=call.key).find.remote(call).result(timeout_s=CALL_TIMEOUT_S)
+                return send(self.handle).result(timeout_s=CALL_TIMEOUT_S)
             except lost as exc:
                 log.warning("a segmenter replica was lost (%s); trying again (%d)", type(exc).__name__, attempt + 1)
                 time.sleep(RETRY_WAIT_S)
+            except timed_out:
+                raise SegmenterUnavailableError(f"no segmenter replica answered within {CALL_TIMEOUT_S:.0f} s; try "
+                                                "again in a moment") from None
         raise SegmenterUnavailableError("no segmenter replica answered; try again in a moment")
-
-    def info(self) -> SegmenterInfo:
-        return self.handle.info.remote().result(timeout_s=CALL_TIMEOUT_S)
 
     def running_replicas(self) -> set[str]:
         """The names (replica ids) of the segmenter replicas running now, as Serve's controller sees them."""
@@ -55,7 +67,8 @@ class RayTransport:
         from ray.serve.context import _get_global_client
 
         # the controller's detailed status (the one the dashboard reads): `serve.status()` counts replicas but does
-        # not name them, and the names are what tell a live replica's counters from a dead one's
+        # not name them, and the names are what tell a live replica's counters from a dead one's. Both imports are
+        # Ray's private API, read in Ray 2.60.0 (pinned in pyproject.toml; tests/test_ray_serve.py runs them)
         details = _get_global_client().get_serve_details()
         try:
             replicas = details["applications"][APP_NAME]["deployments"][SEGMENTER_DEPLOYMENT]["replicas"]

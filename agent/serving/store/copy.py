@@ -9,7 +9,8 @@ from segchat.agent.serving.store.session_store import SessionStore
 from segchat.agent.serving.store.tables import metadata
 from segchat.contracts.errors import BadRequestError
 
-BATCH_ROWS = 200  # rows read and written at a time: a job's video may be a large row
+BATCH_ROWS = 200  # rows read and written at a time
+LARGE_ROW_TABLES = frozenset({"images", "job_files"})  # a row may be a whole video: one at a time
 
 
 @dataclass
@@ -29,7 +30,8 @@ def copy_store(source: SessionStore, target: SessionStore) -> CopyReport:
     report = CopyReport()
     with source.engine.connect() as reading, target.engine.begin() as writing:
         for table in metadata.sorted_tables:  # parents before children (sessions before turns, jobs before files)
-            rows = reading.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(table.select())
+            batch_rows = 1 if table.name in LARGE_ROW_TABLES else BATCH_ROWS
+            rows = reading.execution_options(stream_results=True, yield_per=batch_rows).execute(table.select())
             report.rows[table.name] = 0
             for batch in rows.mappings().partitions():
                 writing.execute(table.insert(), [dict(row) for row in batch])

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from alembic.util.exc import CommandError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from segchat.agent.serving.store import schema
 from segchat.agent.serving.store.concepts import ConceptTable
@@ -32,9 +33,13 @@ class SessionStore(SessionTables, ImageTable, ConceptTable, JobQueue):
         # knew no other database)
         try:
             schema.upgrade(self.engine, self.data_dir if url is None else None)
-        except OperationalError as exc:  # no server there, a wrong password, a database that does not exist
-            self.engine.dispose()
+        except (OperationalError, ProgrammingError) as exc:  # no server there, a wrong password, no such database,
+            self.engine.dispose()  # no right to create the tables
             raise SettingsError(f"cannot open the database {self.location}: {str(exc.orig).strip()}") from None
+        except CommandError as exc:  # a schema this version does not know: a newer segchat migrated it
+            self.engine.dispose()
+            raise SettingsError(f"the database {self.location} was set up by a newer segchat ({exc}); upgrade "
+                                "segchat before opening it") from None
 
     @property
     def location(self) -> str:
