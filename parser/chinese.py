@@ -94,12 +94,16 @@ def zh_number(text: str) -> int | None:
     return ZH_DIGITS.get(text) if len(text) == 1 else None
 
 
+ZH_POSITION_OF = {"left": "最左边", "leftmost": "最左边", "right": "最右边", "rightmost": "最右边", "top": "最上面",
+                  "topmost": "最上面", "bottom": "最下面", "bottommost": "最下面", "middle": "中间", "center": "中间"}
+
+
 # ------------------------------------------------------------------------------------------------ follow-ups
 ADD = re.compile(r"^(?:再|也|还|另外|顺便)?(?:加上|添加|增加|补上|加)|也(?:选|抠|分割|标|圈|找|加|要)|也一起|^还有|再加|再选|再把|"
                  r"再找|再标|再抠|也给我|^(?:也|还|另外)把|"
                  # the 把-frame's verb of addition at the end: '把红色的郁金香加上', '那个杯子也算上吧'
                  r"(?:加上|添上|补上|算上|加进来|加进去|也要)(?:吧|呢|啊|呀|哈)?\s*[。.!！~～]*$")
-REMOVE = re.compile(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|排除|扔掉|剔除|^不要(?!像)|\b(?:remove|delete|drop)\b")
+REMOVE = re.compile(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|排除|扔掉|剔除|^不要(?!像)|(?<![A-Za-z])(?:remove|delete|drop)(?![A-Za-z])")
 REFINE = re.compile(r"^(?:现在|那就|那)?(?:只要|只保留|只留下?|只选|仅保留|仅要|就要|只剩下?|只看|保留|留下|只需要)")
 REST_CLAUSE = re.compile(r"^(?:其余|其他|其它|剩下|剩余|别的|余下)(?:的)?(?:都|全)?(?:去掉|删掉|不要|删除|移除|扔掉)?(?:了)?$")
 
@@ -111,7 +115,7 @@ def take_followup(text: str) -> tuple[str, str]:
     # '所有香蕉都分割出来，烂的不要' is an exclusion, not a removal: removal words in the first clause only; and
     # a removal word wins over 再 / 也 ('再把左边那个也去掉吧' removes one more)
     if REMOVE.search(clauses[0]) and not re.search(r"除了|除外", text):
-        return "remove", re.sub(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|不要|排除|扔掉|剔除|\b(?:remove|delete|drop)\b"
+        return "remove", re.sub(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|不要|排除|扔掉|剔除|(?<![A-Za-z])(?:remove|delete|drop)(?![A-Za-z])"
                                 r"\s*掉?", "", text)
     if ADD.search(text):
         return "add", re.sub(r"再加上|加上|添加|增加|补上|也|再|还有|另外|顺便", "", text)
@@ -414,6 +418,14 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
     text = re.sub(r"[，,]?\s*(?:并|然后)?(?:以|用)[^，,]{0,12}?(?:形式|格式)(?:(?:输出|给出|返回)[^，,]*)?", " ", text)
     text = re.sub(r"[，,]\s*(?:并|然后)?(?:输出|给出|返回)[^，,]*(?:坐标|检测框|bbox|json|JSON|结果)[^，,]*", " ", text)
     text = english_counts(text)
+    # 'random 选 3 个 cupcake 就行': the spaces at the seams of the two scripts part nothing in Chinese (a count and its
+    # measure word, a noun and its particle); spaces between English words stay
+    text = re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\dA-Za-z])|(?<=[\dA-Za-z])\s+(?=[\u4e00-\u9fff])", "", text)
+    # '把 bottom 那个去掉': an English position word standing for the one there, in a Chinese sentence
+    text = re.sub(r"(?i)(?<![A-Za-z])(leftmost|rightmost|topmost|bottommost|left|right|top|bottom|middle|center)"
+                  r"(?![A-Za-z])(?=\s*(?:那|这|的|边)|$)", lambda m: ZH_POSITION_OF[m.group(1).lower()], text)
+    # '在刚才的结果里只要…': where to look is the last answer, which the follow-up kind already says
+    text = re.sub(r"^(?:在|从)?(?:刚才|之前|上一轮|上次|前面)(?:的)?(?:结果|答案|那些|那几个)(?:里|中|里面|当中)?[，,]?", "", text)
     # '其他人', '别的车': jieba glues the word for 'other' to its noun; the noun is the object
     text = re.sub(r"(其他|其它|其余|剩下|剩余|别的)(?=[\u4e00-\u9fff])", r"\1 ", text)
     # '锅、铲子、勺子等物体', '血压计、药瓶、绷带这些东西': the list's tail names no object
@@ -435,7 +447,7 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
         elif has_exclusion:
             pieces = parts
         else:
-            pieces = [p for part in parts for p in re.split(r"和|与|跟|以及|及|、|还有|&|\band\b|\bor\b|或者|或", part)
+            pieces = [p for part in parts for p in re.split(r"和|与|跟|以及|及|、|还有|&|(?<![A-Za-z])(?:and|or)(?![A-Za-z])|或者|或", part)
                       if p.strip()]
         for piece in pieces:
             reading = read_chunk(piece.replace(" ，", "，"))

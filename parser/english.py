@@ -153,6 +153,9 @@ def correct_object_typos(text: str) -> str:
 # ------------------------------------------------------------------------------------------------ follow-ups
 FOLLOWUP_PATTERNS = [
     (r"^(?:(?:and|please|oh|ok|okay|now)[, ]+)*(?:also|add|plus|and also|as well as|include|additionally)\b", "add"),
+    # 'can you also grab the traffic lights?', 'i'd also like the cats': the request's frame, then 'also'
+    (r"^(?:(?:and|please|oh|ok|okay|now)[, ]+)*(?:(?:can|could|would|will) you (?:please )?|please |i'?d |i would |"
+     r"i want to |i need to |let'?s )(?:also|additionally)\b", "add"),
     (r"\b(?:as well|too)\s*(?:please|pls)?$", "add"),
     (r"^(?:(?:actually|ok|okay|now|and|then|please|hmm|no)[, ]+)*(?:drop|remove|delete|get rid of|take out|take away|"
      r"exclude|discard|deselect|lose|forget|ditch|unselect|throw out|leave out|skip|ignore|omit)\b", "remove"),
@@ -725,9 +728,16 @@ INDIFFERENCE = re.compile(r"\b(?:it )?(?:does(?:n't| not)|don't|do not) matter(?
                           r"\b(?:any|either)(?: ones?)? (?:will do|is fine|are fine|works|is ok|is okay)\b")
 
 
+# 'I'm building a wildflower dataset, so I'd like masks for …': who asks and why, said before the request
+CONTEXT_CLAUSE = re.compile(r"^(?:i'?m|i am|we'?re|we are|i'?ve been|we'?ve been|i have been|we have been|i was|"
+                            r"we were|i work|we work|working on|for (?:my|our) \w+)\b[^,;.!?]*?(?:[,;.]|\s-)\s*"
+                            r"(?:so\s+|and\s+|therefore\s+|hence\s+)?(?=\S)")
+
+
 def preprocess(text: str) -> str:
     """Lower case, typos fixed, quotes and glued numbers ('3carrots') undone, noise phrases out."""
     text = TASK_LABEL.sub("", text.lower())
+    text = CONTEXT_CLAUSE.sub("", text, count=1)
     text = INDIFFERENCE.sub(" ", correct_object_typos(fix_typos(text)))
     # 'all instances of X': the request for every X (another program's wording)
     text = re.sub(r"\b(?:all |every |each )?(?:the )?(?:instances|instance|occurrences|occurrence) of\b", " all ", text)

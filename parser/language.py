@@ -13,6 +13,10 @@ ZH_FRAME = re.compile(r"帮我|幫我|请|請|麻烦|麻煩|给我|給我|把|�
                       r"都|吧|就好|就行|的话|的話|要|不要|别|別|去掉|除了|再|也|只")
 EN_FRAME = re.compile(r"\b(?:please|pls|could|can|would|you|me|the|segment|select|mask|outline|highlight|find|cut|mark|"
                       r"circle|show|pick|isolate|detect|get|grab|give|except|only|also|all|every|each)\b")
+# English words that only an English sentence has: its articles, prepositions and auxiliaries (a verb or a noun
+# alone is often code-switched into a Chinese sentence: '帮我 segment 一下 sofa 右边的 floor lamp')
+EN_FUNCTION = re.compile(r"\b(?:the|a|an|of|on|in|at|with|and|or|to|that|which|is|are|please|pls|could|can|would|you|me|"
+                         r"all|every|each|except|only|also|but|from|for|by|this|these|those)\b")
 
 
 def to_simplified(text: str) -> str:
@@ -41,6 +45,8 @@ def reply_language(text: str) -> str:
     # names objects ('给我框 five 个 hay bales 就好' is Chinese, 'outline the 狮子 and 2 of the 长颈鹿' English)
     zh_frame = bool(ZH_FRAME.search(text))
     en_frame = bool(EN_FRAME.search(text.lower()))
+    if zh_frame and not EN_FUNCTION.search(text.lower()):
+        return "zh"  # a Chinese sentence with English content words in it
     if zh_frame != en_frame:
         return "zh" if zh_frame else "en"
     return "zh" if cjk / 2 > words else "en"

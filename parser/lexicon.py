@@ -74,7 +74,15 @@ CLOSED_CLASS = PRONOUNS | QUESTION_WORDS | AUXILIARIES | DETERMINERS | PREPOSITI
 @functools.lru_cache(maxsize=65536)
 def lemmas(word: str) -> dict[str, tuple[str, ...]]:
     """lemminflect's readings of `word`: {'NOUN': ('crack',), 'VERB': ('crack',)}; {} for an unknown word."""
-    return getAllLemmas(word) if word.isalpha() or "'" in word else {}
+    if not (word.isalpha() or "'" in word):
+        return {}
+    readings = getAllLemmas(word)
+    if "NOUN" not in readings and re.search(r"(?:fe|f)s$", word):
+        # 'knifes', 'leafs', 'shelfs': the regular plural of an -f(e) noun, a common slip for knives, leaves, shelves
+        singular = getAllLemmas(word[:-1]).get("NOUN")
+        if singular:
+            readings = {**readings, "NOUN": singular}
+    return readings
 
 
 @functools.lru_cache(maxsize=1)

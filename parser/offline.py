@@ -21,7 +21,7 @@ from segchat.parser.chinese import modifiers_only as chinese_modifiers
 from segchat.parser.vocabulary import ZH_MODIFIERS
 from segchat.parser.zh_lexicon import words as zh_words
 from segchat.parser.coverage import names_object, structural_doubts, unaccounted_words
-from segchat.parser.english import Reading, Selection, parse_english, strip_frame
+from segchat.parser.english import CONTEXT_CLAUSE, Reading, Selection, parse_english, strip_frame
 from segchat.parser.english import correct_object_typos, fix_typos
 from segchat.parser.english import noun_phrase as english_noun_phrase
 from segchat.parser.english import take_followup as english_followup
@@ -127,7 +127,8 @@ def _exemplar_plan(text: str, chinese: bool, language: str) -> Plan | None:
 
 def attach_bare_selections(readings: list[Reading]) -> list[Reading]:
     """'橙子，要三个', 'the peaches, only one of them': a count or a position said in a clause of its own belongs to
-    the object named just before it, when that object has no selection yet."""
+    the object named just before it, when that object has no selection yet; when it has one, the clause is a second
+    target of the same noun ('the biggest tomato and the tiniest one')."""
     out: list[Reading] = []
     for reading in readings:
         bare = not reading.phrase and not reading.exclude and reading.relation is None
@@ -135,6 +136,9 @@ def attach_bare_selections(readings: list[Reading]) -> list[Reading]:
             out[-1].selection = reading.selection
             out[-1].unsure.extend(reading.unsure)
             continue
+        if bare and out and out[-1].phrase and reading.selection != Selection():
+            # 'the biggest tomato and the tiniest one', '最大的西红柿和最小的那个': 'one' stands for the noun before
+            reading.phrase = out[-1].phrase
         out.append(reading)
     return out
 
@@ -206,7 +210,7 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
         notes.extend(reading.unsure)
     plan = Plan(targets=targets[:8], followup=followup, reply_language=language)
     # the words as read: a misspelt word with exactly one object word a letter away is that word
-    checked = correct_object_typos(fix_typos(simplified.lower()))
+    checked = correct_object_typos(fix_typos(CONTEXT_CLAUSE.sub("", simplified.lower(), count=1)))
     skipped = unaccounted_words(checked, plan)
     if skipped:
         notes.append(UNUSED_WORDS + " ".join(dict.fromkeys(skipped))[:80])

@@ -50,7 +50,7 @@ ZH_NOUNS: dict[str, str] = {
     "钟": "clock", "时钟": "clock", "挂钟": "wall clock", "闹钟": "alarm clock", "花瓶": "vase", "盆栽": "potted plant",
     "植物": "plant", "枕头": "pillow", "抱枕": "cushion", "靠垫": "cushion", "坐垫": "seat cushion", "毯子": "blanket", "被子": "quilt", "地毯": "rug",
     "窗帘": "curtain", "电视": "tv", "电视机": "tv", "显示器": "monitor", "屏幕": "screen", "电脑": "computer",
-    "笔记本电脑": "laptop", "笔记本": "notebook", "笔电": "laptop", "白大褂": "white coat", "背心": "vest", "平板": "tablet", "平板电脑": "tablet", "键盘": "keyboard",
+    "笔记本电脑": "laptop", "笔记本": "notebook", "笔电": "laptop", "叉车": "forklift", "牛奶盒": "milk carton", "输液袋": "iv bag", "白大褂": "white coat", "背心": "vest", "平板": "tablet", "平板电脑": "tablet", "键盘": "keyboard",
     "鼠标": "computer mouse", "手机": "phone", "电话": "telephone", "遥控器": "remote control", "耳机": "headphones",
     "音箱": "speaker", "相机": "camera", "照相机": "camera", "充电器": "charger", "数据线": "cable", "插座": "socket",
     "书": "book", "书本": "book", "本子": "notebook", "杂志": "magazine", "报纸": "newspaper", "纸": "paper",

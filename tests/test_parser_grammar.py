@@ -213,3 +213,27 @@ def test_development_set_stays_high():
     if not dev.exists():
         pytest.skip("../shared/eval is not laid beside this checkout")
     assert evaluate(dev, parse_offline)["accuracy"] >= 0.95
+
+
+# ------------------------------------------------------------------ families found by blind set F (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # who asks and why, before the request
+    ("We're labelling a retail dataset, so please segment the shopping carts", [("shopping cart", "all", None)], "new"),
+    ("for my thesis, outline every leaf", [("leaf", "all", None)], "new"),
+    # the regular plural of an -f(e) noun
+    ("select the shelfs and the wolfs", [("shelf", "all", None), ("wolf", "all", None)], "new"),
+    # 'also' after the request's frame
+    ("could you also select the benches", [("bench", "all", None)], "add"),
+    # 'one' standing for the noun before it
+    ("the leftmost cup and the rightmost one", [("cup", "leftmost", 1), ("cup", "rightmost", 1)], "new"),
+    ("最左边的杯子和最右边的那个", [("cup", "leftmost", 1), ("cup", "rightmost", 1)], "new"),
+    # English words inside a Chinese sentence
+    ("帮我 mask 一下 table 上面的 laptop", [("laptop", "all", None)], "new"),
+    ("random 挑 2 个 donut 就好", [("donut", "all", 2)], "new"),
+    ("把 left 那个去掉", [("", "leftmost", 1)], "remove"),
+    ("在刚才的结果里只要红色的 cars", [("red car", "all", None)], "refine"),
+])
+def test_families_of_blind_set_f(text, expected, followup):
+    plan = parse_offline(text)
+    assert [(t.phrase, t.select.kind, t.select.count) for t in plan.targets] == expected
+    assert plan.followup == followup and plan.confidence == "high"
