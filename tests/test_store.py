@@ -4,7 +4,6 @@ migrations, and `segchat db copy` from SQLite into PostgreSQL. No test double: e
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import shutil
@@ -23,6 +22,7 @@ from segchat.agent.serving.store.schema import current_revision, head_revision
 from segchat.agent.sessions import SessionArchive
 from segchat.contracts.errors import BadRequestError, SessionNotFoundError, SettingsError
 from segchat.faces.cli import main
+from tests.data.make_legacy_data_dir import read_back
 
 LEGACY = Path(__file__).parent / "data" / "legacy_data_dir"
 LEGACY_EXPECTED = json.loads((Path(__file__).parent / "data" / "legacy_data_dir.expected.json").read_text())
@@ -216,26 +216,11 @@ def _legacy_copy(tmp_path: Path) -> Path:
     return target
 
 
-def _reads(store: SessionStore) -> dict:
-    """What LEGACY_EXPECTED holds, read from `store` (as tests/data/make_legacy_data_dir.py read the old store)."""
-    sessions = store.list_sessions("", 50)
-    return {
-        "sessions": [vars(s) for s in sessions],
-        "summaries": [vars(s) for s in store.session_summaries("", 50)],
-        "turns": {s.id: store.turns(s.id) for s in sessions},
-        "images": {key: hashlib.sha256(store.load_image(key).tobytes()).hexdigest()
-                   for s in sessions for key in {t["image_key"] for t in store.turns(s.id)}},
-        "concepts": store.concepts(""),
-        "concept_crop_sha256": hashlib.sha256(store.concept("", "blob")["crop"]).hexdigest(),
-        "jobs": [j.public() for j in store.jobs_in(*JobState)],
-    }
-
-
 def test_a_legacy_data_directory_is_stamped_upgraded_and_reads_back_identical(tmp_path):
     legacy = _legacy_copy(tmp_path)
     store = SessionStore(legacy)
     assert current_revision(store.engine) == head_revision()
-    assert json.loads(json.dumps(_reads(store))) == LEGACY_EXPECTED
+    assert json.loads(json.dumps(read_back(store))) == LEGACY_EXPECTED
     (job,) = store.jobs_in(JobState.DONE)
     folder = LEGACY / "jobs" / job.id
     assert job.input == "input.mp4" and store.job_files(job.id) == {
@@ -247,7 +232,7 @@ def test_a_legacy_data_directory_is_stamped_upgraded_and_reads_back_identical(tm
         assert len(archive.replay(session.id)) == len(LEGACY_EXPECTED["turns"][session.id])
     store.close()
     again = SessionStore(legacy)  # opening it again migrates nothing and imports nothing twice
-    assert json.loads(json.dumps(_reads(again))) == LEGACY_EXPECTED
+    assert json.loads(json.dumps(read_back(again))) == LEGACY_EXPECTED
     again.close()
 
 
@@ -263,7 +248,7 @@ def test_db_copy_moves_a_legacy_sqlite_store_into_postgresql_and_refuses_a_secon
     assert copied.exit_code == 0, copied.output
     assert "3 sessions" in copied.output and "5 turns" in copied.output and "2 images" in copied.output
     target = SessionStore(tmp_path / "elsewhere", postgres_url)
-    assert json.loads(json.dumps(_reads(target))) == LEGACY_EXPECTED
+    assert json.loads(json.dumps(read_back(target))) == LEGACY_EXPECTED
     (job,) = target.jobs_in(JobState.DONE)
     assert target.job_file(job.id, "overlay.mp4") == (LEGACY / "jobs" / job.id / "overlay.mp4").read_bytes()
     target.close()

@@ -47,20 +47,27 @@ def _png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-if __name__ == "__main__":
-    main(Path(sys.argv[1]))
-
 
 def expected(target: Path) -> dict:
     """What today's store reads back from `target`, written beside it as legacy_data_dir.expected.json: the upgrade
     test compares the migrated store's answers with these."""
-    import hashlib
-
-    from segchat.agent.serving.store import JobState, SessionStore
+    from segchat.agent.serving.store import SessionStore
 
     store = SessionStore(target)
+    try:
+        return read_back(store)
+    finally:
+        store.close()
+
+
+def read_back(store) -> dict:
+    """Everything a store answers about the legacy directory's contents (the upgrade test asks the migrated store)."""
+    import hashlib
+
+    from segchat.agent.serving.store import JobState
+
     sessions = store.list_sessions("", 50)
-    answer = {
+    return {
         "sessions": [vars(s) for s in sessions],
         "summaries": [vars(s) for s in store.session_summaries("", 50)],
         "turns": {s.id: store.turns(s.id) for s in sessions},
@@ -70,5 +77,7 @@ def expected(target: Path) -> dict:
         "concept_crop_sha256": hashlib.sha256(store.concept("", "blob")["crop"]).hexdigest(),
         "jobs": [j.public() for j in store.jobs_in(*JobState)],
     }
-    store.close()
-    return answer
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
