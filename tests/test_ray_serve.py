@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import statistics
+import threading
 import time
 
 import httpx
@@ -134,17 +135,35 @@ def busiest_replica(client: httpx.Client) -> dict:
     return max(up, key=lambda r: r["finds"])
 
 
-def test_a_killed_replica_costs_no_turn(cluster):
+def test_a_replica_killed_mid_call_costs_no_turn(cluster):
+    """Turns keep both replicas busy while one replica's process is killed (as under ray.kill or the OOM killer):
+    the calls it had in flight are sent again to the other one, the follow-ups on its images are embedded again
+    there, and every turn is answered and stored."""
     with httpx.Client(base_url=cluster.url, timeout=180) as client:
-        image = scene_png(7)
-        first = client.post("/v1/segment", json={"image": image, "instruction": "all the shapes"}).json()
-        holder = max((r for r in client.get("/v1/stats").json()["replicas"] if r["cached_images"]),
-                     key=lambda r: r["finds"])
-        os.kill(holder["pid"], signal.SIGKILL)  # the replica's process dies as under ray.kill or an OOM kill
-        second = client.post("/v1/segment", json={"session": first["session"], "instruction": "only the red ones"})
-        assert second.status_code == 200, second.text
-        history = client.get(f"/v1/sessions/{first['session']}").json()
-        assert len(history["turns"]) == 2
+        wait_for_replicas(client, 2)
+        sessions = [client.post("/v1/segment", json={"image": scene_png(300 + i), "instruction": "all the shapes"}
+                                ).json()["session"] for i in range(4)]
+        victim = busiest_replica(client)
+        answers: list[int] = []
+
+        def turns(index: int) -> None:
+            with httpx.Client(base_url=cluster.url, timeout=180) as own:
+                for round_ in range(3):
+                    body = ({"session": sessions[index % 4], "instruction": CONVERSATION[1 + round_ % 2]}
+                            if index % 2 else {"image": scene_png(400 + 10 * index + round_),
+                                               "instruction": "all the red shapes"})
+                    answers.append(own.post("/v1/segment", json=body).status_code)
+
+        workers = [threading.Thread(target=turns, args=(i,)) for i in range(6)]
+        for worker in workers:
+            worker.start()
+        time.sleep(0.4)  # the replicas are answering now
+        os.kill(victim["pid"], signal.SIGKILL)
+        for worker in workers:
+            worker.join()
+        assert answers == [200] * 18, answers
+        for session in sessions[1::2]:  # the follow-ups are all there
+            assert len(client.get(f"/v1/sessions/{session}").json()["turns"]) >= 4
         wait_for_replicas(client, 2)  # Serve starts a new replica in its place
 
 
