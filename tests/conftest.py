@@ -147,3 +147,15 @@ def postgres_url(postgres_server) -> Iterator[str]:
 def database_url(request) -> str | None:
     """Each store test twice: on the data directory's SQLite file (None: the default) and on PostgreSQL."""
     return None if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(autouse=True)
+def environment_as_it_was():
+    """Each test leaves os.environ as it found it. `ray.init` in this process (the Ray Data tests) sets
+    RAY_AUTH_MODE, RAY_CLIENT_MODE, PYTHONBREAKPOINT and more, and keeps them after `ray.shutdown`: every later
+    test's subprocess (a server, Chromium) inherited them, and the browser tests stalled."""
+    before = dict(os.environ)
+    yield
+    for name in set(os.environ) - set(before):
+        del os.environ[name]
+    os.environ.update(before)
