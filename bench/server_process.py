@@ -45,18 +45,24 @@ class ServerProcess:
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(self.args, cwd=self.repo, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
                                         start_new_session=self.own_process_group)
+        return self.wait_for(lambda: httpx.get(self.url + "/healthz", timeout=2, headers=headers).status_code
+                             in (200, 401), timeout, "server did not come up", poll_s=0.5)
+
+    def wait_for(self, is_up, timeout: float, failure: str, poll_s: float) -> "ServerProcess":
+        """Poll `is_up()` (an HTTP error counts as not yet) until it holds; a server that exits or a timeout is a
+        RuntimeError with the server's log (and the server stopped)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}: {self.log()}")
             try:
-                if httpx.get(self.url + "/healthz", timeout=2, headers=headers).status_code in (200, 401):
+                if is_up():
                     return self
             except httpx.HTTPError:
                 pass
-            time.sleep(0.5)
+            time.sleep(poll_s)
         self.stop()
-        raise RuntimeError(f"server did not come up: {self.log()}")
+        raise RuntimeError(f"{failure}: {self.log()}")
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
@@ -93,17 +99,12 @@ class ClusterProcess(ServerProcess):
 
     def start(self, timeout: float = 300.0, headers: dict[str, str] | None = None) -> "ClusterProcess":
         super().start(timeout, headers)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:  # /healthz answers from the ingress; the replicas may still be loading
-            try:
-                ready = httpx.get(self.url + "/readyz", timeout=10, headers=headers)
-                if ready.status_code == 200 and ready.json()["segmenter_replicas"] == self.replicas:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
-        self.stop()
-        raise RuntimeError(f"the segmenter replicas did not come up: {self.log()}")
+
+        def replicas_up() -> bool:  # /healthz answers from the ingress; the replicas may still be loading
+            ready = httpx.get(self.url + "/readyz", timeout=10, headers=headers)
+            return ready.status_code == 200 and ready.json()["segmenter_replicas"] == self.replicas
+
+        return self.wait_for(replicas_up, timeout, "the segmenter replicas did not come up", poll_s=1)
 
     def stop(self, kill: bool = False) -> None:
         try:
