@@ -29,7 +29,7 @@ from segchat.contracts.settings import DEMO_MODEL_DIR
 from segchat.lab.data import exemplar_query, sample_queries
 from segchat.lab.losses import DENSE_WEIGHTS, DecoderLayerOutputs, dense_losses, sam3_losses
 from segchat.lab.model import (byte_level_clip_tokenizer, deepen_backbone, enlarge_input, processor_for,
-                               save_checkpoint, small_sam3_config, word_merges)
+                               save_checkpoint, small_sam3_config, widen_backbone, word_merges)
 from segchat.lab.pool import PreparedScene, ScenePool
 from segchat.lab.world import COLOURS, SHAPES
 from segchat.segmenter.calibration import remove_calibration
@@ -201,8 +201,11 @@ def initial_model(args: argparse.Namespace):
         if args.image_size:
             model = enlarge_input(model, args.image_size)
             processor = processor_for(model.config, processor.tokenizer)
+        if args.vit_widen > 1:
+            model = widen_backbone(model, args.vit_widen, noise=args.widen_noise, seed=args.seed)
         print(f"initialised from exported weights {args.init_from} (step {step}); ViT now "
-              f"{model.config.vision_config.backbone_config.num_hidden_layers} layers at "
+              f"{model.config.vision_config.backbone_config.num_hidden_layers} layers of width "
+              f"{model.config.vision_config.backbone_config.hidden_size} at "
               f"{model.config.vision_config.backbone_config.image_size} px; optimizer state is fresh", flush=True)
         return model, processor, step, trained_s, step
     model, processor = build_model_and_processor(args.seed, args.model_shape)
@@ -357,6 +360,11 @@ def main(argv: list[str] | None = None) -> None:
                         help="weight of the dense shape, colour and boundary maps read from the detector's level")
     parser.add_argument("--image-size", type=int, default=None,
                         help="input size for a run from exported weights (position embeddings interpolated)")
+    parser.add_argument("--vit-widen", type=int, default=1,
+                        help="for a run from exported weights: the ViT made this many times as wide, computing what "
+                             "it did (each unit copied)")
+    parser.add_argument("--widen-noise", type=float, default=0.05,
+                        help="noise added to the copied weights (relative to each tensor's spread), so copies diverge")
     parser.add_argument("--snapshots", default=None, help="a folder that keeps every checkpoint's export")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)

@@ -37,6 +37,20 @@ def browser():
         instance.close()
 
 
+def open_page(page, url: str | None = None) -> None:
+    """Go to the UI (or reload it) and wait until this page load's own event has answered.
+
+    Not "networkidle": Gradio keeps a queue stream and retries thumbnails, so a page can be ready long before the
+    network is quiet (CI once timed out on a reload that had already restored the chat).
+    """
+    if url is None:
+        page.reload(wait_until="load", timeout=90_000)
+    else:
+        page.goto(url, wait_until="load", timeout=90_000)
+    page.wait_for_function("() => document.querySelector('#parser-notice')?.innerText.trim().length > 0",
+                           timeout=90_000)
+
+
 def send(page, text: str, file: Path | None = None) -> None:
     if file is not None:
         page.locator("#prompt input[type=file]").set_input_files(str(file))
@@ -91,7 +105,7 @@ def assert_downloaded_masks_are(page, truth_ids: list[int]) -> None:
 
 def test_chinese_turn_followup_reload_restart_and_bad_file(demo_server, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(demo_server.url + "/", wait_until="networkidle")
+    open_page(page, demo_server.url + "/")
     page.wait_for_function("() => document.querySelector('#parser-notice').innerText.includes('Offline parser')",
                            timeout=30_000)  # said at every page load
     assert page.locator("text=Demo model").count() >= 1
@@ -117,13 +131,13 @@ def test_chinese_turn_followup_reload_restart_and_bad_file(demo_server, browser,
     page.screenshot(path=str(shots / "ui_followup.png"), full_page=True)
     assert_downloaded_masks_are(page, [3])  # the one on the right
 
-    page.reload(wait_until="networkidle")
+    open_page(page)
     page.wait_for_function("() => document.querySelectorAll('#chat .bot').length > 0", timeout=60_000)
     assert any("上一轮" in t for t in bot_texts(page))  # the conversation came back from the session store
 
     demo_server.stop(kill=True)  # the server dies; its replacement finds the conversation in the SQLite store
     demo_server.start()
-    page.reload(wait_until="networkidle")
+    open_page(page)
     page.wait_for_function("() => document.querySelectorAll('#chat .bot').length > 1", timeout=60_000)
     restored = bot_texts(page)
     assert any("上一轮" in t for t in restored) and any("红色圆形" in t for t in restored), restored
@@ -142,7 +156,7 @@ def test_examples_by_click_and_by_box_and_the_new_downloads(demo_server, browser
     """Click an instance of the answer and ask for more like it; draw a box on the image as an exemplar; the page
     offers cut-outs and a layered PSD besides the overlay, masks and COCO."""
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
-    page.goto(demo_server.url + "/", wait_until="networkidle")
+    open_page(page, demo_server.url + "/")
     page.locator("text=New conversation").click()
     send(page, "all the red shapes", REPO / "examples" / "shapes_demo.png")
     wait_for_reply(page, 0)
@@ -193,7 +207,7 @@ def test_the_video_tab_tracks_an_uploaded_video(demo_server, browser, tmp_path):
                         formats=("mp4",))
     colour = truth.objects[0].colour
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
-    page.goto(demo_server.url + "/", wait_until="networkidle")
+    open_page(page, demo_server.url + "/")
     page.locator("#video-tab-button").click()
     page.locator("#video-input input[type=file]").set_input_files(str(tmp_path / "video" / "video.mp4"))
     page.wait_for_timeout(1500)
@@ -236,7 +250,7 @@ def test_an_example_answers_from_every_page_load(demo_server, browser):
 def test_the_video_tab_without_a_video_asks_for_one(demo_server, browser):
     """Before: "I couldn't read that file as an image. Please send a PNG, JPEG..." (an image error, in English)."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(demo_server.url + "/", wait_until="networkidle", timeout=90_000)
+    open_page(page, demo_server.url + "/")
     page.locator("#video-tab-button").click()
     page.locator("#video-instruction textarea").fill("把所有红色的图形都找出来")
     page.locator("#track").click()
@@ -251,7 +265,7 @@ def test_downloads_are_named_for_what_they_are_and_their_turn(demo_server, brows
     """Before: the list showed "5f78c3c3… .png" (files named `<random>_turn0_overlay.png`). Now REST's names, one
     folder per turn; the turn writes its overlay, the rest when asked."""
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
-    page.goto(demo_server.url + "/", wait_until="networkidle", timeout=90_000)
+    open_page(page, demo_server.url + "/")
     send(page, "all the red shapes", REPO / "examples" / "shapes_demo.png")
     wait_for_reply(page, 0)
     assert download_names(page) == ["turn0_overlay.png"]
@@ -283,12 +297,12 @@ def test_a_local_llm_is_no_offline_parser(browser, tmp_path_factory):
     missing = tmp_path_factory.mktemp("models") / "no-such-qwen"
     with ServerProcess("--demo", "--llm", f"local:{missing}", data_dir=tmp_path_factory.mktemp("local-llm")) as server:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(server.url + "/", wait_until="networkidle", timeout=90_000)
+        open_page(page, server.url + "/")
         notice = parser_notice(page)
         assert "LLM parser" in notice and "Offline parser" not in notice, notice
         send(page, "all the red shapes", REPO / "examples" / "shapes_demo.png")
         wait_for_reply(page, 0)  # the model cannot load: the offline parser answered
-        page.reload(wait_until="networkidle", timeout=90_000)
+        open_page(page)
         notice = parser_notice(page)
         assert "Offline parser" in notice and "no-such-qwen" in notice, notice
         page.close()

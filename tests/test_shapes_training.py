@@ -171,6 +171,31 @@ def test_a_deepened_backbone_computes_what_the_shallow_one_did():
     assert all(torch.allclose(x, y, atol=1e-5) for x, y in zip(a, b))
 
 
+def test_a_widened_backbone_computes_what_the_narrow_one_did_until_its_copies_diverge():
+    """Net2Net widening: every ViT unit and head copied, every weight that reads a copied input divided; noise only
+    breaks the copies' symmetry (a tensor without it would train its copies identically forever)."""
+    from transformers import Sam3Model
+
+    from segchat.lab.model import widen_backbone
+
+    torch.manual_seed(0)
+    tokenizer = byte_level_clip_tokenizer()
+    narrow = Sam3Model(small_sam3_config(vocab_size=len(tokenizer), vit_layers=2, image_size=112, window=4)).eval()
+    wide = widen_backbone(narrow, 2).eval()
+    backbone = wide.config.vision_config.backbone_config
+    assert (backbone.hidden_size, backbone.num_attention_heads) == (64, 4)  # head size kept: RoPE is per head
+    pixels = torch.randn(1, 3, 112, 112)
+    with torch.no_grad():
+        a = narrow.get_vision_features(pixel_values=pixels).fpn_hidden_states
+        b = wide.get_vision_features(pixel_values=pixels).fpn_hidden_states
+        noisy = widen_backbone(narrow, 2, noise=0.05).eval().get_vision_features(pixel_values=pixels)
+    assert all(torch.allclose(x, y, atol=1e-5) for x, y in zip(a, b))
+    changes = [float((x - y).abs().mean() / x.abs().mean()) for x, y in zip(a, noisy.fpn_hidden_states)]
+    assert all(0 < change < 0.2 for change in changes), changes
+    fc1 = wide.state_dict()["vision_encoder.backbone.layers.0.mlp.fc1.weight"]
+    assert fc1.shape == (256, 64) and torch.equal(fc1[:128, :32], fc1[128:, 32:])
+
+
 def test_learning_rate_schedule():
     assert learning_rate(0, 1000, 1e-3) == pytest.approx(1e-3 / 300)  # warm-up
     assert learning_rate(300, 1000, 1e-3) == pytest.approx(1e-3)  # the peak, then a cosine over the whole run
