@@ -34,6 +34,8 @@ ORDINAL_SIDE = re.compile(rf"(?P<dir>左|右|上|下)(?:边|侧|面)?(?:的)?第
 ORDINAL_SUPER = re.compile(rf"第{ZH_NUMBER}(?P<sup>大|小|高|矮)")
 ORDINAL_BARE = re.compile(rf"第{ZH_NUMBER}{CL}")
 PLACED = r"(?:停|放|坐|站|躺|挂|趴|蹲|摆|插|贴|落|睡|待|立|泊|靠|晾|堆|飘|浮|游|长|开|骑)"
+# a relation's clause ends in 的, or in a demonstrative and its measure word ('桌子上那把刀', '椅子旁边那只猫')
+RELATION_END = f"(?:的|(?:的)?[那这]一?{CL})"
 ZH_RELATIONS = [
     ("near", r"(?:离|距离|靠近|挨着|紧挨着)(?P<a>[^的，,]+?)(?:最近|最近的那|很近|近|比较近)?的"),
     ("on", rf"{PLACED}(?:在|于)(?P<a>[^的，,]+?)(?:上面|上边|上|顶上)的"),
@@ -118,7 +120,7 @@ def take_followup(text: str) -> tuple[str, str]:
         return "remove", re.sub(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|不要|排除|扔掉|剔除|(?<![A-Za-z])(?:remove|delete|drop)(?![A-Za-z])"
                                 r"\s*掉?", "", text)
     if ADD.search(text):
-        return "add", re.sub(r"再加上|加上|添加|增加|补上|也|再|还有|另外|顺便", "", text)
+        return "add", re.sub(r"再加上|加上|加进来|加进去|添上|算上|添加|增加|补上|也|再|还有|另外|顺便", "", text)
     return "new", text
 
 
@@ -390,8 +392,9 @@ def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
 
 def take_relation(text: str) -> tuple[str, tuple[str, str] | None]:
     for kind, pattern in ZH_RELATIONS:
-        for match in re.finditer(pattern, text):
-            anchor_zh = re.sub(r"^[最正]", "", match.group("a"))
+        for match in re.finditer(pattern[:-1] + RELATION_END if pattern.endswith("的") else pattern, text):
+            # '帮我把门左边…': the 把-frame before the anchor is no part of it (jieba would read 把门, 'guard a door')
+            anchor_zh = re.sub(r"^\s*(?:(?:请|麻烦你?)?(?:帮我|给我|帮忙)?(?:把|将))?\s*[最正]?", "", match.group("a"))
             anchor, _, _ = noun_phrase(anchor_zh)
             if not anchor:
                 continue
@@ -433,6 +436,12 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
                   " ", text)
     # '地上的球': 地 alone is the adverb particle to the lexicon, here it is the ground ('草地上的' keeps its 草地)
     text = "".join("地面上" if word == "地上" else word for word, _ in words(text, keep_spaces=True))
+    # '图里有多少只猫', '有几只鸭子': a count question names what to count; the question words are no part of it
+    # ('院子里一共有多少只鸡': after a place word they stand where its 的 would, 'the chickens in the yard')
+    text = re.sub(rf"(?P<place>[里上下中内边面])?(?:有|共有|一共有|总共有)?多少{CL}?|(?P<place2>[里上下中内边面])?"
+                  rf"(?:有|共有|一共有|总共有)几{CL}",
+                  lambda m: f"{m.group('place') or m.group('place2')}的" if m.group("place") or m.group("place2")
+                  else " ", text)
     followup, text = take_followup(text)
     clauses = [c for c in re.split(r"[；;]", text) if c.strip()]
     readings: list[Reading] = []

@@ -53,7 +53,7 @@ FRAME_WORDS = (PRONOUNS | AUXILIARIES | POLITENESS | WANT_VERBS | REQUEST_VERBS 
 FRAME_WORDS -= {"one"}
 KEYWORDS = sorted(REQUEST_VERBS | {"leftmost", "rightmost", "topmost", "bottommost", "smallest", "largest", "biggest",
                                    "highest", "lowest", "middle", "center", "except", "excluding", "holding", "wearing",
-                                   "please", "segmentation"})
+                                   "please", "segmentation", "every", "without"})
 SIZE_SUPERLATIVE = {"biggest": "largest", "largest": "largest", "smallest": "smallest", "tiniest": "smallest",
                     "littlest": "smallest", "tallest": "largest", "shortest": "smallest"}
 POSITION_WORD = {"left": "leftmost", "right": "rightmost", "top": "topmost", "bottom": "bottommost",
@@ -91,8 +91,10 @@ def fix_typos(text: str) -> str:
     is never 'corrected' ('remote' is no typo of 'remove')."""
     out = []
     for word in re.findall(r"[a-z0-9'\-]+|[^a-z0-9'\-]+", text):
-        if len(word) >= 5 and word.isalpha() and word not in KEYWORDS and not is_known(word):
-            close = difflib.get_close_matches(word, KEYWORDS, n=1, cutoff=0.8)
+        if len(word) >= 4 and word.isalpha() and word not in KEYWORDS and not is_known(word):
+            # a 4-letter word is only a dropped letter of a longer keyword ('evry'), never a short one's twin
+            candidates = KEYWORDS if len(word) >= 5 else [k for k in KEYWORDS if len(k) == len(word) + 1]
+            close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.8)
             if close:
                 word = close[0]
         out.append(word)
@@ -500,7 +502,8 @@ NOISE = re.compile(r"\b(?:in|on|from|of|within) (?:this|the|that|these|my|our|yo
                    r"frame|scene|shot|figure|img|screenshot|video|view)s?\b|\b(?:separated? |cut out |isolated? )?"
                    r"from (?:the|its|their) (?:background|rest)\b|\b(?:in|using|as|with) (?:a |the )?(?:json|xml|"
                    r"coco|yolo|png) ?(?:format|file)?\b|\b(?:for me|for us|if you can|if possible|if you could|"
-                   r"right now|asap|thanks|thank you|please|pls|plz|thx)\b")
+                   r"right now|asap|thanks|thank you|please|pls|plz|thx)\b|"
+                   r"\b(?:that |which )?(?:you|u) (?:can|could|might) (?:see|spot|find|make out|notice)\b")
 
 
 def noun_phrase(text: str, keep_adjective_only: bool = False) -> tuple[str, list[str], list[str]]:
@@ -734,11 +737,39 @@ CONTEXT_CLAUSE = re.compile(r"^(?:i'?m|i am|we'?re|we are|i'?ve been|we'?ve been
                             r"(?:so\s+|and\s+|therefore\s+|hence\s+)?(?=\S)")
 
 
+# how people type without an apostrophe or in shorthand ('isnt', 'thats', 'w/o'): read as the words they stand for
+CONTRACTION_WITHOUT_APOSTROPHE = re.compile(
+    r"\b(is|are|was|were|do|does|did|has|have|had|ca|wo|could|would|should)nt\b|\b(that|there|what|it|who)s\b(?= "
+    r"(?:a|an|the|not|sleeping|sitting|standing|lying|on|in|under|next|near|behind|wearing|holding|[a-z]+ing)\b)")
+# another program's label before its request: 'AGENT REQUEST (from planner-7):', 'User query:'
+REQUEST_LABEL = re.compile(rf"^\s*(?:[a-z][a-z0-9_-]*\s+){{0,2}}(?:{'|'.join(sorted(TASK_LABELS))})\s*(?:\([^)]{{0,60}}\))?"
+                           r"\s*:\s*", re.IGNORECASE)
+
+
+def expand_shorthand(text: str) -> str:
+    """The words a user typed in shorthand, written out, before anything reads the text: 'w/o' is 'without',
+    'isnt' is "isn't", 'every single' is 'every' (not a count of one); another program's label goes."""
+    text = REQUEST_LABEL.sub("", text, count=1)
+    text = re.sub(r"(?i)(?<![a-z])w/o(?![a-z])", "without", text)
+    text = re.sub(r"(?i)(?<![a-z])w/(?=\s|[a-z])", "with ", text)
+    text = CONTRACTION_WITHOUT_APOSTROPHE.sub(
+        lambda m: f"{m.group(1)}n't" if m.group(1) else f"{m.group(2)}'s", text)
+    text = re.sub(r"(?i)\b(every|each|all) single\b", r"\1", text)
+    return text
+
+
 def preprocess(text: str) -> str:
     """Lower case, typos fixed, quotes and glued numbers ('3carrots') undone, noise phrases out."""
     text = TASK_LABEL.sub("", text.lower())
     text = CONTEXT_CLAUSE.sub("", text, count=1)
     text = INDIFFERENCE.sub(" ", correct_object_typos(fix_typos(text)))
+    # 'produce instance masks for every X', 'generate segmentation masks of the X': another program's request verb
+    text = re.sub(r"\b(?:produce|generate|create|make|compute|output|return|give me|get me)\s+(?:(?:the|some)\s+)?"
+                  r"(?:(?:instance|instance-level|segmentation|binary|pixel|object)\s+)?(?:masks?|segmentations?)"
+                  r"\s+(?:for|of)\b", " segment ", text)
+    # 'the cat that's sleeping under the car': a participle's clause says where it is ('the cat sleeping under …')
+    text = re.sub(r"\b(?:that|which|who)(?:'s| is| are|'re)\s+(?=[a-z]+ing\s+(?:under|underneath|beneath|below|on|"
+                  r"in|inside|near|beside|next to|behind|above|atop|by|on top of|in front of)\b)", "", text)
     # 'all instances of X': the request for every X (another program's wording)
     text = re.sub(r"\b(?:all |every |each )?(?:the )?(?:instances|instance|occurrences|occurrence) of\b", " all ", text)
     text = DRAWN_MARK.sub(" outline ", text)
@@ -752,7 +783,10 @@ def preprocess(text: str) -> str:
 OUTPUT_CLAUSE = re.compile(r"^(?:and |then |please |also )*(?:output|report|return|print|give|save|export|list|"
                            r"provide|write|explain|answer|tell|describe|show me (?:its|their|the) (?:bbox|coordinates))"
                            r"\b(?:.*\b(?:bbox|bboxes|coordinates?|json|xml|mask|masks|format|why|reason|"
-                           r"names?|position|location)\b|\s+(?:why|the reason))")
+                           r"names?|position|location)\b|\s+(?:why|the reason))|"
+                           # 'no commentary', 'no explanation needed': how to answer, nothing to find
+                           r"^(?:and |but |with )?(?:no|without)\s+(?:(?:extra|other|further|additional)\s+)?"
+                           r"(?:commentary|comments?|explanations?|text|prose|chatter|narration|description)\b")
 
 
 def parse_english(text: str) -> tuple[list[Reading], str]:

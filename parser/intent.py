@@ -29,7 +29,7 @@ OFF_TASK_EN = re.compile(
     r"translate|write (a|me|some)|who are you|what are you|how are you|what breed|what species|what time|"
     r"tell me a joke|tell me about|(?:write|give|generate|add|suggest) (?:me )?(?:a |an |the )?caption|caption (?:this|it)|"
     r"describe|upscale|enhance|recolou?r|colou?rize|retouch|edit (this|the)|"
-    r"crop (this|the) (photo|image|picture)|ignore (all |any |your |the |previous |prior )*(instructions|rules|prompt)|"
+    r"crop (this|the) (photo|image|picture)|crop (this|it|the (photo|image|picture|pic)) (to|into|down to)|ignore (all |any |your |the |previous |prior )*(instructions|rules|prompt)|"
     r"system prompt|you are now|pretend (to be|you)|jailbreak|summari[sz]e|what do you think|convert (this|the|it)|"
     r"turn (this|the|it) (image|photo|picture)|black and white (filter|photo|image)|gr[ae]yscale|sepia|"
     r"(change|replace|swap) the (background|sky|colou?rs?)|how old|is it (pretty|nice|good))\b")
@@ -38,7 +38,10 @@ GREETING_EN = re.compile(r"^\s*(hi|hello|hey|yo|hiya|good (morning|evening|after
                          r"[\s!.,]*$")
 OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指示|规则)|系统提示|天气|你是谁|你好|您好|谢谢你|调亮|变亮|亮一点|暗一点|"
                          r"滤镜|旋转|裁剪|安装|下载|翻译|讲个笑话|什么品种|几点|描述一下|描述|写一|美颜|磨皮|调色|修图|早上好|晚上好|"
-                         r"下午好|晚安|再见|拜拜|总结|介绍一下|换成|改成|变成|转成|替换|好看吗|漂亮吗|好不好看|多大了|几岁)")
+                         r"下午好|晚安|再见|拜拜|总结|介绍一下|换成|改成|变成|转成|替换|好看吗|漂亮吗|好不好看|多大了|几岁|"
+                         # chat and amounts the picture cannot be segmented into ('在吗', '有多少卡路里')
+                         r"^在吗|心情|无聊|聊聊天|陪我聊|卡路里|热量|多少钱|什么价|价格|多重|"
+                         r"多少(?:克|斤|公斤|千克|米|公里|度|年|天|小时|分钟|秒|升|瓦|岁))")
 COMPLIMENT_EN = re.compile(r"^(?:what an? |such an? |a )?(?:very |really |so )?(?:nice|great|cool|beautiful|lovely|"
                            r"awesome|amazing|pretty|gorgeous|stunning|ugly|funny|cute) (?:picture|photo|image|pic|shot|"
                            r"photograph|one)s?\b[\s!.]*$")
@@ -46,9 +49,11 @@ COMPLIMENT_EN = re.compile(r"^(?:what an? |such an? |a )?(?:very |really |so )?(
 ACKNOWLEDGEMENT_ZH = re.compile(r"^(?:(?:谢谢(?:你|您)?|多谢|感谢|太好了|太棒了|很好|真好|真棒|不错|完美|好的|好吧|可以了?|棒|厉害|"
                                 r"辛苦了?|对的?|没错|正确)[啊呀哦啦了嘛的]?)+$")
 VAGUE_ZH = re.compile(r"^(把)?(那个|这个|它|这|那)?(弄|搞|处理|整)一?下(吧)?$|^随便(搞|弄|处理|整)一?下(吧)?$")
-VAGUE_EN = re.compile(r"^(please )?(do (it|that|something|this)|fix (it|this|that)|handle (it|this)|whatever|"
-                      r"do your thing|go|ok|okay|yes|no|sure)( please)?$")
-QUESTION_EN = re.compile(r"^(?:(?:hey|ok|okay|so|and|but|now|please|tell me|i wonder)[, ]+)*"
+VAGUE_EN = re.compile(r"^(please )?(do (it|that|something|anything|this|stuff|your thing|your magic)|"
+                      r"fix (it|this|that)|handle (it|this)|whatever|do your thing|go|ok|okay|yes|no|sure)"
+                      r"( (with|to|on) (it|this|that|the (image|photo|picture|pic)))?( please)?$")
+QUESTION_EN = re.compile(r"^(?:(?:hey|ok|okay|so|and|but|now|please|tell me|i wonder|(?:can|could|would|will) (?:you|u)"
+                         r"(?: please)? (?:tell|show) me|do you know|roughly|approximately|about|just)[, ]+)*"
                          r"(?P<w>what|which|where|who|whom|whose|why|how|when)\b(?P<rest>.*)$")
 IF_QUESTION_EN = re.compile(r"^if\b.*\b(what|which|where|who|how)\b")
 # 'Assuming you are a robot, what part would you manipulate ...': a wh-question inside the sentence
@@ -58,6 +63,14 @@ YES_NO_EN = re.compile(r"^(is|are|was|were|does|do|did|has|have)\b.*\?\s*$")
 QUESTION_ZH = re.compile(r"什么|哪个|哪些|哪里|哪儿|哪一|为什么|为何|怎么|怎样|如何|是否|是不是|多少|回答")
 YES_NO_ZH = re.compile(r"吗|有没有|[？?]$")
 COUNT_ZH = re.compile(r"(?<![那这])几[只个条把辆台根块张本瓶件头匹位棵朵片艘架]|多少[只个条把辆台根块张本瓶件头匹位棵朵片艘架]?")
+# units of measure after 'how many': the answer is an amount the picture cannot be segmented into
+MEASURE_QUESTION = re.compile(r"\s*many\s+(?:calories|kcal|kilocalories|grams|kilograms|kilos|kg|pounds|lbs|ounces|"
+                              r"carbs|dollars|euros|bucks|yuan|cents|miles|kilometers|kilometres|km|meters|metres|feet|"
+                              r"inches|liters|litres|gallons|years|months|weeks|days|hours|minutes|seconds|degrees|"
+                              r"percent|watts|volts|calory|calorie)\b")
+# words that only hedge ('idk just do something with this'): a request made of them and a vague verb is vague
+HEDGES_EN = re.compile(r"\b(?:idk|i dunno|dunno|i don'?t know|just|um+|uh+|hmm+|like|maybe|whatever|kinda|somehow|"
+                       r"idc|lol|ok|okay|so)\b[,.]?\s*")
 CHATTER_EN = re.compile(r"^\s*(?:lol|lmao|rofl|haha\w*|hehe\w*|omg|wow|whoa|aww+|ugh|meh|damn|dang)\b")
 REQUEST_EN = re.compile(r"\b(?:segment|select|mask|highlight|outline|mark|find|cut|show|circle|isolate|pick|grab|"
                         r"detect|locate|extract|trace|box|crop|label|get|give|keep|remove|drop|add)\b")
@@ -76,7 +89,7 @@ def classify(text: str, language: str) -> Intent:
         return Intent.GREETING
     if CHATTER_EN.match(lowered) and not REQUEST_EN.search(lowered):
         return Intent.OFF_TASK  # 'lol this pic is so funny': talk about the picture, no request in it
-    if GREETING_EN.match(lowered) or VAGUE_EN.match(lowered.strip(" .!?")):
+    if GREETING_EN.match(lowered) or VAGUE_EN.match(HEDGES_EN.sub("", lowered).strip(" .!?")):
         return Intent.GREETING if GREETING_EN.match(lowered) else Intent.VAGUE
     if OFF_TASK_EN.search(lowered) or OFF_TASK_ZH.search(text):
         return Intent.OFF_TASK
@@ -98,6 +111,8 @@ def classify(text: str, language: str) -> Intent:
         return Intent.COUNT_QUESTION  # 'which is the biggest melon? segment it': a request after all, read with care
     match = QUESTION_EN.match(lowered)
     if match:
+        if match.group("w") == "how" and MEASURE_QUESTION.match(match.group("rest")):
+            return Intent.QUESTION  # 'how many calories are in that pizza': a quantity to know, nothing to count
         if match.group("w") == "how" and re.match(r"\s*many\b", match.group("rest")):
             return Intent.COUNT_QUESTION
         if match.group("w") == "where" and re.match(r"\s*(is|are|'s)\s+(the|a|an|all|my|some)?\s*[a-z\- ]+\??\s*$",

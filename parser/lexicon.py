@@ -46,7 +46,8 @@ segmentate cutout sketch shade tint encircle enclose tag flag underline""".split
 # output formats and model words people paste into prompts ("output its bbox coordinates in JSON format")
 JARGON = frozenset("""bbox bboxes bounding mask masks segmentation segmentations json xml coordinates coordinate coords
 polygon polygons contour contours pixel pixels format formats output outputs annotation annotations label labels region
-regions position positions location locations result results instance instances prompt prompts""".split())
+regions position positions location locations result results instance instances prompt prompts commentary
+explanation explanations narration prose chatter""".split())
 # jargon that is never an object; 'mask', 'label', 'position' may be one ('the kid wearing a mask')
 STRICT_JARGON = frozenset("""bbox bboxes bounding segmentation segmentations json xml coordinates coordinate coords
 polygon polygons contour contours pixel pixels""".split())

@@ -22,7 +22,7 @@ from segchat.parser.vocabulary import ZH_MODIFIERS
 from segchat.parser.zh_lexicon import words as zh_words
 from segchat.parser.coverage import names_object, structural_doubts, unaccounted_words
 from segchat.parser.english import CONTEXT_CLAUSE, Reading, Selection, parse_english, strip_frame
-from segchat.parser.english import correct_object_typos, fix_typos
+from segchat.parser.english import correct_object_typos, expand_shorthand, fix_typos
 from segchat.parser.english import noun_phrase as english_noun_phrase
 from segchat.parser.english import take_followup as english_followup
 from segchat.parser.intent import CLARIFIED, LOW_CONFIDENCE, Intent, classify, clarify_text
@@ -92,8 +92,10 @@ def _translate_cjk_runs(text: str) -> str:
         if ZH_CONJUNCTION.fullmatch(run):
             return " and "
         english, _, _ = chinese_noun_phrase(run)
-        if not english and all(tag.startswith("a") or word in ZH_MODIFIERS for word, tag in zh_words(run)):
-            english = chinese_modifiers(run)  # an attribute alone ('the 红色 fire extinguisher') for the noun after
+        # an attribute alone ('the 红色 fire extinguisher', 'except the 绿色的 ones') for the noun after
+        attribute = run[:-1] if run.endswith("的") and len(run) > 1 else run
+        if not english and all(tag.startswith("a") or word in ZH_MODIFIERS for word, tag in zh_words(attribute)):
+            english = chinese_modifiers(attribute)
         return f" {english} " if english else " "
 
     # '两个 parking meters', 'segment 三 of the cupcakes': a Chinese count reads as the digits would
@@ -151,7 +153,7 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
     language = reply_language(normalized)
     if not re.search(r"[A-Za-z\u3400-\u9fff]", normalized):
         return _clarify(Intent.VAGUE, language), []
-    simplified = strip_tool_markup(to_simplified(normalized))
+    simplified = expand_shorthand(strip_tool_markup(to_simplified(normalized)))
     chinese = language == "zh"
     intent = classify(simplified, language)
     if intent in CLARIFIED:

@@ -63,7 +63,7 @@ ZH_NOUNS: dict[str, str] = {
     "裤子": "pants", "牛仔裤": "jeans", "鞋": "shoe", "鞋子": "shoe", "皮鞋": "leather shoe", "运动鞋": "sneaker",
     "靴子": "boot", "袜子": "sock", "手套": "glove", "围巾": "scarf", "领带": "tie", "手表": "watch", "项链": "necklace",
     "戒指": "ring", "项圈": "collar", "钥匙": "key", "锁": "lock", "玩具": "toy", "泰迪熊": "teddy bear",
-    "玩偶": "doll", "娃娃": "doll", "球": "ball", "足球": "soccer ball", "篮球": "basketball", "网球": "tennis ball",
+    "玩偶": "doll", "娃娃": "doll", "球": "ball", "足球": "soccer ball", "篮球": "basketball", "篮球架": "basketball hoop", "球架": "goal", "网球": "tennis ball",
     "网球拍": "tennis racket", "球拍": "racket", "棒球棒": "baseball bat", "滑板": "skateboard", "冲浪板": "surfboard",
     "滑雪板": "skis", "飞盘": "frisbee", "吹风机": "hair dryer", "牙刷": "toothbrush", "毛巾": "towel",
     "马桶": "toilet", "水槽": "sink", "洗手池": "sink", "浴缸": "bathtub", "冰箱": "refrigerator",

@@ -237,3 +237,51 @@ def test_families_of_blind_set_f(text, expected, followup):
     plan = parse_offline(text)
     assert [(t.phrase, t.select.kind, t.select.count) for t in plan.targets] == expected
     assert plan.followup == followup and plan.confidence == "high"
+
+
+# ------------------------------------------------------------------ families found by blind set G (sentences of our own)
+def _reading(plan: Plan) -> list[tuple]:
+    return [(t.phrase, t.select.kind, t.select.count, t.exclude, t.relation and (t.relation.type, t.relation.anchor))
+            for t in plan.targets]
+
+
+@pytest.mark.parametrize("text,expected,followup", [
+    # shorthand: apostrophe-less contractions, w/o and w/, a dropped letter of a keyword, 'every single'
+    ("mask the mugs that arent chipped", [("mug", "all", None, ["chipped mug"], None)], "new"),
+    ("find the cyclists w/o helmets", [("cyclist", "all", None, ["cyclist with helmet"], None)], "new"),
+    ("highlight evry parked scooter", [("parked scooter", "all", None, [], None)], "new"),
+    ("mark every single lemon", [("lemon", "all", None, [], None)], "new"),
+    # a participle's clause that says where ('the dog thats lying on the sofa')
+    ("select the dog thats lying on the sofa", [("dog", "all", None, [], ("on", "sofa"))], "new"),
+    # another program's label and request wording; sentences about the answer's form carry no target
+    ("TOOL QUERY (id 42): generate segmentation masks for each yellow taxi. No explanation.",
+     [("yellow taxi", "all", None, [], None)], "new"),
+    ("mask all the pigeons you can see", [("pigeon", "all", None, [], None)], "new"),
+    # a Chinese attribute inside an English exclusion
+    ("select the cups except the 白色的 ones", [("cup", "all", None, ["white cup"], None)], "new"),
+    # a Chinese relation ending in a demonstrative and its measure word; the 把-frame before the anchor
+    ("把门右边那辆自行车抠出来", [("bicycle", "all", None, [], ("right_of", "door"))], "new"),
+    ("沙发上那只猫", [("cat", "all", None, [], ("on", "sofa"))], "new"),
+    ("只要右边那个", [("", "rightmost", 1, [], None)], "refine"),
+    # the 把-frame's verb of addition '加进来'
+    ("把椅子也加进来", [("chair", "all", None, [], None)], "add"),
+])
+def test_families_of_blind_set_g(text, expected, followup):
+    plan = parse_offline(text)
+    assert _reading(plan) == expected
+    assert plan.followup == followup and plan.confidence == "high"
+
+
+@pytest.mark.parametrize("text", ["could you tell me how many grams of sugar are in that donut?",
+                                  "how many miles is it to the lighthouse", "ugh idk, just do something with it",
+                                  "crop it to 16:9", "这块蛋糕大概有多少热量", "在吗？有点无聊"])
+def test_questions_of_amount_and_hedged_vague_commands_are_clarified(text):
+    plan = parse_offline(text)
+    assert plan.clarify and not plan.targets
+
+
+@pytest.mark.parametrize("text,phrase", [("can you tell me how many geese are on the pond?", "goose"),
+                                         ("院子里一共有多少只鸡", "chicken")])
+def test_a_count_question_is_still_read_as_the_objects_it_counts(text, phrase):
+    plan = parse_offline(text)
+    assert [t.phrase for t in plan.targets] == [phrase] and plan.confidence == "low"
