@@ -302,7 +302,23 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
     if not pieces:
         return "", True, notes
     phrase, known = translate_words(pieces)
+    notes.extend(_sense_guesses(pieces))
     return phrase, known, notes
+
+
+def _sense_guesses(pieces: list[tuple[str, str]]) -> list[str]:
+    """Words whose reading came from CC-CEDICT, which lists several objects for them ('救生圈': life buoy, flab,
+    spare tire): the sense taken is a guess our vocabulary did not confirm."""
+    from segchat.parser.zh_lexicon import cedict_senses
+
+    notes = []
+    for word, tag in pieces:
+        if tag == "eng" or word in ZH_NOUNS or word in ZH_MODIFIERS:
+            continue
+        heads = {sense.split()[-1] for sense in cedict_senses(word) if not sense.startswith("to ")}
+        if len(heads) >= 2:
+            notes.append(f"a dictionary sense chosen among several: {word} ({', '.join(sorted(heads))})")
+    return notes
 
 
 # ------------------------------------------------------------------------------------------------ chunks

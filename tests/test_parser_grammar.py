@@ -285,3 +285,12 @@ def test_questions_of_amount_and_hedged_vague_commands_are_clarified(text):
 def test_a_count_question_is_still_read_as_the_objects_it_counts(text, phrase):
     plan = parse_offline(text)
     assert [t.phrase for t in plan.targets] == [phrase] and plan.confidence == "low"
+
+
+def test_a_dictionary_sense_chosen_among_several_objects_is_a_guess():
+    """CC-CEDICT gives 救生圈 as life buoy, life belt, flab and spare tire: whichever sense is taken, the reading is
+    sent as low confidence with the senses named; a word our vocabulary confirms is not."""
+    plan, notes = read_offline("把救生圈抠出来")
+    assert plan.confidence == "low" and any("救生圈" in note for note in notes)
+    sure, sure_notes = read_offline("把杯子抠出来")
+    assert sure.confidence == "high" and not sure_notes
