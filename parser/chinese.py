@@ -33,7 +33,7 @@ ORDINAL_FROM = re.compile(rf"(?:从)?(?P<dir>左|右|上|下|顶|底)(?:边|侧|
 ORDINAL_SIDE = re.compile(rf"(?P<dir>左|右|上|下)(?:边|侧|面)?(?:的)?第{ZH_NUMBER}{CL}?")
 ORDINAL_SUPER = re.compile(rf"第{ZH_NUMBER}(?P<sup>大|小|高|矮)")
 ORDINAL_BARE = re.compile(rf"第{ZH_NUMBER}{CL}")
-PLACED = r"(?:停|放|坐|站|躺|挂|趴|蹲|摆|插|贴|落|睡|待|立|泊|靠|晾|堆|飘|浮|游|长|开|骑)"
+PLACED = r"(?:停|放|坐|站|躺|挂|趴|蹲|摆|插|贴|落|睡|待|立|泊|靠|晾|堆|飘|浮|游|长|开|骑|装|安|钉|吊|架)"
 # a relation's clause ends in 的, or in a demonstrative and its measure word ('桌子上那把刀', '椅子旁边那只猫')
 RELATION_END = f"(?:的|(?:的)?[那这]一?{CL})"
 ZH_RELATIONS = [
@@ -47,7 +47,7 @@ ZH_RELATIONS = [
     ("on", r"(?:骑着|骑在)(?P<a>.+?)(?:上)?的"),
     ("left_of", r"(?P<a>[^的，,最]+?)(?:的)?(?:左边|左侧|左面)的"),
     ("right_of", r"(?P<a>[^的，,最]+?)(?:的)?(?:右边|右侧|右面)的"),
-    ("above", r"(?P<a>[^的，,]+?)(?:的)?(?:上方|上空)的"),
+    ("above", rf"(?P<a>[^的，,]+?)(?:的)?(?:上方|上空)(?:{PLACED}着?)?的"),
     ("below", rf"(?P<a>[^的，,]+?)(?:的)?(?:下面|下方|底下|下边|下)(?:{PLACED}着)?的"),
     ("near", r"(?P<a>[^的，,]+?)(?:的)?(?:旁边|附近|边上|旁|隔壁|周围|前面|后面|前边|后边|对面|远处|远端|那头|另一边|另一侧)的"),
     ("on", rf"(?P<a>[^的，,]+?)(?:上面|上边|上)(?:{PLACED}着)?的"),
@@ -106,7 +106,9 @@ ADD = re.compile(r"^(?:再|也|还|另外|顺便)?(?:加上|添加|增加|补上
                  # the 把-frame's verb of addition at the end: '把红色的郁金香加上', '那个杯子也算上吧'
                  r"(?:加上|添上|补上|算上|加进来|加进去|也要)(?:吧|呢|啊|呀|哈)?\s*[。.!！~～]*$")
 REMOVE = re.compile(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|排除|扔掉|剔除|^不要(?!像)|(?<![A-Za-z])(?:remove|delete|drop)(?![A-Za-z])")
-REFINE = re.compile(r"^(?:现在|那就|那)?(?:只要|只保留|只留下?|只选|仅保留|仅要|就要|只剩下?|只看|保留|留下|只需要)")
+# '好的，那现在只保留…': an acknowledgement and 'then, now' before the refine word
+REFINE = re.compile(r"^(?:(?:好的?|好吧|行|嗯|可以|ok|OK)[，,\s]*)?(?:那么?|那就)?(?:现在)?"
+                    r"(?:只要|只保留|只留下?|只选|仅保留|仅要|就要|只剩下?|只看|保留|留下|只需要)")
 REST_CLAUSE = re.compile(r"^(?:其余|其他|其它|剩下|剩余|别的|余下)(?:的)?(?:都|全)?(?:去掉|删掉|不要|删除|移除|扔掉)?(?:了)?$")
 
 
@@ -295,6 +297,11 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
                 continue
             if tag.startswith("v") and word[0] in "选标圈框抠扣分找挑勾描提截" and len(word) <= 3:
                 continue  # '选取', '分隔出来': a request verb our list lacks, read by its first character
+            if tag.startswith("v") and len(word) == 2 and word[1] in "坏破碎烂裂瘪" and word[1] in ZH_MODIFIERS:
+                pieces.append((word[1], "a"))  # '踩坏的', a verb and its result our list lacks: the result is the state
+                continue
+            if word == "子" and pieces and pieces[-1][1] != "eng":
+                continue  # '竹篮子': the noun suffix our dictionary's shorter word left over, not 'child'
             if tag.startswith("v") and not tag.startswith("vn"):
                 notes.append(f"verb left out: {word}")  # '击掌', '好看', '换成': no object word
                 continue
@@ -410,7 +417,8 @@ def take_relation(text: str) -> tuple[str, tuple[str, str] | None]:
     for kind, pattern in ZH_RELATIONS:
         for match in re.finditer(pattern[:-1] + RELATION_END if pattern.endswith("的") else pattern, text):
             # '帮我把门左边…': the 把-frame before the anchor is no part of it (jieba would read 把门, 'guard a door')
-            anchor_zh = re.sub(r"^\s*(?:(?:请|麻烦你?)?(?:帮我|给我|帮忙)?(?:把|将))?\s*[最正]?", "", match.group("a"))
+            anchor_zh = re.sub(r"^\s*(?:(?:请|麻烦你?|我想|我要|想)?(?:帮我|给我|帮忙)?(?:把|将))?\s*[最正]?", "",
+                               match.group("a"))
             anchor, _, _ = noun_phrase(anchor_zh)
             if not anchor:
                 continue

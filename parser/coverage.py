@@ -61,6 +61,7 @@ ZH_STRUCTURE = ZH_FRAME | ZH_REQUEST_VERBS | OBJECT_PLACEHOLDERS | set(ZH_CLASSI
     除了 以外 之外 外 除外 除去 不包括 不含 不算 不用 别选 别要 别 不 没 没有 未 但 但是 可是 不过 就可以 可以了 就好 即可
     留 只留 跳 话 的话 吧 哈 嗯 呃 啦 喔 么 噢 哎 嗨 有 带 拿 抱 握 举 提 叼 捧 拎 牵 扛 包括 描 描边 圈选 勾 勾出 框选 标注出 掉 等 等等
     任务 指令 实例 个体 算上 添上 加进来 加进去 刚才 之前 上一轮 上次 答案 当中
+    装 安 钉 吊 架 方 好吧 好的 那么 一共 共有 总共 多少
     """.split())
 ZH_REQUEST_CHARS = "选标圈框抠扣分找挑勾描提截"
 _ZH_FUNCTION_TAGS = ("uj", "ul", "uz", "ug", "ud", "y", "e", "o", "c", "p", "r", "m", "q", "x", "w")

@@ -503,7 +503,8 @@ NOISE = re.compile(r"\b(?:in|on|from|of|within) (?:this|the|that|these|my|our|yo
                    r"from (?:the|its|their) (?:background|rest)\b|\b(?:in|using|as|with) (?:a |the )?(?:json|xml|"
                    r"coco|yolo|png) ?(?:format|file)?\b|\b(?:for me|for us|if you can|if possible|if you could|"
                    r"right now|asap|thanks|thank you|please|pls|plz|thx)\b|"
-                   r"\b(?:that |which )?(?:you|u) (?:can|could|might) (?:see|spot|find|make out|notice)\b")
+                   r"\b(?:that |which )?(?:you|u) (?:can|could|might) (?:see|spot|find|make out|notice)\b|"
+                   r"\bif (?:that'?s|that is|it'?s|it is) (?:possible|ok|okay|alright|not too much trouble)\b")
 
 
 def noun_phrase(text: str, keep_adjective_only: bool = False) -> tuple[str, list[str], list[str]]:
@@ -732,15 +733,22 @@ INDIFFERENCE = re.compile(r"\b(?:it )?(?:does(?:n't| not)|don't|do not) matter(?
 
 
 # 'I'm building a wildflower dataset, so I'd like masks for …': who asks and why, said before the request
-CONTEXT_CLAUSE = re.compile(r"^(?:i'?m|i am|we'?re|we are|i'?ve been|we'?ve been|i have been|we have been|i was|"
-                            r"we were|i work|we work|working on|for (?:my|our) \w+)\b[^,;.!?]*?(?:[,;.]|\s-)\s*"
+CONTEXT_CLAUSE = re.compile(r"^(?:(?:hi|hello|hey)\b[!,.]*\s*)?(?:i'?m|i am|we'?re|we are|i'?ve been|we'?ve been|"
+                            r"i have been|we have been|i was|"
+                            r"we were|i work|we work|working on|for (?:my|our) \w+)\b[^,;.!?]*?(?:[,;.]|\s-|"
+                            # '… glassware and i'd like every beaker masked': the request joined by 'and'
+                            r"\s+and(?=\s+(?:i'?d like|i would like|i want|i need|we'?d like|we need|could you|"
+                            r"can you|please)\b))\s*"
                             r"(?:so\s+|and\s+|therefore\s+|hence\s+)?(?=\S)")
 
 
 # how people type without an apostrophe or in shorthand ('isnt', 'thats', 'w/o'): read as the words they stand for
 CONTRACTION_WITHOUT_APOSTROPHE = re.compile(
-    r"\b(is|are|was|were|do|does|did|has|have|had|ca|wo|could|would|should)nt\b|\b(that|there|what|it|who)s\b(?= "
-    r"(?:a|an|the|not|sleeping|sitting|standing|lying|on|in|under|next|near|behind|wearing|holding|[a-z]+ing)\b)")
+    r"\b(is|are|was|were|do|does|did|has|have|had|ca|wo|could|would|should)nt\b|\b(that|there|what|who)s\b")
+# function words typed with two letters swapped or dropped ('teh', 'adn'): no object is spelt so
+FUNCTION_WORD_TYPOS = {"teh": "the", "hte": "the", "th": "the", "adn": "and", "nad": "and", "fo": "of", "taht": "that",
+                       "thier": "their", "wiht": "with", "whit": "with", "ot": "to", "fro": "for", "tho": "", "tbh": "",
+                       "u": "you", "ur": "your", "ppl": "people"}
 # another program's label before its request: 'AGENT REQUEST (from planner-7):', 'User query:'
 REQUEST_LABEL = re.compile(rf"^\s*(?:[a-z][a-z0-9_-]*\s+){{0,2}}(?:{'|'.join(sorted(TASK_LABELS))})\s*(?:\([^)]{{0,60}}\))?"
                            r"\s*:\s*", re.IGNORECASE)
@@ -755,6 +763,19 @@ def expand_shorthand(text: str) -> str:
     text = CONTRACTION_WITHOUT_APOSTROPHE.sub(
         lambda m: f"{m.group(1)}n't" if m.group(1) else f"{m.group(2)}'s", text)
     text = re.sub(r"(?i)\b(every|each|all) single\b", r"\1", text)
+    text = re.sub(r"(?i)(?<![\w'\-])(" + "|".join(FUNCTION_WORD_TYPOS) + r")(?![\w'\-])",
+                  lambda m: FUNCTION_WORD_TYPOS[m.group(1).lower()], text)
+    # ', if possible' / ', if that's ok': politeness in a clause of its own, read before the clauses are split
+    text = re.sub(r"(?i)\bif (?:that'?s |that is |it'?s |it is )?(?:possible|ok|okay|alright|not too much trouble)\b|"
+                  r"\bif (?:you|u) (?:can|could|don'?t mind)\b", " ", text)
+    # 'every mug, but only the blue ones': 'but' brings a narrowing here, not an exception
+    text = re.sub(r"(?i),?\s*\bbut only (?=the\b|those\b)", ", only ", text)
+    # 'two pairs of pliers': the count is of the things that come in pairs
+    text = re.sub(r"(?i)\b(\d+|two|three|four|five|six|seven|eight|nine|ten) pairs of\b", r"\1", text)
+    # 'the smallest of the three violins': the number says how many there are, not how many to take
+    text = re.sub(r"(?i)\b(biggest|largest|smallest|tiniest|tallest|shortest|leftmost|rightmost|topmost|bottommost)"
+                  r" (of|among|out of) (?:the |these |those |all |all the )?(?:\d+|two|three|four|five|six|seven|eight|"
+                  r"nine|ten)\b", r"\1 \2 the", text)
     return text
 
 

@@ -49,6 +49,9 @@ COMPLIMENT_EN = re.compile(r"^(?:what an? |such an? |a )?(?:very |really |so )?(
 ACKNOWLEDGEMENT_ZH = re.compile(r"^(?:(?:谢谢(?:你|您)?|多谢|感谢|太好了|太棒了|很好|真好|真棒|不错|完美|好的|好吧|可以了?|棒|厉害|"
                                 r"辛苦了?|对的?|没错|正确)[啊呀哦啦了嘛的]?)+$")
 VAGUE_ZH = re.compile(r"^(把)?(那个|这个|它|这|那)?(弄|搞|处理|整)一?下(吧)?$|^随便(搞|弄|处理|整)一?下(吧)?$")
+# 'as usual', 'the same as always' with no object: what to do is in the user's head
+VAGUE_AS_BEFORE_ZH = re.compile(r"^(?:帮我|请|麻烦你?)?(?:(?:处理|弄|搞|整)一?下)?[，,]?(?:按|照|还是)?(?:老样子|老规矩|照旧|惯例)"
+                                r"(?:来|办|处理|弄)?(?:吧|啊|呀)?$|^(?:帮我|请)?(?:处理|弄|搞|整)一?下[，,]?(?:按|照)(?:老样子|老规矩|惯例)")
 VAGUE_EN = re.compile(r"^(please )?(do (it|that|something|anything|this|stuff|your thing|your magic)|"
                       r"fix (it|this|that)|handle (it|this)|whatever|do your thing|go|ok|okay|yes|no|sure)"
                       r"( (with|to|on) (it|this|that|the (image|photo|picture|pic)))?( please)?$")
@@ -71,6 +74,11 @@ MEASURE_QUESTION = re.compile(r"\s*many\s+(?:calories|kcal|kilocalories|grams|ki
 # words that only hedge ('idk just do something with this'): a request made of them and a vague verb is vague
 HEDGES_EN = re.compile(r"\b(?:idk|i dunno|dunno|i don'?t know|just|um+|uh+|hmm+|like|maybe|whatever|kinda|somehow|"
                        r"idc|lol|ok|okay|so)\b[,.]?\s*")
+# thanks and goodbyes with what they thank for ('thanks for the help earlier! have a good one')
+FAREWELL_EN = re.compile(r"^(?:(?:hey|hi|ok|okay|well|anyway)[,!. ]+)?(?:thanks|thank you|thx|cheers|ty)"
+                         r"(?: (?:so much|a lot|again))?(?: for (?:the|your|all the|all your) (?:help|work|time|effort|"
+                         r"answers?|masks?)(?: (?:earlier|today|before|again))?)?[!., ]*(?:(?:have a (?:good|great|nice) "
+                         r"(?:one|day|night|evening|weekend)|see (?:you|ya)(?: later)?|bye|take care)[!., ]*)*$")
 CHATTER_EN = re.compile(r"^\s*(?:lol|lmao|rofl|haha\w*|hehe\w*|omg|wow|whoa|aww+|ugh|meh|damn|dang)\b")
 REQUEST_EN = re.compile(r"\b(?:segment|select|mask|highlight|outline|mark|find|cut|show|circle|isolate|pick|grab|"
                         r"detect|locate|extract|trace|box|crop|label|get|give|keep|remove|drop|add)\b")
@@ -89,11 +97,13 @@ def classify(text: str, language: str) -> Intent:
         return Intent.GREETING
     if CHATTER_EN.match(lowered) and not REQUEST_EN.search(lowered):
         return Intent.OFF_TASK  # 'lol this pic is so funny': talk about the picture, no request in it
+    if FAREWELL_EN.match(lowered.strip()):
+        return Intent.GREETING
     if GREETING_EN.match(lowered) or VAGUE_EN.match(HEDGES_EN.sub("", lowered).strip(" .!?")):
         return Intent.GREETING if GREETING_EN.match(lowered) else Intent.VAGUE
     if OFF_TASK_EN.search(lowered) or OFF_TASK_ZH.search(text):
         return Intent.OFF_TASK
-    if VAGUE_ZH.match(squeezed):
+    if VAGUE_ZH.match(squeezed) or VAGUE_AS_BEFORE_ZH.search(squeezed):
         return Intent.VAGUE
     if language == "zh" or re.search(r"[\u3400-\u9fff]", text) and not re.search(r"[a-z]{3,}", lowered):
         if COUNT_ZH.search(text) and not re.search(r"为什么|怎么|如何|回答|什么", text):

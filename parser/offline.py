@@ -127,12 +127,19 @@ def _exemplar_plan(text: str, chinese: bool, language: str) -> Plan | None:
     return Plan(targets=[_target(reading, request.instances)], followup=followup, reply_language=language)
 
 
-def attach_bare_selections(readings: list[Reading]) -> list[Reading]:
+def attach_bare_selections(readings: list[Reading], text: str = "") -> list[Reading]:
     """'橙子，要三个', 'the peaches, only one of them': a count or a position said in a clause of its own belongs to
     the object named just before it, when that object has no selection yet; when it has one, the clause is a second
     target of the same noun ('the biggest tomato and the tiniest one')."""
     out: list[Reading] = []
     for reading in readings:
+        words = reading.phrase.split()
+        if words and set(words) <= COLOUR_AND_MATERIAL and out and out[-1].phrase \
+                and re.search(rf"\b{re.escape(reading.phrase)} ones?\b", text) \
+                and not set(out[-1].phrase.split()) & COLOUR_AND_MATERIAL and reading.relation is None:
+            # 'every umbrella, only the red ones': a colour or material alone narrows the object before it
+            out[-1].phrase = f"{reading.phrase} {out[-1].phrase}"
+            continue
         bare = not reading.phrase and not reading.exclude and reading.relation is None
         if bare and out and out[-1].phrase and out[-1].selection == Selection():
             out[-1].selection = reading.selection
@@ -192,7 +199,7 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
         english = _translate_cjk_runs(simplified) if CJK.search(simplified) else simplified
         readings, followup = parse_english(english)
 
-    targets = [_target(r) for r in attach_bare_selections(readings)]
+    targets = [_target(r) for r in attach_bare_selections(readings, simplified.lower())]
     targets = [t for t in targets if t.phrase or t.select.kind != "all" or t.select.count is not None]
     if followup in ("refine", "remove"):
         for target in targets:

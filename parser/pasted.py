@@ -18,8 +18,22 @@ class ListItem:
     count: int | None = None
 
 
+# another program's call: 'segment(target="hi-vis vest", mode="all")'
+TOOL_CALL = re.compile(r"^\s*(?P<verb>[A-Za-z_]\w*)\s*\((?P<args>.*)\)\s*;?\s*$", re.DOTALL)
+CALL_ARGUMENT = re.compile(r"(?P<key>[A-Za-z_]\w*)\s*[=:]\s*(?P<q>[\"'])(?P<value>[^\"']*)(?P=q)")
+TARGET_KEYS = {"target", "targets", "text", "query", "prompt", "phrase", "object", "objects", "label", "labels", "name",
+               "category", "categories", "classes", "concept", "description", "instruction"}
+
+
 def strip_tool_markup(text: str) -> str:
-    """'[semantic] hair' -> 'hair'; 'car <and> building' -> 'car and building'; a trailing '(as text=[...])' goes."""
+    """'[semantic] hair' -> 'hair'; 'car <and> building' -> 'car and building'; a trailing '(as text=[...])' goes;
+    a call 'segment(target="hi-vis vest", mode="all")' is read as its verb and the values of its target arguments."""
+    call = TOOL_CALL.match(text)
+    if call:
+        values = [m.group("value") for m in CALL_ARGUMENT.finditer(call.group("args"))
+                  if m.group("key").lower() in TARGET_KEYS and m.group("value").strip()]
+        if values:
+            text = f"{call.group('verb').replace('_', ' ')} {' and '.join(values)}"
     text = TAG.sub("", text)
     text = re.sub(r"\s*<\s*(and|or)\s*>\s*", r" \1 ", text, flags=re.IGNORECASE)
     text = re.sub(r"\s*\((?:as |e\.g\.|i\.e\.)[^)]*\)\s*$", "", text, flags=re.IGNORECASE)

@@ -175,7 +175,11 @@ def translate_word(word: str, tag: str = "") -> tuple[str, str] | None:
     last = english.split()[-1]
     # a word whose only dictionary reading is a noun ('sunflower', a modifier in 'sunflower seeds') stays a noun
     noun_only = "NOUN" in lemmas(last) and "ADJ" not in lemmas(last)
-    if tag[:1] in ("a", "v", "d", "z", "b") or (" " not in english and last not in saco_heads() and is_adjective(last)
+    # jieba's 'vn' is a noun made from a verb ('试管' is tagged so): its reading stands as a noun when the
+    # dictionary's first sense is one ('监控', first 'to monitor', stays a modifier)
+    senses = cedict_senses(word)
+    verbal_noun = tag == "vn" and bool(senses) and not senses[0].startswith("to ")
+    if (tag[:1] in ("a", "v", "d", "z", "b") and not verbal_noun) or (" " not in english and last not in saco_heads() and is_adjective(last)
                                                  and not noun_only):
         return "mod", english
     return "noun", english

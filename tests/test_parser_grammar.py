@@ -294,3 +294,30 @@ def test_a_dictionary_sense_chosen_among_several_objects_is_a_guess():
     assert plan.confidence == "low" and any("救生圈" in note for note in notes)
     sure, sure_notes = read_offline("把杯子抠出来")
     assert sure.confidence == "high" and not sure_notes
+
+
+# ------------------------------------------------------------------ families found by blind set H (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    ("outline teh forklifts adn the pallets", [("forklift", "all", None, [], None), ("pallet", "all", None, [], None)],
+     "new"),
+    ("mask the bus thats closest to the right", [("bus", "rightmost", 1, [], None)], "new"),
+    ("好吧，那现在只保留那些 red apples", [("red apple", "all", None, [], None)], "refine"),
+    ('detect(query="orange buoy", threshold=0.5)', [("orange buoy", "all", None, [], None)], "new"),
+    ("grab the tallest of the four giraffes", [("giraffe", "largest", 1, [], None)], "new"),
+    ("mark three pairs of scissors", [("scissors", "all", 3, [], None)], "new"),
+    ("把摔坏的椅子圈出来", [("broken chair", "all", None, [], None)], "new"),
+    ("请帮我分割出三根试管", [("test tube", "all", 3, [], None)], "new"),
+    ("把墙上方挂着的那个钟框出来", [("clock", "all", None, [], ("above", "wall"))], "new"),
+    ("hi! we're sorting our pantry and we'd like every jar masked, if that's ok",
+     [("jar", "all", None, [], None)], "new"),
+    ("find every mug, but only the blue ones", [("blue mug", "all", None, [], None)], "new"),
+])
+def test_families_of_blind_set_h(text, expected, followup):
+    plan = parse_offline(text)
+    assert _reading(plan) == expected
+    assert plan.followup == followup and plan.confidence == "high"
+
+
+@pytest.mark.parametrize("text", ["thanks so much for your help today, take care!", "处理一下吧，照旧"])
+def test_thanks_with_what_they_thank_for_and_as_usual_are_no_request(text):
+    assert parse_offline(text).clarify
