@@ -36,7 +36,7 @@ ORDINAL_BARE = re.compile(rf"第{ZH_NUMBER}{CL}")
 PLACED = r"(?:停|放|坐|站|躺|挂|趴|蹲|摆|插|贴|落|睡|待|立|泊|靠|晾|堆|飘|浮|游|长|开|骑|装|安|钉|吊|架)"
 # a relation's clause ends in 的, or in a demonstrative and its measure word ('桌子上那把刀', '椅子旁边那只猫')
 RELATION_END = f"(?:的|(?:的)?[那这]一?{CL})"
-ZH_RELATIONS = [
+_RELATIONS_ENDING_IN_DE = [
     ("near", r"(?:离|距离|靠近|挨着|紧挨着)(?P<a>[^的，,]+?)(?:最近|最近的那|很近|近|比较近)?的"),
     ("on", rf"{PLACED}(?:在|于)(?P<a>[^的，,]+?)(?:上面|上边|上|顶上)的"),
     ("in", rf"{PLACED}(?:在|于)(?P<a>[^的，,]+?)(?:里面|里边|里头|里|中|内)的"),
@@ -53,6 +53,8 @@ ZH_RELATIONS = [
     ("on", rf"(?P<a>[^的，,]+?)(?:上面|上边|上)(?:{PLACED}着)?的"),
     ("in", rf"(?P<a>[^的，,]+?)(?:里面|里边|里头|里|内|中)(?:{PLACED}着)?的"),
 ]
+ZH_RELATIONS = [(kind, pattern[:-1] + RELATION_END if pattern.endswith("的") else pattern)
+                for kind, pattern in _RELATIONS_ENDING_IN_DE]
 # words that frame a request or stand for the image: never a noun of the phrase
 FRAME = {"请", "请你", "麻烦", "麻烦你", "帮", "帮我", "帮忙", "给我", "我", "你", "您", "我们", "想", "我想", "想要", "要",
          "我要", "需要", "能", "能不能", "可以", "可不可以", "一下", "下", "把", "将", "都", "吧", "呀", "啊", "呢", "了",
@@ -415,7 +417,7 @@ def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
 
 def take_relation(text: str) -> tuple[str, tuple[str, str] | None]:
     for kind, pattern in ZH_RELATIONS:
-        for match in re.finditer(pattern[:-1] + RELATION_END if pattern.endswith("的") else pattern, text):
+        for match in re.finditer(pattern, text):
             # '帮我把门左边…': the 把-frame before the anchor is no part of it (jieba would read 把门, 'guard a door')
             anchor_zh = re.sub(r"^\s*(?:(?:请|麻烦你?|我想|我要|想)?(?:帮我|给我|帮忙)?(?:把|将))?\s*[最正]?", "",
                                match.group("a"))

@@ -130,7 +130,8 @@ def _exemplar_plan(text: str, chinese: bool, language: str) -> Plan | None:
 def attach_bare_selections(readings: list[Reading], text: str = "") -> list[Reading]:
     """'橙子，要三个', 'the peaches, only one of them': a count or a position said in a clause of its own belongs to
     the object named just before it, when that object has no selection yet; when it has one, the clause is a second
-    target of the same noun ('the biggest tomato and the tiniest one')."""
+    target of the same noun ('the biggest tomato and the tiniest one'). A colour or material said with 'ones' after
+    a named object narrows it ('every umbrella, only the red ones'); `text` is the request, to find that 'ones'."""
     out: list[Reading] = []
     for reading in readings:
         words = reading.phrase.split()
