@@ -98,6 +98,7 @@ def zh_number(text: str) -> int | None:
     return ZH_DIGITS.get(text) if len(text) == 1 else None
 
 
+ZH_EXTREME_PLACE = {"高": "最上面", "上": "最上面", "低": "最下面", "下": "最下面", "左": "最左边", "右": "最右边"}
 ZH_POSITION_OF = {"left": "最左边", "leftmost": "最左边", "right": "最右边", "rightmost": "最右边", "top": "最上面",
                   "topmost": "最上面", "bottom": "最下面", "bottommost": "最下面", "middle": "中间", "center": "中间"}
 
@@ -220,7 +221,8 @@ EXCLUSIONS = [
     r"除了(?P<x>[^，,]+)[，,]",
     r"[,，]\s*(?:但是?|可是|不过)?(?:不要|不包括|不含|除了|除去|别选|别要|别|不选|不要选|去掉|去除|排除|忽略|跳过|"
     r"别管)(?P<x>.+?)$",
-    r"[,，]\s*(?:但是?|可是|不过)?(?P<x>.+?)(?:的)?(?:就|都|也)?(?:除外|不要|不算|不用|不包括|别选|别要|排除掉?|去掉|忽略|跳过|不选|别管)(?:了|掉)?$",
+    r"[,，]\s*(?:但是?|可是|不过)?(?P<x>.+?)(?:的)?(?:就|都|也)?(?:除外|不要|不算|不用管?|不包括|别选|别要|排除掉?|去掉|忽略|跳过|不选|别管|"
+    r"不管)(?:了|掉|它|它们)?$",
     r"(?:但是?|可是|不过)(?:不要|不包括)(?P<x>.+?)$",
 ]
 NEGATED_HAVING = re.compile(r"(?:没有?|不|未)(?P<verb>戴|穿|带|拿|有|系)着?(?P<x>.+?)的")
@@ -281,6 +283,10 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
 
             if chunk.lower().strip() in EN_REQUEST_VERBS | JARGON:
                 continue  # '帮我 mask 一下…', '把…remove 掉': the request in English, no object
+            english_words = chunk.lower().split()
+            while len(english_words) > 1 and english_words[0] in EN_REQUEST_VERBS and not english_words[1] in JARGON:
+                english_words.pop(0)  # '帮我 segment 两个 helmets': the count between them was read already
+            chunk = " ".join(english_words)
             english, _, _ = english_noun_phrase(chunk.lower())
             if english:
                 pieces.append((english, "eng"))
@@ -437,6 +443,41 @@ class ChineseParse:
     followup: str
 
 
+# '，我要拿去做训练数据', '我们在统计杯子数量，': who asks and what for, in a clause of its own: a pronoun, maybe 在 / 要,
+# then a verb that is no request ('我要所有的杯子' and '我想抠出猫' are requests and stay)
+CONTEXT_SUBJECT = re.compile(r"^(?:我们|咱们|我这边|我这里|我)(?P<aux>正在|现在在|现在|在|打算|准备|要|想|得|需要|会)?")
+ACTIVITY_AUX = {"正在", "现在在", "在", "打算", "准备"}  # 'we are (doing)': what the user is busy with
+PURPOSE_START = re.compile(r"^(?:用来|用于|拿来|拿去|好用来|以便|为了)")
+REQUEST_CHARS = "选标圈框抠扣分找挑勾描提截"
+
+
+def is_context_clause(clause: str) -> bool:
+    """A clause that says who asks or what the masks are for, with nothing to find in it ('我们在统计杯子数量',
+    '我要拿去做训练数据'); '我要所有的杯子', '我在找红色的杯子' and '我想抠出猫' are requests."""
+    clause = clause.strip()
+    if PURPOSE_START.match(clause):
+        return True
+    subject = CONTEXT_SUBJECT.match(clause)
+    if not subject or not clause[subject.end():]:
+        return False
+    rest = words(clause[subject.end():])
+    if any(word in REQUEST_VERBS or (tag.startswith("v") and word[0] in REQUEST_CHARS) for word, tag in rest):
+        return False
+    if subject.group("aux") in ACTIVITY_AUX:
+        return True
+    first_word, tag = rest[0]
+    return tag.startswith("v") and first_word not in FRAME and first_word[0] != "要"
+
+
+def drop_context_clauses(text: str) -> str:
+    """The request without the clauses that only say who asks and why; a text of one clause stays as it is."""
+    clauses = re.split(r"(?<=[，,。；;])", text)
+    if len(clauses) < 2:
+        return text
+    kept = [c for c in clauses if not is_context_clause(c.rstrip("，,。；; "))]
+    return "".join(kept).strip("，,。；; ") if kept else text
+
+
 def parse_chinese(text: str) -> tuple[list[Reading], str]:
     """(readings, follow-up kind) for a Chinese (or Chinese-led mixed) instruction."""
     # '任务：…', '指令：…': how another program labels its request; '西兰花实例': an instance of the noun
@@ -447,6 +488,9 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
     text = re.sub(r"[，,]?\s*(?:并|然后)?(?:以|用)[^，,]{0,12}?(?:形式|格式)(?:(?:输出|给出|返回)[^，,]*)?", " ", text)
     text = re.sub(r"[，,]\s*(?:并|然后)?(?:输出|给出|返回)[^，,]*(?:坐标|检测框|bbox|json|JSON|结果)[^，,]*", " ", text)
     text = english_counts(text)
+    # '狗都抠出来 去掉戴项圈的': a space where a comma would be, after a finished request or before an exclusion
+    text = re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=(?:但是?|不过|可是)?(?:去掉|不要|别|除了|排除|忽略|跳过|不包括|不用|只要|只保留))|"
+                  r"(?:(?<=出来)|(?<=出去)|(?<=一下)|(?<=起来)|(?<=[出掉吧]))\s+(?=[\u4e00-\u9fff])", "，", text)
     # 'random 选 3 个 cupcake 就行': the spaces at the seams of the two scripts part nothing in Chinese (a count and its
     # measure word, a noun and its particle); spaces between English words stay
     text = re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\dA-Za-z])|(?<=[\dA-Za-z])\s+(?=[\u4e00-\u9fff])", "", text)
@@ -454,7 +498,10 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
     text = re.sub(r"(?i)(?<![A-Za-z])(leftmost|rightmost|topmost|bottommost|left|right|top|bottom|middle|center)"
                   r"(?![A-Za-z])(?=\s*(?:那|这|的|边)|$)", lambda m: ZH_POSITION_OF[m.group(1).lower()], text)
     # '在刚才的结果里只要…': where to look is the last answer, which the follow-up kind already says
-    text = re.sub(r"^(?:在|从)?(?:刚才|之前|上一轮|上次|前面)(?:的)?(?:结果|答案|那些|那几个)(?:里|中|里面|当中)?[，,]?", "", text)
+    text = re.sub(r"^(?:在|从)?(?:刚才|之前|上一轮|上次|前面)(?:的)?(?:结果|答案|那些|那几个)(?:里面|里边|里头|当中|里|中)?[，,]?",
+                  "", text)
+    # '最高处的鸟窝': the highest place is the top (jieba keeps 最高处 as one word)
+    text = re.sub(r"最(高|低|上|下|左|右)(?:处|端)", lambda m: ZH_EXTREME_PLACE[m.group(1)], text)
     # '其他人', '别的车': jieba glues the word for 'other' to its noun; the noun is the object
     text = re.sub(r"(其他|其它|其余|剩下|剩余|别的)(?=[\u4e00-\u9fff])", r"\1 ", text)
     # '锅、铲子、勺子等物体', '血压计、药瓶、绷带这些东西': the list's tail names no object
@@ -476,7 +523,7 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
         # '只保留中间那个，其余的去掉': the second half only restates the refine
         parts = [p for p in parts if not REST_CLAUSE.match(re.sub(r"\s", "", p))]
         has_exclusion = re.search(r"除了|除外|不要|不包括|不含|没有?戴|没有?穿|别选|别要|不算|不用|去掉|排除|忽略|跳过|不选|"
-                                  r"[，,]\s*别", clause)
+                                  r"别管|不管|[，,]\s*别", clause)
         if has_exclusion and len(parts) > 1:
             pieces = [" ，".join(parts)]
         elif has_exclusion:

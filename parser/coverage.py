@@ -29,6 +29,7 @@ EN_STRUCTURE = frozenset(CLOSED_CLASS | REQUEST_VERBS | WANT_VERBS | JARGON | IM
     biggest largest smallest tiniest littlest tallest shortest big bigger large larger small smaller little
     holding carrying grasping gripping clutching hugging cradling holds carries wearing dressed clad wears sporting
     sitting standing lying resting placed parked perched hanging riding next close front back opposite nearby
+    hang hangs hung sit sits sat stand stands stood lie lies flies flying float floats floating
     alongside arms hands mouth paw paws
     except excluding exclude exception apart aside save minus not n't no without leave leaving skip skipping ignore
     ignoring omit omitting counting include including
@@ -62,6 +63,7 @@ ZH_STRUCTURE = ZH_FRAME | ZH_REQUEST_VERBS | OBJECT_PLACEHOLDERS | set(ZH_CLASSI
     留 只留 跳 话 的话 吧 哈 嗯 呃 啦 喔 么 噢 哎 嗨 有 带 拿 抱 握 举 提 叼 捧 拎 牵 扛 包括 描 描边 圈选 勾 勾出 框选 标注出 掉 等 等等
     任务 指令 实例 个体 算上 添上 加进来 加进去 刚才 之前 上一轮 上次 答案 当中
     装 安 钉 吊 架 方 好吧 好的 那么 一共 共有 总共 多少
+    最高处 最低处 最上处 最下处 最左处 最右处 处 别管 不管 不用管
     """.split())
 ZH_REQUEST_CHARS = "选标圈框抠扣分找挑勾描提截"
 _ZH_FUNCTION_TAGS = ("uj", "ul", "uz", "ug", "ud", "y", "e", "o", "c", "p", "r", "m", "q", "x", "w")

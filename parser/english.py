@@ -136,18 +136,23 @@ def correct_object_typos(text: str) -> str:
     object word with the same first letter. A name or a rare object word is left as it is when nothing is that
     close; the coverage check still sees the word as written, so the plan says it guessed."""
     out: list[str] = []
-    for word in re.findall(r"[a-z0-9'\-]+|[^a-z0-9'\-]+", text):
+    tokens = re.findall(r"[a-z0-9'\-]+|[^a-z0-9'\-]+", text)
+    for index, word in enumerate(tokens):
         if len(word) >= 4 and word.isalpha() and not is_known(word) and word not in _NOT_OBJECT_WORDS():
             limit = 1 if len(word) < 8 else 2
-            plural = word.endswith("s") and len(word) > 4
-            stem = word[:-1] if plural else word  # the object words are singular: 'rakets' is 'raket' + s
-            close = [w for w in _object_words().get(word[0], ())
+            # the object words are singular: 'rakets' is 'raket' + s; but 'tenis' may be 'tennis' as well as 'teni' + s
+            readings = [(word, "")] + ([(word[:-1], "s")] if word.endswith("s") and len(word) > 4 else [])
+            close = [(w, suffix) for stem, suffix in readings for w in _object_words().get(word[0], ())
                      if abs(len(w) - len(stem)) <= limit and edit_distance(stem, w) <= limit]
             previous = next((w for w in reversed(out) if w.strip() and w[0].isalpha()), "")
-            if len(close) > 1:  # 'tennis rakets': the one that makes a phrase SAM3 knows with the word before
-                close = [w for w in close if f"{previous} {w}" in saco_phrases()] or close
-            if len(close) == 1:
-                word = close[0] + ("s" if plural else "")
+            following = next((w for w in tokens[index + 1:] if w.strip() and w[0].isalpha()), "")
+            if len({w for w, _ in close}) > 1:
+                # 'tennis rakets', 'tenis balls': the one that makes a phrase SAM3 knows with the word before or after
+                close = [(w, suffix) for w, suffix in close
+                         if f"{previous} {w}" in saco_phrases() or f"{w} {singular(following)}" in saco_phrases()] \
+                    or close
+            if len({w for w, _ in close}) == 1:
+                word = close[0][0] + close[0][1]
         out.append(word)
     return "".join(out)
 
@@ -302,7 +307,7 @@ RELATIONS: list[tuple[str, str]] = [
      "holding"),
     (r"\b(?:holding|carrying|grasping|gripping|clutching|hugging|cradling|holds|carries)\b", "holding"),
     (r"\b(?:wearing|dressed in|clad in|wears|sporting)\b", "wearing"),
-    (rf"\bin (?=(?:a |an |the |his |her |their )?(?:[a-z]+ ){{0,2}}{CLOTHING}\b)", "wearing"),
+    (rf"\bin (?=(?:a |an |the |his |her |their )?(?:[a-z][a-z\-]* ){{0,3}}{CLOTHING}\b)", "wearing"),
     (r"\b(?:to the |on the )?left of\b", "left_of"),
     (r"\b(?:to the |on the )?right of\b", "right_of"),
     (r"\b(?:under(?:neath)?|below|beneath)\b", "below"),
@@ -363,6 +368,11 @@ RELATION_START = re.compile(r"^(?:holding|carrying|wearing|dressed|clad|sitting|
                             r"(?:not|n't) (?=wearing|holding|carrying|having|with\b))\b")
 
 
+# verbs that only say where a thing is: a clause of one of them adds nothing to find
+PLACEMENT_VERBS = frozenset("hangs hang sits sit stands stand lies lie floats float flies fly rests rest stays stay "
+                            "is are grows grow".split())
+
+
 def take_relative_clause(text: str) -> tuple[str, list[str]]:
     """'the woman who is holding the umbrella' -> 'the woman holding the umbrella' (a relation the grammar reads);
     'the pears that are bruised' stays for the post-modifiers; any other clause ('the food that tastes spicy',
@@ -379,10 +389,16 @@ def take_relative_clause(text: str) -> tuple[str, list[str]]:
     if match.group("aux") and len(state_words) <= 2 and all(is_adjective(w) or is_participle(w) or w in ("not", "no")
                                                              for w in state_words):
         return text, []  # a state ('that are bruised'): take_post_modifiers reads it
+    if rest.strip() in PLACEMENT_VERBS:
+        return text[:match.start()], []  # 'the lantern that hangs (the lowest)': the selection was read already
     if re.match(r"(?:isn't|aren't|wasn't|weren't|not)\b", rest):
         return text, []
     if re.match(r"(?:the )?(?:highest|lowest|biggest|largest|smallest|furthest|farthest)\b", rest):
         return text[:match.start()] + " " + rest, []
+    # 'the lantern that hangs the lowest', 'the one that sits furthest left': a verb of place and a superlative
+    placed = re.match(r"[a-z]+ (?=(?:the )?(?:highest|lowest|furthest|farthest|closest|nearest|most)\b)", rest)
+    if placed:
+        return text[:match.start()] + " " + rest[placed.end():], []
     return text[:match.start()], [f"the clause '{match.group(0).strip()[:40]}' was left out"]
 
 
@@ -502,7 +518,8 @@ NOISE = re.compile(r"\b(?:in|on|from|of|within) (?:this|the|that|these|my|our|yo
                    r"frame|scene|shot|figure|img|screenshot|video|view)s?\b|\b(?:separated? |cut out |isolated? )?"
                    r"from (?:the|its|their) (?:background|rest)\b|\b(?:in|using|as|with) (?:a |the )?(?:json|xml|"
                    r"coco|yolo|png) ?(?:format|file)?\b|\b(?:for me|for us|if you can|if possible|if you could|"
-                   r"right now|asap|thanks|thank you|please|pls|plz|thx)\b|"
+                   r"right now|asap|(?:thanks|thank you|thx|ty)(?: (?:so |very )?much| a lot| a ton| in advance)*|please|pls|plz|"
+                   r"much appreciated|(?:i )?appreciate (?:it|that|this)|in advance)\b|"
                    r"\b(?:that |which )?(?:you|u) (?:can|could|might) (?:see|spot|find|make out|notice)\b|"
                    r"\bif (?:that'?s|that is|it'?s|it is) (?:possible|ok|okay|alright|not too much trouble)\b")
 
@@ -733,7 +750,7 @@ INDIFFERENCE = re.compile(r"\b(?:it )?(?:does(?:n't| not)|don't|do not) matter(?
 
 
 # 'I'm building a wildflower dataset, so I'd like masks for …': who asks and why, said before the request
-CONTEXT_CLAUSE = re.compile(r"^(?:(?:hi|hello|hey)\b[!,.]*\s*)?(?:i'?m|i am|we'?re|we are|i'?ve been|we'?ve been|"
+CONTEXT_CLAUSE = re.compile(r"^(?:(?:hi|hello|hey|ok|okay|so|alright|well|anyway|right)\b[!,.]*\s*)*(?:i'?m|i am|we'?re|we are|i'?ve been|we'?ve been|"
                             r"i have been|we have been|i was|"
                             r"we were|i work|we work|working on|for (?:my|our) \w+)\b[^,;.!?]*?(?:[,;.]|\s-|"
                             # '… glassware and i'd like every beaker masked': the request joined by 'and'
@@ -754,10 +771,63 @@ REQUEST_LABEL = re.compile(rf"^\s*(?:[a-z][a-z0-9_-]*\s+){{0,2}}(?:{'|'.join(sor
                            r"\s*:\s*", re.IGNORECASE)
 
 
+# 'QC for the recycling line: segment the dented cans', 'festival photo - segment the lantern': what the picture is
+# for, said before a colon or a dash, and then the request
+LEAD_IN = re.compile(r"^(?P<lead>[^:;\n]{2,80}?)\s*(?::|\s[-–—]{1,2}\s)\s*(?P<rest>\S.*)$", re.DOTALL)
+REQUEST_START = re.compile(r"(?i)(?:(?:please|pls|plz|kindly|can you|could you|would you|can u|now|just|then|so)\s+)*"
+                           r"(?:segment|select|mask|highlight|outline|mark|find|cut out|cut|circle|isolate|pick|grab|"
+                           r"detect|locate|extract|trace|label|annotate|identify|give me|get me|show me|box)\b")
+# 'cause those go to compost', 'because they're for the report': why the user wants it, never what to find
+REASON_CLAUSE = re.compile(r"(?i)\s*,?\s*\b(?:because|'?cause|cuz|coz|since)\s+(?:those|these|they|them|it|it's|its|that|"
+                           r"this|i|i'm|we|we're|you|he|she|the|my|our)\b[^,.;!?]*")
+# 'nope wrong one, i meant …', 'same as before but …': a correction or a reference to the last answer before the
+# request; the request itself says what changes
+_WRONG = (r"(?:no|nope|nah|oops|sorry|wrong(?: one| ones)?|not (?:that|this|those|these)(?: one| ones)?|"
+          r"that'?s (?:wrong|not it|not right|not what i meant))")
+CORRECTION = re.compile(rf"(?i)^(?:{_WRONG}[\s,.!]+)*{_WRONG}\s*[,.!]+\s*(?:i (?:meant|mean|wanted)\s+)?|"
+                        r"^i (?:meant|mean)\s+|"
+                        r"^(?:(?:the )?same (?:as|like) (?:before|last time|earlier|previously|the last one)|"
+                        r"like before|as before)\s*,?\s*(?:but\s+)?")
+
+
+def drop_lead_in(text: str) -> str:
+    """The request without what was said before a colon or a dash, when the lead names no request and the request
+    after it names its own object ('the cats: segment them' keeps its cats)."""
+    match = LEAD_IN.match(text)
+    if not match or re.search(r"[\u3400-\u9fff]", match.group("lead")):
+        return text
+    lead_words = set(re.findall(r"[a-z]+", match.group("lead").lower()))
+    rest = match.group("rest")
+    start = REQUEST_START.match(rest)
+    if lead_words & REQUEST_VERBS or not start:
+        return text
+    named = [w for w in re.findall(r"[a-z]+", rest[start.end():].lower())
+             if w not in CLOSED_CLASS and w not in ("them", "it", "those", "these", "all", "one", "ones")]
+    # 'the cats: segment them': the lead names what the request points at
+    return rest if named else f"{rest[:start.end()]} {match.group('lead')}"
+
+
+# 'would you mind outlining …': the request verb as a gerund after the polite frame
+MIND_GERUND = re.compile(r"(?i)\b(?:would|do|could) (?:you|u) mind (?P<verb>[a-z]+ing)\b")
+
+
+def _mind_gerund(match: re.Match) -> str:
+    verb = match.group("verb").lower()
+    lemma = next(iter(lemmas(verb).get("VERB", ())), "")
+    return f"please {lemma}" if lemma in REQUEST_VERBS else match.group(0)
+
+
 def expand_shorthand(text: str) -> str:
     """The words a user typed in shorthand, written out, before anything reads the text: 'w/o' is 'without',
-    'isnt' is "isn't", 'every single' is 'every' (not a count of one); another program's label goes."""
+    'isnt' is "isn't", 'every single' is 'every' (not a count of one); another program's label goes, and so do a
+    lead-in before a colon, a correction's preamble and the reasons given."""
     text = REQUEST_LABEL.sub("", text, count=1)
+    text = drop_lead_in(text)
+    text = CORRECTION.sub("", text, count=1)
+    text = REASON_CLAUSE.sub("", text)
+    text = MIND_GERUND.sub(_mind_gerund, text)
+    text = re.sub(r"(?i)\b(thanks|thank you|thx|ty)((?: (?:so |very )?much| a lot)?) in advance\b", r"\1\2", text)
+    text = re.sub(r"(?i)(?<![\w'])'?em\b", "them", text)  # 'all of em'
     text = re.sub(r"(?i)(?<![a-z])w/o(?![a-z])", "without", text)
     text = re.sub(r"(?i)(?<![a-z])w/(?=\s|[a-z])", "with ", text)
     text = CONTRACTION_WITHOUT_APOSTROPHE.sub(

@@ -32,7 +32,10 @@ OFF_TASK_EN = re.compile(
     r"crop (this|the) (photo|image|picture)|crop (this|it|the (photo|image|picture|pic)) (to|into|down to)|ignore (all |any |your |the |previous |prior )*(instructions|rules|prompt)|"
     r"system prompt|you are now|pretend (to be|you)|jailbreak|summari[sz]e|what do you think|convert (this|the|it)|"
     r"turn (this|the|it) (image|photo|picture)|black and white (filter|photo|image)|gr[ae]yscale|sepia|"
-    r"(change|replace|swap) the (background|sky|colou?rs?)|how old|is it (pretty|nice|good))\b")
+    r"(change|replace|swap) the (background|sky|colou?rs?)|how old|is it (pretty|nice|good)|"
+    # the picture's own qualities, which editing changes and no mask holds
+    r"(?:increase|raise|improve|boost|lower|reduce|fix|change|adjust|up) (?:the )?(?:image |photo |picture )?"
+    r"(?:resolution|quality|saturation|exposure|sharpness|dpi)|(?:higher|better|lower) (?:resolution|res|quality))\b")
 GREETING_EN = re.compile(r"^\s*(hi|hello|hey|yo|hiya|good (morning|evening|afternoon|night)|thanks|thank you|thx|"
                          r"bye|goodbye|cheers|how are you|what'?s up)\b[\s!.,]*(there|again|so much|a lot|everyone)?"
                          r"[\s!.,]*$")
@@ -41,7 +44,12 @@ OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指�
                          r"下午好|晚安|再见|拜拜|总结|介绍一下|换成|改成|变成|转成|替换|好看吗|漂亮吗|好不好看|多大了|几岁|"
                          # chat and amounts the picture cannot be segmented into ('在吗', '有多少卡路里')
                          r"^在吗|心情|无聊|聊聊天|陪我聊|卡路里|热量|多少钱|什么价|价格|多重|"
-                         r"多少(?:克|斤|公斤|千克|米|公里|度|年|天|小时|分钟|秒|升|瓦|岁))")
+                         r"多少(?:克|斤|公斤|千克|米|公里|度|年|天|小时|分钟|秒|升|瓦|岁)|"
+                         # '这张图的 resolution 能调高一点吗': the picture's qualities, which editing changes
+                         r"(?:分辨率|清晰度|画质|像素|亮度|对比度|饱和度|曝光|resolution|quality)[^，,。]{0,8}?"
+                         r"(?:调|提|改|变|增|降|弄|修)(?:高|低|大|小|清楚|清晰|好|一下|一点)|"
+                         r"(?:调高|调低|提高|降低|提升|改善)(?:一下|一点)?(?:图片|照片|图像|这张图)?的?"
+                         r"(?:分辨率|清晰度|画质|像素|亮度|对比度|饱和度|曝光))", re.IGNORECASE)
 COMPLIMENT_EN = re.compile(r"^(?:what an? |such an? |a )?(?:very |really |so )?(?:nice|great|cool|beautiful|lovely|"
                            r"awesome|amazing|pretty|gorgeous|stunning|ugly|funny|cute) (?:picture|photo|image|pic|shot|"
                            r"photograph|one)s?\b[\s!.]*$")

@@ -16,7 +16,7 @@ from segchat.contracts.plan import ExemplarRef, Plan, Relation, RememberConcept,
 from segchat.parser.base import ParseOutcome, ParserBackend, ParserStatus
 from segchat.parser.chinese import noun_phrase as chinese_noun_phrase
 from segchat.parser.chinese import CL as ZH_CL
-from segchat.parser.chinese import ZH_NUMBER, parse_chinese, zh_number
+from segchat.parser.chinese import ZH_NUMBER, drop_context_clauses, parse_chinese, zh_number
 from segchat.parser.chinese import modifiers_only as chinese_modifiers
 from segchat.parser.vocabulary import ZH_MODIFIERS
 from segchat.parser.zh_lexicon import words as zh_words
@@ -34,6 +34,9 @@ from segchat.parser.vocabulary import EN_SYNONYMS
 
 log = logging.getLogger(__name__)
 
+# what a picture cannot show: a request to segment only these asks for something no mask holds
+NOT_VISIBLE = frozenset("sound sounds voice voices noise noises smell smells odor odour scent music song songs "
+                        "temperature taste flavor flavour silence feeling feelings emotion emotions mood".split())
 MAX_CHARS = 400  # an instruction longer than this is read up to here (a caption, not a request, past that)
 CLARIFY_EN = clarify_text(Intent.VAGUE, "en")
 ZH_CONJUNCTION = re.compile(r"和|与|跟|以及|及|还有|或者|或|加上|再加上|外加")
@@ -161,7 +164,7 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
     language = reply_language(normalized)
     if not re.search(r"[A-Za-z\u3400-\u9fff]", normalized):
         return _clarify(Intent.VAGUE, language), []
-    simplified = expand_shorthand(strip_tool_markup(to_simplified(normalized)))
+    simplified = drop_context_clauses(expand_shorthand(strip_tool_markup(to_simplified(normalized))))
     chinese = language == "zh"
     intent = classify(simplified, language)
     if intent in CLARIFIED:
@@ -216,6 +219,8 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
             notes.append(UNREAD_REQUEST + " ".join(dict.fromkeys(skipped))[:80])
             plan.confidence = "low"
         return plan, notes
+    if all(t.phrase and t.phrase.split()[-1] in NOT_VISIBLE for t in targets):
+        return _clarify(Intent.VAGUE, language), notes  # '照片里的声音': nothing a mask could hold
     for reading in readings:
         notes.extend(reading.unsure)
     plan = Plan(targets=targets[:8], followup=followup, reply_language=language)

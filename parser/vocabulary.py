@@ -104,6 +104,13 @@ ZH_NOUNS: dict[str, str] = {
     "雕像": "statue", "喷泉": "fountain", "帐篷": "tent", "车站": "station", "站牌": "bus stop sign",
     "三角形": "triangle", "三角": "triangle", "星形": "star", "星星": "star", "五角星": "star", "六边形": "hexagon",
     "六角形": "hexagon", "图形": "shape", "形状": "shape", "物体": "object", "东西": "object",
+    # Taiwan usage, which the conversion to simplified characters keeps as written (機車 is a scooter there, a
+    # locomotive in a dictionary); and handles, which jieba reads as the 把-verb after a noun ('抽屉把手')
+    "机车": "motorcycle", "摩托": "motorcycle", "计程车": "taxi", "公车": "bus", "铁马": "bicycle",
+    "捷运": "subway train", "宝特瓶": "plastic bottle", "保特瓶": "plastic bottle", "冷气": "air conditioner",
+    "马铃薯": "potato", "原子笔": "pen", "泡面": "instant noodles", "鸟窝": "bird nest", "鸟巢": "bird nest",
+    "把手": "handle", "门把": "door handle", "门把手": "door handle", "手把": "handle",
+    "挡风玻璃": "windshield", "斑马线": "crosswalk",
 }
 
 # Chinese modifiers -> English adjectives (colours, materials, states, sizes)

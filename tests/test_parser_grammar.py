@@ -321,3 +321,48 @@ def test_families_of_blind_set_h(text, expected, followup):
 @pytest.mark.parametrize("text", ["thanks so much for your help today, take care!", "处理一下吧，照旧"])
 def test_thanks_with_what_they_thank_for_and_as_usual_are_no_request(text):
     assert parse_offline(text).clarify
+
+
+# ------------------------------------------------------------------ families found by blind set I (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # a lead-in before a colon or a dash, a filler before the context clause, the reasons given
+    ("inventory check: mark the cracked tiles", [("cracked tile", "all", None, [], None)], "new"),
+    ("harbour photo - outline the boat that floats the highest", [("boat", "topmost", 1, [], None)], "new"),
+    ("the kittens: select them", [("kitten", "all", None, [], None)], "new"),
+    ("alright so we're cataloguing plants, segment the ferns because they are for the report",
+     [("fern", "all", None, [], None)], "new"),
+    ("would you mind highlighting the kettles? thanks in advance", [("kettle", "all", None, [], None)], "new"),
+    ("grab the plates, bowls and cups, all of em", [("plate", "all", None, [], None), ("bowl", "all", None, [], None),
+                                                     ("cup", "all", None, [], None)], "new"),
+    # a correction's preamble, 'same as before but …'
+    ("nah not that one, i meant the one at the bottom", [("", "bottommost", 1, [], None)], "refine"),
+    ("same as before, but only keep the smallest three", [("", "smallest", 3, [], None)], "refine"),
+    # clothing with a hyphenated word after 'in'; a misspelt word read by the phrase it makes with the next word
+    ("segment the woman in the blue t-shirt", [("woman", "all", None, [], ("wearing", "blue t-shirt"))], "new"),
+    # Chinese: who asks and why in a clause of its own; X别管; a space for a comma; 最X处; 把手 after a noun
+    ("我们在整理厨房，把所有的碗标出来，塑料碗别管", [("bowl", "all", None, ["plastic bowl"], None)], "new"),
+    ("框出所有的梨，我要拿去做统计", [("pear", "all", None, [], None)], "new"),
+    ("桌子上的杯子都标出来 去掉有裂纹的", [("cup", "all", None, ["cracked cup"], ("on", "table"))], "new"),
+    ("把最低处的那盏灯圈出来", [("lamp", "bottommost", 1, [], None)], "new"),
+    ("选出柜子把手", [("cabinet handle", "all", None, [], None)], "new"),
+    ("刚才那些里面，只要最大的那个", [("", "largest", 1, [], None)], "refine"),
+    # English request verbs inside Chinese; Taiwan words
+    ("帮我 outline 三个 pumpkins", [("pumpkin", "all", 3, [], None)], "new"),
+    ("幫我圈出所有的計程車", [("taxi", "all", None, [], None)], "new"),
+])
+def test_families_of_blind_set_i(text, expected, followup):
+    plan = parse_offline(text)
+    assert _reading(plan) == expected
+    assert plan.followup == followup and plan.confidence == "high"
+
+
+@pytest.mark.parametrize("text", ["please segment the smell of the coffee", "把图里的音乐抠出来",
+                                  "能把这张照片的清晰度提高一点吗", "could you boost the image resolution"])
+def test_what_no_mask_holds_and_editing_the_picture_are_clarified(text):
+    plan = parse_offline(text)
+    assert plan.clarify and not plan.targets
+
+
+def test_a_lead_in_that_names_a_request_stays():
+    """'segment the dogs: only the big ones' has its request before the colon: nothing is dropped."""
+    assert [t.phrase for t in parse_offline("segment the dogs: the big ones").targets] == ["dog"]
