@@ -33,3 +33,20 @@ def test_label_sits_on_the_body_of_a_mask_with_stray_pixels():
     painted = (overlay == colour).all(axis=2)
     assert painted[100:120, 200:260].any(), "no label just above the body"
     assert not painted[4:30, 10:120].any(), "the label floats at the stray pixels"
+
+
+def test_the_fast_png_decodes_to_the_same_pixels_in_every_mode():
+    """The chat's overlay is written by `fast_png` (one Up filter, zlib level 1), not Pillow's encoder: lossless
+    in the modes it writes itself and in those it hands to Pillow."""
+    import io
+
+    from segchat.agent.outputs.png import fast_png
+
+    rng = np.random.default_rng(7)
+    for mode, shape in (("RGB", (37, 53, 3)), ("RGBA", (5, 9, 4)), ("L", (16, 3)), ("RGB", (1, 1, 3))):
+        pixels = rng.integers(0, 256, shape, dtype=np.uint8)
+        decoded = Image.open(io.BytesIO(fast_png(Image.fromarray(pixels, mode))))
+        assert decoded.mode == mode and np.array_equal(np.asarray(decoded), pixels), mode
+    palette = Image.fromarray(rng.integers(0, 4, (6, 6), dtype=np.uint8), "P")  # not written here: Pillow's
+    decoded = Image.open(io.BytesIO(fast_png(palette)))
+    assert np.array_equal(np.asarray(decoded.convert("RGB")), np.asarray(palette.convert("RGB")))

@@ -8,7 +8,6 @@ are swept by age; a later page load draws again what it needs.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import re
@@ -19,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from segchat.agent import Turn
+from segchat.agent.outputs.png import fast_png
 from segchat.agent.results import EXPORT_KINDS, ExportKind
 from segchat.contracts.errors import ImageReadError, SessionNotFoundError
 
@@ -53,12 +53,9 @@ def export_name(index: int, kind: ExportKind) -> str:
 
 
 def overlay_png(turn: Turn, smoothness: float) -> bytes:
-    """The overlay as `Turn.export` draws it, compressed at PNG's fastest level: every turn of the chat writes one
-    (REST draws it only when asked), and level 1 takes about 60% of level 6's time for a third more bytes (10 KB
-    against 7 KB on a shapes image)."""
-    buffer = io.BytesIO()
-    turn.overlay(smoothness).save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
+    """The overlay as `Turn.export` draws it, encoded the fast way (`fast_png`): every turn of the chat writes one
+    (REST draws it only when asked), and Pillow's encoder took ~4 ms of a turn's ~6 ms for it on a shapes image."""
+    return fast_png(turn.overlay(smoothness))
 
 
 def write_atomically(path: Path, data: bytes) -> None:
