@@ -62,8 +62,9 @@ def build_app(settings: Settings, *, segmenter: Segmenter | None = None):
     app.router.lifespan_context = lifespan
     app.mount("/mcp", mcp_app)
     ui = build_ui(agent, settings, jobs)
+    # no monitoring page: Gradio's default (None) leaves its summary of every event's timings readable by anyone
     app = gr.mount_gradio_app(app, ui, path="/", allowed_paths=[str(ui.segchat_files_dir)], footer_links=["api"],
-                              css=CSS)
+                              css=CSS, enable_monitoring=False)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes * 4 // 3 + 256 * 1024,
                        video_limit=settings.max_video_bytes + 256 * 1024)
     return app, agent

@@ -64,6 +64,12 @@ def test_health_ready_openapi_and_tools(client):
     assert body["properties"]["instruction"]["description"] == function["parameters"]["properties"]["instruction"]["description"]
 
 
+def test_gradio_s_monitoring_summary_is_not_served(client):
+    """Before: the UI was mounted with Gradio's default (enable_monitoring=None), which serves the per-function
+    timing summary of every event to anyone at /monitoring/summary."""
+    assert client.get("/monitoring/summary").status_code == 403
+
+
 def test_segment_json_and_multipart(client):
     response = client.post("/v1/segment", json={"image": data_url(png_bytes()), "instruction": "the two largest dogs"})
     assert response.status_code == 200, response.text
