@@ -21,6 +21,7 @@ from segchat.contracts.settings import Settings
 from segchat.ui import restore as restoring
 from segchat.ui import turns
 from segchat.ui.context import UiContext, bind
+from segchat.ui.event_values import EventValues
 from segchat.ui.files import UiFiles, read_uploads, serve_in_place
 from segchat.ui.messages import CSS, DEMO_NOTICE
 from segchat.ui.video import track_video
@@ -185,9 +186,13 @@ def wire_chat(ctx: UiContext, chat: ChatWidgets, state: gr.BrowserState) -> None
     # no concept list among a turn's outputs: it is read when its panel opens (each output costs every turn)
     outputs = [chat.box, chat.chatbot, state, chat.table, chat.downloads, chat.picker, chat.box_note]
     settings = [chat.threshold, chat.smoothness, chat.verify]
-    chat.box.submit(bind(turns.respond, ctx), [chat.box, chat.chatbot, state, *settings], outputs, **private)
-    chat.more.click(bind(turns.more_like, ctx), [chat.chatbot, state, *settings], outputs, **private)
-    chat.fewer.click(bind(turns.not_like, ctx), [chat.chatbot, state, *settings], outputs, **private)
+    # a turn's values converted in its own thread (see event_values), not one thread hop per component
+    in_one_thread = {"preprocess": False, "postprocess": False, **private}
+    typed = EventValues([chat.box, chat.chatbot, state, *settings], outputs)  # a message from the box
+    asked = EventValues([chat.chatbot, state, *settings], outputs)  # "more like / not like" the row clicked
+    chat.box.submit(typed.event(bind(turns.respond, ctx)), typed.inputs, outputs, **in_one_thread)
+    chat.more.click(asked.event(bind(turns.more_like, ctx)), asked.inputs, outputs, **in_one_thread)
+    chat.fewer.click(asked.event(bind(turns.not_like, ctx)), asked.inputs, outputs, **in_one_thread)
     chat.table.select(turns.select_row, [state], [state, chat.selected], **private)
     chat.picker.select(turns.pick_corner, [state], [state, chat.box_note], **private)
     chat.clear_box.click(turns.clear_box, [state], [state, chat.box_note], **private)
