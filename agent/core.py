@@ -236,7 +236,7 @@ class Agent:
         self.store.save_image(pil, image_key)  # only now: a turn that failed leaves nothing behind
         index = self.store.append_turn(session_id, instruction, image_key, result.model_dump())
         return Turn(result=result, instances=execution.instances, image=pil, session_id=session_id, index=index,
-                    instruction=instruction)
+                    instruction=instruction, image_key=image_key)
 
     # -- concepts --------------------------------------------------------------------------------------
     def _remember(self, plan: Plan, ref: RememberConcept, previous: list[Instance], pil: Image.Image,

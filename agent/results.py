@@ -78,6 +78,7 @@ class Turn:
     session_id: str
     index: int = 0
     instruction: str = ""
+    image_key: str | None = None  # the image's name in the session store, for a face that shows the stored file
 
     def labels(self) -> dict[int, str]:
         return {item.id: display_label(item.label, self.result.reply_language) for item in self.instances}

@@ -44,7 +44,8 @@ class SessionArchive:
                 images[key] = self.store.load_image(key)
             turns.append(Turn(result=AgentResult.model_validate(stored["result"]),
                               instances=instances_from_result(stored["result"]), image=images[key],
-                              session_id=session_id, index=stored["index"], instruction=stored["instruction"]))
+                              session_id=session_id, index=stored["index"], instruction=stored["instruction"],
+                              image_key=key))
         return turns
 
     def turn_at(self, session_id: str, index: int, owner: str = "") -> Turn:

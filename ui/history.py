@@ -48,4 +48,5 @@ def rebuilt_turn(agent: Agent, record: TurnRecord, images: dict[str, Image.Image
         images[record.image_key] = agent.store.load_image(record.image_key)
     stored: dict[str, Any] = record.result.model_dump()
     return Turn(result=record.result, instances=instances_from_result(stored), image=images[record.image_key],
-                session_id=record.session_id, index=record.index, instruction=record.instruction)
+                session_id=record.session_id, index=record.index, instruction=record.instruction,
+                image_key=record.image_key)

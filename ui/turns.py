@@ -58,14 +58,15 @@ def answer(ctx: UiContext, text: str, files: list[str], state: dict, threshold: 
     return ctx.agent.segment_image(turn_parameters(text, state, threshold, verify, box), owner=owner, image=upload)
 
 
-def answered(ctx: UiContext, turn: Turn, owner: str, history: Chat, text: str, files: list[str], state: dict,
+def answered(ctx: UiContext, turn: Turn, history: Chat, text: str, files: list[str], state: dict,
              smoothness: float) -> TurnUpdate:
     """The page after an answer: the image once (when one was sent), the overlay, the explanation, the table; the
     downloads list offers the overlay, and the other exports when asked for ("Prepare downloads")."""
     state.update(session=turn.session_id, language=turn.result.reply_language, turn=turn.index)
     # the server's own copy of the session's image, written once by the store: in the chat when it came with this
-    # message, and always in the box picker (a value costs less than leaving it alone: see EMPTY_MESSAGE)
-    image = str(ctx.files.image(turn.session_id, ctx.agent.store.get_session(turn.session_id, owner).image_key))
+    # message, and always in the box picker (a value costs less than leaving it alone: see EMPTY_MESSAGE); the
+    # agent's turn names it (an answered turn always has an image), so the session is not read again for its key
+    image = str(ctx.files.image(turn.session_id, str(turn.image_key)))
     if files:
         history.insert(len(history) - (1 if text else 0), {"role": "user", "content": {"path": image}})
     overlay = str(ctx.files.export(turn, "overlay", smoothness))
@@ -96,7 +97,7 @@ def run_turn(ctx: UiContext, text: str, files: list[str], history: Chat | None, 
     try:
         owner = ctx.owner(request)
         turn = answer(ctx, text, files, state, threshold, verify, box, owner)
-        return answered(ctx, turn, owner, history, text, files, state, smoothness)
+        return answered(ctx, turn, history, text, files, state, smoothness)
     except SegchatError as exc:
         return failed(history, text, files, state, friendly_error(exc, language))
     except Exception:  # noqa: BLE001 - never a stack trace in the chat
