@@ -73,6 +73,8 @@ REQUEST_VERBS = {"抠", "扣", "抠出", "抠出来", "扣出来", "扣出", "�
                  "勾出来", "框住", "圈住", "画出", "画出来", "描绘", "描绘出", "剪下来", "剪出来", "剪出", "挑选", "挑选出",
                  "挑选出来", "画框", "画个框", "加框", "打框", "套框", "涂色", "上色", "勾勒", "框一下", "圈一下"}
 OBJECT_PLACEHOLDERS = {"物体", "东西", "物品", "对象", "目标"}
+# the first characters of request verbs our list lacks ('选取', '分隔出来'): a verb that starts so is the request
+REQUEST_CHARS = "选标圈框抠扣分找挑勾描提截"
 
 
 EN_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -284,10 +286,9 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
             if chunk.lower().strip() in EN_REQUEST_VERBS | JARGON:
                 continue  # '帮我 mask 一下…', '把…remove 掉': the request in English, no object
             english_words = chunk.lower().split()
-            while len(english_words) > 1 and english_words[0] in EN_REQUEST_VERBS and not english_words[1] in JARGON:
+            while len(english_words) > 1 and english_words[0] in EN_REQUEST_VERBS and english_words[1] not in JARGON:
                 english_words.pop(0)  # '帮我 segment 两个 helmets': the count between them was read already
-            chunk = " ".join(english_words)
-            english, _, _ = english_noun_phrase(chunk.lower())
+            english, _, _ = english_noun_phrase(" ".join(english_words))
             if english:
                 pieces.append((english, "eng"))
             continue
@@ -303,7 +304,7 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
                 if tag == "m" and word not in FRAME and not re.fullmatch(ZH_NUMBER, word):
                     pieces.append((word, tag))
                 continue
-            if tag.startswith("v") and word[0] in "选标圈框抠扣分找挑勾描提截" and len(word) <= 3:
+            if tag.startswith("v") and word[0] in REQUEST_CHARS and len(word) <= 3:
                 continue  # '选取', '分隔出来': a request verb our list lacks, read by its first character
             if tag.startswith("v") and len(word) == 2 and word[1] in "坏破碎烂裂瘪" and word[1] in ZH_MODIFIERS:
                 pieces.append((word[1], "a"))  # '踩坏的', a verb and its result our list lacks: the result is the state
@@ -448,7 +449,6 @@ class ChineseParse:
 CONTEXT_SUBJECT = re.compile(r"^(?:我们|咱们|我这边|我这里|我)(?P<aux>正在|现在在|现在|在|打算|准备|要|想|得|需要|会)?")
 ACTIVITY_AUX = {"正在", "现在在", "在", "打算", "准备"}  # 'we are (doing)': what the user is busy with
 PURPOSE_START = re.compile(r"^(?:用来|用于|拿来|拿去|好用来|以便|为了)")
-REQUEST_CHARS = "选标圈框抠扣分找挑勾描提截"
 
 
 def is_context_clause(clause: str) -> bool:
