@@ -245,6 +245,13 @@ def _reading(plan: Plan) -> list[tuple]:
             for t in plan.targets]
 
 
+def assert_read_sure(text: str, expected: list[tuple], followup: str) -> None:
+    """A blind set's family: read as `expected`, as the follow-up kind given, with high confidence."""
+    plan = parse_offline(text)
+    assert _reading(plan) == expected
+    assert plan.followup == followup and plan.confidence == "high"
+
+
 @pytest.mark.parametrize("text,expected,followup", [
     # shorthand: apostrophe-less contractions, w/o and w/, a dropped letter of a keyword, 'every single'
     ("mask the mugs that arent chipped", [("mug", "all", None, ["chipped mug"], None)], "new"),
@@ -267,9 +274,7 @@ def _reading(plan: Plan) -> list[tuple]:
     ("把椅子也加进来", [("chair", "all", None, [], None)], "add"),
 ])
 def test_families_of_blind_set_g(text, expected, followup):
-    plan = parse_offline(text)
-    assert _reading(plan) == expected
-    assert plan.followup == followup and plan.confidence == "high"
+    assert_read_sure(text, expected, followup)
 
 
 @pytest.mark.parametrize("text", ["could you tell me how many grams of sugar are in that donut?",
@@ -313,9 +318,7 @@ def test_a_dictionary_sense_chosen_among_several_objects_is_a_guess():
     ("find every mug, but only the blue ones", [("blue mug", "all", None, [], None)], "new"),
 ])
 def test_families_of_blind_set_h(text, expected, followup):
-    plan = parse_offline(text)
-    assert _reading(plan) == expected
-    assert plan.followup == followup and plan.confidence == "high"
+    assert_read_sure(text, expected, followup)
 
 
 @pytest.mark.parametrize("text", ["thanks so much for your help today, take care!", "处理一下吧，照旧"])
@@ -351,9 +354,7 @@ def test_thanks_with_what_they_thank_for_and_as_usual_are_no_request(text):
     ("幫我圈出所有的計程車", [("taxi", "all", None, [], None)], "new"),
 ])
 def test_families_of_blind_set_i(text, expected, followup):
-    plan = parse_offline(text)
-    assert _reading(plan) == expected
-    assert plan.followup == followup and plan.confidence == "high"
+    assert_read_sure(text, expected, followup)
 
 
 @pytest.mark.parametrize("text", ["please segment the smell of the coffee", "把图里的音乐抠出来",
