@@ -63,13 +63,17 @@ def _class_and_boxes(logits: torch.Tensor, boxes: torch.Tensor, rows: torch.Tens
 
 
 def sam3_losses(outputs, target_masks: list[torch.Tensor], target_boxes: list[torch.Tensor],
-                earlier_layers: list[DecoderLayerOutputs] | None = None) -> dict[str, torch.Tensor]:
+                earlier_layers: list[DecoderLayerOutputs] | None = None,
+                earlier_positives: int = 1) -> dict[str, torch.Tensor]:
     """Losses for a batch of N prompts (each an image with a phrase and/or boxes).
 
     target_masks[n]: Kxhxw float (soft, at the prediction's mask resolution); K = 0 when nothing matches.
     target_boxes[n]: Kx4 normalised xyxy.
     earlier_layers: the outputs of the decoder layers before the last (auxiliary class, box and presence losses,
     each layer matched on its own).
+    earlier_positives: how many queries of each earlier layer are matched to every target (H-DETR's hybrid layers:
+    one-to-many matching gives a layer k positives an object instead of one, denser gradients for the queries and the
+    features they read, while the last layer stays one-to-one, so inference needs no duplicate removal).
     The class loss is taken on prompts with instances only; the others are left to the presence head.
     """
     pred_logits, pred_boxes, pred_masks = outputs.pred_logits, outputs.pred_boxes, outputs.pred_masks
@@ -104,10 +108,11 @@ def sam3_losses(outputs, target_masks: list[torch.Tensor], target_boxes: list[to
         losses["mask_bce"] = losses["mask_bce"] + F.binary_cross_entropy_with_logits(
             matched_masks, true_masks, reduction="none").mean(-1).sum() / total_instances
         losses["dice"] = losses["dice"] + dice_loss(matched_masks, true_masks).sum() / total_instances
+        repeated = boxes_t.repeat(earlier_positives, 1)
         for layer in earlier_layers:
-            rows_l, cols_l = match(layer.logits[n], layer.boxes[n], None, boxes_t, None)
-            class_l, l1_l, giou_l = _class_and_boxes(layer.logits[n], layer.boxes[n], rows_l, cols_l, boxes_t,
-                                                     total_instances)
+            rows_l, cols_l = match(layer.logits[n], layer.boxes[n], None, repeated, None)
+            class_l, l1_l, giou_l = _class_and_boxes(layer.logits[n], layer.boxes[n], rows_l, cols_l, repeated,
+                                                     total_instances * earlier_positives)
             losses["aux_class"] = losses["aux_class"] + class_l / len(earlier_layers)
             losses["aux_box_l1"] = losses["aux_box_l1"] + l1_l / len(earlier_layers)
             losses["aux_giou"] = losses["aux_giou"] + giou_l / len(earlier_layers)

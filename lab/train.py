@@ -127,7 +127,8 @@ class DecoderTap:
                 for layer in range(len(boxes))]
 
 
-def run_rows(model, tap: DecoderTap, processor, vision, batch: StepBatch, rows, with_boxes: bool):
+def run_rows(model, tap: DecoderTap, processor, vision, batch: StepBatch, rows, with_boxes: bool,
+             earlier_positives: int = 1):
     """The model's outputs and losses for some rows of the step, on the images' shared vision features."""
     from transformers.models.sam3.modeling_sam3 import Sam3VisionEncoderOutput
 
@@ -145,7 +146,7 @@ def run_rows(model, tap: DecoderTap, processor, vision, batch: StepBatch, rows, 
     outputs = model(vision_embeds=embeds, input_ids=tokens["input_ids"], attention_mask=tokens["attention_mask"],
                     **extra)
     masks, boxes = batch.targets(rows)
-    return outputs, masks, sam3_losses(outputs, masks, boxes, tap.earlier_layers())
+    return outputs, masks, sam3_losses(outputs, masks, boxes, tap.earlier_layers(), earlier_positives)
 
 
 @torch.no_grad()
@@ -298,7 +299,8 @@ def train(args: argparse.Namespace) -> None:
                                  torch.stack([s.shape_map for s in batch.scenes]),
                                  torch.stack([s.colour_map for s in batch.scenes]),
                                  torch.stack([s.boundary for s in batch.scenes]), len(SHAPES))
-            text_out, text_masks, text_losses = run_rows(model, tap, processor, vision, batch, batch.text_rows, False)
+            text_out, text_masks, text_losses = run_rows(model, tap, processor, vision, batch, batch.text_rows, False,
+                                                          args.earlier_positives)
             total = text_losses["total"] + dense["dense_total"]
             if args.detector_dense_weight > 0:
                 coarse = detector_dense_losses(detector_head(vision.fpn_hidden_states[:-1][-1]), batch.scenes)
@@ -306,7 +308,8 @@ def train(args: argparse.Namespace) -> None:
                 dense.update({f"detector_{k}": v for k, v in coarse.items()})
             box_out = None
             if batch.box_rows:
-                box_out, box_masks, box_losses = run_rows(model, tap, processor, vision, batch, batch.box_rows, True)
+                box_out, box_masks, box_losses = run_rows(model, tap, processor, vision, batch, batch.box_rows, True,
+                                                           args.earlier_positives)
                 total = total + args.exemplar_weight * box_losses["total"]
             optimizer.zero_grad(set_to_none=True)
             total.backward()
@@ -365,6 +368,9 @@ def main(argv: list[str] | None = None) -> None:
                              "it did (each unit copied)")
     parser.add_argument("--widen-noise", type=float, default=0.05,
                         help="noise added to the copied weights (relative to each tensor's spread), so copies diverge")
+    parser.add_argument("--earlier-positives", type=int, default=1,
+                        help="queries of each earlier decoder layer matched to every object (one-to-many; the last "
+                             "layer stays one-to-one)")
     parser.add_argument("--snapshots", default=None, help="a folder that keeps every checkpoint's export")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)

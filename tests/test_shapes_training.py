@@ -103,6 +103,27 @@ def test_earlier_decoder_layers_are_supervised_too():
     assert sam3_losses(right, [masks], [boxes])["aux_class"] == 0  # no earlier layers, no auxiliary loss
 
 
+def test_one_to_many_earlier_layers_want_every_object_on_several_queries_and_the_last_layer_on_one():
+    masks, boxes = two_squares()
+    right = outputs_for([masks], [boxes])  # queries 5 and 4 hold the two squares
+    doubled = outputs_for([masks], [boxes])
+    doubled.pred_logits[0, [3, 2]] = 8.0  # and queries 3 and 2 hold them again
+    doubled.pred_boxes[0, [3, 2]] = boxes
+    once = [DecoderLayerOutputs(right.pred_logits, right.pred_boxes, right.presence_logits.squeeze(-1))]
+    twice = [DecoderLayerOutputs(doubled.pred_logits, doubled.pred_boxes, doubled.presence_logits.squeeze(-1))]
+    # one-to-one (the default): a duplicate is a false positive
+    one_to_one_twice = sam3_losses(right, [masks], [boxes], twice)
+    assert one_to_one_twice["aux_class"] > sam3_losses(right, [masks], [boxes], once)["aux_class"]
+    # two positives per object: the duplicate is what is asked, a lone query per object leaves one unmatched
+    hybrid_twice = sam3_losses(right, [masks], [boxes], twice, earlier_positives=2)
+    hybrid_once = sam3_losses(right, [masks], [boxes], once, earlier_positives=2)
+    assert hybrid_twice["aux_class"] < hybrid_once["aux_class"]
+    assert hybrid_twice["aux_box_l1"] < 1e-6 and hybrid_twice["aux_giou"] < 1e-6
+    # the last layer's losses do not change with the earlier layers' matching
+    for key in ("class", "box_l1", "giou", "dice"):
+        assert hybrid_twice[key] == one_to_one_twice[key]
+
+
 def test_dense_targets_mark_shapes_colours_and_the_boundary_between_touching_objects():
     scene = render_scene(np.random.default_rng(2), objects=[("green", "hexagon"), ("green", "triangle")],
                          diameter_range=(120, 150))
