@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -50,7 +51,7 @@ def table(records: list[dict], every: int = 500) -> str:
 
 
 def plot(records: list[dict], path: Path, width: int = 900, height: int = 420,
-         session_starts: tuple[int, ...] = ()) -> None:
+         session_starts: Sequence[int] = ()) -> None:
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
     left, top, right, bottom = 60, 30, width - 20, height - 40
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     records, starts = merge([load(path) for path in args.logs])
     print(table(records))
     if args.png:
-        plot(records, args.png, session_starts=tuple(starts))
+        plot(records, args.png, session_starts=starts)
 
 
 if __name__ == "__main__":
