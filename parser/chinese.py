@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from segchat.parser.english import Reading, Selection
-from segchat.parser.lexicon import JARGON, is_noun, lemmas, singular_phrase
+from segchat.parser.lexicon import JARGON, is_known, is_noun, lemmas, singular_phrase
 from segchat.parser.lexicon import REQUEST_VERBS as EN_REQUEST_VERBS
 from segchat.parser.vocabulary import ZH_CLASSIFIERS, ZH_DIGITS, ZH_MODIFIERS, ZH_NOUNS
 from segchat.parser.zh_lexicon import cedict_senses, translate_word, translate_words, words
@@ -33,7 +33,9 @@ ORDINAL_FROM = re.compile(rf"(?:从)?(?P<dir>左|右|上|下|顶|底)(?:边|侧|
 ORDINAL_SIDE = re.compile(rf"(?P<dir>左|右|上|下)(?:边|侧|面)?(?:的)?第{ZH_NUMBER}{CL}?")
 ORDINAL_SUPER = re.compile(rf"第{ZH_NUMBER}(?P<sup>大|小|高|矮)")
 ORDINAL_BARE = re.compile(rf"第{ZH_NUMBER}{CL}")
-PLACED = r"(?:停|放|坐|站|躺|挂|趴|蹲|摆|插|贴|落|睡|待|立|泊|靠|晾|堆|飘|浮|游|长|开|骑|装|安|钉|吊|架)"
+PLACED = r"(?:停|放|坐|站|躺|挂|趴|蹲|摆|插|贴|落|睡|待|立|泊|靠|晾|堆|飘|浮|游|长|开|骑|装|安|钉|吊|架|躲|藏)"
+# measure words of a group ('一堆', '那群'): they say how the objects are gathered, never how many to take
+GROUP_CL = "[堆群排摞叠]"
 # a relation's clause ends in 的, or in a demonstrative and its measure word ('桌子上那把刀', '椅子旁边那只猫')
 RELATION_END = f"(?:的|(?:的)?[那这]一?{CL})"
 _RELATIONS_ENDING_IN_DE = [
@@ -106,10 +108,14 @@ ZH_POSITION_OF = {"left": "最左边", "leftmost": "最左边", "right": "最右
 
 
 # ------------------------------------------------------------------------------------------------ follow-ups
-ADD = re.compile(r"^(?:再|也|还|另外|顺便)?(?:加上|添加|增加|补上|加)|也(?:选|抠|分割|标|圈|找|加|要)|也一起|^还有|再加|再选|再把|"
+# '再帮我加上那只猫': the request's frame may stand between 再 and the verb of addition ('加框' draws a box)
+ADD = re.compile(r"^(?:请|麻烦你?|你)?(?:再|也|还|另外|顺便)?(?:帮我|给我|帮忙|替我)?(?:加上|添加|增加|补上|加进来|加(?!框))|"
+                 r"也(?:选|抠|分割|标|圈|找|加|要)|也一起|^还有|再加|再选|再把|"
                  r"再找|再标|再抠|也给我|^(?:也|还|另外)把|"
                  # the 把-frame's verb of addition at the end: '把红色的郁金香加上', '那个杯子也算上吧'
                  r"(?:加上|添上|补上|算上|加进来|加进去|也要)(?:吧|呢|啊|呀|哈)?\s*[。.!！~～]*$")
+# '摩托车别算进去', '那两个不算': not counting something in, said of the previous answer, takes it out of it
+NOT_COUNTED = r"(?:别|不要|不用|不)算(?:进去|进来|在内|上|进)?"
 REMOVE = re.compile(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|排除|扔掉|剔除|^不要(?!像)|(?<![A-Za-z])(?:remove|delete|drop)(?![A-Za-z])")
 # '好的，那现在只保留…': an acknowledgement and 'then, now' before the refine word
 REFINE = re.compile(r"^(?:(?:好的?|好吧|行|嗯|可以|ok|OK)[，,\s]*)?(?:那么?|那就)?(?:现在)?"
@@ -123,12 +129,33 @@ def take_followup(text: str) -> tuple[str, str]:
     clauses = re.split(r"[，,；;]", text)
     # '所有香蕉都分割出来，烂的不要' is an exclusion, not a removal: removal words in the first clause only; and
     # a removal word wins over 再 / 也 ('再把左边那个也去掉吧' removes one more)
-    if REMOVE.search(clauses[0]) and not re.search(r"除了|除外", text):
-        return "remove", re.sub(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|不要|排除|扔掉|剔除|(?<![A-Za-z])(?:remove|delete|drop)(?![A-Za-z])"
-                                r"\s*掉?", "", text)
+    if (REMOVE.search(clauses[0]) or _not_counted_in(clauses[0])) and not re.search(r"除了|除外", text):
+        return "remove", re.sub(rf"{NOT_COUNTED}|去掉|删掉|删除|移除|拿掉|取消|去除|不要了|不要|排除|扔掉|剔除|"
+                                r"(?<![A-Za-z])(?:remove|delete|drop)(?![A-Za-z])\s*掉?", "", text)
     if ADD.search(text):
         return "add", re.sub(r"再加上|加上|加进来|加进去|添上|算上|添加|增加|补上|也|再|还有|另外|顺便", "", text)
     return "new", text
+
+
+def drop_degree_verbs(text: str) -> str:
+    """'飞得最高的那架无人机', '挂得最低的灯': the verb of a degree complement (V得最X) says what the object is doing; the
+    superlative after 得 is the selection, and the verb is no part of the object's name (as 'flying the highest')."""
+    tokens = words(text, keep_spaces=True)
+    kept: list[str] = []
+    for index, (word, _tag) in enumerate(tokens):
+        after = "".join(w for w, _ in tokens[index + 2:]).lstrip()
+        degree = index + 1 < len(tokens) and tokens[index + 1][0] == "得" and after.startswith("最")
+        if degree and len(word) <= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", word) and word not in ZH_NOUNS:
+            continue
+        kept.append(word)
+    return "".join(kept)
+
+
+def _not_counted_in(clause: str) -> bool:
+    """'摩托车别算进去': a clause that leaves something out and asks for nothing itself (no request verb) leaves it out
+    of the previous answer; '杯子都标出来，有裂纹的不算' asks first, so its 不算 is an exclusion."""
+    return bool(re.search(NOT_COUNTED, clause)) and not any(
+        word in REQUEST_VERBS or (tag.startswith("v") and word[0] in REQUEST_CHARS) for word, tag in words(clause))
 
 
 # ------------------------------------------------------------------------------------------------ selection
@@ -211,8 +238,9 @@ def _count_match(text: str) -> re.Match | None:
 
 
 def _strip_demonstratives(text: str) -> str:
-    """'那只' / '这几个' / '每一个' point, they do not count."""
-    return re.sub(f"[那这哪每]一?{CL}|[那这]些|[那这]几{CL}?|每一?{CL}", " ", text)
+    """'那只' / '这几个' / '每一个' point, they do not count; nor does a measure word of a group after a
+    demonstrative ('这堆橙子', '那群羊': the oranges of this pile, which a number before it would not count either)."""
+    return re.sub(f"[那这哪每]一?{CL}|[那这]些|[那这]几{CL}?|每一?{CL}|(?:[那这]一?|一)(?:大|小)?{GROUP_CL}", " ", text)
 
 
 # ------------------------------------------------------------------------------------------------ exclusions
@@ -296,6 +324,9 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
             if word not in FRAME and word not in REQUEST_VERBS and (word in ZH_NOUNS or word in ZH_MODIFIERS):
                 pieces.append((word, "n" if word in ZH_NOUNS else "a"))
                 continue
+            if tag == "l" and _names_an_object(word):
+                pieces.append((word, "n"))  # '无人机', '打火机': jieba calls them set phrases, the dictionary objects
+                continue
             if tag in ("i", "l") and word not in REQUEST_VERBS:
                 notes.append(f"idiom left out: {word}")  # '见义勇为': a judgement, no object
                 continue
@@ -322,6 +353,18 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
     return phrase, known, notes
 
 
+def _compound_of(word: str, head: str) -> bool:
+    """'tablespoon' is 'table' + 'spoon', a kind of spoon."""
+    prefix = word[:-len(head)]
+    return word != head and word.endswith(head) and len(prefix) >= 3 and is_known(prefix)
+
+
+def _names_an_object(word: str) -> bool:
+    """Whether our vocabulary or the dictionary reads `word` as an object ('打火机': lighter)."""
+    found = translate_word(word, "n")
+    return found is not None and found[0] == "noun"
+
+
 def _sense_guesses(pieces: list[tuple[str, str]]) -> list[str]:
     """Words whose reading came from CC-CEDICT, which lists several objects for them ('救生圈': life buoy, flab,
     spare tire): the sense taken is a guess our vocabulary did not confirm."""
@@ -332,6 +375,9 @@ def _sense_guesses(pieces: list[tuple[str, str]]) -> list[str]:
         if tag == "eng" or word in ZH_NOUNS or word in ZH_MODIFIERS:
             continue
         heads = {sense.split()[-1] for sense in cedict_senses(word) if not sense.startswith("to ")}
+        # 'spoon' and 'tablespoon' (汤匙) are one kind of object: a head that is a word put before another is that
+        # one ('sphygmomanometer' is no kind of 'meter': 'sphygmomano' is no word)
+        heads = {head for head in heads if not any(_compound_of(head, other) for other in heads)}
         if len(heads) >= 2:
             notes.append(f"a dictionary sense chosen among several: {word} ({', '.join(sorted(heads))})")
     return notes
@@ -469,11 +515,24 @@ def is_context_clause(clause: str) -> bool:
     return tag.startswith("v") and first_word not in FRAME and first_word[0] != "要"
 
 
+# '球场这张，标出5个篮球', '仓库这张图，…': the picture named by what it shows, before the request; the scene is
+# what the user looks at, not what to find (a demonstrative 这 + 张/幅 and maybe the word for a picture end the clause)
+SCENE_CLAUSE = re.compile(r"^[\u4e00-\u9fffA-Za-z ]{1,12}?(?:的)?这一?[张幅](?:图|图片|照片|相片|截图|照|画面)?(?:里|中|上)?$")
+
+
+def names_the_picture(clause: str, rest: str) -> bool:
+    """A first clause that names the picture by its scene, followed by a request that names its own object."""
+    return bool(SCENE_CLAUSE.match(clause.strip())) and bool(noun_phrase(rest)[0])
+
+
 def drop_context_clauses(text: str) -> str:
-    """The request without the clauses that only say who asks and why; a text of one clause stays as it is."""
+    """The request without the clauses that only say who asks and why, or which picture it is about; a text of one
+    clause stays as it is."""
     clauses = re.split(r"(?<=[，,。；;])", text)
     if len(clauses) < 2:
         return text
+    if names_the_picture(clauses[0].rstrip("，,。；; "), "".join(clauses[1:])):
+        clauses = clauses[1:]
     kept = [c for c in clauses if not is_context_clause(c.rstrip("，,。；; "))]
     return "".join(kept).strip("，,。；; ") if kept else text
 
@@ -500,6 +559,7 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
     # '在刚才的结果里只要…': where to look is the last answer, which the follow-up kind already says
     text = re.sub(r"^(?:在|从)?(?:刚才|之前|上一轮|上次|前面)(?:的)?(?:结果|答案|那些|那几个)(?:里面|里边|里头|当中|里|中)?[，,]?",
                   "", text)
+    text = drop_degree_verbs(text)
     # '最高处的鸟窝': the highest place is the top (jieba keeps 最高处 as one word)
     text = re.sub(r"最(高|低|上|下|左|右)(?:处|端)", lambda m: ZH_EXTREME_PLACE[m.group(1)], text)
     # '其他人', '别的车': jieba glues the word for 'other' to its noun; the noun is the object

@@ -14,7 +14,7 @@ import re
 
 from segchat.contracts.plan import Plan
 from segchat.parser.chinese import FRAME as ZH_FRAME
-from segchat.parser.chinese import OBJECT_PLACEHOLDERS
+from segchat.parser.chinese import OBJECT_PLACEHOLDERS, drop_degree_verbs
 from segchat.parser.chinese import REQUEST_CHARS as ZH_REQUEST_CHARS
 from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
 from segchat.parser.vocabulary import PLAIN_NOUNS, ZH_CLASSIFIERS
@@ -36,8 +36,8 @@ EN_STRUCTURE = frozenset(CLOSED_CLASS | REQUEST_VERBS | WANT_VERBS | JARGON | IM
     ignoring omit omitting counting include including
     also add plus additionally as well too drop remove delete get rid take away discard deselect lose forget ditch
     unselect throw keep narrow limit only just now instead again
-    ones everything everyone everybody something stuff thing things items item objects object one
-    background rest format file possible asap png coco yolo mode
+    ones everything everyone everybody whoever whomever something stuff thing things items item objects object one
+    background rest format file possible asap png coco yolo mode outs
     random randomly any whichever kind sort type bunch group pile number lot lots set pair couple dozen
     shown visible seen there here go ahead able fine good great see view
     need needs needed want wanted
@@ -57,7 +57,7 @@ ZH_STRUCTURE = ZH_FRAME | ZH_REQUEST_VERBS | OBJECT_PLACEHOLDERS | set(ZH_CLASSI
     靠左 靠右 最上面 最下面 最大 最小 最高 最低 大 小 高 矮 第 数 从 起 往 边 侧 面 角 个 只 些 几 其中
     旁边 附近 边上 旁 隔壁 周围 前面 后面 前边 后边 对面 里面 里边 里头 内 上空 在 于 离 距离 靠近 挨着 紧挨着 最近
     拿着 抱着 握着 举着 提着 叼着 捧着 拎着 牵着 扛着 戴着 戴了 穿着 穿了 披着 系着 戴 穿 骑着 骑在 手里 手上 嘴里
-    停 放 坐 站 躺 挂 趴 蹲 摆 插 贴 落 睡 待 立 泊 靠 晾 堆 飘 浮 游 长 开 骑 着 过
+    停 放 坐 站 躺 挂 趴 蹲 摆 插 贴 落 睡 待 立 泊 靠 晾 堆 飘 浮 游 长 开 骑 着 过 躲 藏 躲着 藏着
     加上 添加 增加 补上 加 另外 顺便 还有 去掉 删掉 删除 移除 拿掉 取消 去除 不要 排除 扔掉 剔除 只要 只保留 只留 只留下 只选
     仅保留 仅要 就要 只剩 只剩下 只看 保留 留下 只需要 现在 那就
     除了 以外 之外 外 除外 除去 不包括 不含 不算 不用 别选 别要 别 不 没 没有 未 但 但是 可是 不过 就可以 可以了 就好 即可
@@ -65,6 +65,7 @@ ZH_STRUCTURE = ZH_FRAME | ZH_REQUEST_VERBS | OBJECT_PLACEHOLDERS | set(ZH_CLASSI
     任务 指令 实例 个体 算上 添上 加进来 加进去 刚才 之前 上一轮 上次 答案 当中
     装 安 钉 吊 架 方 好吧 好的 那么 一共 共有 总共 多少
     最高处 最低处 最上处 最下处 最左处 最右处 处 别管 不管 不用管
+    算 算进去 算进来 算在内 别算 不要算 不用算
     """.split())
 _ZH_FUNCTION_TAGS = ("uj", "ul", "uz", "ug", "ud", "y", "e", "o", "c", "p", "r", "m", "q", "x", "w")
 
@@ -123,7 +124,7 @@ def unaccounted_chinese(text: str, used: set[str]) -> list[str]:
     from segchat.parser.zh_lexicon import join_split_words, split_unknown, translate_word, words
 
     out = []
-    for word, tag in join_split_words(words(text)):
+    for word, tag in join_split_words(words(drop_degree_verbs(text))):
         if not re.search(r"[\u3400-\u9fff]", word) or word in ZH_STRUCTURE or tag in _ZH_FUNCTION_TAGS:
             continue
         if all(ch in ZH_STRUCTURE for ch in word):

@@ -158,19 +158,37 @@ def correct_object_typos(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ follow-ups
+# 'of those, keep only …', 'among them, drop …': the previous answer named as what the request chooses from
+FROM_PREVIOUS = (r"(?:(?:of|among|amongst|from|out of) (?:those|these|them|the previous ones|the last ones|what you "
+                 r"(?:found|marked|selected|got))(?: ones| results?| masks?)?(?:\s*,\s*|\s+(?=(?:please |now |then )*"
+                 r"(?:keep|only|just|select|pick|choose|give|show|mark|segment|mask|drop|remove|leave|i want|i need|"
+                 r"i'd like|take|get rid|discard|the)\b)))")
+# what may stand before a follow-up's word: fillers, or the previous answer named as what to choose from
+FOLLOWUP_LEAD = rf"(?:(?:actually|ok|okay|now|and|then|please|hmm|no)[, ]+|{FROM_PREVIOUS})*"
+TRAILING_ADDITION = re.compile(r"\b(?:as well|too)\s*(?:please|pls)?$")
 FOLLOWUP_PATTERNS = [
     (r"^(?:(?:and|please|oh|ok|okay|now)[, ]+)*(?:also|add|plus|and also|as well as|include|additionally)\b", "add"),
     # 'can you also grab the traffic lights?', 'i'd also like the cats': the request's frame, then 'also'
     (r"^(?:(?:and|please|oh|ok|okay|now)[, ]+)*(?:(?:can|could|would|will) you (?:please )?|please |i'?d |i would |"
      r"i want to |i need to |let'?s )(?:also|additionally)\b", "add"),
-    (r"\b(?:as well|too)\s*(?:please|pls)?$", "add"),
-    (r"^(?:(?:actually|ok|okay|now|and|then|please|hmm|no)[, ]+)*(?:drop|remove|delete|get rid of|take out|take away|"
+    (TRAILING_ADDITION.pattern, "add"),
+    (rf"^{FOLLOWUP_LEAD}(?:drop|remove|delete|get rid of|take out|take away|"
      r"exclude|discard|deselect|lose|forget|ditch|unselect|throw out|leave out|skip|ignore|omit)\b", "remove"),
-    (r"^(?:(?:actually|ok|okay|now|and|then|please|hmm|no)[, ]+)*(?:only|just|keep only|keep just|narrow (?:it )?(?:down )?"
+    (rf"^{FOLLOWUP_LEAD}(?:only|just|keep only|keep just|narrow (?:it )?(?:down )?"
      r"to|now only|now just|only keep|just keep|limit (?:it )?to)\b(?! (?:select|segment|mask|find|highlight|cut|mark|"
      r"outline|give|show|detect|get|pick|choose|grab|want|need|a|an|one|two|three|four|five|\d)\b)", "refine"),
-    (r"^(?:(?:actually|ok|okay|now|and|then|please)[, ]+)*keep\b", "refine"),
+    (rf"^{FOLLOWUP_LEAD}keep\b", "refine"),
+    (rf"^(?:(?:actually|ok|okay|now|and|then|please|so)[, ]+)*{FROM_PREVIOUS}", "refine"),
 ]
+
+
+def adds_within_itself(text: str, readings: list[Reading]) -> bool:
+    """'box all the trucks and the forklifts too': a request that starts with its own verb, names two targets or more
+    and ends in 'too' adds the later ones to the first within itself, not to an earlier answer ('and the dogs
+    too', 'also the cups and the plates' add to one)."""
+    trailing = TRAILING_ADDITION.search(text)
+    return bool(trailing) and len(readings) > 1 and bool(REQUEST_START.match(text)) \
+        and take_followup(text[:trailing.start()].strip())[0] == "new"
 
 
 def take_followup(text: str) -> tuple[str, str]:
@@ -182,10 +200,16 @@ def take_followup(text: str) -> tuple[str, str]:
 
 
 # ------------------------------------------------------------------------------------------------ selection
+# 'counting up from the bottom', 'starting from the left', 'from the left of the frame': where a count or an
+# ordinal begins
+COUNTED_FROM = r"(?:(?:counting|counted|starting|going|reading|moving)(?: (?:up|down|over|across|along|in))? )?" \
+               r"(?:from|on|at|to|counting from) (?:the )?(?P<dir>left|right|top|bottom)\b(?: side| end| edge)?" \
+               r"(?: of (?:the )?(?:frame|image|picture|photo|pic|shot|screen|row|line|shelf|pile|stack))?"
 SELECT_PATTERNS: list[tuple[str, str | None]] = [
+    # 'the first three boats counting up from the bottom': the three bottommost, not the first of them
+    (rf"\b(?:the )?first (?P<n>{NUMBER})\b(?P<noun>(?: [a-z]+){{0,3}}?),? {COUNTED_FROM}", "first_n_from"),
     # ordinals: 'the second from the left', 'the third largest', 'the 2nd leftmost'
-    (rf"\b(?P<ord>{ORDINAL})(?: (?:one|ones))?(?: \w+){{0,3}}? (?:from|on|at|to|counting from) (?:the )?"
-     rf"(?P<dir>left|right|top|bottom)\b(?: side| end)?", "ordinal_from"),
+    (rf"\b(?P<ord>{ORDINAL})(?: (?:one|ones))?(?P<noun>(?: \w+){{0,3}}?),? {COUNTED_FROM}", "ordinal_from"),
     (rf"\b(?P<ord>{ORDINAL}) (?P<sup>biggest|largest|smallest|tiniest|tallest|shortest|leftmost|rightmost|topmost|"
      rf"bottommost|highest|lowest)\b", "ordinal_super"),
     # size superlatives, with an optional count on either side ('the two smallest', 'largest three')
@@ -229,13 +253,15 @@ def take_selection(text: str) -> tuple[Selection, str, list[str]]:
         groups = match.groupdict()
         count = None
         start = match.start()
+        if name == "first_n_from":
+            # the noun sits between the count and where the counting starts: keep it
+            selection = Selection(POSITION_WORD[groups["dir"]], _count_word(groups["n"]) or 1)
+            return selection, text[:start] + " " + groups["noun"] + " " + text[match.end():], notes
         if name == "ordinal_from":
             ordinal = ordinal_value(groups["ord"]) or 1
             selection = Selection(POSITION_WORD[groups["dir"]], 1, ordinal if ordinal > 1 else None)
             # the noun sits between the ordinal and 'from' ('the second car from the left'): keep it
-            inner = re.sub(rf"^{ORDINAL}\s*|(?:from|on|at|to|counting from) (?:the )?(?:left|right|top|bottom)\b.*$",
-                           "", match.group(0)).strip()
-            text = text[:start] + " " + inner + " " + text[match.end():]
+            text = text[:start] + " " + groups["noun"] + " " + text[match.end():]
             return selection, text, notes
         if name == "ordinal_super":
             ordinal = ordinal_value(groups["ord"]) or 1
@@ -383,6 +409,8 @@ def take_relative_clause(text: str) -> tuple[str, list[str]]:
         return text, []
     rest = match.group("rest")
     first = rest.split()[0] if rest.split() else ""
+    if MADE_OF.match(text, match.start()):
+        return text, []  # 'the vases that are made of glass': a material, which take_post_modifiers reads
     if RELATION_START.match(rest):
         return text[:match.start()] + " " + rest, []
     state_words = [w for w in rest.split() if w not in ("and", "or", "very", "slightly", "all")]
@@ -402,11 +430,28 @@ def take_relative_clause(text: str) -> tuple[str, list[str]]:
     return text[:match.start()], [f"the clause '{match.group(0).strip()[:40]}' was left out"]
 
 
+# 'made of glass', 'that are made out of plastic': the material, which SAM3's phrases say before the noun
+MADE_OF = re.compile(rf"\s*\b(?:(?:that|which) (?:are|is|were|was) |(?:that|which)'(?:re|s) )?(?:made|built|crafted|"
+                     rf"carved|moulded|molded|fashioned|cast) (?:entirely |mostly |completely |all )?(?:of|from|out of) "
+                     rf"(?P<m>(?:{COLOURS} |clear |solid |recycled )?[a-z]+)\b")
+# the words that stand for the noun before a material clause ('excluding any made of glass')
+MATERIAL_PRONOUN = re.compile(rf"\b(?:any|those|these|the ones|ones|the one|one|them|some)(?={MADE_OF.pattern})")
+
+
+def material_before_noun(text: str) -> tuple[str, str | None]:
+    """(text without its material clause, the material): 'bottles made of glass' -> ('bottles', 'glass')."""
+    match = MADE_OF.search(text)
+    if not match:
+        return text, None
+    return text[:match.start()] + " " + text[match.end():], match.group("m")
+
+
 def take_post_modifiers(text: str) -> tuple[str, list[str], list[str], list[str]]:
     """Post-modifiers after the head: (text without them, modifiers for the phrase, exclusions with '{head}',
     notes). 'with cracks' / 'that are bruised' become 'cracked' / 'bruised' before the head; 'without X' and
     'that isn't X' become exclusions; any other relative clause is dropped and noted."""
-    modifiers: list[str] = []
+    text, material = material_before_noun(text)
+    modifiers: list[str] = [material] if material else []
     excluded: list[str] = []
     notes: list[str] = []
     state = re.search(r"\b(?:that|which|who)\s+(?:is|are|'s|'re|was|were|isn't|aren't|is not|are not|'s not|'re not|"
@@ -454,10 +499,14 @@ def take_exclusion(text: str) -> tuple[str, list[str]]:
         if not quantified:
             return text, []
         before, body = text[:quantified.start("but")], text[quantified.end("but"):]
+    # 'except the glass ones', 'but not the baby ones': the word before 'ones' says which of the head are meant
+    body = re.sub(r"\b(?P<w>[a-z][a-z\-]*) ones?\b",
+                  lambda m: m.group(0) if m.group("w") in CLOSED_CLASS else f"{m.group('w')} {{head}}", body)
     body = re.sub(r"\b(?:those|the ones|ones|the one|that|which|who|is|are|'s|'re)\b", " ", body)
     fragments = []
     for part in re.split(r",|\band\b|\bor\b|\bnor\b", body):
-        words = [w for w in re.findall(r"[a-z][a-z\-']*", part) if w not in ("the", "a", "an", "one", "ones", "any")]
+        words = [w for w in re.findall(r"\{head\}|[a-z][a-z\-']*", part)
+                 if w not in ("the", "a", "an", "one", "ones", "any")]
         if words:
             fragments.append(" ".join(words))
     return before, fragments
@@ -468,6 +517,9 @@ def fill_head(excluded: list[str], head: str) -> list[str]:
     out = []
     head_last = head.split()[-1] if head else ""
     for item in excluded:
+        rest, material = material_before_noun(item)
+        if material:  # 'except bottles made of glass': the head (or the noun said) of that material
+            item = f"{material} {rest.strip() or '{head}'}"
         if "{head}" in item:
             out.append(item.replace("{head}", head).strip())
             continue
@@ -679,6 +731,8 @@ def strip_frame(text: str) -> tuple[str, list[str]]:
             dropped.append(word)  # first, it is a question word ('which is the biggest melon?')
             words.pop(0)
             continue
+        if word in PERSON_PRONOUNS and following not in AUXILIARIES | REQUEST_VERBS | WANT_VERBS:
+            break  # 'mask someone holding an umbrella': the person is the object ('can anyone mark …' asks)
         if word in FRAME_WORDS and word not in DETERMINERS:
             dropped.append(word)
             words.pop(0)
@@ -746,7 +800,8 @@ TASK_LABEL = re.compile(rf"^\s*(?:{'|'.join(sorted(TASK_LABELS))})\s*:\s*")
 # 'doesn't matter which', 'any will do', 'whichever': the user leaves the choice to us, which `select` already says
 INDIFFERENCE = re.compile(r"\b(?:it )?(?:does(?:n't| not)|don't|do not) matter(?: (?:which|what)(?: ones?)?)?\b|"
                           r"\b(?:i )?(?:don't|do not) care (?:which|what)(?: ones?)?\b|"
-                          r"\b(?:any|either)(?: ones?)? (?:will do|is fine|are fine|works|is ok|is okay)\b")
+                          r"\b(?:any|either)(?: ones?| of (?:them|those|these))? (?:will do|is fine|are fine|works|is ok|"
+                          r"is okay)\b")
 
 
 # 'I'm building a wildflower dataset, so I'd like masks for …': who asks and why, said before the request
@@ -790,10 +845,17 @@ CORRECTION = re.compile(rf"(?i)^(?:{_WRONG}[\s,.!]+)*{_WRONG}\s*[,.!]+\s*(?:i (?
                         r"like before|as before)\s*,?\s*(?:but\s+)?")
 
 
+# 'drone shot, mask …', 'kitchen photo, segment …': the picture named by what it shows, then a comma and the request
+_PICTURE_WORDS = "|".join(sorted(IMAGE_WORDS | {"snapshot", "snap", "selfie", "footage"}))
+SCENE_LEAD_IN = re.compile(rf"^(?P<lead>[^,:;\n]{{0,60}}?\b(?:{_PICTURE_WORDS})s?)\s*,\s*(?P<rest>\S.*)$",
+                           re.DOTALL | re.IGNORECASE)
+
+
 def drop_lead_in(text: str) -> str:
-    """The request without what was said before a colon or a dash, when the lead names no request and the request
-    after it names its own object ('the cats: segment them' keeps its cats)."""
-    match = LEAD_IN.match(text)
+    """The request without what was said before a colon or a dash (or before a comma, when that names the picture),
+    when the lead names no request and the request after it names its own object ('the cats: segment them' keeps
+    its cats)."""
+    match = LEAD_IN.match(text) or SCENE_LEAD_IN.match(text)
     if not match or re.search(r"[\u3400-\u9fff]", match.group("lead")):
         return text
     lead_words = set(re.findall(r"[a-z]+", match.group("lead").lower()))
@@ -849,11 +911,35 @@ def expand_shorthand(text: str) -> str:
     return text
 
 
+# masks, outlines, boxes drawn: the form of the answer, never an object when an object was named before them
+OUTPUT_FORM = (r"(?:(?:separate|individual|distinct|different|instance|segmentation|binary|clean|tight) )?"
+               r"(?:masks|outlines|segmentations|cut-outs|cutouts|cut outs|bounding boxes|bboxes|contours|polygons|"
+               r"silhouettes)\b(?! (?:of|for|around|on|over|from)\b)")
+COUNTED_OUTPUT = re.compile(rf"(?<![\w'#])(?P<n>{NUMBER}) {OUTPUT_FORM}")
+WANTED_OUTPUT = re.compile(rf"\b(?P<verb>need|want|give me|get me|send me|return|output) (?:the |some )?{OUTPUT_FORM}")
+
+
+def output_form_as_count(text: str) -> str:
+    """'Chickens. I need exactly 4 masks': after a sentence or a clause has named the object, the number of masks
+    (outlines, cut-outs, bounding boxes) asked for is how many of it to take, and masks asked for with no number
+    are it; 'segment the 2 masks on the table' names masks (nothing was named before) and stays."""
+    boundary = re.search(r"[.,;:!?]|\s-\s", text)
+    if not boundary:
+        return text
+    head, tail = text[:boundary.end()], text[boundary.end():]
+    tail = COUNTED_OUTPUT.sub(lambda m: f"{m.group('n')} of them", tail)
+    return head + WANTED_OUTPUT.sub(lambda m: f"{m.group('verb')} them", tail)
+
+
 def preprocess(text: str) -> str:
     """Lower case, typos fixed, quotes and glued numbers ('3carrots') undone, noise phrases out."""
     text = TASK_LABEL.sub("", text.lower())
     text = CONTEXT_CLAUSE.sub("", text, count=1)
     text = INDIFFERENCE.sub(" ", correct_object_typos(fix_typos(text)))
+    text = output_form_as_count(text)
+    # 'excluding any made of glass', 'only the ones made of plastic': the pronoun is the noun of that material
+    text = MATERIAL_PRONOUN.sub(lambda m: f"the {MADE_OF.match(text, m.end()).group('m')} ones", text)
+    text = re.sub(rf"(?<=ones){MADE_OF.pattern}", "", text)
     # 'produce instance masks for every X', 'generate segmentation masks of the X': another program's request verb
     text = re.sub(r"\b(?:produce|generate|create|make|compute|output|return|give me|get me)\s+(?:(?:the|some)\s+)?"
                   r"(?:(?:instance|instance-level|segmentation|binary|pixel|object)\s+)?(?:masks?|segmentations?)"
@@ -861,6 +947,9 @@ def preprocess(text: str) -> str:
     # 'the cat that's sleeping under the car': a participle's clause says where it is ('the cat sleeping under …')
     text = re.sub(r"\b(?:that|which|who)(?:'s| is| are|'re)\s+(?=[a-z]+ing\s+(?:under|underneath|beneath|below|on|"
                   r"in|inside|near|beside|next to|behind|above|atop|by|on top of|in front of)\b)", "", text)
+    # 'whoever is furthest left', 'whoever is holding the flag': the person the clause describes
+    text = re.sub(r"\b(?:whoever|whomever)\b(?=\s+[a-z])", "the person who", text)
+    text = re.sub(r"\b(?:whoever|whomever)\b", "the person", text)
     # 'all instances of X': the request for every X (another program's wording)
     text = re.sub(r"\b(?:all |every |each )?(?:the )?(?:instances|instance|occurrences|occurrence) of\b", " all ", text)
     text = DRAWN_MARK.sub(" outline ", text)
@@ -885,8 +974,10 @@ def parse_english(text: str) -> tuple[list[Reading], str]:
     text = preprocess(text)
     text_in = text
     sentences = [s for s in re.split(r"(?<=[a-z0-9'])\s*[.!?;]+(?:\s+|$)", text.strip(" .!?;")) if s.strip()]
-    # a sentence made only of output requests ('Please output segmentation mask.') carries no target
-    useful = [s for s in sentences if noun_phrase(strip_frame(NOISE.sub(" ", s))[0])[0]] or sentences[:1]
+    # a sentence made only of output requests ('Please output segmentation mask.') carries no target; one that
+    # only counts ('I need 4 of them') counts the target before it
+    useful = [s for s in sentences if noun_phrase(strip_frame(NOISE.sub(" ", s))[0])[0]
+              or re.search(rf"(?<![\w'#]){NUMBER} of (?:them|those|these)\b", s)] or sentences[:1]
     text = " , ".join(useful)
     text = re.sub(r"<[^>]*>", " ", text)
     text = re.sub(r"\bside by side\b", " ", text)
@@ -894,7 +985,8 @@ def parse_english(text: str) -> tuple[list[Reading], str]:
     clauses = [c for c in re.split(r"\s*,\s*", text) if c.strip()]
     kept = [c for c in clauses if not OUTPUT_CLAUSE.match(c.strip())] or clauses[:1]
     text = " , ".join(kept)
-    followup, text = take_followup(text.strip())
+    request = text.strip()
+    followup, text = take_followup(request)
     text = re.sub(r"[!?;:()\[\]{}<>]+", " ", text)
     text = re.sub(r"(?<![a-z])\.|\.(?![a-z])", " ", text)
     if EXCEPT.search(text) or QUANTIFIED_BUT.search(text) or re.search(r"\b(?:not|n't|without|with no)\b", text):
@@ -902,6 +994,8 @@ def parse_english(text: str) -> tuple[list[Reading], str]:
     else:
         pieces = split_targets(text)
     readings = [r for r in map(read_chunk, pieces) if r is not None]
+    if followup == "add" and adds_within_itself(request, readings):
+        followup = "new"
     if readings and re.search(r"\bexplain\b|\bwhy\b|\banswer\b", text_in):
         readings[0].unsure.append("the request also asks for an explanation, which needs the LLM")
     if readings and len(text_in.split()) > 30:

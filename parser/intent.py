@@ -56,7 +56,9 @@ COMPLIMENT_EN = re.compile(r"^(?:what an? |such an? |a )?(?:very |really |so )?(
 # thanks and praise with nothing to find ('thanks, that's great', '太好了，谢谢'): every word is acknowledgement
 ACKNOWLEDGEMENT_ZH = re.compile(r"^(?:(?:谢谢(?:你|您)?|多谢|感谢|太好了|太棒了|很好|真好|真棒|不错|完美|好的|好吧|可以了?|棒|厉害|"
                                 r"辛苦了?|对的?|没错|正确)[啊呀哦啦了嘛的]?)+$")
-VAGUE_ZH = re.compile(r"^(把)?(那个|这个|它|这|那)?(弄|搞|处理|整)一?下(吧)?$|^随便(搞|弄|处理|整)一?下(吧)?$")
+VAGUE_ZH = re.compile(r"^(把)?(那个|这个|它|这|那)?(弄|搞|处理|整)一?下(吧)?$|^随便(搞|弄|处理|整)一?下(吧)?$|"
+                      # '你看着办吧': do as you see fit, with no object named
+                      r"^(?:你|您)?(?:就|自己)?看着(?:办|弄|处理|来)(?:吧|呗|就行|就好)?$")
 # 'as usual', 'the same as always' with no object: what to do is in the user's head
 VAGUE_AS_BEFORE_ZH = re.compile(r"^(?:帮我|请|麻烦你?)?(?:(?:处理|弄|搞|整)一?下)?[，,]?(?:按|照|还是)?(?:老样子|老规矩|照旧|惯例)"
                                 r"(?:来|办|处理|弄)?(?:吧|啊|呀)?$|^(?:帮我|请)?(?:处理|弄|搞|整)一?下[，,]?(?:按|照)(?:老样子|老规矩|惯例)")
@@ -73,6 +75,13 @@ CLAUSE_QUESTION_EN = re.compile(r"(?:^|[,;:]\s*|\band then\s+|\bthen\s+)(?:answe
 YES_NO_EN = re.compile(r"^(is|are|was|were|does|do|did|has|have)\b.*\?\s*$")
 QUESTION_ZH = re.compile(r"什么|哪个|哪些|哪里|哪儿|哪一|为什么|为何|怎么|怎样|如何|是否|是不是|多少|回答")
 YES_NO_ZH = re.compile(r"吗|有没有|[？?]$")
+# 'is that a fox or just an orange cat', '这是狐狸还是猫？': what something is, asked of the picture; a mask of either
+# answer would be a guess at the question, not a request ('are there any dogs?' asks for what to find and stays)
+IDENTITY_QUESTION_EN = re.compile(r"^(?:(?:hey|so|ok|okay|wait|hmm|um|and|but)[, ]+)*(?:is|are|was|were)\s+"
+                                  r"(?:that|this|it|these|those|they|he|she)\b|"
+                                  r"^(?:is|are|was|were)\s+(?!there\b)[a-z' -]+?\s+or\s+")
+IDENTITY_QUESTION_ZH = re.compile(r"^(?:这|那|它)(?:个|只|些|一个|一只|几个)?(?:到底|究竟)?(?:是|算)(?:不是)?[^，,。；;]*"
+                                  r"(?:还是|吗|呢|[？?])|(?:是|算)[^，,。；;]*还是")
 COUNT_ZH = re.compile(r"(?<![那这])几[只个条把辆台根块张本瓶件头匹位棵朵片艘架]|多少[只个条把辆台根块张本瓶件头匹位棵朵片艘架]?")
 # units of measure after 'how many': the answer is an amount the picture cannot be segmented into
 MEASURE_QUESTION = re.compile(r"\s*many\s+(?:calories|kcal|kilocalories|grams|kilograms|kilos|kg|pounds|lbs|ounces|"
@@ -114,6 +123,8 @@ def classify(text: str, language: str) -> Intent:
     if VAGUE_ZH.match(squeezed) or VAGUE_AS_BEFORE_ZH.search(squeezed):
         return Intent.VAGUE
     if language == "zh" or re.search(r"[\u3400-\u9fff]", text) and not re.search(r"[a-z]{3,}", lowered):
+        if IDENTITY_QUESTION_ZH.search(text) and not REQUEST_ZH.search(text):
+            return Intent.QUESTION
         if COUNT_ZH.search(text) and not re.search(r"为什么|怎么|如何|回答|什么", text):
             return Intent.COUNT_QUESTION
         if QUESTION_ZH.search(text):
@@ -138,6 +149,8 @@ def classify(text: str, language: str) -> Intent:
             return Intent.REQUEST  # 'where is the red kettle?' is a request to find it
         return Intent.QUESTION
     if IF_QUESTION_EN.search(lowered) or CLAUSE_QUESTION_EN.search(lowered):
+        return Intent.QUESTION
+    if IDENTITY_QUESTION_EN.match(lowered) and not REQUEST_EN.search(lowered):
         return Intent.QUESTION
     if YES_NO_EN.match(lowered):
         return Intent.COUNT_QUESTION  # 'are there any dogs?': segmenting them answers it, but it is a guess

@@ -163,7 +163,10 @@ def is_bare_verb(word: str) -> bool:
 
 
 def is_known(word: str) -> bool:
-    """Any reading in the dictionary, or a word SAM3's phrases use."""
+    """Any reading in the dictionary, or a word SAM3's phrases use; a hyphenated compound ('half-eaten',
+    'long-haired') is known when each of its parts is."""
+    if "-" in word.strip("-"):
+        return all(is_known(part) for part in word.strip("-").split("-"))
     return bool(lemmas(word)) or word in saco_heads() or word in saco_modifiers() or word in curated_words()
 
 

@@ -21,7 +21,7 @@ from segchat.parser.chinese import modifiers_only as chinese_modifiers
 from segchat.parser.vocabulary import ZH_MODIFIERS
 from segchat.parser.zh_lexicon import words as zh_words
 from segchat.parser.coverage import names_object, structural_doubts, unaccounted_words
-from segchat.parser.english import CONTEXT_CLAUSE, Reading, Selection, parse_english, strip_frame
+from segchat.parser.english import CONTEXT_CLAUSE, MADE_OF, Reading, Selection, parse_english, strip_frame
 from segchat.parser.english import correct_object_typos, expand_shorthand, fix_typos
 from segchat.parser.english import noun_phrase as english_noun_phrase
 from segchat.parser.english import take_followup as english_followup
@@ -139,7 +139,7 @@ def attach_bare_selections(readings: list[Reading], text: str = "") -> list[Read
     for reading in readings:
         words = reading.phrase.split()
         if words and set(words) <= COLOUR_AND_MATERIAL and out and out[-1].phrase \
-                and re.search(rf"\b{re.escape(reading.phrase)} ones?\b", text) \
+                and re.search(rf"\b{re.escape(reading.phrase)} ones?\b|\bones?{MADE_OF.pattern}", text) \
                 and not set(out[-1].phrase.split()) & COLOUR_AND_MATERIAL and reading.relation is None:
             # 'every umbrella, only the red ones': a colour or material alone narrows the object before it
             out[-1].phrase = f"{reading.phrase} {out[-1].phrase}"

@@ -111,6 +111,9 @@ ZH_NOUNS: dict[str, str] = {
     "马铃薯": "potato", "原子笔": "pen", "泡面": "instant noodles", "鸟窝": "bird nest", "鸟巢": "bird nest",
     "把手": "handle", "门把": "door handle", "门把手": "door handle", "手把": "handle",
     "挡风玻璃": "windshield", "斑马线": "crosswalk",
+    # CC-CEDICT's sense is a near-synonym or a literal reading (裁判: 'umpire' before 'referee', 球门: 'goalmouth',
+    # 漫画: 'cartoon', 无人机: 'unmanned aerial vehicle' beside 'drone'): the word people mean, said here
+    "裁判": "referee", "球门": "goal", "漫画": "comic book", "漫画书": "comic book", "无人机": "drone",
 }
 
 # Chinese modifiers -> English adjectives (colours, materials, states, sizes)

@@ -367,3 +367,81 @@ def test_what_no_mask_holds_and_editing_the_picture_are_clarified(text):
 def test_a_lead_in_that_names_a_request_stays():
     """'segment the dogs: only the big ones' has its request before the colon: nothing is dropped."""
     assert [t.phrase for t in parse_offline("segment the dogs: the big ones").targets] == ["dog"]
+
+
+# ------------------------------------------------------------------ families found by blind set J (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # the picture named by its scene before the request: context, not a target
+    ("厨房这张照片，把碗都圈出来", [("bowl", "all", None, [], None)], "new"),
+    ("海滩这张，选出3把遮阳伞", [("parasol", "all", 3, [], None)], "new"),
+    ("kitchen snapshot, highlight the kettles", [("kettle", "all", None, [], None)], "new"),
+    ("night shot - mark the lamps", [("lamp", "all", None, [], None)], "new"),
+    # people named by a pronoun
+    ("outline whoever is holding the trophy", [("person", "all", None, [], ("holding", "trophy"))], "new"),
+    ("select whomever is nearest the top", [("person", "topmost", 1, [], None)], "new"),
+    ("mask someone carrying an umbrella", [("person", "all", None, [], ("holding", "umbrella"))], "new"),
+    ("highlight everybody on the right", [("person", "rightmost", 1, [], None)], "new"),
+    # the first N counted from a side
+    ("select the first two kayaks counting from the left", [("kayak", "leftmost", 2, [], None)], "new"),
+    ("outline the first 4 chairs starting from the top of the image", [("chair", "topmost", 4, [], None)], "new"),
+    # measure words before a noun, jieba's set phrases that the dictionary reads as objects, V得最X
+    ("把那艘帆船选出来", [("sailboat", "all", None, [], None)], "new"),
+    ("标出那台自动售货机", [("vending machine", "all", None, [], None)], "new"),
+    ("把打火机圈出来", [("lighter", "all", None, [], None)], "new"),
+    ("把挂得最低的那盏灯圈出来", [("lamp", "bottommost", 1, [], None)], "new"),
+    ("把长得最高的那棵树标出来", [("tree", "topmost", 1, [], None)], "new"),
+    # the answer's form (masks, outlines, bounding boxes) counts the object named before it; boxes and masks
+    # named as objects stay objects
+    ("Spoons. Give me three masks.", [("spoon", "all", 3, [], None)], "new"),
+    ("the ducks, 2 separate outlines please", [("duck", "all", 2, [], None)], "new"),
+    ("pears. I want 2 bounding boxes, any of them is fine", [("pear", "all", 2, [], None)], "new"),
+    ("find the two smallest boxes", [("box", "smallest", 2, [], None)], "new"),
+    ("segment the masks on the wall", [("mask", "all", None, [], ("on", "wall"))], "new"),
+    # a material said after the noun ('made of …') is said before it
+    ("find the spoons except those made of metal", [("spoon", "all", None, ["metal spoon"], None)], "new"),
+    ("every cup, only the ones made of plastic", [("plastic cup", "all", None, [], None)], "new"),
+    ("mark the vases that are made of glass", [("glass vase", "all", None, [], None)], "new"),
+    # dictionary senses of our own; a sense that is a compound of another is the same object
+    ("把裁判和球门都标出来", [("referee", "all", None, [], None), ("goal", "all", None, [], None)], "new"),
+    ("漫画都选出来", [("comic book", "all", None, [], None)], "new"),
+    ("把汤匙标出来", [("soup spoon", "all", None, [], None)], "new"),
+    # 'too' after a request that names two targets adds within it; after one target it adds to the answer
+    ("please outline the kettles and the toasters as well", [("kettle", "all", None, [], None),
+                                                             ("toaster", "all", None, [], None)], "new"),
+    ("mark the goats and the 绵羊 too", [("goat", "all", None, [], None), ("sheep", "all", None, [], None)], "new"),
+    ("oh, the lanterns too", [("lantern", "all", None, [], None)], "add"),
+    # the previous answer named as what to choose from
+    ("of those, the three biggest melons", [("melon", "largest", 3, [], None)], "refine"),
+    ("from those, keep just the leftmost two", [("", "leftmost", 2, [], None)], "refine"),
+    # Chinese removal and addition said of the previous answer; a request's own 不算 stays an exclusion
+    ("在刚才的结果里，卡车不算", [("truck", "all", None, [], None)], "remove"),
+    ("刚才那些里面，那两只狗不要算进去", [("dog", "all", 2, [], None)], "remove"),
+    ("杯子都标出来，有裂纹的不算", [("cup", "all", None, ["cracked cup"], None)], "new"),
+    ("再幫我加上那張椅子", [("chair", "all", None, [], None)], "add"),
+    ("请再帮我加上右边那只鸭子", [("duck", "rightmost", 1, [], None)], "add"),
+    # words the confidence check had left unread: a hyphenated compound, a group's measure word, hiding somewhere
+    ("Could you mask the half-peeled bananas?", [("half-peeled banana", "all", None, [], None)], "new"),
+    ("从那群羊里选出最小的两只", [("sheep", "smallest", 2, [], None)], "new"),
+    ("藏在沙发底下的猫帮我圈出来", [("cat", "all", None, [], ("below", "sofa"))], "new"),
+])
+def test_families_of_blind_set_j(text, expected, followup):
+    assert_read_sure(text, expected, followup)
+
+
+@pytest.mark.parametrize("text", ["is this a wolf or a husky?", "are those geese or ducks", "那只是狼还是狗？",
+                                  "這是柳丁嗎", "你看着办吧"])
+def test_questions_of_what_something_is_and_as_you_see_fit_are_clarified(text):
+    plan = parse_offline(text)
+    assert plan.clarify and not plan.targets
+
+
+def test_a_question_of_what_is_there_is_still_read_as_the_objects_it_names():
+    """'are there cats or dogs?' asks what to find (a guess, said low); 'is that a cat or a dog' asks what it is."""
+    plan = parse_offline("are there cats or dogs?")
+    assert [t.phrase for t in plan.targets] == ["cat", "dog"] and plan.confidence == "low"
+
+
+def test_a_dictionary_sense_of_a_longer_word_is_no_compound_of_a_shorter_one():
+    """血压计 is 'blood pressure meter' and 'sphygmomanometer': 'sphygmomano' is no word, so the senses are two."""
+    plan, notes = read_offline("把血压计标出来")
+    assert plan.confidence == "low" and any("血压计" in note for note in notes)
