@@ -27,6 +27,9 @@ REQUESTS = [
     (["the red circles and the green triangles"], ["把红色圆形和绿色三角形都选出来"], [3, 6, 8]),
     (["find the purple hexagon"], ["找出紫色六边形"], []),
     (["all the green shapes", "now only the one on the right"], ["所有绿色的图形", "现在只要右边那个"], [8]),
+    # The generic word alone is every instance; the touching green hexagon and triangle must stay two.
+    (["all the shapes"], ["所有的图形"], [1, 2, 3, 4, 5, 6, 7, 8]),
+    (["all the green shapes"], ["所有绿色的图形"], [1, 8]),
 ]
 
 
