@@ -117,8 +117,10 @@ ADD = re.compile(r"^(?:请|麻烦你?|你)?(?:再|也|还|另外|顺便)?(?:帮�
 # '摩托车别算进去', '那两个不算': not counting something in, said of the previous answer, takes it out of it
 NOT_COUNTED = r"(?:别|不要|不用|不)算(?:进去|进来|在内|上|进)?"
 REMOVE = re.compile(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|排除|扔掉|剔除|^不要(?!像)|(?<![A-Za-z])(?:remove|delete|drop)(?![A-Za-z])")
-# '好的，那现在只保留…': an acknowledgement and 'then, now' before the refine word
-REFINE = re.compile(r"^(?:(?:好的?|好吧|行|嗯|可以|ok|OK)[，,\s]*)?(?:那么?|那就)?(?:现在)?"
+# '好的，那现在只保留…': an acknowledgement and 'then, now' before the refine word; '不对，只要…', '错了，只保留…': a
+# correction of the last answer before it, which the refine word then narrows
+REFINE = re.compile(r"^(?:(?:好的?|好吧|行|嗯|可以|ok|OK)[，,\s]*|(?:不对|不是这个|不是这些|不是|错了|搞错了|弄错了|"
+                    r"你搞错了|你弄错了)[了啦吧呀啊]?[，,。!！\s]+)?(?:那么?|那就)?(?:现在)?"
                     r"(?:只要|只保留|只留下?|只选|仅保留|仅要|就要|只剩下?|只看|保留|留下|只需要)")
 REST_CLAUSE = re.compile(r"^(?:其余|其他|其它|剩下|剩余|别的|余下)(?:的)?(?:都|全)?(?:去掉|删掉|不要|删除|移除|扔掉)?(?:了)?$")
 
@@ -135,6 +137,16 @@ def take_followup(text: str) -> tuple[str, str]:
     if ADD.search(text):
         return "add", re.sub(r"再加上|加上|加进来|加进去|添上|算上|添加|增加|补上|也|再|还有|另外|顺便", "", text)
     return "new", text
+
+
+# a verb of turning a colour before 的 (发黄的, 变紫了的, 泛白的, 转成红色的): the state it leaves, that colour
+COLOUR_CHANGE = re.compile(r"(?:发|变|泛|转)(?:成|得)?(?P<c>[红橙黄绿青蓝紫黑白灰褐棕粉])(?P<s>色?)(?=(?:了|过)?的)")
+
+
+def colour_change_states(text: str) -> str:
+    """'发黄的叶子' -> '黄的叶子': a leaf that turned yellow is a yellow leaf (jieba keeps 发黄 as a verb no
+    dictionary reads as an attribute, or splits 变 + 紫)."""
+    return COLOUR_CHANGE.sub(lambda m: m.group("c") + m.group("s"), text)
 
 
 def drop_degree_verbs(text: str) -> str:
@@ -206,6 +218,24 @@ def take_selection(text: str) -> tuple[Selection, str, list[str]]:
     return Selection(kind, count, ordinal), _strip_demonstratives(text), notes
 
 
+# measure words of a container or a sheet ('这几板药', '两箱苹果', '那盒饼干'): after a demonstrative, 几 or a number
+# they count (or point at) the things inside, which the noun after them names; 打 (a dozen) only after a demonstrative
+CONTAINER_CL = "板盒袋瓶箱串排包罐桶扎卷沓筐篮盘碟壶束捆"
+CONTAINER_COUNT = re.compile(rf"(?:(?P<dem>[这那]一?|[这那]?几)|{ZH_NUMBER})(?P<m>[{CONTAINER_CL}]|(?<=[这那几一])打)"
+                             r"(?=\s*[\u4e00-\u9fffA-Za-z])")
+
+
+def container_measure_words(text: str) -> str:
+    """The text with a container's measure word as the plain measure word 个, where it ends a word of its own
+    ('这篮球' is a basketball, '这包装' a package: no measure word there)."""
+    ends: set[int] = set()
+    offset = 0
+    for word, _tag in words(text, keep_spaces=True):
+        offset += len(word)
+        ends.add(offset)
+    return CONTAINER_COUNT.sub(lambda m: m.group(0)[:-1] + "个" if m.end() in ends else m.group(0), text)
+
+
 def _count_match(text: str) -> re.Match | None:
     """A numeral with its classifier ('两个', '三只', '俩') that covers whole jieba words and is no noun: '零件'
     (a part) and '俩杯子' read as 俩 + 杯子, not 俩杯 + 子."""
@@ -268,7 +298,10 @@ def take_exclusion(text: str) -> tuple[str, list[tuple[str, str | None]]]:
     for pattern in EXCLUSIONS:
         match = re.search(pattern, text)
         if match:
-            return text[:match.start()] + " " + text[match.end():], [(match.group("x"), None)]
+            fragment = match.group("x")
+            if _headless_de(match, text):
+                fragment += "的"  # '除了巧克力的', '巧克力的不要': 'the chocolate ones', said without the noun
+            return text[:match.start()] + " " + text[match.end():], [(fragment, None)]
     match = NEGATED_HAVING.search(text)
     if match:
         joiner = {"戴": "wearing", "穿": "wearing", "系": "wearing", "带": "with", "拿": "holding", "有": "with"}
@@ -277,6 +310,13 @@ def take_exclusion(text: str) -> tuple[str, list[tuple[str, str | None]]]:
     if match:
         return text[:match.start()] + " " + text[match.end():], [(match.group("x"), "state")]
     return text, []
+
+
+def _headless_de(match: re.Match, text: str) -> bool:
+    """Whether an exclusion's fragment was said as 'X的' with no noun after it ('除了巧克力的' at the clause's end,
+    '巧克力的不要'); '除了猫的所有动物' joins the exclusion to the noun after it instead."""
+    after_x = text[match.end("x"):match.end()]
+    return after_x.startswith("的") and not re.match(r"\s*[^\s，,。；;]", text[match.end():])
 
 
 def state_word(fragment: str) -> str | None:
@@ -426,7 +466,7 @@ def read_chunk(chunk: str) -> Reading | None:
 
 def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
     fragment = _strip_demonstratives(fragment)
-    worn = re.match(r"^\s*(?:穿|戴|披|系)(?!着)", fragment)
+    worn = re.match(r"^\s*有?(?:穿|戴|披|系)(?!着)", fragment)  # '有戴安全帽的': Taiwan's 有 before the verb
     if head and worn:  # '穿白大褂的', '戴帽子的' (not the idiom 戴帽子, 'branded'): the head wearing it
         garment, _, _ = noun_phrase(re.sub(r"的.*$", "", fragment[worn.end():]))  # '戴帽子的人': the hat
         if garment:
@@ -463,12 +503,22 @@ def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
         is_noun(w) and "ADJ" not in lemmas(w) for w in re.findall(r"[a-z]+", fragment.lower()))
     if head and (not has_noun) and fragment_words[-1] != head_last:
         return f"{noun} {head}"
+    fragment_tokens = words(re.sub(r"[的\s]+$", "", fragment))
+    if head and len(fragment_tokens) == 1 and fragment.rstrip().endswith("的") and fragment_words[-1] != head_last:
+        return f"{noun} {head}"  # '巧克力的': a noun alone before 的 says what the head is of ('the chocolate ones')
     if head and has_noun and fragment.rstrip().endswith("的") and fragment_words[-1] != head_last:
         return f"{head} with {noun}"  # '红色手柄的除外': a part the head has, not another object
     return noun
 
 
+# '这幅简笔画里的', '这张海报上的', '这个截图中的': the picture (a drawing, a poster, a screenshot) the request is about,
+# named with 这 and its measure word; where to look, not an anchor
+PICTURE_NAMED = re.compile(r"[这此]一?[张幅副个]?(?:[\u4e00-\u9fff]{0,4}[画图]|照片|相片|图片|海报|画面|图像|截屏|素描|"
+                           r"扫描件|相)(?:里面|里边|里头|里|中|上面|上|内)的")
+
+
 def take_relation(text: str) -> tuple[str, tuple[str, str] | None]:
+    text = PICTURE_NAMED.sub(" ", text)
     for kind, pattern in ZH_RELATIONS:
         for match in re.finditer(pattern, text):
             # '帮我把门左边…': the 把-frame before the anchor is no part of it (jieba would read 把门, 'guard a door')
@@ -546,7 +596,10 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
     # '以点的形式', '以JSON格式输出其坐标', '并以json格式输出': how to answer, not what to find
     text = re.sub(r"[，,]?\s*(?:并|然后)?(?:以|用)[^，,]{0,12}?(?:形式|格式)(?:(?:输出|给出|返回)[^，,]*)?", " ", text)
     text = re.sub(r"[，,]\s*(?:并|然后)?(?:输出|给出|返回)[^，,]*(?:坐标|检测框|bbox|json|JSON|结果)[^，,]*", " ", text)
-    text = english_counts(text)
+    text = container_measure_words(english_counts(text))
+    # '…都 mask 出来，except 巧克力的': an English word of exception before a Chinese fragment is 除了
+    text = re.sub(r"(?i)(?<![A-Za-z])(?:except(?: for)?|excluding|but not|apart from|other than|besides)\s*"
+                  r"(?=(?:the\s+)?[\u4e00-\u9fff])(?:the\s+)?", "除了", text)
     # '狗都抠出来 去掉戴项圈的': a space where a comma would be, after a finished request or before an exclusion
     text = re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=(?:但是?|不过|可是)?(?:去掉|不要|别|除了|排除|忽略|跳过|不包括|不用|只要|只保留))|"
                   r"(?:(?<=出来)|(?<=出去)|(?<=一下)|(?<=起来)|(?<=[出掉吧]))\s+(?=[\u4e00-\u9fff])", "，", text)

@@ -14,7 +14,7 @@ import re
 
 from segchat.contracts.plan import Plan
 from segchat.parser.chinese import FRAME as ZH_FRAME
-from segchat.parser.chinese import OBJECT_PLACEHOLDERS, drop_degree_verbs
+from segchat.parser.chinese import OBJECT_PLACEHOLDERS, PICTURE_NAMED, container_measure_words, drop_degree_verbs
 from segchat.parser.chinese import REQUEST_CHARS as ZH_REQUEST_CHARS
 from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
 from segchat.parser.vocabulary import PLAIN_NOUNS, ZH_CLASSIFIERS
@@ -66,6 +66,7 @@ ZH_STRUCTURE = ZH_FRAME | ZH_REQUEST_VERBS | OBJECT_PLACEHOLDERS | set(ZH_CLASSI
     装 安 钉 吊 架 方 好吧 好的 那么 一共 共有 总共 多少
     最高处 最低处 最上处 最下处 最左处 最右处 处 别管 不管 不用管
     算 算进去 算进来 算在内 别算 不要算 不用算
+    错 错了 不对 搞错 弄错 搞错了 弄错了
     """.split())
 _ZH_FUNCTION_TAGS = ("uj", "ul", "uz", "ug", "ud", "y", "e", "o", "c", "p", "r", "m", "q", "x", "w")
 
@@ -124,6 +125,7 @@ def unaccounted_chinese(text: str, used: set[str]) -> list[str]:
     from segchat.parser.zh_lexicon import join_split_words, split_unknown, translate_word, words
 
     out = []
+    text = container_measure_words(PICTURE_NAMED.sub(" ", text))  # '这幅简笔画里的': the picture, where to look
     for word, tag in join_split_words(words(drop_degree_verbs(text))):
         if not re.search(r"[\u3400-\u9fff]", word) or word in ZH_STRUCTURE or tag in _ZH_FUNCTION_TAGS:
             continue
@@ -159,6 +161,13 @@ ZH_COUNT = re.compile(r"(?<![第那这几每])[两二俩仨三四五六七八九
                       r"本瓶件头匹位棵朵片艘架颗支枚粒串盒袋杯碗罐套双副对])")
 
 
+# the request's own words and the keys of another program's request: no object is named so
+# ('goal', 'job' and 'input' of TASK_LABELS may be objects: a football goal)
+REQUEST_OR_KEY_WORDS = frozenset(TASK_LABELS - {"goal", "job", "input"} | set("""segment segmentation select detect
+locate isolate extract highlight action target targets output count query mode format""".split()))
+SIDE_WORDS = frozenset("left right middle".split())
+
+
 def structural_doubts(text: str, plan: Plan) -> list[str]:
     """What the words say that the plan's structure does not hold: a count said and none taken, a target that is
     only a selection beside named ones, a steering word inside a phrase."""
@@ -173,9 +182,17 @@ def structural_doubts(text: str, plan: Plan) -> list[str]:
     if plan.followup == "new" and named and len(named) < len(plan.targets):
         doubts.append("a selection with no object of its own beside named targets")
     for target in plan.targets:
-        cues = set(target.phrase.split()) & CUE_WORDS
+        words = target.phrase.split()
+        cues = set(words) & CUE_WORDS
         if cues:
             doubts.append("a steering word read as part of an object: " + " ".join(sorted(cues)))
+        requests = set(words) & REQUEST_OR_KEY_WORDS
+        if requests:
+            # 'task segment', 'count': another program's keys or the request itself, read as an object
+            doubts.append("a request word or a key name read as part of an object: " + " ".join(sorted(requests)))
+        if words and (words[-1] in SIDE_WORDS or re.search(r"\b(?:left|right) side\b", target.phrase)):
+            # 'capsule right', 'right side forklift': a position no noun ends with, so a selection misread
+            doubts.append(f"a position word read as part of an object: {target.phrase}")
     return doubts
 
 

@@ -845,8 +845,11 @@ CORRECTION = re.compile(rf"(?i)^(?:{_WRONG}[\s,.!]+)*{_WRONG}\s*[,.!]+\s*(?:i (?
                         r"like before|as before)\s*,?\s*(?:but\s+)?")
 
 
-# 'drone shot, mask …', 'kitchen photo, segment …': the picture named by what it shows, then a comma and the request
-_PICTURE_WORDS = "|".join(sorted(IMAGE_WORDS | {"snapshot", "snap", "selfie", "footage"}))
+# 'drone shot, mask …', 'kitchen photo, segment …', 'on this scanned contract, select …': the picture (or the document
+# pictured) named by what it shows, then a comma and the request
+DOCUMENT_WORDS = frozenset("""document doc contract page form receipt invoice scan letter sheet slide poster drawing
+sketch map chart painting illustration comic manuscript certificate report paper worksheet blueprint xray x-ray""".split())
+_PICTURE_WORDS = "|".join(sorted(IMAGE_WORDS | DOCUMENT_WORDS | {"snapshot", "snap", "selfie", "footage"}))
 SCENE_LEAD_IN = re.compile(rf"^(?P<lead>[^,:;\n]{{0,60}}?\b(?:{_PICTURE_WORDS})s?)\s*,\s*(?P<rest>\S.*)$",
                            re.DOTALL | re.IGNORECASE)
 
@@ -931,6 +934,21 @@ def output_form_as_count(text: str) -> str:
     return head + WANTED_OUTPUT.sub(lambda m: f"{m.group('verb')} them", tail)
 
 
+# 'the capsule right in the middle', 'the mug right next to the kettle': 'right' intensifies the place after it; 'on
+# the right at the top' and 'bottom right in the corner' keep theirs (a side, after 'the' or another side)
+INTENSIFIED_PLACE = re.compile(r"(?<!\bthe )(?<!\bto )(?<!\btop )(?<!\bbottom )(?<!\bupper )(?<!\blower )(?<!\bfar )"
+                               r"\bright\s+(?=(?:in|at|on|next|behind|above|below|beside|under|underneath|near|by|"
+                               r"between|against|outside|inside|along|over|in front|up against)\b)")
+
+
+# 'the biggest and the smallest melon': two superlatives share the noun after the second; read as 'the smallest
+# melon and the biggest one' (the noun phrase runs to the next clause or 'and')
+_SUPERLATIVES = (r"(?:biggest|largest|smallest|tiniest|tallest|shortest|leftmost|rightmost|topmost|bottommost|"
+                 r"highest|lowest)")
+SHARED_NOUN = re.compile(rf"\b(?:the\s+)?(?P<first>{_SUPERLATIVES})\s+(?:and|&|or)\s+(?:the\s+)?"
+                         rf"(?P<second>{_SUPERLATIVES})\s+(?P<rest>(?:(?!\b(?:and|or|but|except)\b)[^,.;!?])+)")
+
+
 def preprocess(text: str) -> str:
     """Lower case, typos fixed, quotes and glued numbers ('3carrots') undone, noise phrases out."""
     text = TASK_LABEL.sub("", text.lower())
@@ -953,6 +971,9 @@ def preprocess(text: str) -> str:
     # 'all instances of X': the request for every X (another program's wording)
     text = re.sub(r"\b(?:all |every |each )?(?:the )?(?:instances|instance|occurrences|occurrence) of\b", " all ", text)
     text = DRAWN_MARK.sub(" outline ", text)
+    text = INTENSIFIED_PLACE.sub("", text)
+    text = SHARED_NOUN.sub(lambda m: f"the {m.group('second')} {m.group('rest').strip()} and the {m.group('first')} one ",
+                           text)
     text = re.sub(r"[\"“”‘’`]", "'", text)
     text = re.sub(r"(?<=\d)(?=[a-z]{3,})", " ", text)
     text = re.sub(r"\b(\w+)-(left|right|top|bottom)\b", r"\1 \2", text)

@@ -27,6 +27,30 @@ def to_simplified(text: str) -> str:
     return re.sub(r"(?<=[穿戴拿抱握举提叼捧拎牵扛披系躺坐站趴蹲挂放停开飞睡跑走看骑背夹插贴靠围])著", "着", simplified)
 
 
+# Cantonese (Hong Kong) function words, after the conversion to simplified script: a sentence that has one is read
+# with their Mandarin equivalents ('将张相入面啲玻璃樽全部圈出嚟' is '把这张照片里面的玻璃瓶全部圈出来')
+CANTONESE_MARKER = re.compile(r"[啲嘅嚟咗唔嗰𠮶喺冇佢哋嘢睇咁啱]|入面")
+CANTONESE = [
+    (r"呢(?=啲)", "这"), (r"[嗰𠮶](?=啲)", "那"), (r"(?<=[这那])啲", "些"), (r"(?:^|(?<=[将把晒]))啲", "那些"),
+    (r"啲", "的"), (r"嘅", "的"), (r"唔该", "请"), (r"唔好要", "不要"), (r"唔好", "不要"), (r"净系", "只"),
+    (r"唔系", "不是"), (r"就系", "就是"), (r"唔啱", "不对"), (r"唔", "不"), (r"咗", "了"),
+    (r"嚟", "来"), (r"喺", "在"), (r"冇", "没有"), (r"佢哋", "它们"), (r"佢", "它"), (r"[嗰𠮶]", "那"),
+    (r"呢(?=[个只张架部把条件块粒本支对双些])", "这"), (r"(?<![这那一])[张幅]相", "这张照片"), (r"(?<=[这那一])[张幅]相", "张照片"),
+    (r"入面", "里面"), (r"出面", "外面"), (r"樽", "瓶"), (r"晒", ""), (r"俾我", "给我"), (r"帮手", "帮忙"), (r"拣", "选"),
+    (r"睇", "看"), (r"嘢", "东西"), (r"咁", "这么"), (r"啱", "对"),
+]
+
+
+def cantonese_to_mandarin(text: str) -> str:
+    """Simplified-script Cantonese read as Mandarin, function word by function word; other text as it is (晒, 拣, 呢
+    are Mandarin words too, so nothing changes without a word that only Cantonese has)."""
+    if not CANTONESE_MARKER.search(text):
+        return text
+    for pattern, mandarin in CANTONESE:
+        text = re.sub(pattern, mandarin, text)
+    return text
+
+
 def normalize(text: str) -> str:
     """NFKC (full-width to half-width), no control characters, single spaces."""
     text = unicodedata.normalize("NFKC", text)

@@ -16,7 +16,8 @@ from segchat.contracts.plan import ExemplarRef, Plan, Relation, RememberConcept,
 from segchat.parser.base import ParseOutcome, ParserBackend, ParserStatus
 from segchat.parser.chinese import noun_phrase as chinese_noun_phrase
 from segchat.parser.chinese import CL as ZH_CL
-from segchat.parser.chinese import ZH_NUMBER, drop_context_clauses, parse_chinese, zh_number
+from segchat.parser.chinese import ZH_NUMBER, ZH_SELECT, colour_change_states, drop_context_clauses, parse_chinese
+from segchat.parser.chinese import zh_number
 from segchat.parser.chinese import modifiers_only as chinese_modifiers
 from segchat.parser.vocabulary import ZH_MODIFIERS
 from segchat.parser.zh_lexicon import words as zh_words
@@ -26,7 +27,7 @@ from segchat.parser.english import correct_object_typos, expand_shorthand, fix_t
 from segchat.parser.english import noun_phrase as english_noun_phrase
 from segchat.parser.english import take_followup as english_followup
 from segchat.parser.intent import CLARIFIED, LOW_CONFIDENCE, Intent, classify, clarify_text
-from segchat.parser.language import CJK, normalize, reply_language, to_simplified
+from segchat.parser.language import CJK, cantonese_to_mandarin, normalize, reply_language, to_simplified
 from segchat.parser.lexicon import CLOSED_CLASS, STRICT_JARGON, is_bare_verb, is_noun
 from segchat.parser.pasted import detector_list, strip_tool_markup
 from segchat.parser.references import read_exemplars, read_instance_pick, read_remember
@@ -88,12 +89,30 @@ def _target(reading: Reading, exemplars: list[int] | None = None) -> Target:
                   relation=relation, exemplars=[ExemplarRef(instance=n) for n in exemplars or []])
 
 
+# a selection's kind as the English word that says it before a noun
+KIND_WORD = {"leftmost": "leftmost", "rightmost": "rightmost", "topmost": "topmost", "bottommost": "bottommost",
+             "center": "middle", "largest": "biggest", "smallest": "smallest"}
+
+
+def _position_word(run: str) -> str | None:
+    """'the 最右边 forklift', 'the 最大的 melon': a Chinese position or size word alone is the selection it says,
+    read as the English word would be (the dictionary would make 最右边 a noun, 'right side')."""
+    core = re.sub(r"(?:的|那个|那只|那)$", "", run)
+    for pattern, kind in ZH_SELECT:
+        if re.fullmatch(pattern, core):
+            return KIND_WORD[kind]
+    return None
+
+
 def _translate_cjk_runs(text: str) -> str:
     """English-led text with Chinese nouns in it: each Chinese run translated in place ('the 木头椅子')."""
     def replace(match: re.Match) -> str:
         run = match.group(0)
         if ZH_CONJUNCTION.fullmatch(run):
             return " and "
+        position = _position_word(run)
+        if position:
+            return f" {position} "
         english, _, _ = chinese_noun_phrase(run)
         # an attribute alone ('the 红色 fire extinguisher', 'except the 绿色的 ones') for the noun after
         attribute = run[:-1] if run.endswith("的") and len(run) > 1 else run
@@ -153,7 +172,18 @@ def attach_bare_selections(readings: list[Reading], text: str = "") -> list[Read
             # 'the biggest tomato and the tiniest one', '最大的西红柿和最小的那个': 'one' stands for the noun before
             reading.phrase = out[-1].phrase
         out.append(reading)
-    return out
+    return _share_noun_after(out)
+
+
+def _share_noun_after(readings: list[Reading]) -> list[Reading]:
+    """'最大和最小的卷心菜': a selection with no noun, first in the request, before a named target that has a selection
+    of its own, selects among the same noun (two superlatives sharing one noun)."""
+    if len(readings) >= 2:
+        first, second = readings[0], readings[1]
+        if not first.phrase and not first.exclude and first.relation is None and first.selection != Selection() \
+                and second.phrase and second.selection != Selection():
+            first.phrase = second.phrase
+    return readings
 
 
 def read_offline(text: str) -> tuple[Plan, list[str]]:
@@ -164,7 +194,8 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
     language = reply_language(normalized)
     if not re.search(r"[A-Za-z\u3400-\u9fff]", normalized):
         return _clarify(Intent.VAGUE, language), []
-    simplified = drop_context_clauses(expand_shorthand(strip_tool_markup(to_simplified(normalized))))
+    chinese_text = colour_change_states(cantonese_to_mandarin(to_simplified(normalized)))
+    simplified = drop_context_clauses(expand_shorthand(strip_tool_markup(chinese_text)))
     chinese = language == "zh"
     intent = classify(simplified, language)
     if intent in CLARIFIED:

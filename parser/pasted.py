@@ -25,15 +25,43 @@ TARGET_KEYS = {"target", "targets", "text", "query", "prompt", "phrase", "object
                "category", "categories", "classes", "concept", "description", "instruction"}
 
 
+# the keys of another program's request that say how many: '"count": 4', 'max_instances=3'
+COUNT_KEYS = {"count", "n", "num", "number", "max", "limit", "k", "top_k", "topk", "max_count", "max_instances",
+              "max_objects", "num_instances", "instances"}
+# 'task=segment; target="bruised peaches"; output=mask' and '{"action": "segment", "query": "tennis balls"}': keys and
+# values, quoted or bare, separated by ';', ',', '&' or new lines (the other keys say what to do or how to answer)
+KEY_VALUE = re.compile(r"[\"']?(?P<key>[A-Za-z_]\w*)[\"']?\s*[=:]\s*(?:(?P<q>[\"'])(?P<quoted>[^\"']*)(?P=q)|"
+                       r"(?P<bare>[^\s,;&}\"'][^,;&}\n]*?))\s*(?=[,;&}\n]|$)")
+KEY_VALUE_REQUEST = re.compile(r"^\s*\{?\s*(?:[\"']?[A-Za-z_]\w*[\"']?\s*[=:]\s*[^,;&\n]+?\s*[,;&\n]\s*)+"
+                               r"[\"']?[A-Za-z_]\w*[\"']?\s*[=:]\s*[^,;&\n]+?\s*\}?\s*$")
+
+
+def _key_value_request(text: str) -> str | None:
+    """Another program's request as keys and values, read as a sentence: 'segment 4 tennis balls'; None when the
+    text is no such request or names no target."""
+    if not KEY_VALUE_REQUEST.match(text):
+        return None
+    pairs = [(m.group("key").lower(), (m.group("quoted") if m.group("q") else m.group("bare")).strip())
+             for m in KEY_VALUE.finditer(text)]
+    values = [value for key, value in pairs if key in TARGET_KEYS and value]
+    if not values:
+        return None
+    counts = [value for key, value in pairs if key in COUNT_KEYS and re.fullmatch(r"\d{1,4}", value)]
+    return " ".join(["segment", *counts[:1], " and ".join(values)])
+
+
 def strip_tool_markup(text: str) -> str:
     """'[semantic] hair' -> 'hair'; 'car <and> building' -> 'car and building'; a trailing '(as text=[...])' goes;
-    a call 'segment(target="hi-vis vest", mode="all")' is read as its verb and the values of its target arguments."""
+    a call 'segment(target="hi-vis vest", mode="all")' is read as its verb and the values of its target arguments,
+    and keys and values ('task=segment; target="x"; count=3', a JSON object) as a request for the target's value."""
     call = TOOL_CALL.match(text)
     if call:
         values = [m.group("value") for m in CALL_ARGUMENT.finditer(call.group("args"))
                   if m.group("key").lower() in TARGET_KEYS and m.group("value").strip()]
         if values:
             text = f"{call.group('verb').replace('_', ' ')} {' and '.join(values)}"
+    else:
+        text = _key_value_request(text) or text
     text = TAG.sub("", text)
     text = re.sub(r"\s*<\s*(and|or)\s*>\s*", r" \1 ", text, flags=re.IGNORECASE)
     text = re.sub(r"\s*\((?:as |e\.g\.|i\.e\.)[^)]*\)\s*$", "", text, flags=re.IGNORECASE)

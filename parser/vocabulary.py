@@ -114,6 +114,8 @@ ZH_NOUNS: dict[str, str] = {
     # CC-CEDICT's sense is a near-synonym or a literal reading (裁判: 'umpire' before 'referee', 球门: 'goalmouth',
     # 漫画: 'cartoon', 无人机: 'unmanned aerial vehicle' beside 'drone'): the word people mean, said here
     "裁判": "referee", "球门": "goal", "漫画": "comic book", "漫画书": "comic book", "无人机": "drone",
+    # 安全帽 is the worker's hard hat, and in Taiwan any helmet: a rider's one is a motorcycle helmet
+    "安全帽": "hard hat", "机车安全帽": "motorcycle helmet", "摩托车安全帽": "motorcycle helmet",
 }
 
 # Chinese modifiers -> English adjectives (colours, materials, states, sizes)

@@ -445,3 +445,81 @@ def test_a_dictionary_sense_of_a_longer_word_is_no_compound_of_a_shorter_one():
     """血压计 is 'blood pressure meter' and 'sphygmomanometer': 'sphygmomano' is no word, so the senses are two."""
     plan, notes = read_offline("把血压计标出来")
     assert plan.confidence == "low" and any("血压计" in note for note in notes)
+
+
+# ------------------------------------------------------------------ families found by blind set K (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # another program's request as keys and values (key=value pairs, a JSON object): the target key is the phrase,
+    # a count key the count, the other keys (task, action, output, format, mode) say what to do or how to answer
+    ('job=segment; prompt="rusty nails"; format=png', [("rusty nail", "all", None, [], None)], "new"),
+    ('{"task": "detect", "object": "orange traffic cones", "max": 3}',
+     [("orange traffic cone", "all", 3, [], None)], "new"),
+    ("mode=instances, label=wet footprints", [("wet footprint", "all", None, [], None)], "new"),
+    # the picture or the document pictured, named before the request: context, not a target
+    ("On this blurry receipt, circle the store logo", [("store logo", "all", None, [], None)], "new"),
+    ("In this old map, outline the lakes", [("lake", "all", None, [], None)], "new"),
+    ("from this slide, select the bar charts", [("bar chart", "all", None, [], None)], "new"),
+    # a verb of turning a colour (发黄, 变紫, 泛红) is the colour it leaves
+    ("把那些变紫的茄子标出来", [("purple eggplant", "all", None, [], None)], "new"),
+    ("发白的面包都抠出来", [("white bread", "all", None, [], None)], "new"),
+    ("把叶子都标出来，发黄的不要", [("leaf", "all", None, ["yellow leaf"], None)], "new"),
+    # 这幅 / 这张 + a word for a picture + 里的 names the picture, not an anchor
+    ("把这幅油画里的帆船都圈出来", [("sailboat", "all", None, [], None)], "new"),
+    ("这张截图中的图标全部标出来", [("icon", "all", None, [], None)], "new"),
+    ("帮我把这张海报上的人选出来", [("person", "all", None, [], None)], "new"),
+    ("这张桌子上的杯子", [("cup", "all", None, [], ("on", "table"))], "new"),
+    # Cantonese function words read as their Mandarin equivalents
+    ("唔該將呢張相入面啲紙杯全部圈出嚟", [("paper cup", "all", None, [], None)], "new"),
+    ("幫我將啲樽揀晒出嚟", [("bottle", "all", None, [], None)], "new"),
+    ("將嗰隻貓圈出嚟，唔好要隻狗", [("cat", "all", None, ["dog"], None)], "new"),
+    # measure words of containers and sheets after a demonstrative, 几 or a number
+    ("把这几盒 crayons 都圈出来", [("crayon", "all", None, [], None)], "new"),
+    ("把那三袋面粉标出来", [("flour", "all", 3, [], None)], "new"),
+    ("这几串葡萄帮我抠出来", [("grape", "all", None, [], None)], "new"),
+    ("这篮球标出来", [("basketball", "all", None, [], None)], "new"),
+    # 'right' intensifying the place after it
+    ("mask the kettle right next to the stove", [("kettle", "all", None, [], ("near", "stove"))], "new"),
+    ("select the frog right at the bottom", [("frog", "bottommost", 1, [], None)], "new"),
+    ("outline the clock right above the door", [("clock", "all", None, [], ("above", "door"))], "new"),
+    # a Chinese position or size word inside English
+    ("Please highlight the 最左边 scooter", [("scooter", "leftmost", 1, [], None)], "new"),
+    ("segment the 最小的 pumpkin", [("pumpkin", "smallest", 1, [], None)], "new"),
+    ("mark the 中间 lantern", [("lantern", "center", 1, [], None)], "new"),
+    # an English word of exception before a Chinese attribute, in a Chinese frame; a noun alone before 的 is what
+    # the head is of
+    ("把全部的 muffins 都圈出来，except 蓝莓的", [("muffin", "all", None, ["blueberry muffin"], None)], "new"),
+    ("所有的 mugs 都 select 一下，but not 白色的", [("mug", "all", None, ["white mug"], None)], "new"),
+    ("把所有的杯子都标出来，巧克力的不要", [("cup", "all", None, ["chocolate cup"], None)], "new"),
+    ("把除了猫的所有动物都标出来", [("animal", "all", None, ["cat"], None)], "new"),
+    # two superlatives sharing one noun
+    ("把最大和最小的西瓜都圈出来", [("watermelon", "largest", 1, [], None), ("watermelon", "smallest", 1, [], None)],
+     "new"),
+    ("把最左和最右的椅子标出来", [("chair", "leftmost", 1, [], None), ("chair", "rightmost", 1, [], None)], "new"),
+    ("the tallest and the shortest candle", [("candle", "smallest", 1, [], None), ("candle", "largest", 1, [], None)],
+     "new"),
+    # a correction before a Chinese refine
+    ("不对，只要绿色的杯子", [("green cup", "all", None, [], None)], "refine"),
+    ("错了，只保留最大的那个西瓜", [("watermelon", "largest", 1, [], None)], "refine"),
+    ("不是这个，只要木头的勺子", [("wooden spoon", "all", None, [], None)], "refine"),
+    # 安全帽 (a hard hat; a rider's is a motorcycle helmet), and Taiwan's 有 before a verb of wearing
+    ("把摩托车安全帽圈出来", [("motorcycle helmet", "all", None, [], None)], "new"),
+    ("标出所有的骑手，但不要有戴安全帽的", [("rider", "all", None, ["rider wearing hard hat"], None)], "new"),
+    ("把所有学生标出来，有穿外套的不要", [("student", "all", None, ["student wearing jacket"], None)], "new"),
+])
+def test_families_of_blind_set_k(text, expected, followup):
+    assert_read_sure(text, expected, followup)
+
+
+@pytest.mark.parametrize("text", ['task=segment; thing="red apple"; output=mask',
+                                  '{"action": "segment", "thing": "tennis balls", "count": 4}',
+                                  "the right side chair"])
+def test_a_request_word_key_name_or_side_read_as_an_object_is_a_guess(text):
+    """Keys the reader does not know ('thing') leave 'task segment' or 'count' as objects, and a side word left in a
+    phrase ('right side chair') is a misread selection: said `low`, with the words named."""
+    plan, notes = read_offline(text)
+    assert plan.confidence == "low"
+    assert any(note.startswith(("a request word or a key name", "a position word")) for note in notes)
+
+
+def test_cantonese_is_answered_in_chinese():
+    assert parse_offline("將枱面上嘅蘋果揀出嚟").reply_language == "zh"
