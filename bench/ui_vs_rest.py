@@ -15,7 +15,9 @@ The chat's events are private (programs use REST or MCP): gradio_client refuses 
 so this bench, and only its own client, marks the chat's submit event callable (`Endpoint.is_valid`), found by its
 trigger (the `prompt` box's submit). The server serves the page exactly as it does for a browser. Two artefacts of
 gradio_client are removed, since no browser has them: it waits 50 ms between looks at its message queue (a browser
-reads the event stream as it comes; here 1 ms, for that wait only), and it makes a new HTTP client for every
+reads the event stream as it comes; here the wait ends when its reader thread appends a message: polling every
+millisecond, as this bench once did, took enough CPU from the server's two cores to make the model itself ~10 %
+slower on the UI's turns than on REST's), and it makes a new HTTP client for every
 request, each loading the CA bundle (~50 ms on a busy machine) for a plain-HTTP loopback URL that no certificate
 protects (`ssl_verify=False` skips the load; each request still opens its own connection, REST's client keeps one
 open: a few ms the UI pays here and a browser would not).
@@ -29,12 +31,14 @@ Writes bench/results/ui_vs_rest.{json,md}.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import platform
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import types
 from pathlib import Path
@@ -60,15 +64,37 @@ def render_images(folder: Path, count: int, seed: int) -> list[Path]:
     return paths
 
 
+class SignallingDeque(collections.deque):
+    """gradio_client's queue of one event's messages, which says when a message has come (its reader thread
+    appends to it) so that the wait for the next one needs no polling."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.arrived = threading.Event()
+
+    def append(self, item) -> None:
+        super().append(item)
+        self.arrived.set()
+
+
 def browser_like_gradio_client() -> None:
-    """gradio_client sleeps 50 ms whenever its message queue is empty: 1 ms here (see the module's docstring)."""
+    """gradio_client sleeps 50 ms whenever its message queue is empty: here it waits for the next message instead,
+    as a browser's event stream does (see the module's docstring)."""
+    import gradio_client.client as client_module
     import gradio_client.utils as client_utils
 
+    client_module.deque = SignallingDeque
+
     def sleep(seconds: float) -> None:
-        # only the wait for the next message: its cancel watcher sleeps too, and waking that one every millisecond
-        # would take CPU from the server on a small machine
-        waiting_for_messages = sys._getframe(1).f_code.co_name == "stream_sse_v1plus"
-        time.sleep(min(seconds, 0.001) if waiting_for_messages else seconds)
+        # only the wait for the next message: it wakes when the reader thread appends one (the loop then looks at
+        # the queue again, so a wake-up cleared late costs nothing); any other sleep is left as it is
+        caller = sys._getframe(1)
+        pending = caller.f_locals.get("pending_messages") if caller.f_code.co_name == "stream_sse_v1plus" else None
+        if isinstance(pending, SignallingDeque):
+            pending.arrived.wait(seconds)
+            pending.arrived.clear()
+        else:
+            time.sleep(seconds)
 
     clock = types.SimpleNamespace(**{name: getattr(time, name) for name in dir(time) if not name.startswith("_")})
     clock.sleep = sleep
@@ -108,16 +134,15 @@ def fixed_costs(http: httpx.Client, url: str, client, reps: int = 10) -> dict:
     return {"rest_healthz_ms": round(statistics.median(rest), 1), "ui_empty_event_ms": round(statistics.median(ui), 1)}
 
 
-def rest_turn(http: httpx.Client, url: str, image: Path, instruction: str) -> tuple[float, str, float, float]:
-    """(ms, the explanation, the server's embed ms (a cold turn encodes its image), the agent's own ms)."""
+def rest_turn(http: httpx.Client, url: str, image: Path, instruction: str) -> tuple[float, str, dict[str, float]]:
+    """(ms, the explanation, the agent's own stage times: `embed` > 0 says the turn was cold)."""
     start = time.perf_counter()
     response = http.post(url + "/v1/segment", files={"image": (image.name, image.read_bytes(), "image/png")},
                          data={"instruction": instruction})
     elapsed = (time.perf_counter() - start) * 1000
     response.raise_for_status()
     answer = response.json()
-    timings = answer["timings_ms"]
-    return elapsed, answer["explanation"], float(timings.get("embed", 0.0)), float(timings["total"])
+    return elapsed, answer["explanation"], {stage: float(ms) for stage, ms in answer["timings_ms"].items()}
 
 
 def ui_turn(client, fn_index: int, image: Path, instruction: str, threshold: float) -> tuple[float, str, bool, str]:
@@ -135,10 +160,10 @@ def ui_turn(client, fn_index: int, image: Path, instruction: str, threshold: flo
     return elapsed, texts[-1] if texts else "", overlay, str((outputs[2] or {}).get("session"))
 
 
-def agent_ms(http: httpx.Client, url: str, session: str) -> float:
-    """The agent's own time for a session's one turn (its `timings_ms.total`), read back over REST."""
+def agent_timings(http: httpx.Client, url: str, session: str) -> dict[str, float]:
+    """The agent's own stage times for a session's one turn (its `timings_ms`), read back over REST."""
     turns = http.get(f"{url}/v1/sessions/{session}").json()["turns"]
-    return float(turns[-1]["result"]["timings_ms"]["total"])
+    return {stage: float(ms) for stage, ms in turns[-1]["result"]["timings_ms"].items()}
 
 
 def measure(url: str, images: list[Path], instruction: str, rounds: int) -> tuple[list[dict], dict]:
@@ -154,12 +179,13 @@ def measure(url: str, images: list[Path], instruction: str, rounds: int) -> tupl
             for image in images[1:]:
                 row: dict = {"round": round_number, "image": image.name, "face": face}
                 if face == "rest":
-                    row["ms"], row["explanation"], row["embed_ms"], row["agent_ms"] = rest_turn(http, url, image,
-                                                                                                instruction)
+                    row["ms"], row["explanation"], timings = rest_turn(http, url, image, instruction)
                 else:
                     row["ms"], row["explanation"], row["overlay"], session = ui_turn(client, fn_index, image,
                                                                                      instruction, threshold)
-                    row["agent_ms"] = agent_ms(http, url, session)
+                    timings = agent_timings(http, url, session)
+                row["agent_ms"], row["embed_ms"] = timings["total"], timings.get("embed", 0.0)
+                row["stages_ms"] = timings
                 rows.append(row)
     return rows, floor
 
@@ -181,9 +207,18 @@ def summary(rows: list[dict], floor: dict, args: argparse.Namespace, load: float
             "rest_face_median_ms": round(rest_face, 1), "ui_face_median_ms": round(ui_face, 1),
             "same_answers": all(answers[(r["round"], r["image"])] == r["explanation"] for r in ui),
             "every_ui_turn_wrote_its_overlay": all(r["overlay"] for r in ui), **floor,
+            "stages_median_ms": stage_medians(rest, ui),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, load average at start {load:.1f}",
-            "rows": [{k: (round(v, 1) if isinstance(v, float) else v) for k, v in r.items() if k != "explanation"}
-                     for r in rows]}
+            "rows": [{k: (round(v, 1) if isinstance(v, float) else v) for k, v in r.items()
+                      if k not in ("explanation", "stages_ms")} for r in rows]}
+
+
+def stage_medians(rest: list[dict], ui: list[dict]) -> dict[str, dict[str, float]]:
+    """Each stage of the agent's own time (parse, embed, decode, ...), median per face: where a face's agent time
+    differs, which stage it is."""
+    stages = sorted({stage for r in rest + ui for stage in r["stages_ms"]})
+    return {stage: {face: round(statistics.median(r["stages_ms"].get(stage, 0.0) for r in rows), 1)
+                    for face, rows in (("rest", rest), ("ui", ui))} for stage in stages}
 
 
 def markdown(result: dict, command: str) -> str:
@@ -205,6 +240,9 @@ def markdown(result: dict, command: str) -> str:
              "| face | agent ms | face ms |", "| --- | --- | --- |",
              f"| REST | {result['rest_agent_median_ms']} | {result['rest_face_median_ms']} |",
              f"| UI | {result['ui_agent_median_ms']} | {result['ui_face_median_ms']} |", "",
+             "The agent's own time by stage (medians, ms):", "", "| stage | REST | UI |", "| --- | --- | --- |",
+             *[f"| {stage} | {faces['rest']} | {faces['ui']} |" for stage, faces in result["stages_median_ms"].items()],
+             "",
              f"Same answer on both faces for every image: {result['same_answers']}; every UI turn wrote its overlay: "
              f"{result['every_ui_turn_wrote_its_overlay']}.", "",
              f"The floor under each face, the server doing nothing: `GET /healthz` {result['rest_healthz_ms']} ms; "
@@ -214,7 +252,8 @@ def markdown(result: dict, command: str) -> str:
     lines += [f"| {key[0]} ({'REST' if key[0] % 2 == 0 else 'UI'} first) | {key[1]} | {faces.get('rest')} | "
               f"{faces.get('ui')} |" for key, faces in per_image.items()]
     lines += ["", "How the UI is driven: the chat's events stay private; only this bench's gradio_client marks the "
-              "chat's submit event callable; its message polling is shortened from 50 ms to 1 ms and its per-request "
+              "chat's submit event callable; it waits for its next message as a browser's event stream does, not by "
+              "polling every 50 ms, and its per-request "
               "HTTP clients skip loading a CA bundle that plain HTTP never uses (see `bench/ui_vs_rest.py`)."]
     return "\n".join(lines) + "\n"
 
