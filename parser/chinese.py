@@ -26,7 +26,8 @@ ZH_SELECT = [
     (r"最上面|最上方|最顶上|最顶部|最顶端|最上边|最上层|顶上|最高|最上|上面|上方|顶部", "topmost"),
     (r"最下面|最下方|最底下|最底部|最底层|最下边|最下层|底下|最低|最下|下面|下方|底部", "bottommost"),
     (r"最大|最高大|最粗|最长|大一点的那|大的那|较大的那", "largest"),
-    (r"最小|最矮小|最细|最短|小一点的那|小的那|较小的那", "smallest"),
+    # 最矮 is the shortest, the least of size as 'shortest' is in English (最高 stays a place: the highest up)
+    (r"最小|最矮小|最矮|最细|最短|小一点的那|小的那|较小的那", "smallest"),
 ]
 CORNER = re.compile(r"最?(?P<a>左|右)(?P<b>上|下)角|最?(?P<c>上|下)(?P<d>左|右)角")
 ORDINAL_FROM = re.compile(rf"(?:从)?(?P<dir>左|右|上|下|顶|底)(?:边|侧|面)?(?:往[左右上下])?(?:数|起)(?:的)?第{ZH_NUMBER}{CL}?")
@@ -120,7 +121,9 @@ REMOVE = re.compile(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了
 # '好的，那现在只保留…': an acknowledgement and 'then, now' before the refine word; '不对，只要…', '错了，只保留…': a
 # correction of the last answer before it, which the refine word then narrows
 REFINE = re.compile(r"^(?:(?:好的?|好吧|行|嗯|可以|ok|OK)[，,\s]*|(?:不对|不是这个|不是这些|不是|错了|搞错了|弄错了|"
-                    r"你搞错了|你弄错了)[了啦吧呀啊]?[，,。!！\s]+)?(?:那么?|那就)?(?:现在)?"
+                    r"你搞错了|你弄错了)[了啦吧呀啊]?[，,。!！\s]+|"
+                    # '猫不要，只要狗': what is not wanted, said before the refine word names what is
+                    r"[\u4e00-\u9fff]{1,6}?(?:不要|别要|不用)了?[，,。\s]+)?(?:那么?|那就)?(?:现在)?"
                     r"(?:只要|只保留|只留下?|只选|仅保留|仅要|就要|只剩下?|只看|保留|留下|只需要)")
 REST_CLAUSE = re.compile(r"^(?:其余|其他|其它|剩下|剩余|别的|余下)(?:的)?(?:都|全)?(?:去掉|删掉|不要|删除|移除|扔掉)?(?:了)?$")
 
@@ -286,6 +289,8 @@ EXCLUSIONS = [
     r"(?:但是?|可是|不过)(?:不要|不包括)(?P<x>.+?)$",
 ]
 NEGATED_HAVING = re.compile(r"(?:没有?|不|未)(?P<verb>戴|穿|带|拿|有|系)着?(?P<x>.+?)的")
+# '不是玻璃的瓶子': what kind it is not, an attribute of the head like '除了玻璃的'
+NEGATED_KIND = re.compile(r"(?:不是|并非)(?P<x>[\u4e00-\u9fff]{1,6}?)(?:做)?的")
 NEGATED_STATE = re.compile(r"(?:没有?|不|未)(?P<x>[\u4e00-\u9fff]{1,4}?)(?:过)?的")
 HAVING_STATE = re.compile(r"(?<![所没还只拥])(?:有|带)(?:着)?(?P<x>[\u4e00-\u9fff]{1,4}?)的")
 RESULT_STATE = re.compile(r"(?P<x>[\u4e00-\u9fff])掉了?的")
@@ -306,10 +311,23 @@ def take_exclusion(text: str) -> tuple[str, list[tuple[str, str | None]]]:
     if match:
         joiner = {"戴": "wearing", "穿": "wearing", "系": "wearing", "带": "with", "拿": "holding", "有": "with"}
         return text[:match.start()] + " " + text[match.end():], [(match.group("x"), joiner[match.group("verb")])]
-    match = NEGATED_STATE.search(text)
+    match = NEGATED_KIND.search(text)
     if match:
+        return text[:match.start()] + " " + text[match.end():], [(match.group("x"), None)]
+    match = NEGATED_STATE.search(text)
+    if match and not _negation_inside_a_word(text, match.start()):
         return text[:match.start()] + " " + text[match.end():], [(match.group("x"), "state")]
     return text, []
+
+
+def _negation_inside_a_word(text: str, start: int) -> bool:
+    """Whether the 不 / 没 at `start` begins a word of our lexicon ('不锈钢的' is stainless steel, no negation)."""
+    offset = 0
+    for word, _ in words(text, keep_spaces=True):
+        if offset == start:
+            return len(word) > 1 and (word in ZH_MODIFIERS or word in ZH_NOUNS)
+        offset += len(word)
+    return False
 
 
 def _headless_de(match: re.Match, text: str) -> bool:
@@ -337,7 +355,19 @@ def state_word(fragment: str) -> str | None:
             form = participle_of(sense)
             if form:
                 return form
-    return None
+    return _dictionary_state(fragment)
+
+
+def _dictionary_state(fragment: str) -> str | None:
+    """A state SA-Co has no word for, as the dictionary says it: its one-word participle ('枯萎' wilted), else the
+    participle our reading of the word gives ('压扁' crushed); a noun sense ('划痕' scratch) is no state."""
+    from segchat.parser.lexicon import is_participle
+
+    for sense in cedict_senses(fragment):
+        if len(sense.split()) == 1 and is_participle(sense):
+            return sense
+    found = translate_word(fragment, "v")
+    return found[1] if found and found[0] == "mod" and is_participle(found[1]) else None
 
 
 # ------------------------------------------------------------------------------------------------ noun phrases
@@ -360,7 +390,8 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
             if english:
                 pieces.append((english, "eng"))
             continue
-        for word, tag in words(chunk):
+        segmented = words(chunk)
+        for index, (word, tag) in enumerate(segmented):
             if word not in FRAME and word not in REQUEST_VERBS and (word in ZH_NOUNS or word in ZH_MODIFIERS):
                 pieces.append((word, "n" if word in ZH_NOUNS else "a"))
                 continue
@@ -382,6 +413,10 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
                 continue
             if word == "子" and pieces and pieces[-1][1] != "eng":
                 continue  # '竹篮子': the noun suffix our dictionary's shorter word left over, not 'child'
+            state = _state_before_de(word, tag, index, segmented)
+            if state:
+                pieces.append((state, "eng"))  # '枯萎的叶子': a verb before 的 says the state the noun is in
+                continue
             if tag.startswith("v") and not tag.startswith("vn"):
                 notes.append(f"verb left out: {word}")  # '击掌', '好看', '换成': no object word
                 continue
@@ -391,6 +426,15 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
     phrase, known = translate_words(pieces)
     notes.extend(_sense_guesses(pieces))
     return phrase, known, notes
+
+
+def _state_before_de(word: str, tag: str, index: int, segmented: list[tuple[str, str]]) -> str | None:
+    """The state a verb of two characters or more names when 的 follows it ('枯萎的', '压扁的'); None otherwise."""
+    if not tag.startswith("v") or tag.startswith("vn") or len(word) < 2 or word in REQUEST_VERBS:
+        return None
+    if index + 1 >= len(segmented) or segmented[index + 1][0] != "的":
+        return None
+    return state_word(word)
 
 
 def _compound_of(word: str, head: str) -> bool:
@@ -513,8 +557,10 @@ def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
 
 # '这幅简笔画里的', '这张海报上的', '这个截图中的': the picture (a drawing, a poster, a screenshot) the request is about,
 # named with 这 and its measure word; where to look, not an anchor
-PICTURE_NAMED = re.compile(r"[这此]一?[张幅副个]?(?:[\u4e00-\u9fff]{0,4}[画图]|照片|相片|图片|海报|画面|图像|截屏|素描|"
-                           r"扫描件|相)(?:里面|里边|里头|里|中|上面|上|内)的")
+_PICTURE_NOUN = r"(?:[\u4e00-\u9fff]{0,4}[画图]|照片|相片|图片|海报|画面|图像|截屏|素描|扫描件|相)"
+# '这页漫画的对话框': a page or a sheet of a picture, whose (的) things are in it, names the picture too
+PICTURE_NAMED = re.compile(rf"[这此]一?[张幅副个页]?{_PICTURE_NOUN}(?:里面|里边|里头|里|中|上面|上|内)的|"
+                           rf"[这此]一?[张幅页]{_PICTURE_NOUN}的")
 
 
 def take_relation(text: str) -> tuple[str, tuple[str, str] | None]:
@@ -645,11 +691,24 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
             pieces = [p for part in parts for p in re.split(r"和|与|跟|以及|及|、|还有|&|(?<![A-Za-z])(?:and|or)(?![A-Za-z])|或者|或", part)
                       if p.strip()]
         for piece in pieces:
+            if readings:
+                piece = pronoun_anchor_named(piece, readings[-1].phrase)
             reading = read_chunk(piece.replace(" ，", "，"))
             if reading is not None:
                 readings.append(reading)
     # a 的-relation before coordinated nouns applies to each ('桌子上的杯子和盘子')
     return readings, followup
+
+
+# '键盘和它右边的音箱': a pronoun before a place word points at the target named just before it
+PRONOUN_ANCHOR = re.compile(r"^\s*(?:它们|他们|她们|它|他|她|牠|其)(?=的?(?:左边|左侧|左面|右边|右侧|右面|上方|上面|上边|下面|"
+                            r"下方|下边|底下|旁边|附近|边上|隔壁|周围|前面|后面|里面|里边))")
+
+
+def pronoun_anchor_named(piece: str, previous_phrase: str) -> str:
+    """The piece with a pronoun anchor replaced by the phrase of the target named before it (in English, which
+    the anchor's reading takes as a Latin run)."""
+    return PRONOUN_ANCHOR.sub(f"{previous_phrase} ", piece, count=1) if previous_phrase else piece
 
 
 def modifiers_only(fragment: str) -> str:

@@ -16,6 +16,7 @@ from segchat.contracts.plan import Plan
 from segchat.parser.chinese import FRAME as ZH_FRAME
 from segchat.parser.chinese import OBJECT_PLACEHOLDERS, PICTURE_NAMED, container_measure_words, drop_degree_verbs
 from segchat.parser.chinese import REQUEST_CHARS as ZH_REQUEST_CHARS
+from segchat.parser.english import PICTURE_BY_SCENE
 from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
 from segchat.parser.vocabulary import PLAIN_NOUNS, ZH_CLASSIFIERS
 from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, CLOSED_CLASS, IMAGE_WORDS, INFORMAL_FRAMES, JARGON,
@@ -106,6 +107,7 @@ def unaccounted_english(text: str, used: set[str]) -> list[str]:
     """Content words of an English text (lower case, typos fixed) that the plan never used."""
     out = []
     text = re.sub(r"\b\d+(?:st|nd|rd|th)\b", " ", text.lower())
+    text = re.sub(PICTURE_BY_SCENE, " ", text)  # 'in this construction site photo': where to look
     # 'at the top of the screen': the frame a position is taken in, read with the position
     text = re.sub(r"\b(top|bottom|middle|center|centre|left|right|edge|side) of (?:the |this |that )?[a-z]+", r"\1", text)
     for token in re.findall(r"[a-z]+(?:'[a-z]+)?", text):

@@ -559,12 +559,23 @@ def fill_head(excluded: list[str], head: str) -> list[str]:
 # ------------------------------------------------------------------------------------------------ noun phrases
 CONTAINER_OF = re.compile(r"\b(?P<container>jar|bottle|cup|glass|bowl|plate|box|bag|basket|can|bucket|pot|tray|carton|"
                           r"packet|slice|mug|loaf|bar|stick|roll|sack|crate|tube|jug|pitcher|vase|bouquet|tin|pan|"
+                          r"bale|bundle|"
                           r"glasses|bottles|jars|cups|bowls|plates|boxes|bags|baskets|cans|slices|mugs)s? of "
                           r"(?:the |a |an |some |fresh )?(?P<content>[a-z]+)\b(?! of\b)")
 PERSON_PRONOUNS = frozenset("everyone everybody anyone anybody someone somebody".split())
 QUANTITY_NOUNS = frozenset("""group bunch pile stack set crowd herd flock pack row line collection number lot lots pair
 couple kind type sort variety handful dozen piece pieces cluster heap team swarm school""".split())
-NOISE = re.compile(r"\b(?:in|on|from|of|within) (?:this|the|that|these|my|our|your) (?:[a-z]+[- ]?up |wide |aerial |"
+# 'in this construction site photo': the picture named by what it shows, where to look and no place of the object
+PICTURE_BY_SCENE = (r"\b(?:in|on|from|within) (?:this|that|my|our|your) (?:(?!of\b|with\b)[a-z]+[- ]){1,3}"
+                    r"(?:picture|image|photo|photograph|pic|shot|screenshot|snapshot)s?\b|"
+                    # 'in picture': the same, typed without its article
+                    r"\b(?:in|within) (?:picture|image|photo|pic|img)\b|"
+                    # 'for our museum catalogue' at the end: what the masks are for, never a place of the object
+                    r"\bfor (?:my|our) [a-z]+(?: [a-z]+){0,2}(?=\s*(?:[?.!,;]|$))|"
+                    # 'while you're at it': an aside
+                    r"\bwhile (?:you'?re|you are|ur|u r) at it\b")
+NOISE = re.compile(PICTURE_BY_SCENE + r"|"
+                   r"\b(?:in|on|from|of|within) (?:this|the|that|these|my|our|your) (?:[a-z]+[- ]?up |wide |aerial |"
                    r"whole |entire |provided |given |attached |uploaded |input |following |current |above )?"
                    r"(?:picture|image|photo|photograph|pic|"
                    r"frame|scene|shot|figure|img|screenshot|video|view)s?\b|\b(?:separated? |cut out |isolated? )?"
@@ -703,7 +714,9 @@ def split_targets(text: str) -> list[str]:
         content = [w for w in words if w not in CLOSED_CLASS and w not in REQUEST_VERBS and w not in JARGON]
         has_noun = any(is_noun(w) and not (is_adjective(w) and w in _COLOUR_WORDS) for w in content) \
             or any(not is_known(w) for w in content)
-        if not has_noun and content and all(is_adjective(w) or w in _COLOUR_WORDS for w in content):
+        # 'black and white cat' waits for its noun; 'the leftmost one and the plates' is a target of its own
+        if not has_noun and content and words[-1] not in ("one", "ones") \
+                and all(is_adjective(w) or w in _COLOUR_WORDS for w in content):
             pending = combined  # 'black and white cat': the colours wait for their noun
             continue
         chunks.append(combined)
@@ -838,7 +851,9 @@ REASON_CLAUSE = re.compile(r"(?i)\s*,?\s*\b(?:because|'?cause|cuz|coz|since)\s+(
 # 'nope wrong one, i meant …', 'same as before but …': a correction or a reference to the last answer before the
 # request; the request itself says what changes
 _WRONG = (r"(?:no|nope|nah|oops|sorry|wrong(?: one| ones)?|not (?:that|this|those|these)(?: one| ones)?|"
-          r"that'?s (?:wrong|not it|not right|not what i meant))")
+          r"that'?s (?:wrong|not it|not right|not what i meant)|"
+          # 'no wait, …', 'ugh that's too many, …': a pause or a complaint about the last answer before the change
+          r"wait|hold on|hang on|ugh+|argh+|hmm+|(?:that'?s |that is |way )?too (?:many|much|few))")
 CORRECTION = re.compile(rf"(?i)^(?:{_WRONG}[\s,.!]+)*{_WRONG}\s*[,.!]+\s*(?:i (?:meant|mean|wanted)\s+)?|"
                         r"^i (?:meant|mean)\s+|"
                         r"^(?:(?:the )?same (?:as|like) (?:before|last time|earlier|previously|the last one)|"
@@ -872,6 +887,10 @@ def drop_lead_in(text: str) -> str:
     return rest if named else f"{rest[:start.end()]} {match.group('lead')}"
 
 
+PSEUDO_CLEFT = re.compile(r"(?i)\bwhat (i|we) (need|want|would like|'d like|am looking for|'m looking for)"
+                          r"(?: (?:is|are)|'s)\b")
+
+
 # 'would you mind outlining …': the request verb as a gerund after the polite frame
 MIND_GERUND = re.compile(r"(?i)\b(?:would|do|could) (?:you|u) mind (?P<verb>[a-z]+ing)\b")
 
@@ -891,6 +910,8 @@ def expand_shorthand(text: str) -> str:
     text = CORRECTION.sub("", text, count=1)
     text = REASON_CLAUSE.sub("", text)
     text = MIND_GERUND.sub(_mind_gerund, text)
+    # 'what I need is the microphones': the request said as a pseudo-cleft
+    text = PSEUDO_CLEFT.sub(r"\1 ", text)
     text = re.sub(r"(?i)\b(thanks|thank you|thx|ty)((?: (?:so |very )?much| a lot)?) in advance\b", r"\1\2", text)
     text = re.sub(r"(?i)(?<![\w'])'?em\b", "them", text)  # 'all of em'
     text = re.sub(r"(?i)(?<![a-z])w/o(?![a-z])", "without", text)
@@ -941,6 +962,10 @@ INTENSIFIED_PLACE = re.compile(r"(?<!\bthe )(?<!\bto )(?<!\btop )(?<!\bbottom )(
                                r"between|against|outside|inside|along|over|in front|up against)\b)")
 
 
+# 'the jar right there', 'the lamp over here': pointing at the picture, which says nothing the plan can hold
+POINTED_PLACE = re.compile(r"(?<=[a-z])\s+(?:right|over|just|up|down)\s+(?:there|here)\b")
+
+
 # 'the biggest and the smallest melon': two superlatives share the noun after the second; read as 'the smallest
 # melon and the biggest one' (the noun phrase runs to the next clause or 'and')
 _SUPERLATIVES = (r"(?:biggest|largest|smallest|tiniest|tallest|shortest|leftmost|rightmost|topmost|bottommost|"
@@ -972,6 +997,7 @@ def preprocess(text: str) -> str:
     text = re.sub(r"\b(?:all |every |each )?(?:the )?(?:instances|instance|occurrences|occurrence) of\b", " all ", text)
     text = DRAWN_MARK.sub(" outline ", text)
     text = INTENSIFIED_PLACE.sub("", text)
+    text = POINTED_PLACE.sub("", text)
     text = SHARED_NOUN.sub(lambda m: f"the {m.group('second')} {m.group('rest').strip()} and the {m.group('first')} one ",
                            text)
     text = re.sub(r"[\"“”‘’`]", "'", text)
@@ -988,6 +1014,38 @@ OUTPUT_CLAUSE = re.compile(r"^(?:and |then |please |also )*(?:output|report|retu
                            # 'no commentary', 'no explanation needed': how to answer, nothing to find
                            r"^(?:and |but |with )?(?:no|without)\s+(?:(?:extra|other|further|additional)\s+)?"
                            r"(?:commentary|comments?|explanations?|text|prose|chatter|narration|description)\b")
+
+
+# 'the croissants, the burnt ones': a clause of only 'the ADJ ones' after a comma narrows the noun named before it
+NARROWING_ONES = re.compile(r"^\s*(?:only |just )?(?:the|those|these) (?P<mods>[a-z]+(?: [a-z]+)?) ones?\s*$")
+
+
+def narrowing_modifiers(piece: str, text: str) -> str | None:
+    """The modifiers of a piece that is only 'the ADJ ones' said after a comma; None for any other piece."""
+    match = NARROWING_ONES.match(piece)
+    if not match or not re.search(rf",\s*{re.escape(piece.strip())}", text):
+        return None
+    mods = match.group("mods").split()
+    return match.group("mods") if all(is_adjective(w) or is_participle(w) for w in mods) else None
+
+
+def read_pieces(pieces: list[str], text: str) -> list[Reading]:
+    """A reading for each piece; a piece that narrows the bare noun read just before it joins that reading."""
+    readings: list[Reading] = []
+    for piece in pieces:
+        modifiers = narrowing_modifiers(piece, text)
+        if modifiers and readings and len(readings[-1].phrase.split()) == 1:
+            readings[-1].phrase = f"{modifiers} {readings[-1].phrase}"
+            readings[-1].exclude = fill_head(readings[-1].exclude, readings[-1].phrase)
+            continue
+        reading = read_chunk(piece)
+        if reading is not None and not any(_same_target(reading, earlier) for earlier in readings):
+            readings.append(reading)  # 'the microphones, just all the microphones': said again, read once
+    return readings
+
+
+def _same_target(a: Reading, b: Reading) -> bool:
+    return (a.phrase, a.selection, a.relation, a.exclude) == (b.phrase, b.selection, b.relation, b.exclude)
 
 
 def parse_english(text: str) -> tuple[list[Reading], str]:
@@ -1014,7 +1072,7 @@ def parse_english(text: str) -> tuple[list[Reading], str]:
         pieces = [text]
     else:
         pieces = split_targets(text)
-    readings = [r for r in map(read_chunk, pieces) if r is not None]
+    readings = read_pieces(pieces, text)
     if followup == "add" and adds_within_itself(request, readings):
         followup = "new"
     if readings and re.search(r"\bexplain\b|\bwhy\b|\banswer\b", text_in):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from segchat.parser.lexicon import ACKNOWLEDGEMENT_EN
+from segchat.parser.lexicon import ACKNOWLEDGEMENT_EN, is_adjective, is_noun, is_participle
 
 
 class Intent(StrEnum):
@@ -58,7 +58,7 @@ ACKNOWLEDGEMENT_ZH = re.compile(r"^(?:(?:谢谢(?:你|您)?|多谢|感谢|太好
                                 r"辛苦了?|对的?|没错|正确)[啊呀哦啦了嘛的]?)+$")
 VAGUE_ZH = re.compile(r"^(把)?(那个|这个|它|这|那)?(弄|搞|处理|整)一?下(吧)?$|^随便(搞|弄|处理|整)一?下(吧)?$|"
                       # '你看着办吧': do as you see fit, with no object named
-                      r"^(?:你|您)?(?:就|自己)?看着(?:办|弄|处理|来)(?:吧|呗|就行|就好)?$")
+                      r"^(?:那个|嗯|呃|额|那)*(?:你|您)?(?:就|自己)?看着(?:办|弄|处理|来)(?:一下)?(?:吧|呗|就行|就好)?$")
 # 'as usual', 'the same as always' with no object: what to do is in the user's head
 VAGUE_AS_BEFORE_ZH = re.compile(r"^(?:帮我|请|麻烦你?)?(?:(?:处理|弄|搞|整)一?下)?[，,]?(?:按|照|还是)?(?:老样子|老规矩|照旧|惯例)"
                                 r"(?:来|办|处理|弄)?(?:吧|啊|呀)?$|^(?:帮我|请)?(?:处理|弄|搞|整)一?下[，,]?(?:按|照)(?:老样子|老规矩|惯例)")
@@ -75,6 +75,23 @@ CLAUSE_QUESTION_EN = re.compile(r"(?:^|[,;:]\s*|\band then\s+|\bthen\s+)(?:answe
 YES_NO_EN = re.compile(r"^(is|are|was|were|does|do|did|has|have)\b.*\?\s*$")
 QUESTION_ZH = re.compile(r"什么|哪个|哪些|哪里|哪儿|哪一|为什么|为何|怎么|怎样|如何|是否|是不是|多少|回答")
 YES_NO_ZH = re.compile(r"吗|有没有|[？?]$")
+# 'is the mould on this dish dangerous?', 'are the pears ripe?': a quality of something to judge, asked of the
+# picture (a mask answers no such question); 'are there any dogs?' asks what to find
+QUALITY_QUESTION_EN = re.compile(r"^(?:is|are|was|were)\s+(?!there\b)[a-z' -]+?\s+"
+                                 r"(?:too\s+|very\s+|still\s+|safe\s+to\s+)?"
+                                 r"(?P<quality>[a-z]+)\s*\?\s*$")
+
+
+def asks_for_a_quality(lowered: str) -> bool:
+    """Whether a yes/no question ends in an adjective that names no thing and no visible state ('dangerous', 'ripe';
+    not 'broken', which a mask can show, nor 'black', a colour)."""
+    match = QUALITY_QUESTION_EN.match(lowered)
+    if not match:
+        return False
+    quality = match.group("quality")
+    return is_adjective(quality) and not is_noun(quality) and not is_participle(quality)
+
+
 # 'is that a fox or just an orange cat', '这是狐狸还是猫？': what something is, asked of the picture; a mask of either
 # answer would be a guess at the question, not a request ('are there any dogs?' asks for what to find and stays)
 IDENTITY_QUESTION_EN = re.compile(r"^(?:(?:hey|so|ok|okay|wait|hmm|um|and|but)[, ]+)*(?:is|are|was|were)\s+"
@@ -151,6 +168,8 @@ def classify(text: str, language: str) -> Intent:
     if IF_QUESTION_EN.search(lowered) or CLAUSE_QUESTION_EN.search(lowered):
         return Intent.QUESTION
     if IDENTITY_QUESTION_EN.match(lowered) and not REQUEST_EN.search(lowered):
+        return Intent.QUESTION
+    if asks_for_a_quality(lowered) and not REQUEST_EN.search(lowered):
         return Intent.QUESTION
     if YES_NO_EN.match(lowered):
         return Intent.COUNT_QUESTION  # 'are there any dogs?': segmenting them answers it, but it is a guess

@@ -188,6 +188,8 @@ def singular(word: str, previous: str | None = None) -> str:
         return ranked[0]
     if lemmas(word):  # a known word with no noun reading is left alone
         return word
+    if word.endswith("os") and "NOUN" in lemmas(word[:-1]):
+        return word[:-1]  # 'tomatos', 'potatos': the plural of an -o noun typed without its e
     # an unknown word: only the regular plural endings, never a final 's' of '-us' / '-ss' / '-is'
     if re.search(r"(ss|us|is|os)$", word):
         return word[:-2] if word.endswith("os") and len(word) > 4 else word

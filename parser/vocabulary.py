@@ -115,6 +115,10 @@ ZH_NOUNS: dict[str, str] = {
     # 漫画: 'cartoon', 无人机: 'unmanned aerial vehicle' beside 'drone'): the word people mean, said here
     "裁判": "referee", "球门": "goal", "漫画": "comic book", "漫画书": "comic book", "无人机": "drone",
     # 安全帽 is the worker's hard hat, and in Taiwan any helmet: a rider's one is a motorcycle helmet
+    # CC-CEDICT lacks them, or names the cell by its type only (红细胞 'erythrocyte'), or reads 蛋挞 by its filling;
+    # 烤盘 is one word that jieba splits into a verb and a measure word
+    "红细胞": "red blood cell", "白细胞": "white blood cell", "蛋挞": "egg tart", "加油车": "fuel truck",
+    "油罐车": "tanker truck", "烤盘": "baking tray",
     "安全帽": "hard hat", "机车安全帽": "motorcycle helmet", "摩托车安全帽": "motorcycle helmet",
 }
 

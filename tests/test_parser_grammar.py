@@ -523,3 +523,70 @@ def test_a_request_word_key_name_or_side_read_as_an_object_is_a_guess(text):
 
 def test_cantonese_is_answered_in_chinese():
     assert parse_offline("將枱面上嘅蘋果揀出嚟").reply_language == "zh"
+
+
+# ------------------------------------------------------------------ families found by blind set L (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # the picture named by what it shows, typed without its article, what the masks are for, an aside: no place
+    ("outline every ladder in this warehouse photo", [("ladder", "all", None, [], None)], "new"),
+    ("mask the kayaks in this lake shot", [("kayak", "all", None, [], None)], "new"),
+    ("segment the violins in picture", [("violin", "all", None, [], None)], "new"),
+    ("isolate the vase for our auction listing", [("vase", "all", None, [], None)], "new"),
+    ("can you also grab the buckets while you're at it", [("bucket", "all", None, [], None)], "add"),
+    # a pause or a complaint about the last answer before the follow-up's word
+    ("hold on, only the one at the very top", [("", "topmost", 1, [], None)], "refine"),
+    ("hmm too many, remove the three biggest ones", [("", "largest", 3, [], None)], "remove"),
+    # the request as a pseudo-cleft ('what we need is'), and the object said again
+    ("so what we need is the ladders, just all the ladders", [("ladder", "all", None, [], None)], "new"),
+    ("what I want is the red kites", [("red kite", "all", None, [], None)], "new"),
+    # ', the ADJ ones' narrows the bare noun named before it
+    ("mask the bananas, the rotten ones", [("rotten banana", "all", None, [], None)], "new"),
+    ("select the mugs, the chipped ones", [("chipped mug", "all", None, [], None)], "new"),
+    # an -o noun's plural typed without its e
+    ("outline the potatos", [("potato", "all", None, [], None)], "new"),
+    ("highlight the potatos but not the peeled ones", [("potato", "all", None, ["peeled potato"], None)], "new"),
+    # a bale or a bundle of something is named as SAM3's phrases name containers
+    ("the biggest bale of hay", [("hay bale", "largest", 1, [], None)], "new"),
+    ("mark the bundle of firewood", [("firewood bundle", "all", None, [], None)], "new"),
+    # a verb before 的 (also after 被) is the state of the noun, as the dictionary's participle says it
+    ("把枯萎的花圈出来", [("wilted flower", "all", None, [], None)], "new"),
+    ("把所有枯萎的向日葵分割出来", [("wilted sunflower", "all", None, [], None)], "new"),
+    ("把被压扁的易拉罐标出来", [("crushed can", "all", None, [], None)], "new"),
+    # 不是X的 is an exclusion of X; 不 that begins a word of our lexicon (不锈钢) negates nothing
+    ("标出所有不是木头的椅子", [("chair", "all", None, ["wooden chair"], None)], "new"),
+    ("把不是塑料的勺子都选出来", [("spoon", "all", None, ["plastic spoon"], None)], "new"),
+    ("把不锈钢的锅标出来", [("stainless steel pot", "all", None, [], None)], "new"),
+    # a pronoun before a place word points at the target named before it
+    ("把桌子和它上面的杯子都标出来", [("table", "all", None, [], None), ("cup", "all", None, [], ("on", "table"))], "new"),
+    ("把那个男人和他旁边的狗圈出来", [("man", "all", None, [], None), ("dog", "all", None, [], ("near", "man"))], "new"),
+    # 这页 / 这张 + a picture word + 的 names the picture, as 里的 does
+    ("把这页漫画的人物都圈出来", [("person", "all", None, [], None)], "new"),
+    ("这张照片的猫帮我抠出来", [("cat", "all", None, [], None)], "new"),
+    # words CC-CEDICT lacks or names otherwise
+    ("把白细胞都标出来", [("white blood cell", "all", None, [], None)], "new"),
+    ("把油罐车圈出来", [("tanker truck", "all", None, [], None)], "new"),
+    # known from set K: 最矮 is the shortest (as 'shortest' is smallest), 'right there' points
+    ("把最矮的那棵树圈出来", [("tree", "smallest", 1, [], None)], "new"),
+    ("the vase right there", [("vase", "all", None, [], None)], "new"),
+])
+def test_families_of_blind_set_l(text, expected, followup):
+    assert_read_sure(text, expected, followup)
+
+
+@pytest.mark.parametrize("text", ["are the mushrooms in the basket poisonous?", "is the bread in this bag stale?",
+                                  "is the ice on this lake dangerous?"])
+def test_questions_of_a_quality_are_clarified(text):
+    plan = parse_offline(text)
+    assert plan.clarify and not plan.targets
+
+
+def test_what_is_not_wanted_before_only_is_a_refine():
+    """'杯子不要，只要盘子': the refine names the plates; the cups it leaves out are no target (said `low`, as a word
+    the plan does not use)."""
+    plan = parse_offline("杯子不要，只要盘子")
+    assert _reading(plan) == [("plate", "all", None, [], None)] and plan.followup == "refine"
+
+
+def test_a_selection_with_one_is_a_target_of_its_own():
+    plan = parse_offline("the rightmost one and the bowls")
+    assert _reading(plan) == [("", "rightmost", 1, [], None), ("bowl", "all", None, [], None)]
