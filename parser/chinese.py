@@ -15,7 +15,7 @@ from segchat.parser.english import Reading, Selection
 from segchat.parser.lexicon import JARGON, is_known, is_noun, lemmas, singular_phrase
 from segchat.parser.lexicon import REQUEST_VERBS as EN_REQUEST_VERBS
 from segchat.parser.vocabulary import ZH_CLASSIFIERS, ZH_DIGITS, ZH_MODIFIERS, ZH_NOUNS
-from segchat.parser.zh_lexicon import cedict_senses, translate_word, translate_words, words
+from segchat.parser.zh_lexicon import cedict_senses, colour_before_noun, translate_word, translate_words, words
 
 ZH_NUMBER = "(\\d+|[零一两二俩仨三四五六七八九十百]+)"
 CL = f"[{ZH_CLASSIFIERS}]"
@@ -74,7 +74,9 @@ REQUEST_VERBS = {"抠", "扣", "抠出", "抠出来", "扣出来", "扣出", "�
                  "高亮显示", "显示", "识别", "检测", "提取", "定位", "输出", "给出", "描出", "勾出", "勾勒", "分离", "抠掉",
                  "获取", "得到", "保留", "留下", "找一下", "看看", "指出", "描边", "圈选", "框选", "勾出", "勾勒出", "描出来",
                  "勾出来", "框住", "圈住", "画出", "画出来", "描绘", "描绘出", "剪下来", "剪出来", "剪出", "挑选", "挑选出",
-                 "挑选出来", "画框", "画个框", "加框", "打框", "套框", "涂色", "上色", "勾勒", "框一下", "圈一下"}
+                 "挑选出来", "画框", "画个框", "加框", "打框", "套框", "涂色", "上色", "勾勒", "框一下", "圈一下",
+                 # colloquial 'get it out' after the 把-frame ('把那只猫弄出来'): the request, never an idiom
+                 "弄出来", "弄出", "搞出来", "整出来"}
 OBJECT_PLACEHOLDERS = {"物体", "东西", "物品", "对象", "目标"}
 # the first characters of request verbs our list lacks ('选取', '分隔出来'): a verb that starts so is the request
 REQUEST_CHARS = "选标圈框抠扣分找挑勾描提截"
@@ -449,6 +451,9 @@ def _names_an_object(word: str) -> bool:
     return found is not None and found[0] == "noun"
 
 
+SENSE_GUESS = "a dictionary sense chosen among several: "
+
+
 def _sense_guesses(pieces: list[tuple[str, str]]) -> list[str]:
     """Words whose reading came from CC-CEDICT, which lists several objects for them ('救生圈': life buoy, flab,
     spare tire): the sense taken is a guess our vocabulary did not confirm."""
@@ -458,12 +463,14 @@ def _sense_guesses(pieces: list[tuple[str, str]]) -> list[str]:
     for word, tag in pieces:
         if tag == "eng" or word in ZH_NOUNS or word in ZH_MODIFIERS:
             continue
+        if colour_before_noun(word) and (word, tag) != pieces[-1]:
+            continue  # 橘猫: the colour, read so by translate_words
         heads = {sense.split()[-1] for sense in cedict_senses(word) if not sense.startswith("to ")}
         # 'spoon' and 'tablespoon' (汤匙) are one kind of object: a head that is a word put before another is that
         # one ('sphygmomanometer' is no kind of 'meter': 'sphygmomano' is no word)
         heads = {head for head in heads if not any(_compound_of(head, other) for other in heads)}
         if len(heads) >= 2:
-            notes.append(f"a dictionary sense chosen among several: {word} ({', '.join(sorted(heads))})")
+            notes.append(f"{SENSE_GUESS}{word} ({', '.join(sorted(heads))})")
     return notes
 
 

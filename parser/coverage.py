@@ -16,7 +16,7 @@ from segchat.contracts.plan import Plan
 from segchat.parser.chinese import FRAME as ZH_FRAME
 from segchat.parser.chinese import OBJECT_PLACEHOLDERS, PICTURE_NAMED, container_measure_words, drop_degree_verbs
 from segchat.parser.chinese import REQUEST_CHARS as ZH_REQUEST_CHARS
-from segchat.parser.english import PICTURE_BY_SCENE
+from segchat.parser.english import IMAGE_FILE, PICTURE_BY_SCENE
 from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
 from segchat.parser.vocabulary import PLAIN_NOUNS, ZH_CLASSIFIERS
 from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, CLOSED_CLASS, IMAGE_WORDS, INFORMAL_FRAMES, JARGON,
@@ -39,6 +39,7 @@ EN_STRUCTURE = frozenset(CLOSED_CLASS | REQUEST_VERBS | WANT_VERBS | JARGON | IM
     unselect throw keep narrow limit only just now instead again
     ones everything everyone everybody whoever whomever something stuff thing things items item objects object one
     background rest format file possible asap png coco yolo mode outs
+    jpg jpeg gif bmp tif tiff webp heic rle svg csv txt yo lmao haha quick
     random randomly any whichever kind sort type bunch group pile number lot lots set pair couple dozen
     shown visible seen there here go ahead able fine good great see view
     need needs needed want wanted
@@ -68,6 +69,7 @@ ZH_STRUCTURE = ZH_FRAME | ZH_REQUEST_VERBS | OBJECT_PLACEHOLDERS | set(ZH_CLASSI
     最高处 最低处 最上处 最下处 最左处 最右处 处 别管 不管 不用管
     算 算进去 算进来 算在内 别算 不要算 不用算
     错 错了 不对 搞错 弄错 搞错了 弄错了
+    就是 那个 这个 嗯嗯
     """.split())
 _ZH_FUNCTION_TAGS = ("uj", "ul", "uz", "ug", "ud", "y", "e", "o", "c", "p", "r", "m", "q", "x", "w")
 
@@ -108,6 +110,7 @@ def unaccounted_english(text: str, used: set[str]) -> list[str]:
     out = []
     text = re.sub(r"\b\d+(?:st|nd|rd|th)\b", " ", text.lower())
     text = re.sub(PICTURE_BY_SCENE, " ", text)  # 'in this construction site photo': where to look
+    text = IMAGE_FILE.sub(" ", text)  # 'in cam3_0087.jpeg': the picture by its file name
     # 'at the top of the screen': the frame a position is taken in, read with the position
     text = re.sub(r"\b(top|bottom|middle|center|centre|left|right|edge|side) of (?:the |this |that )?[a-z]+", r"\1", text)
     for token in re.findall(r"[a-z]+(?:'[a-z]+)?", text):

@@ -729,6 +729,13 @@ def split_targets(text: str) -> list[str]:
 _COLOUR_WORDS = frozenset(COLOURS.strip("(?:)").split("|"))
 
 
+def demonstrative_that(word: str, following: str) -> bool:
+    """'mask that dog', 'grab that guy holding the kite': 'that' before a noun points at it; 'that are red' or
+    'that is' opens a relative clause."""
+    return word == "that" and following not in AUXILIARIES and not is_bare_verb(following) \
+        and not following.endswith(("'s", "'re"))
+
+
 def strip_frame(text: str) -> tuple[str, list[str]]:
     """Takes the politeness / want / question frame and the request verb off the front of a chunk."""
     text = re.sub(r"^(?:there (?:is|are|'s)|(?:the|this|that) (?:image|picture|photo|scene) (?:shows|contains|has|"
@@ -738,7 +745,7 @@ def strip_frame(text: str) -> tuple[str, list[str]]:
     while len(words) > 1:
         word = words[0]
         following = words[1]
-        if word in ("that", "which", "who", "whose", "whom") and dropped:
+        if word in ("that", "which", "who", "whose", "whom") and dropped and not demonstrative_that(word, following):
             break  # a relative clause after the frame stays for take_relative_clause
         if word in QUESTION_WORDS and not dropped:
             dropped.append(word)  # first, it is a question word ('which is the biggest melon?')
@@ -844,7 +851,9 @@ REQUEST_LABEL = re.compile(rf"^\s*(?:[a-z][a-z0-9_-]*\s+){{0,2}}(?:{'|'.join(sor
 LEAD_IN = re.compile(r"^(?P<lead>[^:;\n]{2,80}?)\s*(?::|\s[-–—]{1,2}\s)\s*(?P<rest>\S.*)$", re.DOTALL)
 REQUEST_START = re.compile(r"(?i)(?:(?:please|pls|plz|kindly|can you|could you|would you|can u|now|just|then|so)\s+)*"
                            r"(?:segment|select|mask|highlight|outline|mark|find|cut out|cut|circle|isolate|pick|grab|"
-                           r"detect|locate|extract|trace|label|annotate|identify|give me|get me|show me|box)\b")
+                           r"detect|locate|extract|trace|label|annotate|identify|give me|get me|show me|box|"
+                           # a verb of marking that inspection labels use ('QC: flag every dented can')
+                           r"flag|tag|spot|underline|encircle)\b")
 # 'cause those go to compost', 'because they're for the report': why the user wants it, never what to find
 REASON_CLAUSE = re.compile(r"(?i)\s*,?\s*\b(?:because|'?cause|cuz|coz|since)\s+(?:those|these|they|them|it|it's|its|that|"
                            r"this|i|i'm|we|we're|you|he|she|the|my|our)\b[^,.;!?]*")
@@ -901,6 +910,36 @@ def _mind_gerund(match: re.Match) -> str:
     return f"please {lemma}" if lemma in REQUEST_VERBS else match.group(0)
 
 
+# 'yo mask my skateboard real quick lol': a slang greeting before the request, a laugh after it and 'real quick'
+# say how the user talks, never what to find ('lol this pic is funny' alone stays chatter: something must remain)
+SLANG_GREETING = re.compile(r"(?i)^\s*(?:yo+|sup|oi|ay+|heya|yo yo)\b[\s!,.]*(?=\S)")
+TRAILING_LAUGH = re.compile(r"(?i)(?<=[a-z0-9])[\s,!.]*\b(?:lol|lmao|lmfao|rofl|haha+|hehe+|xd)\b[\s!.]*$")
+HURRY = re.compile(r"(?i)\b(?:real|right|super|really) quick(?:ly)?\b|\b(?:asap|rn)\b")
+
+
+def drop_slang(text: str) -> str:
+    return HURRY.sub(" ", TRAILING_LAUGH.sub("", SLANG_GREETING.sub("", text, count=1)))
+
+
+# 'you picked up the chairs too, take those out': what the last answer held, then a follow-up that points at it by
+# a pronoun; the pronoun is the thing named ('take out the chairs')
+ANSWER_RECALLED = re.compile(r"(?i)^(?:(?:hey|oops|hmm+|um+|ok|okay|so|but|uh+|wait)[,!. ]+)*(?:you|u) (?:also |"
+                             r"accidentally |wrongly |mistakenly )?(?:picked up|picked|selected|got|grabbed|included|"
+                             r"caught|masked|marked|found|segmented|highlighted|outlined|chose|took|boxed)\s+"
+                             r"(?P<obj>[^,.;!]+?)(?:\s+(?:too|as well|also|by mistake|by accident))?\s*[,.;!]+\s*"
+                             r"(?P<rest>.*\b(?:those|them|these|it|they)\b.*)$")
+# 'take those out', 'leave the lids out': the particle of a separable verb after its object, put back next to it
+SEPARATED_PARTICLE = re.compile(r"(?i)\b(take|leave|throw|get|cut) (those|them|these|it|that|the [a-z]+(?: [a-z]+)?) "
+                                r"(out|away)\b")
+
+
+def recall_answer(text: str) -> str:
+    match = ANSWER_RECALLED.match(text)
+    if match:
+        text = re.sub(r"(?i)\b(?:those|them|these|it|they)\b", match.group("obj"), match.group("rest"), count=1)
+    return SEPARATED_PARTICLE.sub(r"\1 \3 \2", text)
+
+
 def expand_shorthand(text: str) -> str:
     """The words a user typed in shorthand, written out, before anything reads the text: 'w/o' is 'without',
     'isnt' is "isn't", 'every single' is 'every' (not a count of one); another program's label goes, and so do a
@@ -908,6 +947,7 @@ def expand_shorthand(text: str) -> str:
     text = REQUEST_LABEL.sub("", text, count=1)
     text = drop_lead_in(text)
     text = CORRECTION.sub("", text, count=1)
+    text = recall_answer(drop_slang(text))
     text = REASON_CLAUSE.sub("", text)
     text = MIND_GERUND.sub(_mind_gerund, text)
     # 'what I need is the microphones': the request said as a pseudo-cleft
@@ -974,9 +1014,22 @@ SHARED_NOUN = re.compile(rf"\b(?:the\s+)?(?P<first>{_SUPERLATIVES})\s+(?:and|&|o
                          rf"(?P<second>{_SUPERLATIVES})\s+(?P<rest>(?:(?!\b(?:and|or|but|except)\b)[^,.;!?])+)")
 
 
+# 'frame_0412.jpg', 'IMG_2231.png': a picture named by its file, as 'this image' names it
+IMAGE_FILE = re.compile(r"\b(?:the |this |that |image |file |picture |photo )*[\w\-]+\.(?:jpe?g|png|gif|bmp|tiff?|"
+                        r"webp|heic)\b")
+# 'the carts visible in this image', 'all the buoys shown': being in the picture is what every object here is
+IN_PICTURE = re.compile(r"\s+\b(?:visible|shown|pictured|present|depicted|seen|appearing)\b(?=\s*(?:$|[,.;!?]|"
+                        rf"(?:in|on|within)\s+(?:this|the|that|my|our|your)\s+(?:{'|'.join(sorted(IMAGE_WORDS))})s?\b))")
+# 'dogs which are brown colour', 'a red-coloured kite': the colour said with the word 'colour' after it
+COLOUR_NOUN = re.compile(rf"\b(?P<c>{COLOURS})(?:\s+in)?[\s-]+colou?r(?:ed|s)?\b")
+
+
 def preprocess(text: str) -> str:
     """Lower case, typos fixed, quotes and glued numbers ('3carrots') undone, noise phrases out."""
     text = TASK_LABEL.sub("", text.lower())
+    text = IMAGE_FILE.sub("this image", text)
+    text = IN_PICTURE.sub("", text)
+    text = COLOUR_NOUN.sub(r"\g<c>", text)
     text = CONTEXT_CLAUSE.sub("", text, count=1)
     text = INDIFFERENCE.sub(" ", correct_object_typos(fix_typos(text)))
     text = output_form_as_count(text)

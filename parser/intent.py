@@ -26,7 +26,10 @@ CLARIFIED = frozenset({Intent.GREETING, Intent.OFF_TASK, Intent.VAGUE, Intent.QU
 
 OFF_TASK_EN = re.compile(
     r"\b(weather|brighter|darker|brightness|contrast|resize|rotate|blur|sharpen|denoise|filter|install|download|"
-    r"translate|write (a|me|some)|who are you|what are you|how are you|what breed|what species|what time|"
+    r"translate|write (a|me|some)|who are you|what are you|how are you|"
+    # small talk about the day or the week: chat, nothing to find ('hey! how was your weekend?')
+    r"how(?:'s| is| was| has)? (?:your|ur) (?:day|week|weekend|morning|afternoon|evening|night)\b|"
+    r"how(?:'s| is) it going|how (?:have|are) (?:you|u) (?:been|doing)|what breed|what species|what time|"
     r"tell me a joke|tell me about|(?:write|give|generate|add|suggest) (?:me )?(?:a |an |the )?caption|caption (?:this|it)|"
     r"describe|upscale|enhance|recolou?r|colou?rize|retouch|edit (this|the)|"
     r"crop (this|the) (photo|image|picture)|crop (this|it|the (photo|image|picture|pic)) (to|into|down to)|ignore (all |any |your |the |previous |prior )*(instructions|rules|prompt)|"

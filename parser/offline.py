@@ -16,7 +16,8 @@ from segchat.contracts.plan import ExemplarRef, Plan, Relation, RememberConcept,
 from segchat.parser.base import ParseOutcome, ParserBackend, ParserStatus
 from segchat.parser.chinese import noun_phrase as chinese_noun_phrase
 from segchat.parser.chinese import CL as ZH_CL
-from segchat.parser.chinese import ZH_NUMBER, ZH_SELECT, colour_change_states, drop_context_clauses, parse_chinese
+from segchat.parser.chinese import SENSE_GUESS, ZH_NUMBER, ZH_SELECT, colour_change_states, drop_context_clauses
+from segchat.parser.chinese import parse_chinese
 from segchat.parser.chinese import zh_number
 from segchat.parser.chinese import modifiers_only as chinese_modifiers
 from segchat.parser.vocabulary import ZH_MODIFIERS
@@ -104,8 +105,9 @@ def _position_word(run: str) -> str | None:
     return None
 
 
-def _translate_cjk_runs(text: str) -> str:
-    """English-led text with Chinese nouns in it: each Chinese run translated in place ('the 木头椅子')."""
+def _translate_cjk_runs(text: str, notes: list[str]) -> str:
+    """English-led text with Chinese nouns in it: each Chinese run translated in place ('the 木头椅子'); what the
+    translation guessed (a dictionary sense among several: 柴 firewood) goes to `notes`, as in Chinese text."""
     def replace(match: re.Match) -> str:
         run = match.group(0)
         if ZH_CONJUNCTION.fullmatch(run):
@@ -113,7 +115,8 @@ def _translate_cjk_runs(text: str) -> str:
         position = _position_word(run)
         if position:
             return f" {position} "
-        english, _, _ = chinese_noun_phrase(run)
+        english, _, guesses = chinese_noun_phrase(run)
+        notes.extend(note for note in guesses if note.startswith(SENSE_GUESS))
         # an attribute alone ('the 红色 fire extinguisher', 'except the 绿色的 ones') for the noun after
         attribute = run[:-1] if run.endswith("的") and len(run) > 1 else run
         if not english and all(tag.startswith("a") or word in ZH_MODIFIERS for word, tag in zh_words(attribute)):
@@ -231,7 +234,7 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
     elif chinese:
         readings, followup = parse_chinese(simplified)
     else:
-        english = _translate_cjk_runs(simplified) if CJK.search(simplified) else simplified
+        english = _translate_cjk_runs(simplified, notes) if CJK.search(simplified) else simplified
         readings, followup = parse_english(english)
 
     targets = [_target(r) for r in attach_bare_selections(readings, simplified.lower())]

@@ -120,6 +120,8 @@ ZH_NOUNS: dict[str, str] = {
     "红细胞": "red blood cell", "白细胞": "white blood cell", "蛋挞": "egg tart", "加油车": "fuel truck",
     "油罐车": "tanker truck", "烤盘": "baking tray",
     "安全帽": "hard hat", "机车安全帽": "motorcycle helmet", "摩托车安全帽": "motorcycle helmet",
+    # set M: words CC-CEDICT lacks (jieba keeps them whole, so no part reads them: 柴犬 is no 'firewood dog')
+    "柴犬": "shiba inu", "秋田犬": "akita", "保温杯": "thermos", "保温壶": "thermos",
 }
 
 # Chinese modifiers -> English adjectives (colours, materials, states, sizes)

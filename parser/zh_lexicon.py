@@ -185,6 +185,17 @@ def translate_word(word: str, tag: str = "") -> tuple[str, str] | None:
     return "noun", english
 
 
+def colour_before_noun(word: str) -> str | None:
+    """橘 in 橘猫, 棕 in 棕熊的: a character whose 色-word is a colour (橘色 orange) that its own dictionary senses
+    name ('mandarin orange', 'brown') is that colour before a noun, not the fruit or the palm; None otherwise
+    (米色 is beige, but 米 is rice)."""
+    colour = ZH_MODIFIERS.get(word + "色")
+    if len(word) != 1 or colour is None:
+        return None
+    named = set(cedict_senses(word)) | {sense.split()[-1] for sense in cedict_senses(word)}
+    return colour if colour in named else None
+
+
 def split_unknown(word: str) -> list[tuple[str, str]]:
     """A word no dictionary has, as its longest known pieces from the end (Chinese nouns are head-final:
     '小女孩' is 小 + 女孩, not 小女 + 孩); an unknown character is dropped rather than guessed."""
@@ -237,7 +248,8 @@ def translate_words(pieces: list[tuple[str, str]]) -> tuple[str, bool]:
         if tag == "eng":
             tokens.append(("noun", word.lower()))
             continue
-        found = translate_word(word, tag)
+        colour = colour_before_noun(word) if index + 1 < len(pieces) else None
+        found = ("mod", colour) if colour else translate_word(word, tag)
         if found:
             tokens.append(found)
         elif is_proper_name(word):

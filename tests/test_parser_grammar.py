@@ -590,3 +590,51 @@ def test_what_is_not_wanted_before_only_is_a_refine():
 def test_a_selection_with_one_is_a_target_of_its_own():
     plan = parse_offline("the rightmost one and the bowls")
     assert _reading(plan) == [("", "rightmost", 1, [], None), ("bowl", "all", None, [], None)]
+
+
+# ------------------------------------------------------------------ families found by blind set M (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # a picture named by its file ('in IMG_2231.png'), and 'visible / shown' there: where to look, not a quality
+    ("segment the kayaks shown in IMG_2231.png", [("kayak", "all", None, [], None)], "new"),
+    ("Agent query: produce instance masks for every forklift visible in cam3_0087.jpeg.",
+     [("forklift", "all", None, [], None)], "new"),
+    ("mask every buoy visible", [("buoy", "all", None, [], None)], "new"),
+    # a slang greeting before the request, a laugh after it, 'real quick': how the user talks
+    ("yo outline the lamp real quick", [("lamp", "all", None, [], None)], "new"),
+    ("grab my guitar lmao", [("guitar", "all", None, [], None)], "new"),
+    # a label before a colon, then a request verb that inspection uses ('flag', 'tag')
+    ("Inspection: flag every cracked tile", [("cracked tile", "all", None, [], None)], "new"),
+    ("audit note: tag all the rusty bolts", [("rusty bolt", "all", None, [], None)], "new"),
+    # the colour said with the word 'colour' after it
+    ("I want the segmentation of cars which are red colour", [("red car", "all", None, [], None)], "new"),
+    ("select the green-coloured buckets", [("green bucket", "all", None, [], None)], "new"),
+    # 'that' right after the request verb points at its noun; a lead before a dash names what 'him / it' is
+    ("mask that bicycle", [("bicycle", "all", None, [], None)], "new"),
+    ("the woman carrying the ladder - outline her please",
+     [("woman", "all", None, [], ("holding", "ladder"))], "new"),
+    # what the last answer held, then a follow-up that points at it with a pronoun; a particle after its object
+    ("you selected the lamps as well, take them out", [("lamp", "all", None, [], None)], "remove"),
+    ("you grabbed the cushions too, leave those out", [("cushion", "all", None, [], None)], "remove"),
+    # a character whose 色-word is a colour its own senses name is that colour before a noun (橘猫, 棕熊)
+    ("把沙发上的橘兔子标出来", [("orange rabbit", "all", None, [], ("on", "sofa"))], "new"),
+    ("把棕熊圈出来", [("brown bear", "all", None, [], None)], "new"),
+    ("帮我把那条黑狗弄出来", [("black dog", "all", None, [], None)], "new"),
+    # words CC-CEDICT lacks, read whole (a dog breed, a vacuum flask), also inside English
+    ("把所有秋田犬都标出来", [("akita", "all", None, [], None)], "new"),
+    ("把桌上的保温壶圈出来", [("thermos", "all", None, [], ("on", "table"))], "new"),
+    ("segment the 秋田犬 please", [("akita", "all", None, [], None)], "new"),
+])
+def test_families_of_blind_set_m(text, expected, followup):
+    assert_read_sure(text, expected, followup)
+
+
+@pytest.mark.parametrize("text", ["hey! how was your weekend?", "how's it going?", "hello, how have you been?"])
+def test_small_talk_is_clarified(text):
+    plan = parse_offline(text)
+    assert plan.clarify and not plan.targets
+
+
+def test_a_sense_guessed_inside_english_says_low():
+    """A Chinese word inside English whose sense CC-CEDICT leaves open is as unsure as it is in Chinese text."""
+    plan = parse_offline("segment the 柴 by the door")
+    assert plan.confidence == "low"
