@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -57,6 +59,23 @@ def request_owner(request: HTTPConnection | None, keys: list[str]) -> str:
 INLINE_BELOW = 256 * 1024
 # Decoding is throughput work and the event loop is latency work: on a busy machine the loop gets the CPU first.
 WORKER_NICENESS = 10
+PARENT_CHECK_S = 1.0  # how often a decoding worker looks whether the server that started it is still there
+
+
+def start_decoding_worker(niceness: int, server_pid: int) -> None:
+    """A decoding worker's start: a lower priority than the server's, and an end of its own when the server is gone.
+
+    A server killed with SIGKILL cannot stop its pool, and a worker waiting for work never notices: it would stay,
+    orphaned, holding its memory (hundreds of MB once it has decoded a big payload) until the machine restarts. So
+    each worker watches its parent and leaves when it is no longer the server that started it."""
+    os.nice(niceness)
+
+    def leave_when_orphaned() -> None:
+        while os.getppid() == server_pid:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=leave_when_orphaned, name="segchat-orphan-watch", daemon=True).start()
 
 
 class DecoderUnavailableError(SegchatError):
@@ -111,8 +130,9 @@ class PayloadDecoder:
 
     def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=os.nice,
-                                             initargs=(WORKER_NICENESS,))
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"),
+                                             initializer=start_decoding_worker,
+                                             initargs=(WORKER_NICENESS, os.getpid()))
         return self._pool
 
     def close(self) -> None:
