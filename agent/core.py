@@ -34,7 +34,7 @@ from segchat.parser.offline import low_confidence_note, warm_up as warm_up_offli
 from segchat.parser.base import InstructionParser
 from segchat.segmenter.base import Finder, Segmenter
 from segchat.segmenter.batching import CrossRequestBatcher
-from segchat.segmenter.images import ImageSource, load_image
+from segchat.segmenter.images import ImageSource, load_image, png_as_read
 from segchat.segmenter.instances import Instance
 from segchat.segmenter.predictor import Sam3Segmenter
 from segchat.segmenter.prompts import Exemplar, Prompt
@@ -161,12 +161,14 @@ class Agent:
         start = time.perf_counter()
         instruction = self.check_instruction(instruction)
         pil = load_image(image, max_pixels=self.max_image_pixels) if image is not None else None
+        # a PNG upload of exactly these pixels is stored as it came, not encoded again
+        png = png_as_read(image) if image is not None else None
         session = self.store.get_or_create(session_id, owner)
         with self._sessions.hold(session.id):
-            return self.queue.run(self._turn, instruction, pil, session.id, owner, threshold, verify, exemplars,
+            return self.queue.run(self._turn, instruction, pil, png, session.id, owner, threshold, verify, exemplars,
                                   start)
 
-    def _turn(self, instruction: str, pil: Image.Image | None, session_id: str, owner: str,
+    def _turn(self, instruction: str, pil: Image.Image | None, png: bytes | None, session_id: str, owner: str,
               threshold: float | None, verify: bool, exemplars: list[ExemplarBox] | list[Exemplar] | None,
               start: float) -> Turn:
         timings: dict[str, float] = {}
@@ -233,7 +235,7 @@ class Agent:
                              timings_ms={k: round(v, 2) for k, v in timings.items()},
                              explanation=in_users_script(explanation, instruction),
                              reply_language=plan.reply_language, plan=plan.model_dump(), session=session_id)
-        self.store.save_image(pil, image_key)  # only now: a turn that failed leaves nothing behind
+        self.store.save_image(pil, image_key, png)  # only now: a turn that failed leaves nothing behind
         index = self.store.append_turn(session_id, instruction, image_key, result.model_dump())
         return Turn(result=result, instances=execution.instances, image=pil, session_id=session_id, index=index,
                     instruction=instruction, image_key=image_key)

@@ -222,6 +222,47 @@ def test_a_turn_exports_every_kind_and_refuses_an_unknown_one():
         turn.export("psd-of-doom")
 
 
+def encoded(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def test_only_a_png_of_exactly_its_pixels_is_kept_as_it_came():
+    """`png_as_read`: the bytes a store may keep instead of encoding again are those load_image reads pixel for
+    pixel; anything it converts (alpha, a palette, a transparency key, an EXIF turn, JPEG) is encoded again."""
+    from segchat.segmenter.images import load_image, png_as_read
+
+    rgb = Image.fromarray(np.random.default_rng(6).integers(0, 255, (30, 40, 3), dtype=np.uint8))
+    plain = encoded(rgb, "PNG")
+    assert png_as_read(plain) == plain
+    assert np.array_equal(np.asarray(load_image(plain)), np.asarray(rgb))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turned a quarter: load_image turns it back, so the file's pixels are not the image's
+    for other in (encoded(rgb.convert("RGBA"), "PNG"), encoded(rgb.convert("P"), "PNG"),
+                  encoded(rgb, "PNG", transparency=(0, 0, 0)), encoded(rgb, "PNG", exif=exif),
+                  encoded(rgb, "JPEG"), encoded(rgb, "PNG", save_all=True, append_images=[rgb.rotate(90)]),
+                  b"\x89PNG\r\n\x1a\nnot really"):
+        assert png_as_read(other) is None
+    assert png_as_read(rgb) is None and png_as_read(np.asarray(rgb)) is None
+
+
+def test_a_png_upload_is_stored_as_it_came_and_anything_else_as_its_pixels(tiny_segmenter, tmp_path):
+    agent = build_agent(Settings(offline=True, threshold=0.0, data_dir=tmp_path), segmenter=tiny_segmenter)
+    rgb = Image.fromarray(np.random.default_rng(7).integers(0, 255, (60, 90, 3), dtype=np.uint8))
+    upload = encoded(rgb, "PNG", compress_level=9)  # not the store's own level: a re-encoding would differ
+    turn = agent.turn("all the dogs", upload)
+    assert agent.store.image_png(str(turn.image_key)) == upload
+    rgba = rgb.convert("RGBA")
+    rgba.putpixel((0, 0), (10, 20, 30, 0))  # a transparent pixel: composited on white by load_image
+    second = agent.turn("all the dogs", encoded(rgba, "PNG"))
+    stored = agent.store.image_png(str(second.image_key))
+    assert stored != encoded(rgba, "PNG")
+    with Image.open(io.BytesIO(stored)) as back:
+        assert back.mode == "RGB" and back.getpixel((0, 0)) == (255, 255, 255)
+        assert np.array_equal(np.asarray(back), np.asarray(second.image))
+
+
 # -- the door: a failed turn changes nothing --------------------------------------------------------------------------
 def test_an_empty_upload_is_an_error_not_the_previous_image(tiny_segmenter, tmp_path):
     """Before: an upload that could not be read became b'' and the turn ran on the session's previous image."""

@@ -24,16 +24,19 @@ class ImageTable:
         """The name an image is stored under: its content digest (never a name the client chose)."""
         return image_digest(image)
 
-    def save_image(self, image: Image.Image, key: str | None = None) -> str:
-        """Store `image` under its key (a no-op when it is already there); returns the key."""
+    def save_image(self, image: Image.Image, key: str | None = None, png: bytes | None = None) -> str:
+        """Store `image` under its key (a no-op when it is already there); returns the key. `png`: the upload's own
+        file when it is a PNG of exactly these pixels (`segmenter.images.png_as_read`), kept as it came."""
         key = key or image_digest(image)
         if not self.has_image(key):  # PNG encoding costs more than the look-up
-            buffer = io.BytesIO()
-            # the fastest deflate level: a first turn pays for this encoding, and level 6 (Pillow's default) costs
-            # 3-4x the time for files about a quarter smaller; lossless either way
-            image.save(buffer, format="PNG", compress_level=1)
+            if png is None:
+                buffer = io.BytesIO()
+                # the fastest deflate level: a first turn pays for this encoding, and level 6 (Pillow's default)
+                # costs 3-4x the time for files about a quarter smaller; lossless either way
+                image.save(buffer, format="PNG", compress_level=1)
+                png = buffer.getvalue()
             with self.engine.begin() as connection:  # two requests storing the same image at once: one row
-                insert_ignoring_duplicates(connection, images, key=key, png=buffer.getvalue(), created=time.time())
+                insert_ignoring_duplicates(connection, images, key=key, png=png, created=time.time())
         return key
 
     def has_image(self, key: str) -> bool:
