@@ -4,9 +4,12 @@ through the UI's own event (Gradio's queue, driven with gradio_client), on one `
     .venv/bin/python -m bench.ui_vs_rest [--images 10] [--instruction "all the green shapes"] [--seed 23] [--rounds 4]
 
 Cold: every turn of both faces encodes its image. The server runs with SEGCHAT_EMBEDDING_CACHE_BYTES=0, and the
-segmenter still keeps the last few embeddings it made (RECENT_UNCACHED); so each round sends all the images through
-one face, then all through the other, and more images pass between two sends of one image than it keeps. Four
-rounds by default, REST first and UI first in turn: each face answers each image four times, 40 samples a face.
+segmenter still keeps the last few embeddings it made (RECENT_UNCACHED); so the two faces take turns, each on its
+own image, half the set apart (REST on image k while the UI has image k+5, then the reverse), and more images pass
+between two sends of one image than it keeps. Turn by turn, both faces meet the same drift of the host's speed (it
+drifts over seconds: a round of one face, then a round of the other, once put REST's median anywhere from 152 to
+193 ms between runs). Four rounds by default, REST first and UI first in turn: each face answers each image four
+times, 40 samples a face.
 REST's own `timings_ms.embed` of every turn is kept as the proof that it was cold. One unmeasured turn each on
 another image comes first. A UI turn counts from gradio_client's upload of the image to its final message (the
 overlay file written); a REST turn from the multipart request to its JSON.
@@ -174,20 +177,32 @@ def measure(url: str, images: list[Path], instruction: str, rounds: int) -> tupl
     ui_turn(client, fn_index, images[0], instruction, threshold)
     floor = fixed_costs(http, url, client)
     rows = []
+    measured = images[1:]
     for round_number in range(rounds):
-        for face in ("rest", "ui") if round_number % 2 == 0 else ("ui", "rest"):
-            for image in images[1:]:
-                row: dict = {"round": round_number, "image": image.name, "face": face}
-                if face == "rest":
-                    row["ms"], row["explanation"], timings = rest_turn(http, url, image, instruction)
-                else:
-                    row["ms"], row["explanation"], row["overlay"], session = ui_turn(client, fn_index, image,
-                                                                                     instruction, threshold)
-                    timings = agent_timings(http, url, session)
-                row["agent_ms"], row["embed_ms"] = timings["total"], timings.get("embed", 0.0)
-                row["stages_ms"] = timings
-                rows.append(row)
+        faces = ("rest", "ui") if round_number % 2 == 0 else ("ui", "rest")
+        for step, image in enumerate(measured):
+            # the two faces turn by turn, each on its own image: the host's speed drifts over seconds, and both
+            # faces meet the same drift; one image's two sends are half the set apart, farther than the segmenter
+            # keeps its recent embeddings (RECENT_UNCACHED), so each stays cold
+            other = measured[(step + len(measured) // 2) % len(measured)]
+            for face, picture in zip(faces, (image, other)):
+                rows.append(one_turn(http, url, client, fn_index, face, picture, instruction, threshold,
+                                     round_number))
     return rows, floor
+
+
+def one_turn(http: httpx.Client, url: str, client, fn_index: int, face: str, image: Path, instruction: str,
+             threshold: float, round_number: int) -> dict:
+    row: dict = {"round": round_number, "image": image.name, "face": face}
+    if face == "rest":
+        row["ms"], row["explanation"], timings = rest_turn(http, url, image, instruction)
+    else:
+        row["ms"], row["explanation"], row["overlay"], session = ui_turn(client, fn_index, image, instruction,
+                                                                         threshold)
+        timings = agent_timings(http, url, session)
+    row["agent_ms"], row["embed_ms"] = timings["total"], timings.get("embed", 0.0)
+    row["stages_ms"] = timings
+    return row
 
 
 def summary(rows: list[dict], floor: dict, args: argparse.Namespace, load: float) -> dict:
@@ -228,8 +243,8 @@ def markdown(result: dict, command: str) -> str:
     lines = ["# A chat turn against a REST turn", "",
              f"- machine: {result['machine']}", f"- command: `{command}`",
              f"- {result['images']} fresh shapes-world images (480x360), instruction “{result['instruction']}”, "
-             "`serve.py --demo --offline`, every turn cold (embedding cache off, and "
-             f"{result['images'] - 1} other images between two sends of one; REST's fastest encode of the image: "
+             "`serve.py --demo --offline`, every turn cold (embedding cache off, the faces turn by turn on images half "
+             "the set apart, more between two sends of one than the segmenter keeps; REST's fastest encode: "
              f"{result['rest_embed_ms_min']} ms); {result['turns_per_face']} turns a face", "",
              "| face | median ms |", "| --- | --- |",
              f"| REST `POST /v1/segment` (multipart) | {result['rest_median_ms']} |",
@@ -260,10 +275,12 @@ def markdown(result: dict, command: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--images", type=int, default=10)
+    # at least 4: one image's two sends, half the set apart, must have more images between them than
+    # RECENT_UNCACHED (2)
+    parser.add_argument("--images", type=int, default=10, choices=range(4, 101), metavar="4..100")
     parser.add_argument("--instruction", default="all the green shapes")
     parser.add_argument("--seed", type=int, default=23)
-    parser.add_argument("--rounds", type=int, default=4, help="each: every image through one face, then the other")
+    parser.add_argument("--rounds", type=int, default=4, help="each: every image through both faces, turn by turn")
     parser.add_argument("--name", default="ui_vs_rest", help="<out>/<name>.json and .md")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
