@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from segchat.parser.english import Reading, Selection
-from segchat.parser.lexicon import JARGON, is_known, is_noun, lemmas, singular_phrase
+from segchat.parser.lexicon import JARGON, is_known, is_noun, is_participle, lemmas, singular_phrase
 from segchat.parser.lexicon import REQUEST_VERBS as EN_REQUEST_VERBS
 from segchat.parser.vocabulary import ZH_CLASSIFIERS, ZH_DIGITS, ZH_MODIFIERS, ZH_NOUNS
 from segchat.parser.zh_lexicon import cedict_senses, colour_before_noun, translate_word, translate_words, words
@@ -41,9 +41,11 @@ GROUP_CL = "[堆群排摞叠]"
 RELATION_END = f"(?:的|(?:的)?[那这]一?{CL})"
 _RELATIONS_ENDING_IN_DE = [
     ("near", r"(?:离|距离|靠近|挨着|紧挨着)(?P<a>[^的，,]+?)(?:最近|最近的那|很近|近|比较近)?的"),
+    # '挂在窗户上方的灯': 上方 / 上空 after a verb of place is above the anchor, not on it (nor near 'window on top')
+    ("above", rf"{PLACED}(?:在|于)(?P<a>[^的，,]+?)(?:的)?(?:上方|上空|正上方)的"),
     ("on", rf"{PLACED}(?:在|于)(?P<a>[^的，,]+?)(?:上面|上边|上|顶上)的"),
     ("in", rf"{PLACED}(?:在|于)(?P<a>[^的，,]+?)(?:里面|里边|里头|里|中|内)的"),
-    ("below", rf"{PLACED}(?:在|于)(?P<a>[^的，,]+?)(?:下面|下边|下方|底下|下)的"),
+    ("below", rf"{PLACED}(?:在|于)(?P<a>[^的，,]+?)(?:的)?(?:下面|下边|下方|正下方|底下|下)的"),
     ("near", rf"{PLACED}(?:在|于)(?P<a>[^的，,]+?)(?:旁边|边上|附近|旁|边|前面|后面)?的"),
     ("holding", r"(?:手里|手上|嘴里)?(?:拿着|抱着|握着|举着|提着|叼着|捧着|拎着|牵着|扛着)(?P<a>.+?)的"),
     ("wearing", r"(?:戴着|戴了|穿着|穿了|披着|系着|戴|穿)(?P<a>.+?)的"),
@@ -269,6 +271,10 @@ def _count_match(text: str) -> re.Match | None:
             rest = next_word[match.end() - number_end:]
             if next_word not in ZH_NOUNS and rest in ZH_NOUNS:
                 return match
+            # '三块砖' read as 三 + 块砖, a word no dictionary has: the measure word belongs to the count
+            if next_word not in ZH_NOUNS and not cedict_senses(next_word) and len(rest) == 1 \
+                    and [s for s in cedict_senses(rest) if not s.startswith("to ")]:
+                return match
     return None
 
 
@@ -394,6 +400,10 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
             continue
         segmented = words(chunk)
         for index, (word, tag) in enumerate(segmented):
+            single = _single_character_noun(word, tag, index, segmented)
+            if single:
+                pieces.append((single, "eng"))  # '两块砖': one character after its measure word names the object
+                continue
             if word not in FRAME and word not in REQUEST_VERBS and (word in ZH_NOUNS or word in ZH_MODIFIERS):
                 pieces.append((word, "n" if word in ZH_NOUNS else "a"))
                 continue
@@ -437,6 +447,25 @@ def _state_before_de(word: str, tag: str, index: int, segmented: list[tuple[str,
     if index + 1 >= len(segmented) or segmented[index + 1][0] != "的":
         return None
     return state_word(word)
+
+
+def _single_character_noun(word: str, tag: str, index: int, segmented: list[tuple[str, str]]) -> str | None:
+    """'两块砖', '那根棍': a character of its own that jieba tags a noun (or a name, or a bound morpheme) and whose one
+    dictionary sense is a noun names the object, though the dictionary's word may also stand before a noun ('brick
+    wall'); before 的 it stays a modifier ('木的': wooden ones)."""
+    if len(word) != 1 or not tag.startswith(("n", "zg")) or word in ZH_NOUNS or word in FRAME \
+            or ZH_MODIFIERS.get(word + "色"):
+        return None  # a colour ('红') stays a colour
+    if index + 1 < len(segmented) and segmented[index + 1][0] in ("的", "色", "质", "制", "做"):
+        return None
+    if any(re.search(r"[\u4e00-\u9fff]", w) and not t.startswith(("v", "u", "y", "x", "w", "e"))
+           for w, t in segmented[index + 1:]):
+        return None  # a character before another content word is that word's attribute ('砖墙' cut apart)
+    # a character that is also a verb ('掉', to fall) is read so: only a character with one sense, an object, is one
+    senses = [ZH_MODIFIERS[word]] if word in ZH_MODIFIERS else list(cedict_senses(word))
+    if len(senses) != 1 or " " in senses[0] or not is_noun(senses[0]) or is_participle(senses[0]):
+        return None
+    return senses[0]
 
 
 def _compound_of(word: str, head: str) -> bool:
@@ -512,6 +541,19 @@ def read_chunk(chunk: str) -> Reading | None:
     reading.selection = selection
     reading.relation = relation
     reading.exclude = [e for e in (_exclusion_phrase(fragment, joiner, phrase) for fragment, joiner in excluded_raw) if e]
+    for fragment, _ in excluded_raw:
+        for word, tag in words(fragment):
+            found = translate_word(word, tag) if len(word) > 1 and word.endswith("的") else None
+            if found and any(re.search(rf"\b{re.escape(found[1])}\b", e) for e in reading.exclude):
+                # '带瓶标的': jieba read the particle into a word (标的, 'target'): the split is a guess
+                reading.unsure.append(f"the particle 的 read as part of a word in an exclusion: {word}")
+        # '带鼻标的不要': an excluded word no dictionary has is as much a guess from its pieces as the object's own
+        excluded_noun, excluded_known, _ = noun_phrase(
+            re.sub(r"^\s*(?:有|没有?|不)?(?:带|穿|戴|披|系|拿|抱)?着?", "", fragment))
+        if not excluded_noun or not any(re.search(rf"\b{re.escape(excluded_noun)}\b", e) for e in reading.exclude):
+            continue  # the fragment was read another way ('穿白大褂的': wearing a white coat; '没开花的': a state)
+        if not excluded_known:
+            reading.unsure.append("a word no dictionary knows was read from its pieces (in an exclusion)")
     return reading
 
 
@@ -623,18 +665,54 @@ def is_context_clause(clause: str) -> bool:
 SCENE_CLAUSE = re.compile(r"^[\u4e00-\u9fffA-Za-z ]{1,12}?(?:的)?这一?[张幅](?:图|图片|照片|相片|截图|照|画面)?(?:里|中|上)?$")
 
 
+# '工地照片，…', '无人机航拍图，…', '电商主图，…', '监控画面：…': a clause with no request in it that ends in a word for the
+# picture or its source names where to look, never what to find
+SOURCE_CLAUSE = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9 _\-]{0,14}?(?:照片|相片|图片|截图|截屏|航拍图?|航拍照片?|画面|"
+                           r"监控(?:画面|截图|录像|视频)?|主图|详情图|原图|大图|录像|视频|[图照])$")
+
+
 def names_the_picture(clause: str, rest: str) -> bool:
-    """A first clause that names the picture by its scene, followed by a request that names its own object."""
-    return bool(SCENE_CLAUSE.match(clause.strip())) and bool(noun_phrase(rest)[0])
+    """A first clause that names the picture by its scene or its source, followed by a request that names its own
+    object."""
+    clause = clause.strip()
+    if SCENE_CLAUSE.match(clause):
+        return bool(noun_phrase(rest)[0])
+    if not SOURCE_CLAUSE.match(clause) or re.match(r"^(?:请|麻烦|帮|给|把|将|我|你)", clause):
+        return False
+    if any(word in REQUEST_VERBS or (tag.startswith("v") and word[0] in REQUEST_CHARS) for word, tag in words(clause)):
+        return False
+    return bool(noun_phrase(rest)[0])
+
+
+# '药盒一共有八个，帮我选出其中五个', '图里有十只鸡，标出其中四只': how many there are, said as context, then how many of
+# them (其中 / 里面的) are wanted; the noun of the first clause is what the second one counts
+_THERE_ARE = rf"(?:一共|总共|共|大概|大约|差不多|至少)?(?:有|是){ZH_NUMBER}{CL}"
+EXISTING_COUNT = re.compile(rf"^(?:[\u4e00-\u9fff]{{0,6}}?{_THERE_ARE}(?P<after>[\u4e00-\u9fff]{{1,8}}?)|"
+                            rf"(?P<before>[\u4e00-\u9fff]{{1,8}}?)(?:这里|这儿|图里|图中|画面里|里面|里)?{_THERE_ARE})"
+                            r"(?:吧|左右|呢|啊)?[，,。；;]\s*(?P<rest>.*?)(?:其中|里面的|当中的?|中的)(?P<n>"
+                            rf"{ZH_NUMBER}{CL})(?P<tail>.*)$")
+
+
+def counted_as_context(text: str) -> str:
+    """'药盒一共有八个，帮我选出其中五个' -> '帮我选出五个药盒': the count that says how many there are goes, the noun
+    goes to the count that says how many are wanted."""
+    match = EXISTING_COUNT.match(text)
+    if not match:
+        return text
+    noun = (match.group("before") or match.group("after") or "").strip()
+    if not noun or not noun_phrase(noun)[0]:
+        return text
+    return f"{match.group('rest')}{match.group('n')}{noun}{match.group('tail')}"
 
 
 def drop_context_clauses(text: str) -> str:
     """The request without the clauses that only say who asks and why, or which picture it is about; a text of one
     clause stays as it is."""
-    clauses = re.split(r"(?<=[，,。；;])", text)
+    text = counted_as_context(text)
+    clauses = re.split(r"(?<=[，,。；;：:])", text)
     if len(clauses) < 2:
         return text
-    if names_the_picture(clauses[0].rstrip("，,。；; "), "".join(clauses[1:])):
+    if names_the_picture(clauses[0].rstrip("，,。；;：: "), "".join(clauses[1:])):
         clauses = clauses[1:]
     kept = [c for c in clauses if not is_context_clause(c.rstrip("，,。；; "))]
     return "".join(kept).strip("，,。；; ") if kept else text

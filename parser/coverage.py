@@ -131,6 +131,7 @@ def unaccounted_chinese(text: str, used: set[str]) -> list[str]:
 
     out = []
     text = container_measure_words(PICTURE_NAMED.sub(" ", text))  # '这幅简笔画里的': the picture, where to look
+    text = re.sub(r"正(?=中央|中间|中心|中|上方|下方|前方|后方|对面|左边|右边|上面|下面)", " ", text)  # '正中央': 正 intensifies
     for word, tag in join_split_words(words(drop_degree_verbs(text))):
         if not re.search(r"[\u3400-\u9fff]", word) or word in ZH_STRUCTURE or tag in _ZH_FUNCTION_TAGS:
             continue
@@ -153,6 +154,9 @@ def unaccounted_words(text: str, plan: Plan) -> list[str]:
         return []
     used = plan_words(plan)
     latin = re.sub(r"[\u3400-\u9fff]+", " ", text)
+    if len(plan.targets) > 1:
+        # 'the red helmets and the blue helmets separately': several targets are several answers already
+        latin = re.sub(r"\b(?:separately|individually|respectively|each on (?:its|their) own)\b", " ", latin)
     chinese = " ".join(re.findall(r"[\u3400-\u9fff]+", text))
     return unaccounted_english(latin, used) + (unaccounted_chinese(chinese, used) if chinese else [])
 
@@ -169,8 +173,14 @@ ZH_COUNT = re.compile(r"(?<![第那这几每])[两二俩仨三四五六七八九
 # the request's own words and the keys of another program's request: no object is named so
 # ('goal', 'job' and 'input' of TASK_LABELS may be objects: a football goal)
 REQUEST_OR_KEY_WORDS = frozenset(TASK_LABELS - {"goal", "job", "input"} | set("""segment segmentation select detect
-locate isolate extract highlight action target targets output count query mode format""".split()))
+locate isolate extract highlight action target targets output count query mode format need want wanna""".split()))
+# the request's own nouns: a mask is an object only as the head ('face mask'), never before another word
+REQUEST_NOUNS = frozenset("mask masks masking segmentation outline outlines cutout cutouts".split())
 SIDE_WORDS = frozenset("left right middle".split())
+# words of a position: in an anchor they mean a selection was read as the place ('window on top')
+POSITION_WORDS = frozenset("left right middle top bottom center centre side upper lower leftmost rightmost topmost "
+                           "bottommost".split())
+_SCENE_PICTURE_ZH = re.compile(r"(?P<scene>[\u4e00-\u9fff]{1,6}?)(?:的)?(?:照片|相片|图片|截图|截屏|航拍图?|画面|主图|监控)")
 
 
 def structural_doubts(text: str, plan: Plan) -> list[str]:
@@ -186,8 +196,26 @@ def structural_doubts(text: str, plan: Plan) -> list[str]:
     named = [t for t in plan.targets if t.phrase]
     if plan.followup == "new" and named and len(named) < len(plan.targets):
         doubts.append("a selection with no object of its own beside named targets")
+    counted: dict[tuple[str, str], set] = {}
+    for target in plan.targets:
+        if target.phrase and not target.relation and not target.exclude and not target.select.ordinal:
+            counted.setdefault((target.phrase, target.select.kind), set()).add(target.select.count)
+    for (phrase, _), counts in counted.items():
+        if len(counts) > 1:
+            # 'ten chickens …, four of them': one noun with two counts is a count said twice, one of them context
+            doubts.append(f"the same object read as two targets with different counts: {phrase}")
+    scenes = _scene_phrases(text)
     for target in plan.targets:
         words = target.phrase.split()
+        if target.phrase and target.phrase in scenes:
+            # '工地照片' read as 'construction site' with 照片 dropped: the picture named by its scene, no object
+            doubts.append(f"the picture's scene read as an object: {target.phrase}")
+        if set(words[:-1]) & REQUEST_NOUNS:
+            doubts.append("a request word read as part of an object: " + target.phrase)
+        anchor = target.relation.anchor.split() if target.relation and target.relation.anchor else []
+        if set(anchor) & POSITION_WORDS or re.search(r"\b(?:on top|at the bottom|in the middle)\b", target.phrase):
+            doubts.append("a position word read as part of an object or an anchor: "
+                          + (" ".join(anchor) if set(anchor) & POSITION_WORDS else target.phrase))
         cues = set(words) & CUE_WORDS
         if cues:
             doubts.append("a steering word read as part of an object: " + " ".join(sorted(cues)))
@@ -199,6 +227,24 @@ def structural_doubts(text: str, plan: Plan) -> list[str]:
             # 'capsule right', 'right side forklift': a position no noun ends with, so a selection misread
             doubts.append(f"a position word read as part of an object: {target.phrase}")
     return doubts
+
+
+def _scene_phrases(text: str) -> set[str]:
+    """The English of what is named right before a word for the picture ('工地照片' -> 'construction site', 'kitchen
+    photo' -> 'kitchen')."""
+    from segchat.parser.zh_lexicon import translate_word, words
+
+    out = {m.group(1) for m in re.finditer(r"\b([a-z]+(?: [a-z]+)?) (?:photo|pic|picture|image|shot|footage|screenshot|"
+                                            r"feed|cam|camera)s?\b", text.lower())}
+    out |= {m.group(1).split()[-1] for m in re.finditer(r"\b([a-z]+(?: [a-z]+)?) (?:photo|pic|picture|image|shot|"
+                                                          r"footage|screenshot|feed|cam|camera)s?\b", text.lower())}
+    for match in _SCENE_PICTURE_ZH.finditer(text):
+        pieces = words(match.group("scene"))
+        if pieces:
+            found = translate_word(*pieces[-1])
+            if found:
+                out.add(found[1])
+    return out
 
 
 def names_object(word: str) -> bool:

@@ -799,7 +799,9 @@ def read_chunk(chunk: str) -> Reading | None:
     reading.selection = selection
     reading.relation = relation
     reading.exclude = fill_head(excluded + excluded_post, phrase) if phrase else []
-    bad = [w for w in dropped_words if w in QUESTION_WORDS or w in JARGON or is_bare_verb(w)]
+    # 'which cow is furthest to the right': the copula of the question the selection answers is read with it
+    copula = {"is", "are", "was", "were", "'s"} if (set(dropped_words) | set(dropped)) & {"which", "what", "who"} else set()
+    bad = [w for w in dropped_words if (w in QUESTION_WORDS or w in JARGON or is_bare_verb(w)) and w not in copula]
     if bad:
         reading.unsure.append("words left out: " + " ".join(bad[:6]))
     if phrase and not all(is_known(w) for w in phrase.split()):
@@ -873,8 +875,11 @@ CORRECTION = re.compile(rf"(?i)^(?:{_WRONG}[\s,.!]+)*{_WRONG}\s*[,.!]+\s*(?:i (?
 # pictured) named by what it shows, then a comma and the request
 DOCUMENT_WORDS = frozenset("""document doc contract page form receipt invoice scan letter sheet slide poster drawing
 sketch map chart painting illustration comic manuscript certificate report paper worksheet blueprint xray x-ray""".split())
-_PICTURE_WORDS = "|".join(sorted(IMAGE_WORDS | DOCUMENT_WORDS | {"snapshot", "snap", "selfie", "footage"}))
-SCENE_LEAD_IN = re.compile(rf"^(?P<lead>[^,:;\n]{{0,60}}?\b(?:{_PICTURE_WORDS})s?)\s*,\s*(?P<rest>\S.*)$",
+# the picture's source: a camera and what it records ('warehouse cam 3, …', 'dashcam still, …')
+SOURCE_WORDS = frozenset("cam camera feed footage cctv webcam dashcam bodycam livestream stream recording capture".split())
+_PICTURE_WORDS = "|".join(sorted(IMAGE_WORDS | DOCUMENT_WORDS | SOURCE_WORDS | {"snapshot", "snap", "selfie"}))
+SCENE_LEAD_IN = re.compile(rf"^(?P<lead>[^,:;\n]{{0,60}}?\b(?:{_PICTURE_WORDS})s?(?:\s*#?\d{{1,4}}[a-z]?)?)\s*,\s*"
+                           r"(?P<rest>\S.*)$",
                            re.DOTALL | re.IGNORECASE)
 
 
@@ -933,6 +938,20 @@ SEPARATED_PARTICLE = re.compile(r"(?i)\b(take|leave|throw|get|cut) (those|them|t
                                 r"(out|away)\b")
 
 
+# 'take the bruised pears out of the selection', 'remove the red cups from the results': where a follow-up takes them
+# from is the last answer, which the follow-up already means
+OUT_OF_ANSWER = re.compile(r"(?i)\b(?P<verb>take|remove|drop|delete|get|cut|throw|leave|pull|exclude|deselect|subtract)"
+                           r"\b(?P<obj>[^,.;!?]{1,60}?)\s+(?:out of|from|off)\s+(?:the |my |your |this |that |our )?"
+                           r"(?:current |last |previous |existing )?(?:selection|selections|results?|answer|masks?|"
+                           r"set|list|picks)\b")
+
+
+def _out_of_answer(match: re.Match) -> str:
+    verb = match.group("verb").lower()
+    return f"{match.group('verb')}{match.group('obj')}" + (" out" if verb in ("take", "get", "pull", "throw", "cut")
+                                                           else "")
+
+
 def recall_answer(text: str) -> str:
     match = ANSWER_RECALLED.match(text)
     if match:
@@ -940,14 +959,46 @@ def recall_answer(text: str) -> str:
     return SEPARATED_PARTICLE.sub(r"\1 \3 \2", text)
 
 
+# '[cam07] all the vans …', '【监控】…': a bracketed tag before the request names the picture's source, never an object
+SOURCE_TAG = re.compile(r"^\s*[\[【(（][^\]】)）\n]{1,30}[\]】)）]\s*[:：,，\-–—]?\s*(?=\S)")
+# 'need masks on every forklift', 'i want outlines for the cats': the answer's form with a preposition is the request
+WANTED_MARKS_ON = re.compile(r"(?i)\b(?:(?:i|we)\s+)?(?:need|want|would like|'d like)\s+(?:a\s+|the\s+|some\s+)?"
+                             r"(?:(?:instance|segmentation|binary|separate)\s+)?(?:masks?|outlines?|segmentations?|"
+                             r"cut-?outs?|bounding boxes|bboxes|boxes)\s+(?:on|for|of|around|over)\b")
+# 'would you be so kind as to segment …', 'would you be kind enough to …': an elaborate 'please'
+POLITE_FRAME = re.compile(r"(?i)\b(?:would|could|will|can)\s+(?:you|u)\s+(?:please\s+)?be\s+(?:so\s+kind|kind enough|"
+                          r"so\s+good|good enough|a dear|an angel)\s+(?:as\s+)?(?:to\s+)?|"
+                          r"\b(?:i'?d|i would|we'?d|we would)\s+(?:be\s+)?(?:really\s+|very\s+|so\s+)?(?:grateful|thankful)\s+"
+                          r"if\s+(?:you|u)\s+(?:could|would|can)\s+")
+# "there's like ten chickens in here, I only need four of them masked": how many there are, said as context, then how
+# many of them are wanted; the noun of the first clause is what the count of the second takes
+_EXISTING = (rf"^\s*(?:(?:ok|okay|so|well|hmm|um)[, ]+)*there(?:'s|'re| is| are)\s+(?:like\s+|about\s+|around\s+|"
+             rf"roughly\s+|maybe\s+|approximately\s+|at least\s+|exactly\s+|some\s+)?{NUMBER}\s+"
+             r"(?P<noun>[a-z][a-z\- ]{1,40}?)(?:\s+(?:in here|here|in there|there|in (?:the|this|that) (?:picture|photo|"
+             r"image|pic|shot|frame|scene|one)))?\s*[,;.]\s*")
+COUNT_AS_CONTEXT = re.compile(_EXISTING + rf"(?P<rest>.*?(?<![\w'#])(?P<n>{NUMBER}) of (?:them|those|these|'em)\b.*)$",
+                              re.IGNORECASE | re.DOTALL)
+
+
+def _count_as_context(match: re.Match) -> str:
+    rest, start = match.group("rest"), match.start("n") - match.start("rest")
+    end = match.end("n") - match.start("rest")
+    after = re.match(r" of (?:them|those|these|'em)\b", rest[end:])
+    return f"{rest[:start]}{match.group('n')} {match.group('noun')}{rest[end + after.end():]}"
+
+
 def expand_shorthand(text: str) -> str:
     """The words a user typed in shorthand, written out, before anything reads the text: 'w/o' is 'without',
     'isnt' is "isn't", 'every single' is 'every' (not a count of one); another program's label goes, and so do a
     lead-in before a colon, a correction's preamble and the reasons given."""
     text = REQUEST_LABEL.sub("", text, count=1)
+    text = SOURCE_TAG.sub("", text, count=1)
+    text = WANTED_MARKS_ON.sub(" mask ", text)
+    text = POLITE_FRAME.sub("please ", text)
+    text = COUNT_AS_CONTEXT.sub(_count_as_context, text, count=1)
     text = drop_lead_in(text)
     text = CORRECTION.sub("", text, count=1)
-    text = recall_answer(drop_slang(text))
+    text = recall_answer(drop_slang(OUT_OF_ANSWER.sub(_out_of_answer, text)))
     text = REASON_CLAUSE.sub("", text)
     text = MIND_GERUND.sub(_mind_gerund, text)
     # 'what I need is the microphones': the request said as a pseudo-cleft

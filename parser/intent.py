@@ -122,6 +122,26 @@ REQUEST_EN = re.compile(r"\b(?:segment|select|mask|highlight|outline|mark|find|c
 REQUEST_ZH = re.compile(r"抠|扣出|分割|选中|选出|选上|标出|标记|标注|找出|找到|圈出|框出|高亮|提取|定位|挑出")
 
 
+# '帮我把这张照片 upload 到 Google Drive 上', 'email this pic to my boss', '把图片打印出来': an action on the file or the
+# picture itself, with no request to segment anything in it
+FILE_ACTION_EN = re.compile(r"\b(?:upload|uploading|re-?upload|email|e-mail|rename|compress|fax(?! machine)|"
+                            r"print (?:this|it|that|the|out|me)|(?:post|share|forward|send|attach|tweet) (?:this|it|that|"
+                            r"the (?:photo|image|picture|pic|file|screenshot))\b(?! (?:one|ones|[a-z]+ (?:on|in|at|from))\b))\b")
+FILE_ACTION_ZH = re.compile(r"上传|发给|发到|发送到?|发邮件|转发|分享(?:到|给)|打印(?!机)|重命名|改名|压缩(?!机)|传到|存到|保存到|备份|"
+                            r"发朋友圈|发微信|发群里|"
+                            # an English verb of the file inside Chinese ('把这张图 share 给同事')
+                            r"(?i:share|send|post|forward|upload|email|print)\s*(?:给|到|至|出来)")
+_MASK_WORDS = re.compile(r"\b(?:masks?|segmentations?|bbox(?:es)?|bounding box(?:es)?|outlines?|cut-?outs?)\b|掩码|蒙版|分割")
+
+
+def asks_for_a_file_action(text: str, lowered: str) -> bool:
+    """Whether the request's verb acts on the file (uploads, sends, prints, renames it) and no verb asks to segment."""
+    if _MASK_WORDS.search(lowered):
+        return False
+    english = FILE_ACTION_EN.search(lowered) and not REQUEST_EN.search(FILE_ACTION_EN.sub(" ", lowered))
+    return bool(english or FILE_ACTION_ZH.search(text)) and not REQUEST_ZH.search(text)
+
+
 def classify(text: str, language: str) -> Intent:
     """`text` is normalised and simplified; English is matched in lower case."""
     lowered = text.lower().strip()
@@ -138,7 +158,7 @@ def classify(text: str, language: str) -> Intent:
         return Intent.GREETING
     if GREETING_EN.match(lowered) or VAGUE_EN.match(HEDGES_EN.sub("", lowered).strip(" .!?")):
         return Intent.GREETING if GREETING_EN.match(lowered) else Intent.VAGUE
-    if OFF_TASK_EN.search(lowered) or OFF_TASK_ZH.search(text):
+    if OFF_TASK_EN.search(lowered) or OFF_TASK_ZH.search(text) or asks_for_a_file_action(text, lowered):
         return Intent.OFF_TASK
     if VAGUE_ZH.match(squeezed) or VAGUE_AS_BEFORE_ZH.search(squeezed):
         return Intent.VAGUE

@@ -189,6 +189,16 @@ def _share_noun_after(readings: list[Reading]) -> list[Reading]:
     return readings
 
 
+# 'which cow is furthest to the right? segment that one', 'which jar is the biggest? mask it': a question of which one
+# by its place or its size, then a request that points at it; the selection is the answer, nothing is guessed
+ANSWERED_QUESTION = re.compile(r"^\s*(?:ok |so |hmm |um )?which (?:one |[a-z]+ )?(?:is|are|'s) (?:the )?(?:furthest|farthest|"
+                               r"closest|nearest|most|biggest|largest|smallest|tiniest|tallest|shortest|highest|lowest|"
+                               r"leftmost|rightmost|topmost|bottommost|on the (?:left|right)|at the (?:top|bottom))\b[^?]*"
+                               r"\?\s*(?:please |pls |now |then |ok |okay )*(?:segment|select|mask|highlight|outline|"
+                               r"mark|cut out|cut|circle|isolate|pick|grab|box|find|show me)\s+(?:that|it|this|the one|that one|this one|"
+                               r"them|those)\b")
+
+
 def read_offline(text: str) -> tuple[Plan, list[str]]:
     """The plan for `text` and the notes on what had to be guessed. Never raises (tested on random text)."""
     normalized = normalize(text if isinstance(text, str) else str(text))
@@ -257,6 +267,11 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
         return _clarify(Intent.VAGUE, language), notes  # '照片里的声音': nothing a mask could hold
     for reading in readings:
         notes.extend(reading.unsure)
+    if intent is Intent.COUNT_QUESTION and ANSWERED_QUESTION.match(simplified.lower()) \
+            and all(t.phrase and t.select.kind != "all" for t in targets):
+        # 'which cow is furthest right? segment that one': the selection answers 'which', nothing is guessed
+        intent = Intent.REQUEST
+        notes = [note for note in notes if not note.startswith("a question, read as")]
     plan = Plan(targets=targets[:8], followup=followup, reply_language=language)
     # the words as read: a misspelt word with exactly one object word a letter away is that word
     checked = correct_object_typos(fix_typos(CONTEXT_CLAUSE.sub("", simplified.lower(), count=1)))

@@ -122,6 +122,9 @@ ZH_NOUNS: dict[str, str] = {
     "安全帽": "hard hat", "机车安全帽": "motorcycle helmet", "摩托车安全帽": "motorcycle helmet",
     # set M: words CC-CEDICT lacks (jieba keeps them whole, so no part reads them: 柴犬 is no 'firewood dog')
     "柴犬": "shiba inu", "秋田犬": "akita", "保温杯": "thermos", "保温壶": "thermos",
+    # set N: compounds that CC-CEDICT lacks, read part by part (耳标 'ear target', 太阳能板 'solar energy board')
+    "耳标": "ear tag", "太阳能板": "solar panel", "太阳能电池板": "solar panel", "光伏板": "solar panel",
+    "便利贴": "sticky note", "药盒": "pill box",
 }
 
 # Chinese modifiers -> English adjectives (colours, materials, states, sizes)

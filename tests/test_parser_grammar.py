@@ -638,3 +638,105 @@ def test_a_sense_guessed_inside_english_says_low():
     """A Chinese word inside English whose sense CC-CEDICT leaves open is as unsure as it is in Chinese text."""
     plan = parse_offline("segment the 柴 by the door")
     assert plan.confidence == "low"
+
+
+# ------------------------------------------------------------------ families found by blind set N (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # a lead-in that names the picture or its source (a camera, a feed, a bracketed tag) before the request; 'need
+    # masks on X' asks to mask X
+    ("loading dock camera 2: need masks on every blue pallet", [("blue pallet", "all", None, [], None)], "new"),
+    ("parking lot feed, outline all the motorbikes", [("motorbike", "all", None, [], None)], "new"),
+    ("[dock_cam] every orange cone", [("orange cone", "all", None, [], None)], "new"),
+    ("[IMG 0931] we need outlines for the red kites", [("red kite", "all", None, [], None)], "new"),
+    ("i want masks for the sleeping dogs", [("sleeping dog", "all", None, [], None)], "new"),
+    ("果园照片，把所有的梨标出来", [("pear", "all", None, [], None)], "new"),
+    ("监控画面：帮我框出所有电动车", [("electric scooter", "all", None, [], None)], "new"),
+    ("商品详情图，把那个白色的杯子抠出来", [("white cup", "all", None, [], None)], "new"),
+    # elaborate politeness before the request and thanks after it
+    ("Would you be so kind as to outline the copper kettle in this picture? Many thanks in advance.",
+     [("copper kettle", "all", None, [], None)], "new"),
+    ("could you be kind enough to select the wicker baskets, thanks in advance",
+     [("wicker basket", "all", None, [], None)], "new"),
+    ("if it's not too much trouble, highlight the ceramic vases", [("ceramic vase", "all", None, [], None)], "new"),
+    # how many there are, said as context, then how many of them are wanted: the noun of the first clause
+    ("there are maybe twelve ducks here, I only need three of them", [("duck", "all", 3, [], None)], "new"),
+    ("there's about eight candles in this photo, mask two of them please", [("candle", "all", 2, [], None)], "new"),
+    ("there are 5 apples in the bowl. select 2 of them", [("apple", "all", 2, [], ("in", "bowl"))], "new"),
+    ("图里有十只鸭子，帮我标出其中三只", [("duck", "all", 3, [], None)], "new"),
+    ("桌上一共有六个碗，把其中两个圈出来", [("bowl", "all", 2, [], None)], "new"),
+    # a measure word and a noun of one character (which the dictionary also reads as a material)
+    ("把最左边的三块砖标出来", [("brick", "leftmost", 3, [], None)], "new"),
+    ("把那三块砖抠出来", [("brick", "all", 3, [], None)], "new"),
+    ("把两块布选出来", [("cloth", "all", 2, [], None)], "new"),
+    # 上方 / 下方 / 上空 after a verb of place and 在 + the anchor
+    ("把吊在天花板上方的那盏灯圈出来", [("lamp", "all", None, [], ("above", "ceiling"))], "new"),
+    ("停在大楼下方的那辆车", [("car", "all", None, [], ("below", "building"))], "new"),
+    ("飘在房子上空的气球", [("balloon", "all", None, [], ("above", "house"))], "new"),
+    ("贴在冰箱上面的便利贴", [("sticky note", "all", None, [], ("on", "refrigerator"))], "new"),
+    # compounds the dictionary lacks, read whole
+    ("屋顶上的太阳能板全部框出来", [("solar panel", "all", None, [], ("on", "roof"))], "new"),
+    ("所有的牛都要，带耳标的不要", [("cow", "all", None, ["cow with ear tag"], None)], "new"),
+    # words accounted for: the copula of a question the selection answers, 正 before a place, 'separately' after
+    # several targets, 'from the selection' in a follow-up
+    ("which jar is the biggest? mask it please", [("jar", "largest", 1, [], None)], "new"),
+    ("把画面正中间的那只猫标出来", [("cat", "center", 1, [], None)], "new"),
+    ("select the 黄色 buckets and the 绿色 buckets separately",
+     [("yellow bucket", "all", None, [], None), ("green bucket", "all", None, [], None)], "new"),
+    ("remove the wilted roses from the selection", [("wilted rose", "all", None, [], None)], "remove"),
+    ("take the cracked eggs out of the selection", [("cracked egg", "all", None, [], None)], "remove"),
+])
+def test_families_of_blind_set_n(text, expected, followup):
+    assert_read_sure(text, expected, followup)
+
+
+@pytest.mark.parametrize("text", ["can you email this picture to my colleague", "upload this photo to dropbox",
+                                  "把这张图片打印出来", "帮我把照片上传到云盘", "把这张图 share 给我同事"])
+def test_actions_on_the_file_are_clarified(text):
+    plan = parse_offline(text)
+    assert plan.clarify and not plan.targets
+
+
+def test_a_file_action_after_a_segmentation_request_is_still_a_request():
+    plan = parse_offline("把猫抠出来发给我")
+    assert not plan.clarify and plan.targets[0].phrase == "cat"
+
+
+def test_a_question_the_selection_does_not_answer_stays_low():
+    """'closest to the door' is read as a relation, not as which one: the question stays a guess."""
+    assert parse_offline("which dog is closest to the door? outline that one").confidence == "low"
+
+
+@pytest.mark.parametrize("targets,doubt", [
+    # a request word inside a phrase ('need', or 'mask' before another word)
+    ([{"phrase": "loading dock need mask"}], "a request word"),
+    ([{"phrase": "masks tree"}], "a request word"),
+    # one noun with two counts
+    ([{"phrase": "duck", "select": {"count": 12}}, {"phrase": "duck", "select": {"count": 3}}], "the same object"),
+    # a position word in an anchor
+    ([{"phrase": "lamp", "relation": {"type": "near", "anchor": "window on top"}}], "a position word"),
+    ([{"phrase": "cup", "relation": {"type": "near", "anchor": "shelf left"}}], "a position word"),
+])
+def test_misreadings_of_set_n_say_low(targets, doubt):
+    from segchat.parser.coverage import structural_doubts
+
+    plan = Plan.model_validate({"targets": targets})
+    assert any(note.startswith(doubt) for note in structural_doubts("", plan))
+
+
+@pytest.mark.parametrize("text,phrase", [("果园照片", "orchard"), ("kitchen photo", "kitchen")])
+def test_the_picture_named_by_its_scene_read_as_an_object_is_a_doubt(text, phrase):
+    from segchat.parser.coverage import structural_doubts
+
+    plan = Plan.model_validate({"targets": [{"phrase": phrase}]})
+    assert any(note.startswith("the picture's scene") for note in structural_doubts(text, plan))
+
+
+def test_a_face_mask_is_an_object():
+    assert parse_offline("segment the face masks").confidence == "high"
+
+
+@pytest.mark.parametrize("text", ["所有的瓶子都要，带瓶标的不要", "所有的羊都要，带鼻标的不要"])
+def test_an_exclusion_read_through_a_word_that_ate_its_particle_says_low(text):
+    """jieba reads 标的 ('target') where 标 ends a compound the dictionary lacks and 的 is the particle: the excluded
+    phrase is a guess, as it would be in the object's own phrase."""
+    assert parse_offline(text).confidence == "low"
