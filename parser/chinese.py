@@ -705,10 +705,78 @@ def counted_as_context(text: str) -> str:
     return f"{match.group('rest')}{match.group('n')}{noun}{match.group('tail')}"
 
 
+# '姐妹们帮我…', '孩子 帮奶奶把…', '宝宝，…': who the user speaks to, before the request; never an object
+VOCATIVE = re.compile(r"^\s*(?:[\u4e00-\u9fff]{1,3}们|姐妹|宝宝|宝子|宝|亲爱的|亲|老师|师傅|大家|孩子|兄弟|老铁|哥们|小哥|"
+                      r"小姐姐|美女|帅哥|老公|老婆|老妈|老爸|妈|爸|亲们|家人们|朋友)[\s，,！!~～]*"
+                      r"(?=帮|请|麻烦|把|将|给我|能不能|能|可以|可不可以|你)")
+# '帮奶奶把…', '帮妈妈找…': the one the request is done for; the request is the user's own ('帮我把…')
+BENEFICIARY = re.compile(r"帮(?!我|忙|手)(?P<who>[\u4e00-\u9fff]{1,3}?)(?=把|将|找|抠|扣|选|标|圈|框|挑|分割)")
+# '不说了', '言归正传': a filler that closes a story before the request
+FILLER_CLAUSE = re.compile(r"^(?:不说了|不多说了|不扯了|废话不多说了?|言归正传|话说回来|总之|反正|好了|算了|说正事)$")
+# the cues that keep a clause with the request: a modifier, an exclusion, a count or a place ('红色的车，蓝色的车，都标出来')
+_KEPT_CLAUSE_CUES = re.compile(r"的|不|(?<!特)别|除|去掉|排除|只|最|第|其中|[都全]|[\d一两二三四五六七八九十几][个只条辆张块]|几|左|右|上面|下面|中间|旁边|"
+                               r"[这那]|还有|、")
+# the request's frame or verb in a clause ('帮我…', '把…抠出来', '圈出…')
+REQUEST_ZH_PATTERN = re.compile(r"帮我|麻烦你?|^请|抠|扣出|分割|选中|选出|选上|标出|标记|标注|找出|找到|圈出|框出|高亮|提取|定位|挑出")
+# an emoji, or a run of ellipsis or exclamation, parts clauses as a comma does
+CLAUSE_BREAK = re.compile(r"[…！!~～.]{2,}|[…！!~～]+|[\U0001F300-\U0001FAFF\u2600-\u27BF]+")
+
+
+def _has_request(clause: str) -> bool:
+    return bool(REQUEST_ZH_PATTERN.search(clause)) or any(
+        word in REQUEST_VERBS or (tag.startswith("v") and word[0] in REQUEST_CHARS) for word, tag in words(clause))
+
+
+def is_narrative_clause(clause: str) -> bool:
+    """A clause of a story told around the request ('今天跟老张出海钓了一整天', '回来路上还堵车', '老师批作业呢',
+    '我要发朋友圈嘚瑟一下'): a predicate of its own that asks for nothing, with no modifier, count or place to keep."""
+    clause = clause.strip(" ，,。；;")
+    if not clause or FILLER_CLAUSE.match(clause):
+        return bool(clause)
+    if _has_request(clause) or re.match(r"(?:然后|再|并且?|接着|同时|顺便|之后|最后)", clause):
+        # '…，然后弄成紫色': a further step asked of us, never a story
+        return False
+    if re.search(r"(?:绝绝子|yyds|YYDS|太可爱了|好可爱|可爱死了|真可爱|绝了|爱了|笑死|哈哈+)$", clause):
+        return True  # a cry of delight ('今天的小可爱们绝绝子')
+    if _KEPT_CLAUSE_CUES.search(clause):
+        return False
+    if clause.endswith("呢"):
+        return True  # what someone is doing ('老师批作业呢')
+    if re.search(r"(?:特别|很|太|好|超|真|非常|挺|超级)[\u4e00-\u9fff]{1,2}(?:了|啊|呀|死了)?$", clause):
+        return True  # a predicate of degree ('风特别大', '累死了')
+    return any(tag.startswith("v") and word not in FRAME and word not in ("要", "想", "需要", "是", "有")
+               for word, tag in words(clause))
+
+
+# '帮我选中间那个南瓜 嗯 就是中间那个': a filler, then the request said again in part; what it says was said already
+RESTATED = re.compile(r"^(?P<head>.+?)[，,\s]*(?:嗯+|呃+|额+|对+|啊|哦|唔)?[，,\s]*(?:就是|对就是|我是说|我说的是|我的意思是)"
+                      r"(?P<x>[^，,]{1,12}?)[吧啊呀哈啦]*$")
+
+
+def drop_restatement(text: str) -> str:
+    match = RESTATED.match(text.strip())
+    if not match:
+        return text
+    said = re.sub(r"[的那这个只条]", "", match.group("x"))
+    return match.group("head") if said and all(ch in match.group("head") for ch in said) else text
+
+
+def drop_narrative(text: str) -> str:
+    """With one clause that carries the request, the story told around it goes ('今天…钓了一整天，…不说了，帮我把最大的
+    那条鱼抠出来，我要发朋友圈')."""
+    text = drop_restatement(VOCATIVE.sub("", text, count=1))
+    text = BENEFICIARY.sub("帮我", text)
+    clauses = [c for c in re.split(r"[，,。；;：:]|" + CLAUSE_BREAK.pattern, text) if c.strip()]
+    if len(clauses) < 2 or not any(_has_request(c) and noun_phrase(c)[0] for c in clauses):
+        return text  # '小猫在睡觉，小狗在跑，都圈出来': the clauses before name what the request points at
+    kept = [c for c in clauses if not is_narrative_clause(c)]
+    return "，".join(c.strip() for c in kept) if kept and len(kept) < len(clauses) else text
+
+
 def drop_context_clauses(text: str) -> str:
     """The request without the clauses that only say who asks and why, or which picture it is about; a text of one
     clause stays as it is."""
-    text = counted_as_context(text)
+    text = drop_narrative(counted_as_context(text))
     clauses = re.split(r"(?<=[，,。；;：:])", text)
     if len(clauses) < 2:
         return text
@@ -744,6 +812,9 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
     text = re.sub(r"^(?:在|从)?(?:刚才|之前|上一轮|上次|前面)(?:的)?(?:结果|答案|那些|那几个)(?:里面|里边|里头|当中|里|中)?[，,]?",
                   "", text)
     text = drop_degree_verbs(text)
+    # '红色的勾圈出来', '那个勾框一下': 勾 after 的 or a measure word, before another request verb, is the tick drawn
+    # ('那个勾出来' keeps its verb 勾出来)
+    text = re.sub(r"(?<=[的个])勾(?=[圈框标选抠找挑描]|\s*$)", "对勾", text)
     # '最高处的鸟窝': the highest place is the top (jieba keeps 最高处 as one word)
     text = re.sub(r"最(高|低|上|下|左|右)(?:处|端)", lambda m: ZH_EXTREME_PLACE[m.group(1)], text)
     # '其他人', '别的车': jieba glues the word for 'other' to its noun; the noun is the object

@@ -16,7 +16,7 @@ from segchat.contracts.plan import Plan
 from segchat.parser.chinese import FRAME as ZH_FRAME
 from segchat.parser.chinese import OBJECT_PLACEHOLDERS, PICTURE_NAMED, container_measure_words, drop_degree_verbs
 from segchat.parser.chinese import REQUEST_CHARS as ZH_REQUEST_CHARS
-from segchat.parser.english import IMAGE_FILE, PICTURE_BY_SCENE
+from segchat.parser.english import COLOUR_HOMOPHONES, IMAGE_FILE, PICTURE_BY_SCENE
 from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
 from segchat.parser.vocabulary import PLAIN_NOUNS, ZH_CLASSIFIERS
 from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, CLOSED_CLASS, IMAGE_WORDS, INFORMAL_FRAMES, JARGON,
@@ -223,10 +223,23 @@ def structural_doubts(text: str, plan: Plan) -> list[str]:
         if requests:
             # 'task segment', 'count': another program's keys or the request itself, read as an object
             doubts.append("a request word or a key name read as part of an object: " + " ".join(sorted(requests)))
+        verbs = [w for w in words[:-1] if w in COLOUR_HOMOPHONES or _simple_past(w)]
+        if verbs:
+            # 'read peppers' with no determiner before it, 'the grew plants': a verb's form where a modifier stands
+            doubts.append("a verb form read as part of an object: " + " ".join(verbs))
         if words and (words[-1] in SIDE_WORDS or re.search(r"\b(?:left|right) side\b", target.phrase)):
             # 'capsule right', 'right side forklift': a position no noun ends with, so a selection misread
             doubts.append(f"a position word read as part of an object: {target.phrase}")
     return doubts
+
+
+def _simple_past(word: str) -> bool:
+    """'blew', 'grew', 'ran': a verb's past that is no adjective and no participle in -ed / -en / -ing."""
+    from segchat.parser.lexicon import is_adjective, lemmas
+
+    verbs = lemmas(word).get("VERB", ())
+    return bool(verbs) and word not in verbs and not lemmas(word).get("NOUN") and not is_adjective(word) \
+        and not word.endswith(("ed", "en", "ing", "wn", "t"))
 
 
 def _scene_phrases(text: str) -> set[str]:

@@ -89,6 +89,7 @@ def ordinal_value(text: str) -> int | None:
 def fix_typos(text: str) -> str:
     """Correct misspelt request and selection words ('segmnet', 'highlght', 'smalest'); a word the dictionary knows
     is never 'corrected' ('remote' is no typo of 'remove')."""
+    text = HEARD_COLOUR.sub(lambda m: f"{m.group('det')} {COLOUR_HOMOPHONES[m.group('c')]}", text)
     out = []
     for word in re.findall(r"[a-z0-9'\-]+|[^a-z0-9'\-]+", text):
         if len(word) >= 4 and word.isalpha() and word not in KEYWORDS and not is_known(word):
@@ -878,7 +879,9 @@ sketch map chart painting illustration comic manuscript certificate report paper
 # the picture's source: a camera and what it records ('warehouse cam 3, …', 'dashcam still, …')
 SOURCE_WORDS = frozenset("cam camera feed footage cctv webcam dashcam bodycam livestream stream recording capture".split())
 _PICTURE_WORDS = "|".join(sorted(IMAGE_WORDS | DOCUMENT_WORDS | SOURCE_WORDS | {"snapshot", "snap", "selfie"}))
-SCENE_LEAD_IN = re.compile(rf"^(?P<lead>[^,:;\n]{{0,60}}?\b(?:{_PICTURE_WORDS})s?(?:\s*#?\d{{1,4}}[a-z]?)?)\s*,\s*"
+SCENE_LEAD_IN = re.compile(rf"^(?P<lead>[^,:;\n]{{0,60}}?\b(?:{_PICTURE_WORDS})s?(?:\s*#?\d{{1,4}}[a-z]?)?"
+                           # 'family pic from sunday, …', 'photo taken at the fair, …': the picture with a qualifier
+                           r"(?:\s+(?:from|of|at|taken|shot|on)\b[^,:;\n]{1,40}?)?)\s*,\s*"
                            r"(?P<rest>\S.*)$",
                            re.DOTALL | re.IGNORECASE)
 
@@ -918,12 +921,21 @@ def _mind_gerund(match: re.Match) -> str:
 # 'yo mask my skateboard real quick lol': a slang greeting before the request, a laugh after it and 'real quick'
 # say how the user talks, never what to find ('lol this pic is funny' alone stays chatter: something must remain)
 SLANG_GREETING = re.compile(r"(?i)^\s*(?:yo+|sup|oi|ay+|heya|yo yo)\b[\s!,.]*(?=\S)")
+# 'gg lol select …', 'omg ngl mask …': interjections before a request (alone, 'lol look at my dog' stays chatter)
+INTERJECTION_LEAD = re.compile(r"(?i)^\s*(?:(?:gg|lol|lmao|lmfao|omg|bruh|tbh|ngl|fr|welp|smh|idk)\b[\s!,.]*)+(?=\S)")
+# 'in my screenshot select …': where to look said first, then the request verb
+PICTURE_FIRST = re.compile(rf"(?i)^\s*(?:in|on|from|within)\s+(?:this|that|my|our|your|the)\s+(?:[a-z]+\s+)?"
+                           rf"(?:{_PICTURE_WORDS})s?\s*[,:]?\s+(?={REQUEST_START.pattern[4:]})")
 TRAILING_LAUGH = re.compile(r"(?i)(?<=[a-z0-9])[\s,!.]*\b(?:lol|lmao|lmfao|rofl|haha+|hehe+|xd)\b[\s!.]*$")
 HURRY = re.compile(r"(?i)\b(?:real|right|super|really) quick(?:ly)?\b|\b(?:asap|rn)\b")
 
 
 def drop_slang(text: str) -> str:
-    return HURRY.sub(" ", TRAILING_LAUGH.sub("", SLANG_GREETING.sub("", text, count=1)))
+    text = SLANG_GREETING.sub("", text, count=1)
+    rest = PICTURE_FIRST.sub("", INTERJECTION_LEAD.sub("", text, count=1), count=1)
+    if REQUEST_START.match(rest):
+        text = rest
+    return HURRY.sub(" ", TRAILING_LAUGH.sub("", text))
 
 
 # 'you picked up the chairs too, take those out': what the last answer held, then a follow-up that points at it by
@@ -965,6 +977,22 @@ SOURCE_TAG = re.compile(r"^\s*[\[【(（][^\]】)）\n]{1,30}[\]】)）]\s*[:：
 WANTED_MARKS_ON = re.compile(r"(?i)\b(?:(?:i|we)\s+)?(?:need|want|would like|'d like)\s+(?:a\s+|the\s+|some\s+)?"
                              r"(?:(?:instance|segmentation|binary|separate)\s+)?(?:masks?|outlines?|segmentations?|"
                              r"cut-?outs?|bounding boxes|bboxes|boxes)\s+(?:on|for|of|around|over)\b")
+# 'for the claim file I need …': what the masks are for, said before the need
+PURPOSE_BEFORE_NEED = re.compile(r"(?i)^\s*for (?:the|my|our|this|a|an|your) [a-z' -]{1,40}?,?\s+"
+                                 r"(?=(?:i|we) (?:need|want|would like|'d like)\b)")
+# 'I need the dented car door masked', 'we want every bottle outlined': the thing wanted, then what to do to it
+NEEDED_DONE = re.compile(r"(?i)\b(?P<want>(?:(?:i|we)\s*)?(?:need|want|would like|'d like))\s+"
+                         r"(?P<obj>(?:the|all|every|each|those|these|my|our|a|an|some|both|any)\b[^,.;!?]{1,60}?)\s+"
+                         r"(?:masked|outlined|segmented|cut out|highlighted|selected|marked|circled|boxed|traced|"
+                         r"isolated|extracted|labell?ed|annotated)(?:\s+out)?\b")
+# 'birds all select please': the object first, then 'all' and the request verb (a word order of Chinese)
+OBJECT_FIRST = re.compile(r"(?i)^\s*(?:the\s+)?(?P<x>[a-z][a-z -]{1,30}?)\s+(?:all|every one|each)\s+"
+                          r"(?P<verb>select|mask|segment|highlight|outline|circle|mark|find|cut out|box)"
+                          r"(?=\s*(?:please|pls|plz)?\s*(?:[,.!]|$))")
+# 'birds all select please, pigeons no need': an exclusion said as the thing, then that it is not wanted
+UNWANTED_AFTER = re.compile(r"(?i)\s*,\s*(?:but\s+)?(?:the\s+)?(?P<x>[a-z][a-z -]{0,30}?)\s+(?:no need|not need(?:ed)?|"
+                            r"no want|(?:i |we )?(?:don'?t|do not|dont) (?:want|need)(?: (?:them|those|it))?)\b"
+                            r"(?:\s*(?:please|pls|plz))?\s*(?=$|[.!,;])")
 # 'would you be so kind as to segment …', 'would you be kind enough to …': an elaborate 'please'
 POLITE_FRAME = re.compile(r"(?i)\b(?:would|could|will|can)\s+(?:you|u)\s+(?:please\s+)?be\s+(?:so\s+kind|kind enough|"
                           r"so\s+good|good enough|a dear|an angel)\s+(?:as\s+)?(?:to\s+)?|"
@@ -987,6 +1015,50 @@ def _count_as_context(match: re.Match) -> str:
     return f"{rest[:start]}{match.group('n')} {match.group('noun')}{rest[end + after.end():]}"
 
 
+# a clause of the story told around the request: a subject of its own and its verb ('I run a little shop',
+# 'the light was terrible', 'then I'll crop them myself')
+NARRATIVE_EN = re.compile(r"(?i)^\s*(?:(?:ok|okay|so|and|but|then|well|anyway|also|um+|uh+|btw|[a-z]+ly)[,\s]+)*(?:(?:i|we|i'm|im|i've|"
+                          r"ive|we're|i'll|ill|we'll|i'd|it|it's|its|they|he|she|my [a-z]+|the [a-z]+)\s+(?:[a-z']+\s+)?"
+                          r"(?:am|is|are|was|were|run|runs|ran|have|has|had|do|did|doing|going|gonna|will|can|crop|took|"
+                          r"take|make|made|got|work|love|like|want to post|need to post|sell|selling|shoot|shot|"
+                          r"[a-z]+ed|[a-z]+ing)\b|(?:i'?ll|we'?ll|i will|we will|i'?m going to|i'?m gonna)\s+[a-z]+|"
+                          r"but whatever|whatever|anyway)")
+
+
+# 'mask the dog on the left, um, yeah the left one': a filler, then the request said again in part
+RESTATED_EN = re.compile(r"(?i)^(?P<head>.+?)\s*,\s*(?:(?:um+|uh+|er+|erm|hmm+)\s*,?\s*)?(?:yeah|yes|yep|i mean|like|so)"
+                         r"\s*,?\s+(?P<x>[a-z' ]{1,40}?)\s*[.!]*$")
+
+
+def drop_restatement(text: str) -> str:
+    match = RESTATED_EN.match(text.strip())
+    if not match:
+        return text
+    said = [w for w in match.group("x").lower().split() if w not in ("the", "one", "ones", "that", "this", "those",
+                                                                       "these", "a", "an", "just")]
+    head = set(re.findall(r"[a-z']+", match.group("head").lower()))
+    return match.group("head") if said and all(w in head for w in said) else text
+
+
+def drop_narrative_clauses(text: str) -> str:
+    """With one comma clause that starts with the request ('could you segment the teapots'), the story told before
+    and after it goes ('I run a little ceramics shop, the light was terrible, …, then I'll crop them myself'); a list of
+    nouns before a request verb stays ('the red car, the blue car, mask them')."""
+    clauses = re.split(r"\s*[,;]\s*|(?<=[a-z])[.!?]+\s+", text)
+    starts = [i for i, c in enumerate(clauses) if REQUEST_START.match(re.sub(r"(?i)^\s*(?:(?:ok|okay|so|and|but|then|"
+                                                                             r"well|anyway|also)\s+)*", "", c))]
+    if len(clauses) < 3 or len(starts) != 1:
+        return text
+    request = clauses[starts[0]]
+    start = REQUEST_START.search(request)
+    named = [w for w in re.findall(r"[a-z]+", request[start.end():].lower()) if w not in CLOSED_CLASS
+             and w not in ("them", "it", "those", "these", "all", "one", "ones", "both", "me", "for")]
+    if not named:
+        return text  # 'the cat sitting on the mat, the dog, mask them': the clauses before name what it points at
+    kept = [c for i, c in enumerate(clauses) if i == starts[0] or not NARRATIVE_EN.match(c)]
+    return ", ".join(kept) if len(kept) < len(clauses) else text
+
+
 def expand_shorthand(text: str) -> str:
     """The words a user typed in shorthand, written out, before anything reads the text: 'w/o' is 'without',
     'isnt' is "isn't", 'every single' is 'every' (not a count of one); another program's label goes, and so do a
@@ -995,6 +1067,11 @@ def expand_shorthand(text: str) -> str:
     text = SOURCE_TAG.sub("", text, count=1)
     text = WANTED_MARKS_ON.sub(" mask ", text)
     text = POLITE_FRAME.sub("please ", text)
+    text = PURPOSE_BEFORE_NEED.sub("", text, count=1)
+    text = drop_restatement(drop_narrative_clauses(text))
+    text = NEEDED_DONE.sub(lambda m: f"{m.group('want')} to segment {m.group('obj')}", text)
+    text = OBJECT_FIRST.sub(lambda m: f"{m.group('verb')} all {m.group('x')}", text)
+    text = UNWANTED_AFTER.sub(lambda m: f", except {m.group('x')}", text)
     text = COUNT_AS_CONTEXT.sub(_count_as_context, text, count=1)
     text = drop_lead_in(text)
     text = CORRECTION.sub("", text, count=1)
@@ -1075,12 +1152,29 @@ IN_PICTURE = re.compile(r"\s+\b(?:visible|shown|pictured|present|depicted|seen|a
 COLOUR_NOUN = re.compile(rf"\b(?P<c>{COLOURS})(?:\s+in)?[\s-]+colou?r(?:ed|s)?\b")
 
 
+# 'all the read peppers', 'the blew car': a speech-to-text homophone of a colour, heard where a colour stands (after
+# a determiner or a count, before another word); a verb 'read' anywhere else stays a verb
+COLOUR_HOMOPHONES = {"read": "red", "blew": "blue", "whight": "white", "wight": "white", "grean": "green",
+                     "yeller": "yellow", "bleu": "blue"}
+HEARD_COLOUR = re.compile(rf"\b(?P<det>the|a|an|all|every|each|those|these|any|some|both|two|three|four|five|six|"
+                          rf"seven|eight|nine|ten|\d+)\s+(?P<c>{'|'.join(COLOUR_HOMOPHONES)})(?=\s+[a-z]{{3,}})")
+# 'in this micrograph', 'on the x-ray', 'in my thermal image': a specialist's picture, where to look
+SPECIALIST_PICTURE = re.compile(r"\b(?P<p>in|on|within|from)\s+(?P<d>this|that|the|my|our|your)\s+(?:(?:thermal|infrared|"
+                                r"ct|mri|pet|x-?ray|microscope|microscopy|ultrasound|satellite|chest|dental|electron)\s+)?"
+                                r"(?:photomicrograph|micrograph|radiograph|x-?rays?|mri|ct|ultrasound|sonogram|"
+                                r"thermogram|mammogram|angiogram|tomogram|(?:thermal|infrared|microscope|ct|mri|"
+                                r"ultrasound) (?:image|picture|photo|shot|scan)|(?<=this )(?:scan|slide)|"
+                                r"(?<=that )(?:scan|slide)|(?<=my )(?:scan|slide))s?\b")
+
+
 def preprocess(text: str) -> str:
     """Lower case, typos fixed, quotes and glued numbers ('3carrots') undone, noise phrases out."""
     text = TASK_LABEL.sub("", text.lower())
     text = IMAGE_FILE.sub("this image", text)
     text = IN_PICTURE.sub("", text)
     text = COLOUR_NOUN.sub(r"\g<c>", text)
+    text = HEARD_COLOUR.sub(lambda m: f"{m.group('det')} {COLOUR_HOMOPHONES[m.group('c')]}", text)
+    text = SPECIALIST_PICTURE.sub(lambda m: f"{m.group('p')} {m.group('d')} image", text)
     text = CONTEXT_CLAUSE.sub("", text, count=1)
     text = INDIFFERENCE.sub(" ", correct_object_typos(fix_typos(text)))
     text = output_form_as_count(text)

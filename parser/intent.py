@@ -59,7 +59,8 @@ COMPLIMENT_EN = re.compile(r"^(?:what an? |such an? |a )?(?:very |really |so )?(
 # thanks and praise with nothing to find ('thanks, that's great', '太好了，谢谢'): every word is acknowledgement
 ACKNOWLEDGEMENT_ZH = re.compile(r"^(?:(?:谢谢(?:你|您)?|多谢|感谢|太好了|太棒了|很好|真好|真棒|不错|完美|好的|好吧|可以了?|棒|厉害|"
                                 r"辛苦了?|对的?|没错|正确)[啊呀哦啦了嘛的]?)+$")
-VAGUE_ZH = re.compile(r"^(把)?(那个|这个|它|这|那)?(弄|搞|处理|整)一?下(吧)?$|^随便(搞|弄|处理|整)一?下(吧)?$|"
+VAGUE_ZH = re.compile(r"^(?:欸|诶|哎|唉|嗯|呃|额|喂)*(?:那个)?(?:帮我|请|麻烦你?|你)?(把)?(那个|这个|它|这|那)?"
+                      r"(弄|搞|处理|整)一?下(?:吧|啦|呗|哈|嘛|咯|呀|哦)*$|^随便(搞|弄|处理|整)一?下(吧)?$|"
                       # '你看着办吧': do as you see fit, with no object named
                       r"^(?:那个|嗯|呃|额|那)*(?:你|您)?(?:就|自己)?看着(?:办|弄|处理|来)(?:一下)?(?:吧|呗|就行|就好)?$")
 # 'as usual', 'the same as always' with no object: what to do is in the user's head
@@ -131,6 +132,14 @@ FILE_ACTION_ZH = re.compile(r"上传|发给|发到|发送到?|发邮件|转发|�
                             r"发朋友圈|发微信|发群里|"
                             # an English verb of the file inside Chinese ('把这张图 share 给同事')
                             r"(?i:share|send|post|forward|upload|email|print)\s*(?:给|到|至|出来)")
+# 'smooth out the skin and fix the white balance', '帮我磨皮调色': retouching the photo, which no mask does
+EDIT_ACTION_EN = re.compile(r"\b(?:retouch\w*|photoshop|airbrush\w*|smooth(?:en)? out|smooth(?:en)? (?:the |her |his |my )?skin|"
+                            r"brighten|lighten (?:it|this|the (?:photo|image|picture|pic))|sharpen|denoise|"
+                            r"(?:fix|adjust|correct|balance|boost|tweak) (?:the )?(?:white balance|exposure|colou?rs?|"
+                            r"lighting|contrast|brightness|saturation|tones?|skin tones?)|colou?r[- ]?(?:correct|grade)\w*|"
+                            r"remove (?:the |her |his |my |any )?(?:blemishes|wrinkles|red[- ]?eyes?|acne|pimples|spots)|"
+                            r"whiten (?:the |her |his |my )?teeth)\b")
+EDIT_ACTION_ZH = re.compile(r"磨皮|美白|调色|修图|P图|p图|美颜|瘦脸|祛痘|去痘|提亮|调亮|白平衡|曝光|滤镜|去红眼")
 _MASK_WORDS = re.compile(r"\b(?:masks?|segmentations?|bbox(?:es)?|bounding box(?:es)?|outlines?|cut-?outs?)\b|掩码|蒙版|分割")
 
 
@@ -139,7 +148,9 @@ def asks_for_a_file_action(text: str, lowered: str) -> bool:
     if _MASK_WORDS.search(lowered):
         return False
     english = FILE_ACTION_EN.search(lowered) and not REQUEST_EN.search(FILE_ACTION_EN.sub(" ", lowered))
-    return bool(english or FILE_ACTION_ZH.search(text)) and not REQUEST_ZH.search(text)
+    edit = EDIT_ACTION_EN.search(lowered) and not REQUEST_EN.search(EDIT_ACTION_EN.sub(" ", lowered))
+    return bool(english or edit or FILE_ACTION_ZH.search(text) or EDIT_ACTION_ZH.search(text)) \
+        and not REQUEST_ZH.search(text)
 
 
 def classify(text: str, language: str) -> Intent:

@@ -53,7 +53,10 @@ STRICT_JARGON = frozenset("""bbox bboxes bounding segmentation segmentations jso
 polygon polygons contour contours pixel pixels""".split())
 AMBIGUOUS_JARGON = JARGON - STRICT_JARGON
 # words that place an image, not an object in it ("in this picture")
-IMAGE_WORDS = frozenset("picture image photo photograph pic frame scene shot figure img screenshot diagram view".split())
+IMAGE_WORDS = frozenset("picture image photo photograph pic frame scene shot figure img screenshot diagram view".split()
+                        # a specialist's picture ('in this micrograph', 'on the radiograph')
+                        + "micrograph photomicrograph radiograph xray mri sonogram thermogram mammogram angiogram "
+                          "tomogram".split())
 # of those, the ones that never name an object in the image ('the picture hanging on the wall' is one)
 IMAGE_ONLY_WORDS = frozenset("image img pic screenshot scene".split())
 # how another program labels its request ('Task: segment …'); read as structure, never as an object

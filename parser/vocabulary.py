@@ -12,6 +12,12 @@ ZH_NOUNS: dict[str, str] = {
     "男的": "man", "女人": "woman", "女子": "woman", "女的": "woman", "女士": "woman", "先生": "man",
     "男孩": "boy", "男孩子": "boy", "女孩": "girl", "女孩子": "girl", "小孩": "child", "孩子": "child",
     "儿童": "child", "小朋友": "child", "婴儿": "baby", "宝宝": "baby", "老人": "old man", "老太太": "old woman",
+    "老爷爷": "old man", "老大爷": "old man", "老爷子": "old man", "老头": "old man", "老头儿": "old man",
+    "老奶奶": "old woman", "老大娘": "old woman", "老婆婆": "old woman",
+    "爷爷": "grandfather", "外公": "grandfather", "姥爷": "grandfather", "奶奶": "grandmother", "外婆": "grandmother",
+    "姥姥": "grandmother",
+    # a tick a teacher draws ('红色的勾', '对勾')
+    "对勾": "check mark", "勾号": "check mark", "对号": "check mark",
     "警察": "police officer", "士兵": "soldier", "运动员": "athlete", "司机": "driver", "厨师": "chef",
     "骑手": "rider", "球员": "player", "学生": "student", "医生": "doctor", "工人": "worker",
     # animals

@@ -124,7 +124,10 @@ def cedict_senses(word: str) -> tuple[str, ...]:
             if cleaned and len(cleaned.split()) <= 3 and re.fullmatch(r"[a-z][a-z \-']*", cleaned) \
                     and not set(cleaned.split()) & _PRONOUNS:
                 out.append(cleaned)
-    return tuple(dict.fromkeys(out))
+    # "father's father's father": a kinship chain names a relation, not what a picture shows; another sense of the
+    # same word ('paternal great-grandfather') names the person
+    plain = [sense for sense in out if "'s " not in sense]
+    return tuple(dict.fromkeys(plain or out))
 
 
 def cedict_object(word: str) -> str | None:

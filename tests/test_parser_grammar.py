@@ -740,3 +740,100 @@ def test_an_exclusion_read_through_a_word_that_ate_its_particle_says_low(text):
     """jieba reads 标的 ('target') where 标 ends a compound the dictionary lacks and 的 is the particle: the excluded
     phrase is a guess, as it would be in the object's own phrase."""
     assert parse_offline(text).confidence == "low"
+
+
+# ------------------------------------------------------------------ families found by blind set O (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # what the masks are for, said first, then 'I need / want X + participle': a request for X
+    ("For the insurance report I need the cracked windshield outlined", [("cracked windshield", "all", None, [], None)],
+     "new"),
+    ("for my slides we want all the ripe tomatoes segmented", [("ripe tomato", "all", None, [], None)], "new"),
+    ("I'd like every glass jar in this picture masked out", [("glass jar", "all", None, [], None)], "new"),
+    # a colour heard as its homophone where a colour stands, after a determiner or a count
+    ("mask all the read apples", [("red apple", "all", None, [], None)], "new"),
+    ("select the blew umbrella", [("blue umbrella", "all", None, [], None)], "new"),
+    ("outline two read buckets", [("red bucket", "all", 2, [], None)], "new"),
+    # a leading address (姐妹们, 宝宝, 老师) and 帮 + the one it is done for are no object and no place
+    ("宝宝们帮我把这张图里的格子衬衫抠一下呗", [("plaid shirt", "all", None, [], None)], "new"),
+    ("老师 帮爷爷把照片里那顶黑帽子找出来 谢谢啦", [("black hat", "all", None, [], None)], "new"),
+    ("师傅，帮妈妈把那个蓝色的水壶圈出来嘛", [("blue kettle", "all", None, [], None)], "new"),
+    # a specialist's picture is where to look
+    ("outline the smallest bacterium in this micrograph", [("bacterium", "smallest", 1, [], None)], "new"),
+    ("mask the cracked rib on this radiograph", [("cracked rib", "all", None, [], None)], "new"),
+    ("segment the kidney in the mri", [("kidney", "all", None, [], None)], "new"),
+    # interjections before the request; where to look said first
+    ("omg ngl in my photo mask the 2 biggest shells", [("shell", "largest", 2, [], None)], "new"),
+    ("bruh select the dog on the left", [("dog", "leftmost", 1, [], None)], "new"),
+    # a story told around the one clause that asks
+    ("昨天带儿子去公园玩了一下午，累死了……不说了，帮我把照片里最小的那个风筝抠出来，我要发给他奶奶",
+     [("kite", "smallest", 1, [], None)], "new"),
+    ("周末去海边拍了好多照片，风特别大，帮我把最左边的那把伞圈出来", [("umbrella", "leftmost", 1, [], None)], "new"),
+    ("so we moved house last week, the boxes are everywhere, please outline the lamps, I'm going to sell them",
+     [("lamp", "all", None, [], None)], "new"),
+    ("honestly I shoot food for a bakery and the client was picky, could you mask the croissants and the muffins, "
+     "then I'll edit them later", [("croissant", "all", None, [], None), ("muffin", "all", None, [], None)], "new"),
+    ("红色的杯子，蓝色的杯子，都标出来", [("red cup", "all", None, [], None), ("blue cup", "all", None, [], None)], "new"),
+    # a filler, then the request said again in part
+    ("帮我选左边那个西瓜 呃 就是左边那个", [("watermelon", "leftmost", 1, [], None)], "new"),
+    ("mask the biggest melon, uh, yeah the biggest one", [("melon", "largest", 1, [], None)], "new"),
+    # what someone is doing, said before the request with 呢; 勾 after 的 is a tick
+    ("妈妈做饭呢，帮我把最上面那个绿色的勾框出来", [("green check mark", "topmost", 1, [], None)], "new"),
+    # an exclusion said as the thing, then that it is not wanted; the object before 'all select'
+    ("cars all select please, taxis no need", [("car", "all", None, ["taxi"], None)], "new"),
+    ("mask the flowers, the roses don't want", [("flower", "all", None, ["rose"], None)], "new"),
+    # Cantonese: 企 stand, 喺 at, 隔离 next to
+    ("幫我圈出企喺單車隔離嗰隻狗", [("dog", "all", None, [], ("near", "bicycle"))], "new"),
+    # people the dictionary names whole
+    ("戴帽子的那个老奶奶帮我抠出来", [("old woman", "all", None, [], ("wearing", "hat"))], "new"),
+    ("把老大爷圈出来", [("old man", "all", None, [], None)], "new"),
+    # the picture named with a qualifier before the request
+    ("beach pic from july, pls segment the surfboard", [("surfboard", "all", None, [], None)], "new"),
+    ("photo taken at the zoo, outline the zebra", [("zebra", "all", None, [], None)], "new"),
+    # a cry of delight and emoji before the request
+    ("今天的宝贝们yyds🐰🐢 把小兔子和乌龟都抠出来", [("rabbit", "all", None, [], None), ("turtle", "all", None, [], None)],
+     "new"),
+])
+def test_families_of_blind_set_o(text, expected, followup):
+    assert_read_sure(text, expected, followup)
+
+
+@pytest.mark.parametrize("text", ["can you retouch her face and brighten the photo", "please fix the exposure",
+                                  "remove the blemishes on his cheek", "帮我磨皮美白一下", "把这张图调色一下",
+                                  "诶那个帮我弄一下呗", "哎帮我处理一下吧"])
+def test_photo_editing_and_vague_requests_are_clarified(text):
+    plan = parse_offline(text)
+    assert plan.clarify and not plan.targets
+
+
+def test_a_photo_edit_beside_a_segmentation_request_is_still_a_request():
+    plan = parse_offline("mask the sky and fix the white balance")
+    assert not plan.clarify and plan.targets[0].phrase == "sky"
+
+
+@pytest.mark.parametrize("text", ["lol look at my cat in this pic", "read the sign"])
+def test_an_interjection_or_a_verb_read_stays_as_it_was(text):
+    plan = parse_offline(text)
+    assert not any(t.phrase == "red sign" for t in plan.targets)
+    assert plan.clarify or plan.confidence == "low"
+
+
+@pytest.mark.parametrize("text", ["highlight read peppers", "mask the grew plants", "select blew balloons"])
+def test_a_verb_form_where_a_modifier_stands_says_low(text):
+    plan, notes = read_offline(text)
+    assert plan.confidence == "low" and any("verb form" in note for note in notes)
+
+
+@pytest.mark.parametrize("text,phrase", [("把爷爷圈出来", "grandfather"), ("把外婆抠出来", "grandmother"),
+                                         ("把那个老大娘选出来", "old woman")])
+def test_kin_words_name_the_person_not_a_kinship_chain(text, phrase):
+    plan = parse_offline(text)
+    assert [t.phrase for t in plan.targets] == [phrase] and "'s" not in plan.targets[0].phrase
+
+
+@pytest.mark.parametrize("text,phrases", [("the cat sitting on the mat, the dog, mask them", ["cat", "dog"]),
+                                          ("把所有的气球都选出来，然后弄成紫色", ["balloon"])])
+def test_clauses_the_request_points_at_or_a_further_step_are_kept(text, phrases):
+    plan, notes = read_offline(text)
+    assert [t.phrase for t in plan.targets] == phrases
+    if "然后" in text:
+        assert plan.confidence == "low"  # the recolouring step is still read as something left out
