@@ -761,12 +761,44 @@ def drop_restatement(text: str) -> str:
     return match.group("head") if said and all(ch in match.group("head") for ch in said) else text
 
 
+# the object of a request said by a pronoun ('帮我把它抠出来'), which a story clause before it names
+OBJECT_PRONOUN = re.compile(r"(?<=[把将])(?:它们|他们|她们|它|他|她)|(?:它们|它)(?=都|也|全|给我|[抠圈标框选找分弄搞画提挑拿])")
+
+
+def subject_of(clause: str) -> str | None:
+    """The noun a story clause is about ('我家猫很胖' -> 猫, '我的狗狗太可爱了' -> 狗狗, '这只鸟好漂亮' -> 鸟): the nouns
+    after its possessive or demonstrative, up to its predicate."""
+    subject: list[str] = []
+    for word, tag in words(clause.strip()):
+        if tag.startswith(("n", "zg")) and word not in FRAME:
+            subject.append(word)
+        elif subject or not (tag.startswith(("r", "u", "m", "q")) or word in ("只", "个", "条", "头", "匹", "家")):
+            break
+    noun = "".join(subject)
+    return noun if noun and noun_phrase(noun)[0] else None
+
+
+def pronoun_resolved(clauses: list[str]) -> str | None:
+    """'我家猫很胖，帮我把它抠出来' -> '帮我把猫抠出来': a request whose object is a pronoun, after one story clause whose
+    subject is a noun; None when the text is not of that form (several stories, no subject: nothing is guessed)."""
+    requests = [i for i, c in enumerate(clauses) if _has_request(c)]
+    if len(requests) != 1 or requests[0] != len(clauses) - 1 or len(clauses) != 2:
+        return None
+    story, request = clauses
+    if not OBJECT_PRONOUN.search(request) or not is_narrative_clause(story):
+        return None
+    noun = subject_of(story)
+    return OBJECT_PRONOUN.sub(noun, request, count=1) if noun else None
+
+
 def drop_narrative(text: str) -> str:
     """With one clause that carries the request, the story told around it goes ('今天…钓了一整天，…不说了，帮我把最大的
     那条鱼抠出来，我要发朋友圈')."""
     text = drop_restatement(VOCATIVE.sub("", text, count=1))
     text = BENEFICIARY.sub("帮我", text)
     clauses = [c for c in re.split(r"[，,。；;：:]|" + CLAUSE_BREAK.pattern, text) if c.strip()]
+    if len(clauses) >= 2 and not any(_has_request(c) and noun_phrase(c)[0] for c in clauses):
+        return pronoun_resolved(clauses) or text
     if len(clauses) < 2 or not any(_has_request(c) and noun_phrase(c)[0] for c in clauses):
         return text  # '小猫在睡觉，小狗在跑，都圈出来': the clauses before name what the request points at
     kept = [c for c in clauses if not is_narrative_clause(c)]

@@ -1047,7 +1047,7 @@ def drop_narrative_clauses(text: str) -> str:
     clauses = re.split(r"\s*[,;]\s*|(?<=[a-z])[.!?]+\s+", text)
     starts = [i for i, c in enumerate(clauses) if REQUEST_START.match(re.sub(r"(?i)^\s*(?:(?:ok|okay|so|and|but|then|"
                                                                              r"well|anyway|also)\s+)*", "", c))]
-    if len(clauses) < 3 or len(starts) != 1:
+    if len(clauses) < 2 or len(starts) != 1:
         return text
     request = clauses[starts[0]]
     start = REQUEST_START.search(request)
@@ -1055,8 +1055,14 @@ def drop_narrative_clauses(text: str) -> str:
              and w not in ("them", "it", "those", "these", "all", "one", "ones", "both", "me", "for")]
     if not named:
         return text  # 'the cat sitting on the mat, the dog, mask them': the clauses before name what it points at
+    if len(clauses) == 2 and not any({"NOUN"} <= set(lemmas(w)) and "ADJ" not in lemmas(w) for w in named):
+        # 'the dogs are running, mask the brown one': a story of one clause stays when the request names no noun
+        return text
     kept = [c for i, c in enumerate(clauses) if i == starts[0] or not NARRATIVE_EN.match(c)]
-    return ", ".join(kept) if len(kept) < len(clauses) else text
+    if len(kept) == len(clauses):
+        return text
+    # 'the light was bad, but please mask the cups': the conjunction joined the request to the story that went
+    return ", ".join(kept[:1] and [re.sub(r"(?i)^\s*(?:(?:but|so|and|then|anyway)\s+)+", "", kept[0])] + kept[1:])
 
 
 def expand_shorthand(text: str) -> str:

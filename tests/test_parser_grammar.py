@@ -837,3 +837,23 @@ def test_clauses_the_request_points_at_or_a_further_step_are_kept(text, phrases)
     assert [t.phrase for t in plan.targets] == phrases
     if "然后" in text:
         assert plan.confidence == "low"  # the recolouring step is still read as something left out
+
+
+# -- after O, before P: a story of one clause before the request (sentences of our own) --------------------------------
+@pytest.mark.parametrize("text,phrase", [
+    ("我家猫很胖，帮我把它抠出来", "cat"),  # the pronoun's noun is the story's subject
+    ("我的狗狗太可爱了，把它圈出来", "dog"),
+    ("the light was bad, but please mask the red cups", "red cup"),  # the story goes, and the 'but' with it
+    ("the lighting was weird, segment the lamp", "lamp"),
+    ("it was raining, so segment the umbrellas", "umbrella"),
+])
+def test_a_story_of_one_clause_before_the_request_is_context(text, phrase):
+    plan = parse_offline(text)
+    assert [t.phrase for t in plan.targets] == [phrase] and plan.confidence == "high"
+
+
+@pytest.mark.parametrize("text,phrase", [("the dogs are running, mask the brown one", "brown dog"),
+                                         ("小猫在睡觉，小狗在跑，都圈出来", "kitten")])
+def test_a_story_that_names_what_the_request_points_at_stays(text, phrase):
+    plan = parse_offline(text)
+    assert plan.targets and plan.targets[0].phrase == phrase
