@@ -167,14 +167,17 @@ FROM_PREVIOUS = (r"(?:(?:of|among|amongst|from|out of) (?:those|these|them|the p
 # what may stand before a follow-up's word: fillers, or the previous answer named as what to choose from
 FOLLOWUP_LEAD = rf"(?:(?:actually|ok|okay|now|and|then|please|hmm|no)[, ]+|{FROM_PREVIOUS})*"
 TRAILING_ADDITION = re.compile(r"\b(?:as well|too)\s*(?:please|pls)?$")
+REMOVE_VERBS = (r"(?:drop|remove|delete|get rid of|take out|take away|exclude|discard|deselect|lose|forget|ditch|"
+                r"unselect|throw out|leave out|skip|ignore|omit)")
 FOLLOWUP_PATTERNS = [
+    # 'ok now also remove the cups': 'also' joins this removal to the last one; what it does is remove
+    (rf"^(?:(?:and|please|oh|ok|okay|now|then)[, ]+)*(?:also|and also|additionally)\s+{REMOVE_VERBS}\b", "remove"),
     (r"^(?:(?:and|please|oh|ok|okay|now)[, ]+)*(?:also|add|plus|and also|as well as|include|additionally)\b", "add"),
     # 'can you also grab the traffic lights?', 'i'd also like the cats': the request's frame, then 'also'
     (r"^(?:(?:and|please|oh|ok|okay|now)[, ]+)*(?:(?:can|could|would|will) you (?:please )?|please |i'?d |i would |"
      r"i want to |i need to |let'?s )(?:also|additionally)\b", "add"),
     (TRAILING_ADDITION.pattern, "add"),
-    (rf"^{FOLLOWUP_LEAD}(?:drop|remove|delete|get rid of|take out|take away|"
-     r"exclude|discard|deselect|lose|forget|ditch|unselect|throw out|leave out|skip|ignore|omit)\b", "remove"),
+    (rf"^{FOLLOWUP_LEAD}{REMOVE_VERBS}\b", "remove"),
     (rf"^{FOLLOWUP_LEAD}(?:only|just|keep only|keep just|narrow (?:it )?(?:down )?"
      r"to|now only|now just|only keep|just keep|limit (?:it )?to)\b(?! (?:select|segment|mask|find|highlight|cut|mark|"
      r"outline|give|show|detect|get|pick|choose|grab|want|need|a|an|one|two|three|four|five|\d)\b)", "refine"),
@@ -971,6 +974,10 @@ def recall_answer(text: str) -> str:
     return SEPARATED_PARTICLE.sub(r"\1 \3 \2", text)
 
 
+# 'in this one from the park yesterday, could you …': 'this one' before a comma, with where or when it was taken,
+# is the picture among the user's pictures, never an object
+THIS_ONE_LEAD = re.compile(r"(?i)^\s*(?:and |ok |okay |so )?(?:in|on|for) (?:this|that) one(?: (?:from|of|at|taken|we took|i took)"
+                           r"\b[^,;:]{0,50})?\s*[,;:]\s*(?=\S)")
 # '[cam07] all the vans …', '【监控】…': a bracketed tag before the request names the picture's source, never an object
 SOURCE_TAG = re.compile(r"^\s*[\[【(（][^\]】)）\n]{1,30}[\]】)）]\s*[:：,，\-–—]?\s*(?=\S)")
 # 'need masks on every forklift', 'i want outlines for the cats': the answer's form with a preposition is the request
@@ -1071,6 +1078,7 @@ def expand_shorthand(text: str) -> str:
     lead-in before a colon, a correction's preamble and the reasons given."""
     text = REQUEST_LABEL.sub("", text, count=1)
     text = SOURCE_TAG.sub("", text, count=1)
+    text = THIS_ONE_LEAD.sub("", text, count=1)
     text = WANTED_MARKS_ON.sub(" mask ", text)
     text = POLITE_FRAME.sub("please ", text)
     text = PURPOSE_BEFORE_NEED.sub("", text, count=1)

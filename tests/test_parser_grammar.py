@@ -293,10 +293,12 @@ def test_a_count_question_is_still_read_as_the_objects_it_counts(text, phrase):
 
 
 def test_a_dictionary_sense_chosen_among_several_objects_is_a_guess():
-    """CC-CEDICT gives 救生圈 as life buoy, life belt, flab and spare tire: whichever sense is taken, the reading is
-    sent as low confidence with the senses named; a word our vocabulary confirms is not."""
-    plan, notes = read_offline("把救生圈抠出来")
-    assert plan.confidence == "low" and any("救生圈" in note for note in notes)
+    """CC-CEDICT gives 皮带 as belt and strap: whichever sense is taken, the reading is sent as low confidence with the
+    senses named; a word our vocabulary confirms is not (救生圈, once such a word, is now ours: life buoy)."""
+    plan, notes = read_offline("把皮带抠出来")
+    assert plan.confidence == "low" and any("皮带" in note for note in notes)
+    confirmed, confirmed_notes = read_offline("把救生圈抠出来")
+    assert confirmed.confidence == "high" and confirmed.targets[0].phrase == "life buoy"
     sure, sure_notes = read_offline("把杯子抠出来")
     assert sure.confidence == "high" and not sure_notes
 
@@ -857,3 +859,31 @@ def test_a_story_of_one_clause_before_the_request_is_context(text, phrase):
 def test_a_story_that_names_what_the_request_points_at_stays(text, phrase):
     plan = parse_offline(text)
     assert plan.targets and plan.targets[0].phrase == phrase
+
+
+# -- the families of blind set P (sentences of our own) -----------------------------------------------------------------
+@pytest.mark.parametrize("text,phrases,followup", [
+    ("and now also drop the yellow mugs", ["yellow mug"], "remove"),  # 'also' joins a removal to the last one
+    ("also delete the 塑料瓶", ["plastic bottle"], "remove"),
+    ("also the forks", ["fork"], "add"),
+    ("in that one from the beach, mask the towels", ["towel"], "new"),  # 'this / that one' before a comma: the picture
+    ("in this one we took at the zoo, segment the giraffes", ["giraffe"], "new"),
+    ("把那张茶几圈出来", ["coffee table"], "new"),  # senses: 茶几, 救生圈, the common misspelling 鸡旦
+    ("船上的救生圈帮我标出来", ["life buoy"], "new"),
+    ("选两个鸡旦", ["egg"], "new"),
+])
+def test_families_of_blind_set_p(text, phrases, followup):
+    plan = parse_offline(text)
+    assert [t.phrase for t in plan.targets] == phrases and plan.followup == followup
+
+
+@pytest.mark.parametrize("text", ["could you make the grass greener", "make it brighter please", "crop this to a square",
+                                  "把这张图裁成正方形", "帮我把图片调小一点"])
+def test_edits_of_the_picture_itself_are_clarified(text):
+    assert parse_offline(text).clarify
+
+
+@pytest.mark.parametrize("text,exclude", [("除了坏掉的那把，其他椅子都圈出来", "broken chair")])
+def test_a_thing_gone_bad_is_broken(text, exclude):
+    plan = parse_offline(text)
+    assert plan.targets and plan.targets[0].exclude == [exclude]
