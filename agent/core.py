@@ -24,7 +24,7 @@ from segchat.agent.sessions import SessionArchive
 from segchat.agent.verify import verify_candidates
 from segchat.contracts.errors import BadRequestError, NotFoundError
 from segchat.contracts.plan import Plan, RememberConcept, Target
-from segchat.contracts.results import (AgentResult, BatchCounts, ImageSize, QueueCounts, Readiness, SegmenterStats,
+from segchat.contracts.results import (AgentResult, ImageSize, Readiness, SegmenterStats,
                                       SegmentationResult, SessionHistory, TrackerKind, VideoInfoOut,
                                       VideoResult)
 from segchat.contracts.tool import (MAX_EXEMPLARS, MAX_INSTRUCTION_CHARS, ExemplarBox, SegmentImageParameters,
@@ -440,8 +440,8 @@ class Agent:
                          dtype=str(self.segmenter.dtype).replace("torch.", ""), threshold=self.threshold,
                          parser=parser.backend.value, llm=parser.location, llm_state=parser.state.value,
                          llm_detail=parser.detail, uses_llm=parser.uses_llm,
-                         queue=QueueCounts.model_validate(vars(self.queue.stats)),
-                         batching=BatchCounts.model_validate(vars(batching)) if batching is not None else None,
+                         queue=self.queue.stats.model_copy(),
+                         batching=batching.model_copy() if batching is not None else None,
                          segmenter_replicas=self.segmenter_stats().replicas_up)
 
     def segmenter_stats(self) -> SegmenterStats:

@@ -31,6 +31,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from bench.clients import run_clients
 from bench.server_process import ClusterProcess, ServerProcess
 from segchat.lab.render import render_scene
 
@@ -99,13 +100,7 @@ def first_turns(url: str, clients: int, requests: int, seed: int) -> dict:
     with httpx.Client(base_url=url, timeout=60) as client:
         before = replica_totals(client)
         cpu_before = cpu_seconds_by_role()
-        start = time.perf_counter()
-        threads = [threading.Thread(target=worker) for _ in range(clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        wall = time.perf_counter() - start
+        wall = run_clients(worker, clients)
         cpu_after = cpu_seconds_by_role()
         after = replica_totals(client)
         replicas = client.get("/v1/stats").json()["replicas"]

@@ -16,6 +16,8 @@ from urllib.parse import urlparse
 
 import httpx
 
+from bench.clients import run_clients
+
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -67,13 +69,7 @@ def run_load(url: str, image: Path, instruction: str, *, clients: int, requests:
                 if retry_after:
                     time.sleep(retry_after)
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
+    wall = run_clients(worker, clients)
     ok = statuses.get("200", 0)
     return {"clients": clients, "requests": sum(statuses.values()), "seconds": round(wall, 2),
             "throughput_rps": round(ok / wall, 2) if wall else 0.0, "statuses": statuses,

@@ -28,6 +28,7 @@ import hashlib
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
@@ -154,21 +155,24 @@ def _segchat_version() -> str:
         return ""
 
 
+@dataclass
 class AnnotateRun:
     """A prepared run: its folder opened (or resumed), the plan made once, the images listed."""
 
-    def __init__(self, request: AnnotateRequest, run: RunDir, plan: Plan, inputs: ResolvedInputs,
-                 worker_config: WorkerConfig, resumed: bool) -> None:
-        self.request = request
-        self.run = run
-        self.plan = plan
-        self.inputs = inputs
-        self.worker_config = worker_config
-        self.resumed = resumed
-        self.categories = categories_of(plan)
-        # the same names in the same order as inputs.jsonl (the identity's digest says so), at today's paths: a
-        # dataset folder moved between two invocations still resumes
-        self.items: list[ImageItem] = inputs.items
+    request: AnnotateRequest
+    run: RunDir
+    plan: Plan
+    inputs: ResolvedInputs
+    worker_config: WorkerConfig
+    resumed: bool
+    categories: list[str] = field(init=False)
+    # the same names in the same order as inputs.jsonl (the identity's digest says so), at today's paths: a
+    # dataset folder moved between two invocations still resumes
+    items: list[ImageItem] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.categories = categories_of(self.plan)
+        self.items = self.inputs.items
 
     @classmethod
     def prepare(cls, request: AnnotateRequest, *, settings: Settings | None = None, parser=None) -> AnnotateRun:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 from segchat.lab.moving import VideoTruth, read_truth
 from segchat.lab.world import phrase_matches
@@ -47,6 +47,7 @@ class SequenceScores(BaseModel):
     true_objects: int
     returned_objects: int
 
+    @computed_field
     @property
     def count_ok(self) -> bool:
         return self.true_objects == self.returned_objects
@@ -112,18 +113,13 @@ def score_video(truth: VideoTruth, frames: Iterable[TrackedFrame], requests: dic
     return {phrase: sequence.scores() for phrase, sequence in sequences.items()}
 
 
-class RequestRow(BaseModel):
+class RequestRow(SequenceScores):
+    """One request's scores on one video (`count_ok` comes with the scores)."""
+
     video: str
     phrase: str
     kind: str
     frames: int
-    idf1: float
-    hota: float
-    deta: float
-    assa: float
-    true_objects: int
-    returned_objects: int
-    count_ok: bool
 
 
 class KindSummary(BaseModel):
@@ -203,7 +199,7 @@ def evaluate_dataset(
         frames_total += truth.frames
         for phrase, s in scores.items():
             rows.append(RequestRow(video=folder.name, phrase=phrase, kind=requests[phrase], frames=truth.frames,
-                                   count_ok=s.count_ok, **s.model_dump()))
+                                   **s.model_dump(exclude={"count_ok"})))
         if progress is not None:
             progress(folder.name, scores)
     return TrackEvalReport(tracker=getattr(tracker, "name", type(tracker).__name__), source=source,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
@@ -17,12 +17,11 @@ class CircuitBreaker:
 
     failures: int = 3
     cooldown_s: float = 60.0
-    _count: int = 0
-    _open_until: float = 0.0
-    last_failure: str = ""  # why the last call failed: said when the breaker is open
-
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()
+    # the breaker's own state, never a constructor argument
+    last_failure: str = field(default="", init=False)  # why the last call failed: said when the breaker is open
+    _count: int = field(default=0, init=False, repr=False)
+    _open_until: float = field(default=0.0, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def allow(self) -> bool:
         with self._lock:

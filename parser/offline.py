@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 
 from segchat.contracts.plan import ExemplarRef, Plan, Relation, RememberConcept, Select, Target
 from segchat.parser.base import ParseOutcome, ParserBackend, ParserStatus
@@ -298,30 +299,42 @@ def parse_offline_with_notes(text: str) -> tuple[Plan, list[str]]:
             ["the offline parser failed on this text"]
 
 
-def _reading_en(target: Target) -> str:
-    parts = [f"“{target.phrase}”" if target.phrase else "the previous result"]
-    if target.instances:
-        parts.append(", ".join(f"#{n}" for n in target.instances))
-    if target.select.kind != "all" or target.select.count is not None:
-        parts.append(f"({target.select.kind}{f', {target.select.count}' if target.select.count else ''})")
-    if target.relation:
-        parts.append(f"{target.relation.type.replace('_', ' ')} “{target.relation.anchor}”")
-    if target.exclude:
-        parts.append("except " + ", ".join(f"“{e}”" for e in target.exclude))
-    return " ".join(parts)
+@dataclass(frozen=True)
+class _ReadingWords:
+    """How a target's reading is written back to the user, in one language."""
+
+    previous: str  # a target with no phrase works on the last answer
+    instance: str  # one numbered instance, {n}
+    separator: str  # between items of a list
+    count: str  # after the selection's kind, {n}
+    selection: str  # {kind}{count}
+    relation: str  # {type} {anchor}
+    exclusion: str  # before the excluded phrases
+    joiner: str  # between the parts
 
 
-def _reading_zh(target: Target) -> str:
-    parts = [f"“{target.phrase}”" if target.phrase else "上一轮的结果"]
+_READING_WORDS = {
+    "en": _ReadingWords(previous="the previous result", instance="#{n}", separator=", ", count=", {n}",
+                        selection="({kind}{count})", relation="{type} “{anchor}”", exclusion="except ", joiner=" "),
+    "zh": _ReadingWords(previous="上一轮的结果", instance="{n}号", separator="、", count="，{n} 个",
+                        selection="（{kind}{count}）", relation="，{type}“{anchor}”", exclusion="，排除", joiner=""),
+}
+
+
+def _reading(target: Target, language: str) -> str:
+    words = _READING_WORDS[language]
+    parts = [f"“{target.phrase}”" if target.phrase else words.previous]
     if target.instances:
-        parts.append("、".join(f"{n}号" for n in target.instances))
-    if target.select.kind != "all" or target.select.count is not None:
-        parts.append(f"（{target.select.kind}{f'，{target.select.count} 个' if target.select.count else ''}）")
+        parts.append(words.separator.join(words.instance.format(n=n) for n in target.instances))
+    select = target.select
+    if select.kind != "all" or select.count is not None:
+        count = words.count.format(n=select.count) if select.count else ""
+        parts.append(words.selection.format(kind=select.kind, count=count))
     if target.relation:
-        parts.append(f"，{target.relation.type}“{target.relation.anchor}”")
+        parts.append(words.relation.format(type=target.relation.type.replace("_", " "), anchor=target.relation.anchor))
     if target.exclude:
-        parts.append("，排除" + "、".join(f"“{e}”" for e in target.exclude))
-    return "".join(parts)
+        parts.append(words.exclusion + words.separator.join(f"“{e}”" for e in target.exclude))
+    return words.joiner.join(parts)
 
 
 def low_confidence_note(plan: Plan, notes: list[str] | None = None) -> str | None:
@@ -335,10 +348,10 @@ def low_confidence_note(plan: Plan, notes: list[str] | None = None) -> str | Non
     if not plan.targets:
         return LOW_CONFIDENCE[plan.reply_language]
     if zh:
-        reading = "；".join(_reading_zh(t) for t in plan.targets)
+        reading = "；".join(_reading(t, "zh") for t in plan.targets)
         left = f"（没有用到：{'、'.join(unused)}）" if unused else ""
         return f"我把这句理解为{reading}{left}；如果不是这个意思，请换个说法。"
-    reading = "; ".join(_reading_en(t) for t in plan.targets)
+    reading = "; ".join(_reading(t, "en") for t in plan.targets)
     left = f" (words not used: {', '.join(unused)})" if unused else ""
     return f"I read this as {reading}{left} — rephrase if that's not it."
 

@@ -16,6 +16,7 @@ from typing import Sequence
 
 import torch
 
+from segchat.contracts.results import BatchCounts
 from segchat.segmenter.base import DEFAULT_MASK_THRESHOLD, DEFAULT_NMS_IOU, EmbeddingHandle
 from segchat.segmenter.images import ImageSource
 from segchat.segmenter.instances import Instance
@@ -40,13 +41,6 @@ class FindRequest:
     error: BaseException | None = None
 
 
-@dataclass
-class BatchStats:
-    batches: int = 0
-    requests: int = 0
-    rows: int = 0
-
-
 class CrossRequestBatcher:
     """`find_each` with the segmenter's signature (a `segchat.segmenter.base.Finder`), merging concurrent calls.
     It runs in the segmenter's process: it reads the embeddings the handles name from the segmenter's cache."""
@@ -58,7 +52,7 @@ class CrossRequestBatcher:
         self._guard = threading.Lock()
         self._pending: list[FindRequest] = []
         self._leading = False
-        self.stats = BatchStats()
+        self.stats = BatchCounts(batches=0, requests=0, rows=0)
 
     def find_each(self, handle: EmbeddingHandle, prompts: Sequence[str | Prompt], *, image: ImageSource | None = None,
                   threshold: float | None = None, mask_threshold: float = DEFAULT_MASK_THRESHOLD,

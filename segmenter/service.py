@@ -23,6 +23,7 @@ from PIL import Image
 from segchat.contracts.results import ReplicaStats
 from segchat.segmenter.base import DEFAULT_MASK_THRESHOLD, DEFAULT_NMS_IOU
 from segchat.segmenter.batching import FindRequest, run_together
+from segchat.segmenter.cache import CacheStats
 from segchat.segmenter.instances import Instance
 from segchat.segmenter.predictor import Sam3Segmenter
 from segchat.segmenter.prompts import Prompt
@@ -71,10 +72,10 @@ class SegmenterInfo:
 @dataclass
 class _Counters:
     finds: int = 0
-    hits: int = 0
-    misses: int = 0
     batches: int = 0
     busy_s: float = 0.0
+    # a call whose image's embedding was held is a hit: the affinity routing is measured by
+    embeddings: CacheStats = field(default_factory=CacheStats)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -120,8 +121,8 @@ class SegmenterService:
         counters = self._counters
         with counters.lock:
             counters.finds += len(calls)
-            counters.hits += sum(held for held, _ in embedded)
-            counters.misses += sum(not held for held, _ in embedded)
+            counters.embeddings.hits += sum(held for held, _ in embedded)
+            counters.embeddings.misses += sum(not held for held, _ in embedded)
             counters.batches += 1
             counters.busy_s += time.perf_counter() - started
         stats = self.stats()
@@ -131,8 +132,9 @@ class SegmenterService:
     def stats(self) -> ReplicaStats:
         counters = self._counters
         with counters.lock:
-            return ReplicaStats(replica=self.name, pid=os.getpid(), finds=counters.finds, cache_hits=counters.hits,
-                                cache_misses=counters.misses, embeds=counters.misses, batches=counters.batches,
+            return ReplicaStats(replica=self.name, pid=os.getpid(), finds=counters.finds,
+                                cache_hits=counters.embeddings.hits, cache_misses=counters.embeddings.misses,
+                                embeds=counters.embeddings.misses, batches=counters.batches,
                                 busy_ms=counters.busy_s * 1000, cached_images=len(self.segmenter.cache))
 
 

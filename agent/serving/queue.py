@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 from segchat.contracts.errors import QueueFullError
+from segchat.contracts.results import QueueCounts
 
 Result = TypeVar("Result")
-
-
-@dataclass
-class QueueStats:
-    running: int = 0
-    waiting: int = 0
-    served: int = 0
-    rejected: int = 0
 
 
 class WorkQueue:
@@ -28,7 +20,7 @@ class WorkQueue:
         self.wait_timeout_s = wait_timeout_s
         self._run_lock = threading.BoundedSemaphore(max(1, concurrency))
         self._guard = threading.Lock()
-        self.stats = QueueStats()
+        self.stats = QueueCounts(running=0, waiting=0, served=0, rejected=0)  # changed under `_guard`
 
     def run(self, job: Callable[..., Result], *args, **kwargs) -> Result:
         with self._guard:
