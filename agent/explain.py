@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Callable
+
 from segchat.agent.execute import Execution, TargetReport
 from segchat.parser.vocabulary import ZH_MODIFIERS, ZH_NOUNS
 
-SELECT_EN = {"leftmost": "leftmost", "rightmost": "rightmost", "topmost": "topmost", "bottommost": "bottommost",
-             "largest": "largest", "smallest": "smallest", "center": "most central"}
-SELECT_ZH = {"leftmost": "最左边", "rightmost": "最右边", "topmost": "最上面", "bottommost": "最下面",
-             "largest": "最大", "smallest": "最小", "center": "最靠中间"}
-ORDINAL_EN = {"leftmost": "{n} from the left", "rightmost": "{n} from the right", "topmost": "{n} from the top",
-              "bottommost": "{n} from the bottom", "largest": "{n} largest", "smallest": "{n} smallest",
-              "center": "{n} closest to the centre"}
-ORDINAL_ZH = {"leftmost": "从左数第 {n} 个", "rightmost": "从右数第 {n} 个", "topmost": "从上数第 {n} 个",
-              "bottommost": "从下数第 {n} 个", "largest": "第 {n} 大的", "smallest": "第 {n} 小的",
-              "center": "离中间第 {n} 近的"}
-RELATION_EN = {"on": "on", "in": "in", "near": "near", "holding": "holding", "wearing": "wearing",
-               "left_of": "left of", "right_of": "right of", "above": "above", "below": "below"}
-RELATION_ZH = {"on": "在{a}上", "in": "在{a}里", "near": "在{a}旁边", "holding": "拿着{a}", "wearing": "戴着/穿着{a}",
-               "left_of": "在{a}左边", "right_of": "在{a}右边", "above": "在{a}上方", "below": "在{a}下面"}
+# the words of a target's sentence, per language: data, so that wording changes and a new language touch no code
+WORDS: dict[str, dict] = tomllib.loads(resources.files("segchat.agent").joinpath("explain_words.toml").read_text(
+    encoding="utf-8"))
+SELECT_EN, SELECT_ZH = WORDS["en"]["selections"], WORDS["zh"]["selections"]
+ORDINAL_EN, ORDINAL_ZH = WORDS["en"]["ordinals"], WORDS["zh"]["ordinals"]
+RELATION_EN, RELATION_ZH = WORDS["en"]["relations"], WORDS["zh"]["relations"]
 
 
 def _reverse(table: dict[str, str]) -> dict[str, str]:
@@ -67,116 +64,115 @@ def _ordinal_en(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _examples_en(report: TargetReport) -> str:
-    positives = [f"#{i}" for i, positive in report.examples if positive]
-    negatives = [f"#{i}" for i, positive in report.examples if not positive]
+@dataclass(frozen=True)
+class TargetWords:
+    """How one target's report is told in one language: the templates of `explain_words.toml` (each filled with
+    the fields it names) and the two things no template says, how a phrase and an ordinal are written."""
+
+    label: Callable[[str], str]  # an English phrase as the user reads it
+    ordinal_number: Callable[[int], str]
+    templates: dict[str, str]
+    selections: dict[str, str]
+    ordinals: dict[str, str]
+    relations: dict[str, str]  # {a}: the anchor as shown
+
+    def say(self, template: str, **fields: object) -> str:
+        return self.templates[template].format(**fields)
+
+    def relation(self, kind: str, anchor: str) -> str:
+        return self.relations[kind].format(a=f"“{anchor}”")
+
+
+def _target_words(language: str, label: Callable[[str], str], ordinal_number: Callable[[int], str]) -> TargetWords:
+    table = WORDS[language]
+    return TargetWords(label=label, ordinal_number=ordinal_number,
+                       templates={k: v for k, v in table.items() if isinstance(v, str)},
+                       selections=table["selections"], ordinals=table["ordinals"], relations=table["relations"])
+
+
+TARGET_WORDS = {"en": _target_words("en", lambda phrase: phrase, lambda n: _ordinal_en(n)),
+                "zh": _target_words("zh", label_zh, str)}
+
+
+def _examples(report: TargetReport, words: TargetWords) -> str:
+    """The examples a target was found with: numbered instances kept or left out, and boxes."""
+    positives = [words.say("example", i=i) for i, positive in report.examples if positive]
+    negatives = [words.say("example", i=i) for i, positive in report.examples if not positive]
+    and_ = words.templates["and_"]
     parts = []
     if positives:
-        parts.append(f"with {' and '.join(positives)} as the example")
+        parts.append(words.say("examples_positive", words=and_.join(positives)))
     if negatives:
-        parts.append(f"leaving out what looks like {' and '.join(negatives)}")
+        parts.append(words.say("examples_negative", words=and_.join(negatives)))
     if report.boxes:
-        parts.append(f"with {report.boxes} example box{'es' if report.boxes > 1 else ''}")
-    return (" (" + ", ".join(parts) + ")") if parts else ""
+        parts.append(words.say("example_boxes", n=report.boxes, s="es" if report.boxes > 1 else ""))
+    return words.say("examples", parts=words.templates["clause_separator"].join(parts)) if parts else ""
 
 
-def _examples_zh(report: TargetReport) -> str:
-    parts = []
-    positives = [f"{i}号" for i, positive in report.examples if positive]
-    negatives = [f"{i}号" for i, positive in report.examples if not positive]
-    if positives:
-        parts.append("以" + "、".join(positives) + "为样例")
-    if negatives:
-        parts.append("排除像" + "、".join(negatives) + "那样的")
-    if report.boxes:
-        parts.append(f"用了 {report.boxes} 个样例框")
-    return ("（" + "，".join(parts) + "）") if parts else ""
+def _scores(report: TargetReport, separator: str = ", ") -> str:
+    return separator.join(f"#{f.id} {f.score:.2f}" for f in report.selected[:6])
 
 
-def _scores(report: TargetReport) -> str:
-    return ", ".join(f"#{f.id} {f.score:.2f}" for f in report.selected[:6])
+def _quoted(phrases: list[str], words: TargetWords, separator: str) -> str:
+    return words.templates[separator].join(f"“{words.label(p)}”" for p in phrases if p)
 
 
-def _target_en(report: TargetReport) -> str:
+def _target_name(report: TargetReport, words: TargetWords) -> str:
     target = report.target
-    name = f"“{target.phrase}”" if target.phrase else ("objects like the examples" if (report.examples or report.boxes)
-                                                       else "the previous result")
     if report.concept:
-        name = f"“{report.concept}” (remembered as “{target.phrase}”, with its example)"
-    if report.on_previous and report.found == 0:
-        return "There is no previous result to narrow down or remove from: ask for some objects first."
+        return words.say("concept", name=report.concept, phrase=words.label(target.phrase))
+    if target.phrase:
+        return f"“{words.label(target.phrase)}”"
+    return words.say("like_examples" if (report.examples or report.boxes) else "previous")
+
+
+def _target_found(report: TargetReport, words: TargetWords) -> str:
+    """What was looked for and what was found, before the relation, exclusions and selection narrowed it."""
     if report.on_previous:
-        text = f"From the previous {report.found} instance(s)"
-    elif report.found == 0 and report.relation_kept is None:
-        tried = ", ".join(f"“{p}”" for p in report.searched if p)
+        return words.say("from_previous", found=report.found)
+    text = words.say("looked", name=_target_name(report, words), examples=_examples(report, words),
+                     found=report.found)
+    if report.recovered_with:
+        text += words.say("recovered", words=words.label(report.recovered_with))
+    return text
+
+
+def _target_narrowed(report: TargetReport, words: TargetWords) -> str:
+    """How the relation, the exclusions, a second look and the selection narrowed what was found."""
+    target, text = report.target, ""
+    if target.relation is not None:
+        anchor = words.label(target.relation.anchor)
+        text += words.say("no_anchor" if report.anchors == 0 else "related", anchor=anchor,
+                          relation=words.relation(target.relation.type, anchor), kept=report.relation_kept)
+    if report.excluded:
+        text += words.say("excluded", n=report.excluded_dropped,
+                          words=_quoted(report.excluded, words, "exclusion_separator"))
+    if report.verified_dropped:
+        text += words.say("verified", n=report.verified_dropped)
+    select = target.select
+    if select.kind != "all" and (select.ordinal or 1) > 1:
+        text += words.say("ordinal", place=words.ordinals[select.kind].format(n=words.ordinal_number(select.ordinal)))
+    elif select.kind != "all":
+        text += words.say("selected_kind", kind=words.selections[select.kind], n=select.count or len(report.selected))
+    elif select.count is not None:
+        text += words.say("counted", n=min(select.count, len(report.selected)))
+    return text
+
+
+def _target(report: TargetReport, language: str) -> str:
+    """One target's sentence: what was looked for, found and kept, with the kept ones' scores."""
+    words = TARGET_WORDS[language]
+    if report.on_previous and report.found == 0:
+        return words.say("nothing_previous")
+    if not report.on_previous and report.found == 0 and report.relation_kept is None:
         # an exemplar alone searched no words: say nothing of what was tried rather than "(tried )"
-        return f"Found no {name} in the image" + (f" (tried {tried})." if tried else ".")
-    else:
-        text = f"Looked for {name}{_examples_en(report)}: found {report.found}"
-        if report.recovered_with:
-            text += f" (nothing matched at first; found them as “{report.recovered_with}”)"
-    if target.relation is not None:
-        anchor = f"“{target.relation.anchor}”"
-        if report.anchors == 0:
-            text += f"; found no {anchor} to relate them to, so none is {RELATION_EN[target.relation.type]} it"
-        else:
-            text += f"; {report.relation_kept} {RELATION_EN[target.relation.type]} {anchor}"
-    if report.excluded:
-        text += f"; dropped {report.excluded_dropped} that matched " + " / ".join(f"“{e}”" for e in report.excluded)
-    if report.verified_dropped:
-        text += f"; the VL model rejected {report.verified_dropped} more on a second look"
-    if target.select.kind != "all" and (target.select.ordinal or 1) > 1:
-        text += "; kept the " + ORDINAL_EN[target.select.kind].format(n=_ordinal_en(target.select.ordinal))
-    elif target.select.kind != "all":
-        text += f"; kept the {SELECT_EN[target.select.kind]} {target.select.count or len(report.selected)}"
-    elif target.select.count is not None:
-        text += f"; kept {min(target.select.count, len(report.selected))} as asked"
+        tried = _quoted(report.searched, words, "separator")
+        return words.say("not_found", name=_target_name(report, words),
+                         tried=words.say("tried", words=tried) if tried else "")
+    text = _target_found(report, words) + _target_narrowed(report, words)
     if report.selected:
-        text += f" ({_scores(report)})."
-    else:
-        text += "; none is left."
-    return text
-
-
-def _target_zh(report: TargetReport) -> str:
-    target = report.target
-    name = f"“{label_zh(target.phrase)}”" if target.phrase else ("和样例相似的物体" if (report.examples or report.boxes)
-                                                                else "上一轮的结果")
-    if report.concept:
-        name = f"“{report.concept}”（记住的概念：“{label_zh(target.phrase)}”，带样例）"
-    if report.on_previous and report.found == 0:
-        return "上一轮没有结果可以缩小或删除：请先说出要分割的物体。"
-    if report.on_previous:
-        text = f"在上一轮的 {report.found} 个结果中"
-    elif report.found == 0 and report.relation_kept is None:
-        tried = "、".join(f"“{label_zh(p)}”" for p in report.searched if p)
-        return f"图中没有找到{name}" + (f"（试过 {tried}）。" if tried else "。")
-    else:
-        text = f"查找{name}{_examples_zh(report)}：找到 {report.found} 个"
-        if report.recovered_with:
-            text += f"（一开始没有匹配，改用“{label_zh(report.recovered_with)}”找到）"
-    if target.relation is not None:
-        anchor = label_zh(target.relation.anchor)
-        condition = RELATION_ZH[target.relation.type].format(a=f"“{anchor}”")
-        if report.anchors == 0:
-            text += f"；图中没有找到“{anchor}”，所以没有符合“{condition}”的"
-        else:
-            text += f"；其中 {report.relation_kept} 个{condition}"
-    if report.excluded:
-        text += f"；去掉了 {report.excluded_dropped} 个" + "/".join(f"“{label_zh(e)}”" for e in report.excluded)
-    if report.verified_dropped:
-        text += f"；视觉语言模型复核后又去掉了 {report.verified_dropped} 个"
-    if target.select.kind != "all" and (target.select.ordinal or 1) > 1:
-        text += "；保留" + ORDINAL_ZH[target.select.kind].format(n=target.select.ordinal)
-    elif target.select.kind != "all":
-        text += f"；保留{SELECT_ZH[target.select.kind]}的 {target.select.count or len(report.selected)} 个"
-    elif target.select.count is not None:
-        text += f"；按要求保留 {min(target.select.count, len(report.selected))} 个"
-    if report.selected:
-        text += f"（{_scores(report).replace(',', '，')}）。"
-    else:
-        text += "；没有剩下的。"
-    return text
+        return text + words.say("scores", scores=_scores(report, words.templates["clause_separator"]))
+    return text + words.say("none_left")
 
 
 def outside_the_shapes_world(phrases: list[str]) -> bool:
@@ -199,7 +195,7 @@ def explain(execution: Execution, language: str, *, source: str = "offline", fal
     zh = language == "zh"
     if clarify:
         return clarify
-    lines = [(_target_zh if zh else _target_en)(report) for report in execution.reports]
+    lines = [_target(report, "zh" if zh else "en") for report in execution.reports]
     total = len(execution.instances)
     if execution.followup == "add":
         lines.append(f"在上一轮的 {execution.previous_count} 个基础上，现在共 {total} 个。" if zh

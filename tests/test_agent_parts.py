@@ -160,6 +160,17 @@ def test_an_exemplar_alone_that_finds_nothing_names_no_empty_phrase(language, ex
     assert expected in text and "tried" not in text and "试过" not in text, text
 
 
+def test_every_language_of_the_explanation_has_every_template():
+    """explain_words.toml: a template missing from one language would fail only the turn that needs it."""
+    from segchat.agent.explain import WORDS
+
+    def keys(table: dict) -> set[str]:
+        return {f"{k}.{sub}" if isinstance(v, dict) else k for k, v in table.items()
+                for sub in (v if isinstance(v, dict) else [None])}
+
+    assert keys(WORDS["zh"]) == keys(WORDS["en"]) and len(keys(WORDS["en"])) > 40
+
+
 def test_explanations_name_the_parser_and_its_doubts():
     execution = Execution(instances=[], reports=[], followup="new", previous_count=0)
     assert "without the LLM" in explain(execution, "en", source="offline")
