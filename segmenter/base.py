@@ -43,9 +43,22 @@ class EmbeddingMissingError(LookupError):
     """`find_each` was given a handle whose embedding its segmenter no longer holds, and no image to make it again."""
 
 
+@dataclass(frozen=True)
+class FindKnobs:
+    """The settings of one find, as `find_each` takes them (see there)."""
+
+    threshold: float | None = None
+    mask_threshold: float = DEFAULT_MASK_THRESHOLD
+    nms_iou: float | None = DEFAULT_NMS_IOU
+
+
 @runtime_checkable
 class Finder(Protocol):
-    """The second step alone: what `CrossRequestBatcher` stands in for."""
+    """The second step alone: what `CrossRequestBatcher` stands in for.
+
+    The finders of this package subclass it and write `_find_prompts` only: `find_each` is written once, here, and
+    hands them the prompts as `Prompt`s (never none) with the knobs in one value. A test double that implements
+    `find_each` itself is a `Finder` as well (structurally)."""
 
     def find_each(
         self,
@@ -64,7 +77,13 @@ class Finder(Protocol):
             `EmbeddingMissingError`). threshold: None is the checkpoint's `default_threshold`. nms_iou: None turns
             the per-prompt mask NMS off. timings: stage times in ms are added to it.
         """
-        ...
+        if not prompts:
+            return []
+        as_prompts = [p if isinstance(p, Prompt) else Prompt(p) for p in prompts]
+        knobs = FindKnobs(threshold, mask_threshold, nms_iou)
+        # `_find_prompts` is no protocol member (a double need not have it): every subclass in this package writes it
+        return self._find_prompts(handle, as_prompts, image=image, knobs=knobs,  # type: ignore[attr-defined]
+                                  timings=timings)
 
 
 @runtime_checkable

@@ -17,7 +17,7 @@ from typing import Sequence
 import torch
 
 from segchat.contracts.results import BatchCounts
-from segchat.segmenter.base import DEFAULT_MASK_THRESHOLD, DEFAULT_NMS_IOU, EmbeddingHandle
+from segchat.segmenter.base import EmbeddingHandle, FindKnobs, Finder
 from segchat.segmenter.images import ImageSource
 from segchat.segmenter.instances import Instance
 from segchat.segmenter.predictor import ImageEmbedding, Sam3Segmenter, exemplar_tensors
@@ -41,7 +41,7 @@ class FindRequest:
     error: BaseException | None = None
 
 
-class CrossRequestBatcher:
+class CrossRequestBatcher(Finder):
     """`find_each` with the segmenter's signature (a `segchat.segmenter.base.Finder`), merging concurrent calls.
     It runs in the segmenter's process: it reads the embeddings the handles name from the segmenter's cache."""
 
@@ -54,16 +54,11 @@ class CrossRequestBatcher:
         self._leading = False
         self.stats = BatchCounts(batches=0, requests=0, rows=0)
 
-    def find_each(self, handle: EmbeddingHandle, prompts: Sequence[str | Prompt], *, image: ImageSource | None = None,
-                  threshold: float | None = None, mask_threshold: float = DEFAULT_MASK_THRESHOLD,
-                  nms_iou: float | None = DEFAULT_NMS_IOU,
-                  timings: dict[str, float] | None = None) -> list[list[Instance]]:
-        if not prompts:
-            return []
-        request = FindRequest(self.segmenter.embedding_of(handle, image),
-                           [p if isinstance(p, Prompt) else Prompt(p) for p in prompts],
-                           self.segmenter.default_threshold if threshold is None else threshold, mask_threshold,
-                           nms_iou)
+    def _find_prompts(self, handle: EmbeddingHandle, prompts: list[Prompt], *, image: ImageSource | None,
+                      knobs: FindKnobs, timings: dict[str, float] | None) -> list[list[Instance]]:
+        threshold = self.segmenter.default_threshold if knobs.threshold is None else knobs.threshold
+        request = FindRequest(self.segmenter.embedding_of(handle, image), prompts, threshold, knobs.mask_threshold,
+                              knobs.nms_iou)
         start = time.perf_counter()
         with self._guard:
             self._pending.append(request)

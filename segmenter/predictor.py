@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from segchat.segmenter.base import (DEFAULT_MASK_THRESHOLD, DEFAULT_NMS_IOU, EmbeddingHandle,
-                                    EmbeddingMissingError)
+                                    EmbeddingMissingError, FindKnobs, Segmenter)
 from segchat.segmenter.cache import ByteBudgetLRU
 from segchat.segmenter.images import ImageSource, image_digest, load_image
 from segchat.segmenter.instances import Instance
@@ -125,7 +125,7 @@ def exemplar_tensors(prompts: list[Prompt], size: tuple[int, int]) -> tuple[torc
     return boxes, labels
 
 
-class Sam3Segmenter:
+class Sam3Segmenter(Segmenter):
     """SAM3 with an embedding cache. Thread-safe: one forward at a time per segmenter."""
 
     def __init__(self, loaded: LoadedSam3, *, cache_bytes: int = 1 << 30, max_image_pixels: int = 40_000_000,
@@ -213,28 +213,19 @@ class Sam3Segmenter:
         """Every prompt's instances, in prompt order, as one list (`options`: `find_each`'s keyword arguments)."""
         return [inst for group in self.find_each(handle, prompts, **options) for inst in group]
 
-    def find_each(
-        self,
-        handle: EmbeddingHandle,
-        prompts: Sequence[str | Prompt],
-        *,
-        image: ImageSource | None = None,
-        threshold: float | None = None,
-        mask_threshold: float = DEFAULT_MASK_THRESHOLD,
-        nms_iou: float | None = DEFAULT_NMS_IOU,
-        timings: dict[str, float] | None = None,
-    ) -> list[list[Instance]]:
-        """Find every prompt (a phrase, exemplar boxes, or both) in the embedding `handle` names (made again from
-        `image` when no longer held): one batched forward for the phrases and one for the prompts with boxes (SAM3
-        adds a geometry token to every row of a call that has boxes, so the two kinds are never mixed in one
-        batch). Returns each prompt's instances, by descending score.
+    def _find_prompts(self, handle: EmbeddingHandle, prompts: list[Prompt], *, image: ImageSource | None,
+                      knobs: FindKnobs, timings: dict[str, float] | None) -> list[list[Instance]]:
+        """`find_each` (written once, in `Finder`): every prompt (a phrase, exemplar boxes, or both) in the embedding
+        `handle` names (made again from `image` when no longer held), in one batched forward for the phrases and one
+        for the prompts with boxes (SAM3 adds a geometry token to every row of a call that has boxes, so the two
+        kinds are never mixed in one batch). Returns each prompt's instances, by descending score.
 
         `threshold` None is the checkpoint's default (`default_threshold`). `nms_iou` drops a prompt's
         lower-scored instance whose mask overlaps a better one by more than that IoU (SAM3's post-processing does
         no NMS); None turns it off.
         """
-        return self._find_each(self.embedding_of(handle, image), prompts, threshold=threshold,
-                               mask_threshold=mask_threshold, nms_iou=nms_iou, timings=timings)
+        return self._find_each(self.embedding_of(handle, image), prompts, threshold=knobs.threshold,
+                               mask_threshold=knobs.mask_threshold, nms_iou=knobs.nms_iou, timings=timings)
 
     def _find_each(self, embedding: ImageEmbedding, prompts: Sequence[str | Prompt], *, threshold: float | None,
                    mask_threshold: float, nms_iou: float | None,

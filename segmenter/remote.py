@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
 from segchat.contracts.results import ReplicaStats
-from segchat.segmenter.base import DEFAULT_MASK_THRESHOLD, DEFAULT_NMS_IOU, EmbeddingHandle, EmbeddingMissingError
+from segchat.segmenter.base import EmbeddingHandle, EmbeddingMissingError, FindKnobs, Segmenter
 from segchat.segmenter.images import ImageSource, image_digest, load_image
 from segchat.segmenter.instances import Instance
 from segchat.segmenter.prompts import Prompt
@@ -53,7 +52,7 @@ class LocalTransport:
         return {self.service.name}
 
 
-class RemoteSegmenter:
+class RemoteSegmenter(Segmenter):
     """`segchat.segmenter.base.Segmenter` over a transport; `remote` tells the agent that the model is not here
     (its video runs on the detect tracker, through these calls)."""
 
@@ -85,15 +84,11 @@ class RemoteSegmenter:
                 self._recent.popitem(last=False)
         return EmbeddingHandle(key, (pil.height, pil.width)), False
 
-    def find_each(self, handle: EmbeddingHandle, prompts: Sequence[str | Prompt], *, image: ImageSource | None = None,
-                  threshold: float | None = None, mask_threshold: float = DEFAULT_MASK_THRESHOLD,
-                  nms_iou: float | None = DEFAULT_NMS_IOU,
-                  timings: dict[str, float] | None = None) -> list[list[Instance]]:
-        if not prompts:
-            return []
+    def _find_prompts(self, handle: EmbeddingHandle, prompts: list[Prompt], *, image: ImageSource | None,
+                      knobs: FindKnobs, timings: dict[str, float] | None) -> list[list[Instance]]:
         pil, cache = self._image_for(handle, image)
-        call = FindCall(handle.key, np.asarray(pil), tuple(p if isinstance(p, Prompt) else Prompt(p) for p in prompts),
-                        threshold, mask_threshold, nms_iou, cache)
+        call = FindCall(handle.key, np.asarray(pil), tuple(prompts), knobs.threshold, knobs.mask_threshold,
+                        knobs.nms_iou, cache)
         answer = self.transport.find(call)
         with self._lock:
             self._replicas[answer.replica.replica] = answer.replica
