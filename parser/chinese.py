@@ -25,7 +25,7 @@ ZH_SELECT = [
     (r"正中间|正中央|中间|中央|正中|居中", "center"),
     (r"最上面|最上方|最顶上|最顶部|最顶端|最上边|最上层|顶上|最高|最上|上面|上方|顶部", "topmost"),
     (r"最下面|最下方|最底下|最底部|最底层|最下边|最下层|底下|最低|最下|下面|下方|底部", "bottommost"),
-    (r"最大|最高大|最粗|最长|大一点的那|大的那|较大的那", "largest"),
+    (r"最大|最高大|最粗|最长|最胖|最壮|大一点的那|大的那|较大的那", "largest"),
     # 最矮 is the shortest, the least of size as 'shortest' is in English (最高 stays a place: the highest up)
     (r"最小|最矮小|最矮|最细|最短|小一点的那|小的那|较小的那", "smallest"),
 ]
@@ -57,6 +57,11 @@ _RELATIONS_ENDING_IN_DE = [
     ("near", r"(?P<a>[^的，,]+?)(?:的)?(?:旁边|附近|边上|旁|隔壁|周围|前面|后面|前边|后边|对面|远处|远端|那头|另一边|另一侧)的"),
     ("on", rf"(?P<a>[^的，,]+?)(?:上面|上边|上)(?:{PLACED}着)?的"),
     ("in", rf"(?P<a>[^的，,]+?)(?:里面|里边|里头|里|内|中)(?:{PLACED}着)?的"),
+    # '在沙发上睡觉的猫', '在草地里玩的狗': where it is, then what it does there; the doing stays as its modifier
+    ("on", r"在(?P<a>[^的，,在]+?)(?:上面|上边|顶上|上)(?=[\u4e00-\u9fff]{1,4}的)"),
+    ("in", r"在(?P<a>[^的，,在]+?)(?:里面|里边|里头|里|中|内)(?=[\u4e00-\u9fff]{1,4}的)"),
+    ("below", r"在(?P<a>[^的，,在]+?)(?:下面|下边|下方|底下)(?=[\u4e00-\u9fff]{1,4}的)"),
+    ("near", r"在(?P<a>[^的，,在]+?)(?:旁边|边上|附近|旁)(?=[\u4e00-\u9fff]{1,4}的)"),
 ]
 ZH_RELATIONS = [(kind, pattern[:-1] + RELATION_END if pattern.endswith("的") else pattern)
                 for kind, pattern in _RELATIONS_ENDING_IN_DE]
@@ -152,8 +157,13 @@ COLOUR_CHANGE = re.compile(r"(?:发|变|泛|转)(?:成|得)?(?P<c>[红橙黄绿�
 
 def colour_change_states(text: str) -> str:
     """'发黄的叶子' -> '黄的叶子': a leaf that turned yellow is a yellow leaf (jieba keeps 发黄 as a verb no
-    dictionary reads as an attribute, or splits 变 + 紫)."""
-    return COLOUR_CHANGE.sub(lambda m: m.group("c") + m.group("s"), text)
+    dictionary reads as an attribute, or splits 变 + 紫); '黑白相间的猫': colours that alternate are the colours;
+    '缺了口的碗', '掉了漆的门': a verb and its object parted by 了 are the state the word of both names."""
+    text = COLOUR_CHANGE.sub(lambda m: m.group("c") + m.group("s"), text)
+    text = re.sub(r"(?<=[色黑白红黄蓝绿灰棕紫橙粉])相间", "", text)
+    return re.sub(r"(?P<v>[\u4e00-\u9fff])了(?P<o>[\u4e00-\u9fff])",
+                  lambda m: m.group("v") + m.group("o") if m.group("v") + m.group("o") in ZH_MODIFIERS else m.group(0),
+                  text)
 
 
 def drop_degree_verbs(text: str) -> str:
@@ -620,6 +630,11 @@ def take_relation(text: str) -> tuple[str, tuple[str, str] | None]:
             anchor_zh = re.sub(r"^\s*(?:(?:请|麻烦你?|我想|我要|想)?(?:帮我|给我|帮忙)?(?:把|将))?\s*[最正]?", "",
                                match.group("a"))
             anchor, _, _ = noun_phrase(anchor_zh)
+            if not anchor and re.fullmatch(r"\s*[A-Za-z][A-Za-z \-]*", anchor_zh):
+                # '把 box 里的 toys': an English word before a place word is the place, even a word of request
+                from segchat.parser.english import noun_phrase as english_noun_phrase
+
+                anchor = english_noun_phrase(anchor_zh.strip().lower())[0] or anchor_zh.strip().lower()
             if not anchor:
                 continue
             rest = text[:match.start()] + " " + text[match.end():]
@@ -862,6 +877,8 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
                   rf"(?:有|共有|一共有|总共有)几{CL}",
                   lambda m: f"{m.group('place') or m.group('place2')}的" if m.group("place") or m.group("place2")
                   else " ", text)
+    # '把小的也去掉', '只要大的': the big or small ones with no noun are the biggest or smallest of the last answer
+    text = BARE_SIZE.sub(lambda m: f"{'最大' if m.group('size') == '大' else '最小'}的那", text)
     followup, text = take_followup(text)
     clauses = [c for c in re.split(r"[；;]", text) if c.strip()]
     readings: list[Reading] = []
@@ -876,7 +893,7 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
         elif has_exclusion:
             pieces = parts
         else:
-            pieces = [p for part in parts for p in re.split(r"和|与|跟|以及|及|、|还有|&|(?<![A-Za-z])(?:and|or)(?![A-Za-z])|或者|或", part)
+            pieces = [p for part in parts for p in re.split(r"和|与|跟|以及|及|、|还有|&|[+＋]|(?<![A-Za-z])(?:and|or)(?![A-Za-z])|或者|或", part)
                       if p.strip()]
         for piece in pieces:
             if readings:
@@ -886,6 +903,11 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
                 readings.append(reading)
     # a 的-relation before coordinated nouns applies to each ('桌子上的杯子和盘子')
     return readings, followup
+
+
+# '把小的也去掉', '只要大的', '大的也选上': 大的 / 小的 with no noun after it, only the verb of a follow-up
+BARE_SIZE = re.compile(r"(?:(?<=^)|(?<=[要把将留选是掉除\s，,]))(?P<size>[大小])(?:一点|一些|些)?的"
+                       r"(?=\s*(?:也|都|就|还)?\s*(?:不要|去掉|删掉|删除|移除|拿掉|选上|加上|算上|留下|保留|了|吧|就行|就好|$))")
 
 
 # '键盘和它右边的音箱': a pronoun before a place word points at the target named just before it

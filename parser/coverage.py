@@ -21,7 +21,7 @@ from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
 from segchat.parser.vocabulary import PLAIN_NOUNS, ZH_CLASSIFIERS
 from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, CLOSED_CLASS, IMAGE_WORDS, INFORMAL_FRAMES, JARGON,
                                     NUMBER_WORDS, ORDINAL_WORDS, REQUEST_VERBS, TASK_LABELS, WANT_VERBS, is_noun,
-                                    is_participle, lemmas, singular)
+                                    is_adjective, is_participle, lemmas, saco_heads, singular)
 
 # words the English grammar reads as structure: never expected in a phrase
 EN_STRUCTURE = frozenset(CLOSED_CLASS | REQUEST_VERBS | WANT_VERBS | JARGON | IMAGE_WORDS | INFORMAL_FRAMES
@@ -45,6 +45,7 @@ EN_STRUCTURE = frozenset(CLOSED_CLASS | REQUEST_VERBS | WANT_VERBS | JARGON | IM
     need needs needed want wanted
     um uh hmm lol pls plz thx ty
     instance instances occurrence occurrences provided given matter care
+    still already completely totally fully slightly really kinda partly partially
     """.split()))
 
 # verbs whose every form is the request itself ('separated from the background', 'isolating', 'segmented')
@@ -70,6 +71,7 @@ ZH_STRUCTURE = ZH_FRAME | ZH_REQUEST_VERBS | OBJECT_PLACEHOLDERS | set(ZH_CLASSI
     算 算进去 算进来 算在内 别算 不要算 不用算
     错 错了 不对 搞错 弄错 搞错了 弄错了
     就是 那个 这个 嗯嗯
+    最胖 最壮 胖 壮 我是说 应该是 我要的是 是
     """.split())
 _ZH_FUNCTION_TAGS = ("uj", "ul", "uz", "ug", "ud", "y", "e", "o", "c", "p", "r", "m", "q", "x", "w")
 
@@ -177,10 +179,17 @@ locate isolate extract highlight action target targets output count query mode f
 # the request's own nouns: a mask is an object only as the head ('face mask'), never before another word
 REQUEST_NOUNS = frozenset("mask masks masking segmentation outline outlines cutout cutouts".split())
 SIDE_WORDS = frozenset("left right middle".split())
+# colours that name no object of their own ('orange', 'gold' and 'silver' do)
+PLAIN_COLOURS = frozenset("red green blue yellow purple white black gray grey pink brown beige navy".split())
 # words of a position: in an anchor they mean a selection was read as the place ('window on top')
 POSITION_WORDS = frozenset("left right middle top bottom center centre side upper lower leftmost rightmost topmost "
                            "bottommost".split())
 _SCENE_PICTURE_ZH = re.compile(r"(?P<scene>[\u4e00-\u9fff]{1,6}?)(?:的)?(?:照片|相片|图片|截图|截屏|航拍图?|画面|主图|监控)")
+
+
+EVERYTHING_BUT = re.compile(r"\b(?:everything|anything|all of (?:it|this)|every ?thing(?: else)?)\s*,?\s*(?:except|but|apart from|"
+                            r"other than|besides|excluding)\b|(?:^|[，,\s])(?:除了[^，,]+(?:以外|之外)?[，,]?\s*)(?:其他|其它|别的)?"
+                            r"(?:东西|物体|所有东西|一切)(?:都|全)")
 
 
 def structural_doubts(text: str, plan: Plan) -> list[str]:
@@ -204,6 +213,9 @@ def structural_doubts(text: str, plan: Plan) -> list[str]:
         if len(counts) > 1:
             # 'ten chickens …, four of them': one noun with two counts is a count said twice, one of them context
             doubts.append(f"the same object read as two targets with different counts: {phrase}")
+    if EVERYTHING_BUT.search(lowered):
+        # 'everything except the cups': what to find is everything else, which no phrase names
+        doubts.append("an exclusion from everything, with no object to find named")
     scenes = _scene_phrases(text)
     for target in plan.targets:
         words = target.phrase.split()
@@ -227,6 +239,10 @@ def structural_doubts(text: str, plan: Plan) -> list[str]:
         if verbs:
             # 'read peppers' with no determiner before it, 'the grew plants': a verb's form where a modifier stands
             doubts.append("a verb form read as part of an object: " + " ".join(verbs))
+        if len(words) == 1 and (words[0] in PLAIN_COLOURS or (words[0] not in saco_heads() and lemmas(words[0])
+                                                               and "NOUN" not in lemmas(words[0]))):
+            # 'the rusty ones', 'something cool': a quality with no object, read as the object
+            doubts.append(f"a quality read as the object: {target.phrase}")
         if words and (words[-1] in SIDE_WORDS or re.search(r"\b(?:left|right) side\b", target.phrase)):
             # 'capsule right', 'right side forklift': a position no noun ends with, so a selection misread
             doubts.append(f"a position word read as part of an object: {target.phrase}")
@@ -235,7 +251,6 @@ def structural_doubts(text: str, plan: Plan) -> list[str]:
 
 def _simple_past(word: str) -> bool:
     """'blew', 'grew', 'ran': a verb's past that is no adjective and no participle in -ed / -en / -ing."""
-    from segchat.parser.lexicon import is_adjective, lemmas
 
     verbs = lemmas(word).get("VERB", ())
     return bool(verbs) and word not in verbs and not lemmas(word).get("NOUN") and not is_adjective(word) \
@@ -273,3 +288,16 @@ def names_object(word: str) -> bool:
     found = translate_word(word)
     return (found is not None and found[0] == "noun") or (found is None and any(
         kind == "noun" for kind, _ in split_unknown(word)))
+
+
+def names_quality(word: str) -> bool:
+    """Whether a skipped word names a quality an object can have (a colour, a material, a state): a request that
+    says one and is read as nothing was not read ('只留下红色的', 'only keep the rusty ones')."""
+    if not re.search(r"[\u3400-\u9fff]", word):
+        return word in PLAIN_COLOURS or (is_participle(word) and "NOUN" not in lemmas(word))
+    from segchat.parser.zh_lexicon import translate_word
+
+    bare = re.sub(r"的$", "", word)
+    found = translate_word(bare)
+    return found is not None and found[0] == "mod"
+

@@ -176,8 +176,9 @@ FOLLOWUP_PATTERNS = [
     # 'can you also grab the traffic lights?', 'i'd also like the cats': the request's frame, then 'also'
     (r"^(?:(?:and|please|oh|ok|okay|now)[, ]+)*(?:(?:can|could|would|will) you (?:please )?|please |i'?d |i would |"
      r"i want to |i need to |let'?s )(?:also|additionally)\b", "add"),
-    (TRAILING_ADDITION.pattern, "add"),
+    # 'remove the broken ones too': a removal that ends in 'too' removes as well; it adds nothing
     (rf"^{FOLLOWUP_LEAD}{REMOVE_VERBS}\b", "remove"),
+    (TRAILING_ADDITION.pattern, "add"),
     (rf"^{FOLLOWUP_LEAD}(?:only|just|keep only|keep just|narrow (?:it )?(?:down )?"
      r"to|now only|now just|only keep|just keep|limit (?:it )?to)\b(?! (?:select|segment|mask|find|highlight|cut|mark|"
      r"outline|give|show|detect|get|pick|choose|grab|want|need|a|an|one|two|three|four|five|\d)\b)", "refine"),
@@ -351,8 +352,19 @@ RELATIONS: list[tuple[str, str]] = [
 ]
 
 
+# 'the toaster beside it', 'the vase on it', 'the mouse to its right': the anchor is a thing named before, which
+# `read_pieces` puts in its place (nothing named before: the relation cannot be read)
+PRONOUN_ANCHOR = "<it>"
+ANCHOR_PRONOUN = re.compile(r"^\s*(?:it|them|that|this|that one|this one|those|these|him|her)\s*$")
+TO_ITS_SIDE = re.compile(r"\bto (?:its|their|the) (?P<side>left|right)(?: side| hand side)?\b")
+
+
 def take_relation(text: str) -> tuple[str, tuple[str, str] | None, list[str]]:
-    """(text before the relation, (type, anchor) or None, notes). The anchor is the noun phrase after the cue."""
+    """(text before the relation, (type, anchor) or None, notes). The anchor is the noun phrase after the cue; a
+    pronoun anchor is `PRONOUN_ANCHOR`."""
+    side = TO_ITS_SIDE.search(text)
+    if side and noun_phrase(text[:side.start()])[0] and not noun_phrase(text[side.end():])[0]:
+        return text[:side.start()], (f"{side.group('side')}_of", PRONOUN_ANCHOR), []
     for pattern, kind in RELATIONS:
         for match in re.finditer(pattern, text):
             before, after = text[:match.start()], text[match.end():]
@@ -361,6 +373,8 @@ def take_relation(text: str) -> tuple[str, tuple[str, str] | None, list[str]]:
             else:
                 anchor_text = re.split(r"\b(?:that|which|who|and|with|while|where)\b|,", after)[0]
                 anchor, _, _ = noun_phrase(anchor_text)
+                if not anchor and ANCHOR_PRONOUN.match(anchor_text) and noun_phrase(before)[0]:
+                    return before, (kind, PRONOUN_ANCHOR), []
             head, _, _ = noun_phrase(before)
             if not anchor or not head:
                 continue
@@ -489,7 +503,10 @@ def is_noun_phrase_object(word: str) -> bool:
 EXCEPT = re.compile(r"\b(?:except(?: for)?|excluding|but not|other than|apart from|not including|save for|"
                     r"aside from|minus|with the exception of|(?:but )?(?:leave|leaving) out|(?:but )?(?:skip|skipping|"
                     r"ignore|ignoring|omit|omitting)|not counting|(?:but )?(?:don't|do not) (?:include|select|mark|"
-                    r"count|take|want|need)|(?<=, )not(?= (?:the|any|those|that|these)\b))\b")
+                    r"count|take|want|need)|(?<=, )not(?= (?:the|any|those|that|these)\b)|"
+                    # 'mask the cat, no dogs', 'every cup, but no mugs': 'no' and a plural after the request
+                    r"(?<=, )(?:but )?no(?= (?!(?:wait|thanks|thank|need|problem|worries|rush|idea|more)\b)[a-z]+"
+                    r"(?: [a-z]+)?s\b))\b")
 QUANTIFIED_BUT = re.compile(r"\b(?:every|all|each|any)\b.*?(?P<but>\bbut\b)(?! also\b)")
 
 
@@ -509,8 +526,10 @@ def take_exclusion(text: str) -> tuple[str, list[str]]:
     body = re.sub(r"\b(?:those|the ones|ones|the one|that|which|who|is|are|'s|'re)\b", " ", body)
     fragments = []
     for part in re.split(r",|\band\b|\bor\b|\bnor\b", body):
+        # 'the ones that are still green': adverbs of time and degree say how, not which
         words = [w for w in re.findall(r"\{head\}|[a-z][a-z\-']*", part)
-                 if w not in ("the", "a", "an", "one", "ones", "any")]
+                 if w not in ("the", "a", "an", "one", "ones", "any", "still", "already", "completely", "totally",
+                              "fully", "slightly", "really", "very", "kinda", "partly", "partially")]
         if words:
             fragments.append(" ".join(words))
     return before, fragments
@@ -1251,6 +1270,11 @@ def read_pieces(pieces: list[str], text: str) -> list[Reading]:
             readings[-1].exclude = fill_head(readings[-1].exclude, readings[-1].phrase)
             continue
         reading = read_chunk(piece)
+        if reading is not None and reading.relation and reading.relation[1] == PRONOUN_ANCHOR:
+            named = [earlier.phrase for earlier in readings if earlier.phrase]
+            reading.relation = (reading.relation[0], named[-1]) if named else None
+            if not named:
+                reading.unsure.append("a relation to 'it' with nothing named before it")
         if reading is not None and not any(_same_target(reading, earlier) for earlier in readings):
             readings.append(reading)  # 'the microphones, just all the microphones': said again, read once
     return readings

@@ -93,3 +93,27 @@ def in_users_script(reply: str, instruction: str) -> str:
     import zhconv
 
     return zhconv.convert(reply, "zh-hant") if reply and is_traditional(instruction) else reply
+
+
+# 'segment the cat. actually no, the dog', 'mask the cat... wait, I meant the kitten': the user corrects what they just
+# asked for in the same message; what they meant is the request
+CORRECTION_EN = re.compile(r"(?i)^(?P<first>.*?[a-z0-9])\s*(?:[,.;!…]+|\s-+|\s—)\s*(?:(?:actually|wait|sorry|oops|hmm|um|"
+                           r"oh)[,.!]*\s+)*(?:(?:no|nope)[,.!]*\s+(?:(?:wait|sorry)[,.!]*\s+)?(?:(?:i|i'd) (?:meant|mean)\s+|make (?:it|that)\s+|"
+                           r"rather\s+)?|(?:i meant|i mean|make (?:it|that))\s+)(?P<second>(?:the|a|an|all|every|those|"
+                           r"these|just|only)\b.*)$")
+CORRECTION_ZH = re.compile(r"^(?P<first>.+?)[，,。！!~～\s]+(?:(?:不对|错了|哦不|噢不|啊不)[，,。！!\s]*(?:是|应该是|我是说|我要的是)?|"
+                           r"我是说|应该是|我要的是)\s*(?P<second>[^，,。！!]+?)[。！!]*$")
+ZH_REQUEST_IN = re.compile(r"抠|扣|分割|选|标|圈|框|找|高亮|提取|只要|只留|只保留|去掉|不要")
+
+
+def keep_the_correction(text: str) -> str:
+    """A request corrected within its own message, as the corrected request ('把猫抠出来，不对，是狗' -> '选出狗')."""
+    english = CORRECTION_EN.match(text)
+    if english and not CJK.search(text):
+        return f"select {english.group('second')}"
+    chinese = CORRECTION_ZH.match(text)
+    if chinese and CJK.search(chinese.group("second")):
+        second = chinese.group("second").strip()
+        return second if ZH_REQUEST_IN.search(second) else f"选出{second}"
+    return text
+

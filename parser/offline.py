@@ -23,13 +23,14 @@ from segchat.parser.chinese import zh_number
 from segchat.parser.chinese import modifiers_only as chinese_modifiers
 from segchat.parser.vocabulary import ZH_MODIFIERS
 from segchat.parser.zh_lexicon import words as zh_words
-from segchat.parser.coverage import names_object, structural_doubts, unaccounted_words
+from segchat.parser.coverage import names_object, names_quality, structural_doubts, unaccounted_words
 from segchat.parser.english import CONTEXT_CLAUSE, MADE_OF, Reading, Selection, parse_english, strip_frame
 from segchat.parser.english import correct_object_typos, expand_shorthand, fix_typos
 from segchat.parser.english import noun_phrase as english_noun_phrase
 from segchat.parser.english import take_followup as english_followup
 from segchat.parser.intent import CLARIFIED, LOW_CONFIDENCE, Intent, classify, clarify_text
-from segchat.parser.language import CJK, cantonese_to_mandarin, normalize, reply_language, to_simplified
+from segchat.parser.language import (CJK, cantonese_to_mandarin, keep_the_correction, normalize, reply_language,
+                                     to_simplified)
 from segchat.parser.lexicon import CLOSED_CLASS, STRICT_JARGON, is_bare_verb, is_noun
 from segchat.parser.pasted import detector_list, strip_tool_markup
 from segchat.parser.references import read_exemplars, read_instance_pick, read_remember
@@ -209,7 +210,7 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
     if not re.search(r"[A-Za-z\u3400-\u9fff]", normalized):
         return _clarify(Intent.VAGUE, language), []
     chinese_text = colour_change_states(cantonese_to_mandarin(to_simplified(normalized)))
-    simplified = drop_context_clauses(expand_shorthand(strip_tool_markup(chinese_text)))
+    simplified = drop_context_clauses(keep_the_correction(expand_shorthand(strip_tool_markup(chinese_text))))
     chinese = language == "zh"
     intent = classify(simplified, language)
     if intent in CLARIFIED:
@@ -260,7 +261,9 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
         plan = _clarify(Intent.VAGUE, language)
         # a request whose words name something the grammar could not read is a guess, not an empty request
         skipped = unaccounted_words(fix_typos(simplified.lower()), Plan(reply_language=language))
-        if targets or (intent is Intent.REQUEST and any(names_object(word) for word in skipped)):
+        # a follow-up read as nothing ('只留下红色的': the red ones of the last answer) is a request not read either
+        unread_followup = followup != "new" or any(names_quality(word) for word in skipped)
+        if targets or (intent is Intent.REQUEST and (unread_followup or any(names_object(word) for word in skipped))):
             notes.append(UNREAD_REQUEST + " ".join(dict.fromkeys(skipped))[:80])
             plan.confidence = "low"
         return plan, notes

@@ -17,10 +17,13 @@ from segchat.parser.chinese import zh_number
 
 REF_EN = r"(?:#\s*(\d{1,5})|\b(?:number|no\.?|instance|object|mask|item|id)\s*#?\s*(\d{1,5})\b)"
 REF_ZH = r"(?:#\s*(\d{1,5})|(\d{1,5}|[一二两三四五六七八九十]{1,3})\s*号)"
+# a bare number after 'like' is an instance only where no count reads it: 'like 3 of the lemons', 'like 3 or 4',
+# 'like 10 chickens' hedge a count ('more like 2 please' points at #2)
+BARE_NUMBER_REF = r"(?!\s*(?:of|or|to|-)\b)(?!\s+(?!(?:please|pls|thanks|this|is|was|as|too|instead)\b)[a-z]+s\b)"
 LIKE_EN = re.compile(rf"\b(?P<neg>not|unlike|nothing|none|no more|no|don't want|remove|drop|except|exclude|without|"
                      rf"minus)?\s*(?:any(?:thing)?\s+|the ones?\s+|those\s+|ones?\s+|things?\s+|stuff\s+)?"
                      rf"(?P<cue>like|similar to|same as|the same as|resembling|that looks? like|which looks? like|"
-                     rf"looking like|as)\s+(?:the one\s+|that\s+)?(?P<refs>{REF_EN}|\d{{1,5}}\b)"
+                     rf"looking like|as)\s+(?:the one\s+|that\s+)?(?P<refs>{REF_EN}|\d{{1,5}}\b{BARE_NUMBER_REF})"
                      rf"(?P<more>(?:\s*(?:,|and|or|&)\s*(?:{REF_EN}|\d{{1,5}}\b))*)")
 LIKE_ZH = re.compile(rf"(?P<neg>不要|不像|别要|去掉|删掉|移除|排除|除了)?(?:和|跟|与|像|类似|同|如)\s*(?P<refs>{REF_ZH}"
                      rf"(?:\s*(?:和|、|,|，|与|跟)\s*{REF_ZH})*)\s*(?:一样|相似|类似|相同|差不多|那样|这样|似)?")

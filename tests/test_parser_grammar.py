@@ -568,3 +568,54 @@ def test_families_of_blind_set_p(text, phrases, followup):
 def test_a_thing_gone_bad_is_broken(text, exclude):
     plan = parse_offline(text)
     assert plan.targets and plan.targets[0].exclude == [exclude]
+
+
+# ------------------------------------------------------------------ families found before set Q (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # a relation to 'it': the thing named before it in the same request
+    ("select the kettle and the toaster next to it", [("kettle", "all", None, [], None),
+                                                      ("toaster", "all", None, [], ("near", "kettle"))], "new"),
+    ("mask the table and the vase on it", [("table", "all", None, [], None), ("vase", "all", None, [], ("on", "table"))],
+     "new"),
+    ("segment the laptop and the mouse to its right", [("laptop", "all", None, [], None),
+                                                       ("mouse", "all", None, [], ("right_of", "laptop"))], "new"),
+    # 大的 / 小的 alone in a follow-up: the biggest or smallest of the last answer
+    ("把小的也去掉", [("", "smallest", 1, [], None)], "remove"),
+    ("只要大的", [("", "largest", 1, [], None)], "refine"),
+    # '+' between Chinese nouns joins a list
+    ("勺子+叉子+刀 都标出来", [("spoon", "all", None, [], None), ("fork", "all", None, [], None),
+                          ("knife", "all", None, [], None)], "new"),
+    # a verb and its object parted by 了 (缺了口), colours that alternate (黑白相间), postures (趴着, 坐着)
+    ("所有的碗都要，缺了口的跳过", [("bowl", "all", None, ["chipped bowl"], None)], "new"),
+    ("把黑白相间的那只猫抠出来", [("black and white cat", "all", None, [], None)], "new"),
+    ("除了趴着的那只，其他狗都圈出来", [("dog", "all", None, ["lying dog"], None)], "new"),
+    # where it is (在…上), then what it does there: the relation, and the doing as its modifier
+    ("那只在沙发上睡觉的猫", [("sleeping cat", "all", None, [], ("on", "sofa"))], "new"),
+    # an English word before 里的 is the place, even a word of request ('box')
+    ("把 box 里的 toys 都圈出来", [("toy", "all", None, [], ("in", "box"))], "new"),
+    # a request corrected in its own message: what was meant
+    ("segment the cat. actually no, the dog", [("dog", "all", None, [], None)], "new"),
+    ("outline the car - no wait, the truck", [("truck", "all", None, [], None)], "new"),
+    ("把猫抠出来，不对，是狗", [("dog", "all", None, [], None)], "new"),
+    # 'no' and a plural after the request excludes; 'like' before a count hedges it (no instance #3)
+    ("mask every dog, no cats", [("dog", "all", None, ["cat"], None)], "new"),
+    ("grab like 3 of the lemons", [("lemon", "all", 3, [], None)], "new"),
+    # adverbs of time and degree in an exclusion, 最胖 as the biggest
+    ("mask every tomato except for the ones that are still green", [("tomato", "all", None, ["green tomato"], None)],
+     "new"),
+    ("把那两只最胖的鸽子抠出来", [("pigeon", "largest", 2, [], None)], "new"),
+])
+def test_families_found_before_set_q(text, expected, followup):
+    assert_read_sure(text, expected, followup)
+
+
+@pytest.mark.parametrize("text,followup", [
+    ("select the toaster beside it", "new"),  # 'it' with nothing named before it
+    ("只留下红色的", "new"),  # a follow-up that names only a quality: a question back, said as a guess
+    ("only keep the rusty ones", "refine"),  # a quality read as the object
+    ("remove the broken ones too", "remove"),  # a removal that ends in 'too' removes
+    ("everything except the cups", "new"),  # what to find is everything else, which no phrase names
+])
+def test_a_quality_with_no_object_or_an_anchor_with_no_antecedent_says_low(text, followup):
+    plan = parse_offline(text)
+    assert plan.confidence == "low" and plan.followup == followup, plan
