@@ -361,6 +361,8 @@ def state_word(fragment: str) -> str | None:
 
     from segchat.parser.lexicon import is_adjective, participle_of, saco_modifiers
 
+    if fragment in ZH_MODIFIERS:
+        return ZH_MODIFIERS[fragment]  # '有缺口的': our word for the state before any dictionary's
     for sense in cedict_senses(fragment):
         word = sense.removeprefix("to ").split()[0] if sense.startswith("to ") and len(sense.split()) == 2 else None
         if word:
@@ -622,6 +624,11 @@ PICTURE_NAMED = re.compile(rf"[这此]一?[张幅副个页]?{_PICTURE_NOUN}(?:�
                            rf"[这此]一?[张幅页]{_PICTURE_NOUN}的")
 
 
+# a place in the picture itself, where a verb of place puts something ('站在正中间的', '坐在最左边的'): no anchor
+PLACE_ONLY = re.compile(r"[最正]?(?:左|右|左上|左下|右上|右下)(?:边|侧|面|角|上角|下角)?|[最正]?(?:中间|中央|中)|"
+                        r"[最正]?(?:上|下)(?:面|方|边)|最?(?:顶上|顶部|底下|底部)|[最正]?前(?:面|排)|[最正]?后(?:面|排)")
+
+
 def take_relation(text: str) -> tuple[str, tuple[str, str] | None]:
     text = PICTURE_NAMED.sub(" ", text)
     for kind, pattern in ZH_RELATIONS:
@@ -629,6 +636,10 @@ def take_relation(text: str) -> tuple[str, tuple[str, str] | None]:
             # '帮我把门左边…': the 把-frame before the anchor is no part of it (jieba would read 把门, 'guard a door')
             anchor_zh = re.sub(r"^\s*(?:(?:请|麻烦你?|我想|我要|想)?(?:帮我|给我|帮忙)?(?:把|将))?\s*[最正]?", "",
                                match.group("a"))
+            if PLACE_ONLY.fullmatch(anchor_zh.strip()):
+                continue  # '站在正中间的学生', '坐在最左边的女孩': where in the picture, which the selection reads
+            if re.search(r"(?:左|右)(?:边|侧|面)?$|(?:上|下)(?:面|方|边)$", anchor_zh.strip()):
+                continue  # '站在门左边的人': the side of the anchor, which a pattern of that side reads
             anchor, _, _ = noun_phrase(anchor_zh)
             if not anchor and re.fullmatch(r"\s*[A-Za-z][A-Za-z \-]*", anchor_zh):
                 # '把 box 里的 toys': an English word before a place word is the place, even a word of request
@@ -877,6 +888,8 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
                   rf"(?:有|共有|一共有|总共有)几{CL}",
                   lambda m: f"{m.group('place') or m.group('place2')}的" if m.group("place") or m.group("place2")
                   else " ", text)
+    # '站在正中间的学生', '坐在最左边的女孩': a verb of place before a place in the picture says only where it is
+    text = re.sub(rf"{PLACED}着?(?:在|于)(?=(?:{PLACE_ONLY.pattern})的)", "", text)
     # '把小的也去掉', '只要大的': the big or small ones with no noun are the biggest or smallest of the last answer
     text = BARE_SIZE.sub(lambda m: f"{'最大' if m.group('size') == '大' else '最小'}的那", text)
     followup, text = take_followup(text)

@@ -148,6 +148,10 @@ def correct_object_typos(text: str) -> str:
             previous = next((w for w in reversed(out) if w.strip() and w[0].isalpha()), "")
             following = next((w for w in tokens[index + 1:] if w.strip() and w[0].isalpha()), "")
             if len({w for w, _ in close}) > 1:
+                # 'hosre': two letters swapped keep every letter typed ('horse'), where 'hose' would drop one
+                close = [(w, suffix) for w, suffix in close
+                         if sorted(w) == sorted(word[:len(word) - len(suffix)])] or close
+            if len({w for w, _ in close}) > 1:
                 # 'tennis rakets', 'tenis balls': the one that makes a phrase SAM3 knows with the word before or after
                 close = [(w, suffix) for w, suffix in close
                          if f"{previous} {w}" in saco_phrases() or f"{w} {singular(following)}" in saco_phrases()] \
@@ -845,8 +849,8 @@ TASK_LABEL = re.compile(rf"^\s*(?:{'|'.join(sorted(TASK_LABELS))})\s*:\s*")
 # 'doesn't matter which', 'any will do', 'whichever': the user leaves the choice to us, which `select` already says
 INDIFFERENCE = re.compile(r"\b(?:it )?(?:does(?:n't| not)|don't|do not) matter(?: (?:which|what)(?: ones?)?)?\b|"
                           r"\b(?:i )?(?:don't|do not) care (?:which|what)(?: ones?)?\b|"
-                          r"\b(?:any|either)(?: ones?| of (?:them|those|these))? (?:will do|is fine|are fine|works|is ok|"
-                          r"is okay)\b")
+                          r"\b(?:any|either)(?: ones?| of (?:them|those|these)| (?:\d+|two|three|four|five|six|seven|eight|"
+                          r"nine|ten)(?: of (?:them|those|these))?)? (?:will do|is fine|are fine|works|is ok|is okay)\b")
 
 
 # 'I'm building a wildflower dataset, so I'd like masks for …': who asks and why, said before the request
@@ -1198,6 +1202,40 @@ SPECIALIST_PICTURE = re.compile(r"\b(?P<p>in|on|within|from)\s+(?P<d>this|that|t
                                 r"thermogram|mammogram|angiogram|tomogram|(?:thermal|infrared|microscope|ct|mri|"
                                 r"ultrasound) (?:image|picture|photo|shot|scan)|(?<=this )(?:scan|slide)|"
                                 r"(?<=that )(?:scan|slide)|(?<=my )(?:scan|slide))s?\b")
+
+
+# ', that's the one we're entering at the fair', ', it's the one we bought yesterday': what the user says about the
+# object after the request, with a person as its subject; the object was named already
+TRAILING_COMMENT = re.compile(r"(?i)\s*[,;—–-]+\s*(?:that'?s|thats|it'?s|its|this is|they'?re|theyre|those are|these are) "
+                              r"(?:the )?ones? (?:that |which |who )?(?:i|we|my|our|you|your|he|she|they|his|her|the kids?)\b"
+                              r"[^,;]*$")
+# 'segment the following: stethoscope, syringe', 'find the following items: …': the list that follows is the request
+LIST_INTRO = re.compile(r"(?i)\b(?:the )?following(?: (?:items|objects|things|classes|categories|labels))?\s*:\s*")
+# 'Tennis balls: I need masks for four of them', 'Lemons - mask three of them': the topic first, then a count of it
+TOPIC_FIRST = re.compile(r"(?i)^\s*(?P<topic>[a-z][a-z '\-]{1,30}?)\s*(?::|\s[-–—])\s*(?P<rest>.*\b(?P<n>\w+) of "
+                         r"(?:them|those|these)\b.*)$")
+# 'oh and the leash to': a follow-up that ends in 'to' with nothing after it means 'too'
+TRAILING_TO = re.compile(r"(?i)^(?P<lead>\s*(?:(?:oh|ok|okay|and|also|plus|now)[, ]+)*(?:and|also|plus)\b.*?[a-z]{3,})\s+to\s*[.!]*$")
+
+
+def drop_commentary(text: str) -> str:
+    """The English request without what is said about it after it, with a list's intro read as the list, a topic
+    said first put back into its count, and a final 'to' of a follow-up read as 'too'."""
+    text = TRAILING_COMMENT.sub("", text)
+    text = LIST_INTRO.sub("", text)
+    topic = TOPIC_FIRST.match(text)
+    topic_words = topic.group("topic").lower().split() if topic else []
+    # a topic is a noun phrase alone: 'mask the sheep - just two of them' is a request and its count
+    if topic and noun_phrase(" ".join(topic_words))[0] and not set(topic_words) & (REQUEST_VERBS | WANT_VERBS | {
+            "task", "instruction", "prompt", "query", "note", "request", "please", "pls", "i", "we", "can", "could"}):
+        rest = re.sub(r"(?i)\bof (?:them|those|these)\b", f"of the {topic.group('topic').strip()}", topic.group("rest"),
+                      count=1)
+        text = rest
+    trailing_to = TRAILING_TO.match(text)
+    if trailing_to and not re.search(r"(?i)\b(?:next|close|up|due|according|similar|closest|nearest)$",
+                                     trailing_to.group("lead")):
+        text = f"{trailing_to.group('lead')} too"
+    return text
 
 
 def preprocess(text: str) -> str:

@@ -25,7 +25,7 @@ from segchat.parser.vocabulary import ZH_MODIFIERS
 from segchat.parser.zh_lexicon import words as zh_words
 from segchat.parser.coverage import names_object, names_quality, structural_doubts, unaccounted_words
 from segchat.parser.english import CONTEXT_CLAUSE, MADE_OF, Reading, Selection, parse_english, strip_frame
-from segchat.parser.english import correct_object_typos, expand_shorthand, fix_typos
+from segchat.parser.english import correct_object_typos, drop_commentary, expand_shorthand, fix_typos
 from segchat.parser.english import noun_phrase as english_noun_phrase
 from segchat.parser.english import take_followup as english_followup
 from segchat.parser.intent import CLARIFIED, LOW_CONFIDENCE, Intent, classify, clarify_text
@@ -210,7 +210,8 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
     if not re.search(r"[A-Za-z\u3400-\u9fff]", normalized):
         return _clarify(Intent.VAGUE, language), []
     chinese_text = colour_change_states(cantonese_to_mandarin(to_simplified(normalized)))
-    simplified = drop_context_clauses(keep_the_correction(expand_shorthand(strip_tool_markup(chinese_text))))
+    english_text = chinese_text if CJK.search(chinese_text) else drop_commentary(chinese_text)
+    simplified = drop_context_clauses(keep_the_correction(expand_shorthand(strip_tool_markup(english_text))))
     chinese = language == "zh"
     intent = classify(simplified, language)
     if intent in CLARIFIED:

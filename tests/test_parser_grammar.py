@@ -619,3 +619,32 @@ def test_families_found_before_set_q(text, expected, followup):
 def test_a_quality_with_no_object_or_an_anchor_with_no_antecedent_says_low(text, followup):
     plan = parse_offline(text)
     assert plan.confidence == "low" and plan.followup == followup, plan
+
+
+# ------------------------------------------------------------------ families found by blind set Q (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # what the user says about the object after the request, with a person as its subject
+    ("mask the red kite, that's the one my son flew", [("red kite", "all", None, [], None)], "new"),
+    ("outline the tallest vase, it's the one we bought yesterday", [("vase", "largest", 1, [], None)], "new"),
+    # a verb of place before a place in the picture: the selection; before a thing's side: the relation
+    ("把坐在最左边的那个女孩标出来", [("girl", "leftmost", 1, [], None)], "new"),
+    ("躺在中间的那只狗抠出来", [("dog", "center", 1, [], None)], "new"),
+    ("站在门左边的那个人", [("person", "all", None, [], ("left_of", "door"))], "new"),
+    # 'any three will do' leaves the choice to us
+    ("I need 3 apples, any three will do", [("apple", "all", 3, [], None)], "new"),
+    ("pick 2 mugs, any 2 is fine", [("mug", "all", 2, [], None)], "new"),
+    # the topic said first, then a count of it
+    ("Lemons: mask three of them", [("lemon", "all", 3, [], None)], "new"),
+    # 有 + a state our vocabulary names ('有缺口的': chipped, not a dictionary's 'jag')
+    ("把有缺口的盘子选出来", [("chipped plate", "all", None, [], None)], "new"),
+    # two letters swapped keep every letter typed
+    ("mask the hosre", [("horse", "all", None, [], None)], "new"),
+    # a list's intro
+    ("Please mark the following: cups, plates and forks", [("cup", "all", None, [], None),
+                                                           ("plate", "all", None, [], None),
+                                                           ("fork", "all", None, [], None)], "new"),
+    # a follow-up that ends in 'to' means 'too'
+    ("oh and the hat to", [("hat", "all", None, [], None)], "add"),
+])
+def test_families_of_blind_set_q(text, expected, followup):
+    assert_read_sure(text, expected, followup)
