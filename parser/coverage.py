@@ -18,10 +18,11 @@ from segchat.parser.chinese import OBJECT_PLACEHOLDERS, PICTURE_NAMED, container
 from segchat.parser.chinese import REQUEST_CHARS as ZH_REQUEST_CHARS
 from segchat.parser.english import COLOUR_HOMOPHONES, IMAGE_FILE, PICTURE_BY_SCENE
 from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
-from segchat.parser.vocabulary import PLAIN_NOUNS, ZH_CLASSIFIERS
+from segchat.parser.vocabulary import PLAIN_NOUNS, PLURALIA_TANTUM, ZH_CLASSIFIERS
 from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, CLOSED_CLASS, IMAGE_WORDS, INFORMAL_FRAMES, JARGON,
                                     NUMBER_WORDS, ORDINAL_WORDS, REQUEST_VERBS, TASK_LABELS, WANT_VERBS, is_noun,
-                                    is_adjective, is_participle, lemmas, saco_heads, singular)
+                                    is_adjective, is_bare_verb, is_participle, lemmas, saco_heads, saco_phrases,
+                                    singular)
 
 # words the English grammar reads as structure: never expected in a phrase
 EN_STRUCTURE = frozenset(CLOSED_CLASS | REQUEST_VERBS | WANT_VERBS | JARGON | IMAGE_WORDS | INFORMAL_FRAMES
@@ -243,6 +244,14 @@ def structural_doubts(text: str, plan: Plan) -> list[str]:
                                                                and "NOUN" not in lemmas(words[0]))):
             # 'the rusty ones', 'something cool': a quality with no object, read as the object
             doubts.append(f"a quality read as the object: {target.phrase}")
+        if target.phrase in ("back", "front", "background", "foreground"):
+            # 'the ones in the back': a depth in the picture, which no selection says, read as the object
+            doubts.append(f"a place in the picture read as the object: {target.phrase}")
+        plural_inside = [w for w, after in zip(words, words[1:]) if singular(w) != w and w not in PLURALIA_TANTUM
+                         and f"{w} {after}" not in saco_phrases() and not w.endswith("ss")]
+        if plural_inside or any(w.endswith("ing") and is_bare_verb(w[:-3]) for w in words[1:-1]):
+            # 'picture frames hanging wall': two noun phrases and a verb between them, read as one phrase
+            doubts.append(f"two phrases read as one: {target.phrase}")
         if words and (words[-1] in SIDE_WORDS or re.search(r"\b(?:left|right) side\b", target.phrase)):
             # 'capsule right', 'right side forklift': a position no noun ends with, so a selection misread
             doubts.append(f"a position word read as part of an object: {target.phrase}")

@@ -225,6 +225,8 @@ SELECT_PATTERNS: list[tuple[str, str | None]] = [
     (rf"\b(?:(?P<n1>{NUMBER}) )?(?:of the )?(?P<sup>biggest|largest|smallest|tiniest|littlest|tallest|shortest)"
      rf"(?: (?P<n2>{NUMBER})\b)?", "super"),
     (r"\b(?:the )?(?P<sup>big|bigger|large|larger|small|smaller|little) (?:one|ones)\b", "size_one"),
+    # 'keep the bigger two', 'the smaller three mugs': a comparative with a count is the superlative's count
+    (rf"\b(?:the )?(?P<sup>bigger|larger|smaller) (?P<n>{NUMBER})\b", "size_n"),
     # corners: 'top left', 'bottom-right corner' (one axis only: the vertical one)
     (r"\b(?:in |at |on )?(?:the )?(?:very )?(?P<v>top|bottom|upper|lower)[ -](?P<h>left|right)(?: corner| side| hand side)?\b",
      "corner"),
@@ -281,6 +283,9 @@ def take_selection(text: str) -> tuple[Selection, str, list[str]]:
             selection = Selection(SIZE_SUPERLATIVE[groups["sup"]], count or 1)
         elif name == "size_one":
             selection = Selection("largest" if groups["sup"] in ("big", "bigger", "large", "larger") else "smallest", 1)
+        elif name == "size_n":
+            selection = Selection("largest" if groups["sup"] in ("bigger", "larger") else "smallest",
+                                  _count_word(groups["n"]) or 1)
         elif name == "corner":
             selection = Selection(POSITION_WORD[groups["v"]], 1)
             notes.append("a corner is two directions; the plan keeps the vertical one")
@@ -1123,6 +1128,8 @@ def expand_shorthand(text: str) -> str:
     text = re.sub(r"(?i)(?<![a-z])w/(?=\s|[a-z])", "with ", text)
     text = CONTRACTION_WITHOUT_APOSTROPHE.sub(
         lambda m: f"{m.group(1)}n't" if m.group(1) else f"{m.group(2)}'s", text)
+    # 'every single one of the ducks', 'each one of the cups': all of them, no count of one
+    text = re.sub(r"(?i)\b(?:every|each)(?: single)? one of\b", "all of", text)
     text = re.sub(r"(?i)\b(every|each|all) single\b", r"\1", text)
     text = re.sub(r"(?i)(?<![\w'\-])(" + "|".join(FUNCTION_WORD_TYPOS) + r")(?![\w'\-])",
                   lambda m: FUNCTION_WORD_TYPOS[m.group(1).lower()], text)

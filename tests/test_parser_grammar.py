@@ -615,6 +615,8 @@ def test_families_found_before_set_q(text, expected, followup):
     ("only keep the rusty ones", "refine"),  # a quality read as the object
     ("remove the broken ones too", "remove"),  # a removal that ends in 'too' removes
     ("everything except the cups", "new"),  # what to find is everything else, which no phrase names
+    ("get rid of the ones in the back", "remove"),  # a depth in the picture read as the object
+    ("I need the picture frames hanging on the left wall", "new"),  # two phrases and a verb read as one phrase
 ])
 def test_a_quality_with_no_object_or_an_anchor_with_no_antecedent_says_low(text, followup):
     plan = parse_offline(text)
@@ -645,6 +647,9 @@ def test_a_quality_with_no_object_or_an_anchor_with_no_antecedent_says_low(text,
                                                            ("fork", "all", None, [], None)], "new"),
     # a follow-up that ends in 'to' means 'too'
     ("oh and the hat to", [("hat", "all", None, [], None)], "add"),
+    # found before set R, sentences of our own: a comparative with a count, 'every single one of'
+    ("keep the bigger two only", [("", "largest", 2, [], None)], "refine"),
+    ("every single one of the ducks except the baby ones", [("duck", "all", None, ["baby duck"], None)], "new"),
 ])
 def test_families_of_blind_set_q(text, expected, followup):
     assert_read_sure(text, expected, followup)
