@@ -155,6 +155,23 @@ def take_followup(text: str) -> tuple[str, str]:
 COLOUR_CHANGE = re.compile(r"(?:发|变|泛|转)(?:成|得)?(?P<c>[红橙黄绿青蓝紫黑白灰褐棕粉])(?P<s>色?)(?=(?:了|过)?的)")
 
 
+# '热带鱼太多了，选两条就好': the topic with a remark on how many there are, then a count of it in its own clause
+TOPIC_REMARK = re.compile(r"^(?P<topic>[\u4e00-\u9fffA-Za-z ]{1,10}?)(?:实在|真的|也)?(?:太多了|太多|很多|好多|这么多|有很多|有好多|"
+                          r"一大堆|多得很|多得是)[啊呀了吧呢哦]*(?=[，,]\s*[^，,]*?[\d一两二俩三四五六七八九十几]\s*[个只条把辆台根块张本瓶件头匹位棵朵片艘架颗支])")
+# '锤子、钳子、扳手这些工具': a list that ends in a word for its kind; the kind names no object of its own
+LIST_KIND = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z])(?:这些|那些|这几样|这几种|这几类)[\u4e00-\u9fff]{1,3}?(?=都|全|[，,]|\s|$)")
+# '格子图案的围巾', '条纹花纹的T恤': a pattern's word for 'pattern' after it
+PATTERN_WORD = re.compile(r"(?<=格子|条纹|斑点|碎花|豹纹|格纹|波点|圆点|迷彩|花纹)(?:图案|花纹|纹路)")
+
+
+def normalise_chinese(text: str) -> str:
+    """The Chinese request as the reading and its coverage check both see it: the states of `colour_change_states`,
+    a topic's remark on how many there are, a list's word for its kind, a pattern's word for 'pattern'."""
+    text = PATTERN_WORD.sub("", colour_change_states(text))
+    text = TOPIC_REMARK.sub(lambda m: m.group("topic"), text, count=1)
+    return LIST_KIND.sub(" ", text) if "、" in text else text
+
+
 def colour_change_states(text: str) -> str:
     """'发黄的叶子' -> '黄的叶子': a leaf that turned yellow is a yellow leaf (jieba keeps 发黄 as a verb no
     dictionary reads as an attribute, or splits 变 + 紫); '黑白相间的猫': colours that alternate are the colours;

@@ -53,7 +53,12 @@ FRAME_WORDS = (PRONOUNS | AUXILIARIES | POLITENESS | WANT_VERBS | REQUEST_VERBS 
 FRAME_WORDS -= {"one"}
 KEYWORDS = sorted(REQUEST_VERBS | {"leftmost", "rightmost", "topmost", "bottommost", "smallest", "largest", "biggest",
                                    "highest", "lowest", "middle", "center", "except", "excluding", "holding", "wearing",
-                                   "please", "segmentation", "every", "without"})
+                                   "please", "segmentation", "every", "without",
+                                   # the request said after its object ('3 syringes segmeted', 'every cup maskd')
+                                   "segmented", "masked", "outlined", "highlighted", "selected", "circled",
+                                   "annotated", "labelled", "labeled", "isolated", "extracted"})
+REQUEST_PARTICIPLES = frozenset({"segmented", "masked", "outlined", "highlighted", "selected", "circled", "annotated",
+                                 "labelled", "labeled", "isolated", "extracted"})
 SIZE_SUPERLATIVE = {"biggest": "largest", "largest": "largest", "smallest": "smallest", "tiniest": "smallest",
                     "littlest": "smallest", "tallest": "largest", "shortest": "smallest"}
 POSITION_WORD = {"left": "leftmost", "right": "rightmost", "top": "topmost", "bottom": "bottommost",
@@ -67,7 +72,9 @@ ORDINAL = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|
 CLOTHING = r"(?:raincoat|coat|jacket|shirt|t shirt|t-shirt|tshirt|dress|hat|cap|helmet|hoodie|sweater|uniform|suit|" \
            r"vest|scarf|jersey|apron|skirt|gown|robe|costume|overalls|jeans|pants|trousers|shorts|boots|shoes|" \
            r"sneakers|gloves|glasses|sunglasses|sun glasses|goggles|mask|headphones|tie|blouse|cardigan|clothes|" \
-           r"outfit|top|kimono|sari|poncho|bikini|swimsuit|pajamas|backpack)"
+           r"outfit|top|kimono|sari|poncho|bikini|swimsuit|pajamas|backpack|wetsuit|tracksuit|overcoat|parka|" \
+           r"windbreaker|blazer|tuxedo|sweatshirt|tank top|leggings|scrubs|cape|cloak|beanie|bandana|turban|veil|" \
+           r"hijab|sandals|slippers|heels|mittens|life jacket|lifejacket|hi-vis|high-vis|gi|leotard|sweatpants)"
 COLOURS = r"(?:red|green|blue|yellow|purple|orange|white|black|gray|grey|pink|brown|gold|silver|beige|navy|maroon|" \
           r"teal|violet|dark|light)"
 
@@ -95,6 +102,8 @@ def fix_typos(text: str) -> str:
         if len(word) >= 4 and word.isalpha() and word not in KEYWORDS and not is_known(word):
             # a 4-letter word is only a dropped letter of a longer keyword ('evry'), never a short one's twin
             candidates = KEYWORDS if len(word) >= 5 else [k for k in KEYWORDS if len(k) == len(word) + 1]
+            if not word.endswith("d"):  # a participle's typo keeps its ending ('segmeted', 'outlind'); 'highlite' is a verb
+                candidates = [k for k in candidates if k not in REQUEST_PARTICIPLES]
             close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.8)
             if close:
                 word = close[0]
@@ -513,6 +522,9 @@ EXCEPT = re.compile(r"\b(?:except(?: for)?|excluding|but not|other than|apart fr
                     r"aside from|minus|with the exception of|(?:but )?(?:leave|leaving) out|(?:but )?(?:skip|skipping|"
                     r"ignore|ignoring|omit|omitting)|not counting|(?:but )?(?:don't|do not) (?:include|select|mark|"
                     r"count|take|want|need)|(?<=, )not(?= (?:the|any|those|that|these)\b)|"
+                    # 'every car without the parked ones': 'without' before the ones of a kind; 'no need for the …'
+                    r"without(?= (?:the|any|those) (?:[a-z\-]+ )?ones?\b)|(?:but )?no need (?:for|to (?:do|include|mark|"
+                    r"select|get))|"
                     # 'mask the cat, no dogs', 'every cup, but no mugs': 'no' and a plural after the request
                     r"(?<=, )(?:but )?no(?= (?!(?:wait|thanks|thank|need|problem|worries|rush|idea|more)\b)[a-z]+"
                     r"(?: [a-z]+)?s\b))\b")
@@ -759,6 +771,10 @@ def split_targets(text: str) -> list[str]:
 
 
 _COLOUR_WORDS = frozenset(COLOURS.strip("(?:)").split("|"))
+COLOUR_PAIR = re.compile(rf"\b({COLOURS}) and ({COLOURS})\b(?= [a-z])")
+# the pairs that name one look of one thing (a cow, porcelain, a zebra crossing), never two sets of things
+TWO_COLOUR_NAMES = frozenset({"black and white", "blue and white", "white and blue", "black and yellow",
+                              "red and white", "white and red", "brown and white", "black and tan"})
 
 
 def demonstrative_that(word: str, following: str) -> bool:
@@ -809,6 +825,12 @@ def read_chunk(chunk: str) -> Reading | None:
     reading = Reading()
     text, dropped = strip_frame(chunk)
     text = NOISE.sub(" ", text)  # 'in this close-up shot' places the request: no relation, no object
+    # 'the black and white cat', 'blue and white porcelain vases': two colours of one thing before its noun
+    pair = COLOUR_PAIR.search(text)
+    if pair:
+        text = text[:pair.start()] + f"{pair.group(1)}-and-{pair.group(2)}" + text[pair.end():]
+        if f"{pair.group(1)} and {pair.group(2)}" not in TWO_COLOUR_NAMES:
+            reading.unsure.append("two colours before one noun, read as one thing of both colours")
     text, excluded = take_exclusion(text)
     text, excluded_negative = take_negative_post_modifier(text)
     excluded += excluded_negative
@@ -825,6 +847,7 @@ def read_chunk(chunk: str) -> Reading | None:
     reading.unsure.extend(notes)
     if modifiers and phrase:
         phrase = " ".join(dict.fromkeys(modifiers + phrase.split()))
+    phrase = phrase.replace("-and-", " and ")  # the two colours of one thing, as the user wrote them
     if not phrase and selection.kind == "all" and selection.count is None and not excluded:
         return None
     reading.phrase = phrase
@@ -1325,6 +1348,35 @@ def read_pieces(pieces: list[str], text: str) -> list[Reading]:
     return readings
 
 
+def exclusion_after_several(text: str) -> list[Reading] | None:
+    """'the chickens and the goats, no need for the baby goats': several targets, then an exclusion in a clause of
+    its own; each excluded phrase goes to the target with its head noun (else the last one). None when the text is
+    not so."""
+    match = EXCEPT.search(text)
+    if not match or not text[:match.start()].rstrip().endswith(","):
+        return None
+    before = text[:match.start()].rstrip(" ,")
+    pieces = split_targets(before)
+    if len(pieces) < 2:
+        return None
+    readings = read_pieces(pieces, text)
+    named = [r for r in readings if r.phrase]
+    if len(named) < 2:
+        return None
+    _, fragments = take_exclusion(text[match.start():])
+    for fragment in fragments:
+        if "{head}" in fragment:
+            # 'the cups and the plates, except the red ones': said once of every target, which may not be meant
+            for reading in named:
+                reading.exclude += fill_head([fragment], reading.phrase)
+            named[-1].unsure.append("an exclusion said once after several targets, applied to each")
+            continue
+        head = singular(fragment.split()[-1]) if fragment.split() else ""
+        owner = next((r for r in named if r.phrase.split()[-1] == head), named[-1])
+        owner.exclude += fill_head([fragment], owner.phrase)
+    return readings
+
+
 def _same_target(a: Reading, b: Reading) -> bool:
     return (a.phrase, a.selection, a.relation, a.exclude) == (b.phrase, b.selection, b.relation, b.exclude)
 
@@ -1349,11 +1401,13 @@ def parse_english(text: str) -> tuple[list[Reading], str]:
     followup, text = take_followup(request)
     text = re.sub(r"[!?;:()\[\]{}<>]+", " ", text)
     text = re.sub(r"(?<![a-z])\.|\.(?![a-z])", " ", text)
-    if EXCEPT.search(text) or QUANTIFIED_BUT.search(text) or re.search(r"\b(?:not|n't|without|with no)\b", text):
-        pieces = [text]
+    shared = exclusion_after_several(text)
+    if shared is not None:
+        readings = shared
+    elif EXCEPT.search(text) or QUANTIFIED_BUT.search(text) or re.search(r"\b(?:not|n't|without|with no)\b", text):
+        readings = read_pieces([text], text)
     else:
-        pieces = split_targets(text)
-    readings = read_pieces(pieces, text)
+        readings = read_pieces(split_targets(text), text)
     if followup == "add" and adds_within_itself(request, readings):
         followup = "new"
     if readings and re.search(r"\bexplain\b|\bwhy\b|\banswer\b", text_in):

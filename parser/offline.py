@@ -17,7 +17,7 @@ from segchat.contracts.plan import ExemplarRef, Plan, Relation, RememberConcept,
 from segchat.parser.base import ParseOutcome, ParserBackend, ParserStatus
 from segchat.parser.chinese import noun_phrase as chinese_noun_phrase
 from segchat.parser.chinese import CL as ZH_CL
-from segchat.parser.chinese import SENSE_GUESS, ZH_NUMBER, ZH_SELECT, colour_change_states, drop_context_clauses
+from segchat.parser.chinese import SENSE_GUESS, ZH_NUMBER, ZH_SELECT, drop_context_clauses, normalise_chinese
 from segchat.parser.chinese import parse_chinese
 from segchat.parser.chinese import zh_number
 from segchat.parser.chinese import modifiers_only as chinese_modifiers
@@ -209,7 +209,7 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
     language = reply_language(normalized)
     if not re.search(r"[A-Za-z\u3400-\u9fff]", normalized):
         return _clarify(Intent.VAGUE, language), []
-    chinese_text = colour_change_states(cantonese_to_mandarin(to_simplified(normalized)))
+    chinese_text = normalise_chinese(cantonese_to_mandarin(to_simplified(normalized)))
     english_text = chinese_text if CJK.search(chinese_text) else drop_commentary(chinese_text)
     simplified = drop_context_clauses(keep_the_correction(expand_shorthand(strip_tool_markup(english_text))))
     chinese = language == "zh"

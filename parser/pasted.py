@@ -22,6 +22,7 @@ class ListItem:
 TOOL_CALL = re.compile(r"^\s*(?P<verb>[A-Za-z_]\w*)\s*\((?P<args>.*)\)\s*;?\s*$", re.DOTALL)
 CALL_ARGUMENT = re.compile(r"(?P<key>[A-Za-z_]\w*)\s*[=:]\s*(?P<q>[\"'])(?P<value>[^\"']*)(?P=q)")
 TARGET_KEYS = {"target", "targets", "text", "query", "prompt", "phrase", "object", "objects", "label", "labels", "name",
+               "thing", "things", "item", "items", "class",
                "category", "categories", "classes", "concept", "description", "instruction"}
 
 
@@ -30,23 +31,39 @@ COUNT_KEYS = {"count", "n", "num", "number", "max", "limit", "k", "top_k", "topk
               "max_objects", "num_instances", "instances"}
 # 'task=segment; target="bruised peaches"; output=mask' and '{"action": "segment", "query": "tennis balls"}': keys and
 # values, quoted or bare, separated by ';', ',', '&' or new lines (the other keys say what to do or how to answer)
-KEY_VALUE = re.compile(r"[\"']?(?P<key>[A-Za-z_]\w*)[\"']?\s*[=:]\s*(?:(?P<q>[\"'])(?P<quoted>[^\"']*)(?P=q)|"
+_KEY = r"(?:[A-Za-z_]\w*|[\u4e00-\u9fff]{1,4})"
+KEY_VALUE = re.compile(rf"[\"']?(?P<key>{_KEY})[\"']?\s*[=:]\s*(?:(?P<q>[\"'])(?P<quoted>[^\"']*)(?P=q)|"
                        r"(?P<bare>[^\s,;&}\"'][^,;&}\n]*?))\s*(?=[,;&}\n]|$)")
-KEY_VALUE_REQUEST = re.compile(r"^\s*\{?\s*(?:[\"']?[A-Za-z_]\w*[\"']?\s*[=:]\s*[^,;&\n]+?\s*[,;&\n]\s*)+"
-                               r"[\"']?[A-Za-z_]\w*[\"']?\s*[=:]\s*[^,;&\n]+?\s*\}?\s*$")
+KEY_VALUE_REQUEST = re.compile(rf"^\s*\{{?\s*(?:[\"']?{_KEY}[\"']?\s*[=:]\s*[^,;&\n]+?\s*[,;&\n]\s*)+"
+                               rf"[\"']?{_KEY}[\"']?\s*[=:]\s*[^,;&\n]+?\s*\}}?\s*$")
+# the same keys in Chinese: '任务=分割；目标=熟透的芒果；数量=全部'
+ZH_TARGET_KEYS = {"目标", "对象", "物体", "类别", "标签", "查询", "目标物", "物品", "名称"}
+ZH_COUNT_KEYS = {"数量", "个数", "数目"}
+
+
+def _pairs_separated(text: str) -> str:
+    """Keys and values separated as people and programs write them, with ';': 'Task: segment. Target: "x"',
+    'action=segment object=calves count=2', full-width '；' and '，'."""
+    text = text.replace("；", ";").replace("，", ",").replace("：", ":")
+    text = re.sub(rf"\.\s+(?=[\"']?{_KEY}[\"']?\s*:)", "; ", text)
+    return re.sub(r"(?<=[^\s;,&])\s+(?=[A-Za-z_]\w*=)", "; ", text)
 
 
 def _key_value_request(text: str) -> str | None:
     """Another program's request as keys and values, read as a sentence: 'segment 4 tennis balls'; None when the
     text is no such request or names no target."""
+    text = _pairs_separated(text)
     if not KEY_VALUE_REQUEST.match(text):
         return None
-    pairs = [(m.group("key").lower(), (m.group("quoted") if m.group("q") else m.group("bare")).strip())
+    pairs = [(m.group("key").lower(), (m.group("quoted") if m.group("q") else m.group("bare")).strip().rstrip("."))
              for m in KEY_VALUE.finditer(text)]
-    values = [value for key, value in pairs if key in TARGET_KEYS and value]
+    values = [value for key, value in pairs if (key in TARGET_KEYS or key in ZH_TARGET_KEYS) and value]
     if not values:
         return None
-    counts = [value for key, value in pairs if key in COUNT_KEYS and re.fullmatch(r"\d{1,4}", value)]
+    counts = [value for key, value in pairs if (key in COUNT_KEYS or key in ZH_COUNT_KEYS)
+              and re.fullmatch(r"\d{1,4}", value)]
+    if any(re.search(r"[\u4e00-\u9fff]", value) for value in values):
+        return f"分割{counts[0] + '个' if counts else ''}{'、'.join(values)}"
     return " ".join(["segment", *counts[:1], " and ".join(values)])
 
 

@@ -393,11 +393,11 @@ def test_a_dictionary_sense_of_a_longer_word_is_no_compound_of_a_shorter_one():
 # ------------------------------------------------------------------ families found by blind set K (sentences of our own)
 
 
-@pytest.mark.parametrize("text", ['task=segment; thing="red apple"; output=mask',
-                                  '{"action": "segment", "thing": "tennis balls", "count": 4}',
+@pytest.mark.parametrize("text", ['task=segment; whatnot="red apple"; output=mask',
+                                  '{"action": "segment", "whatnot": "tennis balls", "count": 4}',
                                   "the right side chair"])
 def test_a_request_word_key_name_or_side_read_as_an_object_is_a_guess(text):
-    """Keys the reader does not know ('thing') leave 'task segment' or 'count' as objects, and a side word left in a
+    """Keys the reader does not know ('whatnot') leave 'task segment' or 'count' as objects, and a side word left in a
     phrase ('right side chair') is a misread selection: said `low`, with the words named."""
     plan, notes = read_offline(text)
     assert plan.confidence == "low"
@@ -653,3 +653,33 @@ def test_a_quality_with_no_object_or_an_anchor_with_no_antecedent_says_low(text,
 ])
 def test_families_of_blind_set_q(text, expected, followup):
     assert_read_sure(text, expected, followup)
+
+
+# ------------------------------------------------------------------ families found by blind set R (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # keys and values as other programs and people write them: '.' or spaces between the pairs, Chinese keys
+    ('Job: detect. Object: "wooden pallet"', [("wooden pallet", "all", None, [], None)], "new"),
+    ("action=mask item=ducklings count=3", [("duckling", "all", 3, [], None)], "new"),
+    ("任务=分割；目标=生锈的钉子", [("rusty nail", "all", None, [], None)], "new"),
+    # the request said after its object, misspelt
+    ("I need exactly 2 beakers segmeted", [("beaker", "all", 2, [], None)], "new"),
+    # 'without the … ones', 'no need for …' after several targets (to the one with its noun)
+    ("select every bus without the parked ones", [("bus", "all", None, ["parked bus"], None)], "new"),
+    ("mask the ducks and the geese, no need for the baby geese",
+     [("duck", "all", None, [], None), ("goose", "all", None, ["baby goose"], None)], "new"),
+    # garments after 'in' are worn
+    ("find the diver in the black wetsuit", [("diver", "all", None, [], ("wearing", "black wetsuit"))], "new"),
+    # 图案 after a pattern, a topic with a remark on how many, a list's word for its kind
+    ("把条纹图案的毛巾选出来", [("striped towel", "all", None, [], None)], "new"),
+    ("橘子太多了，选三个就好", [("tangerine", "all", 3, [], None)], "new"),
+    ("叉子、勺子这些餐具都标出来", [("fork", "all", None, [], None), ("spoon", "all", None, [], None)], "new"),
+    # two colours of one thing before its noun
+    ("mask the black and white cows", [("black and white cow", "all", None, [], None)], "new"),
+])
+def test_families_of_blind_set_r(text, expected, followup):
+    assert_read_sure(text, expected, followup)
+
+
+def test_an_exclusion_said_once_after_several_targets_says_low():
+    plan = parse_offline("mask the cups and the plates, except the red ones")
+    assert [t.exclude for t in plan.targets] == [["red cup"], ["red plate"]] and plan.confidence == "low"
