@@ -34,7 +34,7 @@ ORDINAL_FROM = re.compile(rf"(?:从)?(?P<dir>左|右|上|下|顶|底)(?:边|侧|
 ORDINAL_SIDE = re.compile(rf"(?P<dir>左|右|上|下)(?:边|侧|面)?(?:的)?第{ZH_NUMBER}{CL}?")
 ORDINAL_SUPER = re.compile(rf"第{ZH_NUMBER}(?P<sup>大|小|高|矮)")
 ORDINAL_BARE = re.compile(rf"第{ZH_NUMBER}{CL}")
-PLACED = r"(?:停|放|坐|站|躺|挂|趴|蹲|摆|插|贴|落|睡|待|立|泊|靠|晾|堆|飘|浮|游|长|开|骑|装|安|钉|吊|架|躲|藏)"
+PLACED = r"(?:停|放|坐|站|躺|挂|趴|蹲|摆|插|贴|落|睡|待|立|泊|靠|晾|堆|飘|浮|游|长|开|骑|装|安|钉|吊|架|躲|藏|显示|写|画|印|刻)"
 # measure words of a group ('一堆', '那群'): they say how the objects are gathered, never how many to take
 GROUP_CL = "[堆群排摞叠]"
 # a relation's clause ends in 的, or in a demonstrative and its measure word ('桌子上那把刀', '椅子旁边那只猫')
@@ -49,14 +49,14 @@ _RELATIONS_ENDING_IN_DE = [
     ("near", rf"{PLACED}(?:在|于)(?P<a>[^的，,]+?)(?:旁边|边上|附近|旁|边|前面|后面)?的"),
     ("holding", r"(?:手里|手上|嘴里)?(?:拿着|抱着|握着|举着|提着|叼着|捧着|拎着|牵着|扛着)(?P<a>.+?)的"),
     ("wearing", r"(?:戴着|戴了|穿着|穿了|披着|系着|戴|穿)(?P<a>.+?)的"),
-    ("on", r"(?:骑着|骑在)(?P<a>.+?)(?:上)?的"),
+    ("on", r"(?:骑着|骑在|(?<![正在])骑)(?P<a>.+?)(?:上)?的"),
     ("left_of", r"(?P<a>[^的，,最]+?)(?:的)?(?:左边|左侧|左面)的"),
     ("right_of", r"(?P<a>[^的，,最]+?)(?:的)?(?:右边|右侧|右面)的"),
     ("above", rf"(?P<a>[^的，,]+?)(?:的)?(?:上方|上空)(?:{PLACED}着?)?的"),
     ("below", rf"(?P<a>[^的，,]+?)(?:的)?(?:下面|下方|底下|下边|下)(?:{PLACED}着)?的"),
     ("near", r"(?P<a>[^的，,]+?)(?:的)?(?:旁边|附近|边上|旁|隔壁|周围|前面|后面|前边|后边|对面|远处|远端|那头|另一边|另一侧)的"),
-    ("on", rf"(?P<a>[^的，,]+?)(?:上面|上边|上)(?:{PLACED}着)?的"),
-    ("in", rf"(?P<a>[^的，,]+?)(?:里面|里边|里头|里|内|中)(?:{PLACED}着)?的"),
+    ("on", rf"(?P<a>[^的，,]+?)(?:上面|上边|上)(?:{PLACED}着?)?的"),
+    ("in", rf"(?P<a>[^的，,]+?)(?:里面|里边|里头|里|内|中)(?:{PLACED}着?)?的"),
     # '在沙发上睡觉的猫', '在草地里玩的狗': where it is, then what it does there; the doing stays as its modifier
     ("on", r"在(?P<a>[^的，,在]+?)(?:上面|上边|顶上|上)(?=[\u4e00-\u9fff]{1,4}的)"),
     ("in", r"在(?P<a>[^的，,在]+?)(?:里面|里边|里头|里|中|内)(?=[\u4e00-\u9fff]{1,4}的)"),
@@ -320,7 +320,7 @@ EXCLUSIONS = [
     r"[,，]\s*(?:但是?|可是|不过)?(?:不要|不包括|不含|除了|除去|别选|别要|别|不选|不要选|去掉|去除|排除|忽略|跳过|"
     r"别管)(?P<x>.+?)$",
     r"[,，]\s*(?:但是?|可是|不过)?(?P<x>.+?)(?:的)?(?:就|都|也)?(?:除外|不要|不算|不用管?|不包括|别选|别要|排除掉?|去掉|忽略|跳过|不选|别管|"
-    r"不管)(?:了|掉|它|它们)?$",
+    r"不管|算了|免了)(?:了|掉|它|它们)?$",
     r"(?:但是?|可是|不过)(?:不要|不包括)(?P<x>.+?)$",
 ]
 NEGATED_HAVING = re.compile(r"(?:没有?|不|未)(?P<verb>戴|穿|带|拿|有|系)着?(?P<x>.+?)的")
@@ -330,6 +330,8 @@ NEGATED_STATE = re.compile(r"(?:没有?|不|未)(?P<x>[\u4e00-\u9fff]{1,4}?)(?:�
 HAVING_STATE = re.compile(r"(?<![所没还只拥])(?:有|带)(?:着)?(?P<x>[\u4e00-\u9fff]{1,4}?)的")
 RESULT_STATE = re.compile(r"(?P<x>[\u4e00-\u9fff])掉了?的")
 PASSIVE_STATE = re.compile(r"被(?P<x>[\u4e00-\u9fff]{1,3}?)(?:了|过)?的")  # '被扎破的轮胎': what was done to it
+# '正在吃草的羊': what it is doing now, a state of it ('grazing')
+PROGRESSIVE_STATE = re.compile(r"正在(?P<x>[\u4e00-\u9fff]{1,3}?)(?:着)?的")
 
 
 def take_exclusion(text: str) -> tuple[str, list[tuple[str, str | None]]]:
@@ -380,6 +382,10 @@ def state_word(fragment: str) -> str | None:
 
     if fragment in ZH_MODIFIERS:
         return ZH_MODIFIERS[fragment]  # '有缺口的': our word for the state before any dictionary's
+    for end in (fragment[-2:], fragment[-1:]):
+        # a cause and the state it left, three characters or more ('雨淋湿'); '扎破' (punctured) is no 'broken'
+        if len(fragment) >= 3 and len(fragment) > len(end) and end in ZH_MODIFIERS and not cedict_senses(fragment):
+            return ZH_MODIFIERS[end]  # '被雨淋湿的': the state it ends in ('湿', wet), the cause aside
     for sense in cedict_senses(fragment):
         word = sense.removeprefix("to ").split()[0] if sense.startswith("to ") and len(sense.split()) == 2 else None
         if word:
@@ -548,7 +554,8 @@ def read_chunk(chunk: str) -> Reading | None:
     text, relation = take_relation(text)
     selection, text, notes = take_selection(text)
     reading.unsure.extend(notes)
-    having = HAVING_STATE.search(text) or RESULT_STATE.search(text) or PASSIVE_STATE.search(text)
+    having = HAVING_STATE.search(text) or RESULT_STATE.search(text) or PASSIVE_STATE.search(text) \
+        or PROGRESSIVE_STATE.search(text)
     state = None
     if having:
         state = state_word(having.group("x"))
@@ -907,6 +914,10 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
                   else " ", text)
     # '站在正中间的学生', '坐在最左边的女孩': a verb of place before a place in the picture says only where it is
     text = re.sub(rf"{PLACED}着?(?:在|于)(?=(?:{PLACE_ONLY.pattern})的)", "", text)
+    # '3个以上的苹果': a count and 'or more', read as the count (以上 stays unread, so the reading says it guessed)
+    text = re.sub(rf"(?<=[\d一两二俩三四五六七八九十]{CL})以上", "", text)
+    # '停车场里所有白色的SUV', '水族箱里所有的小丑鱼': the place, then 'all' of what is in it (the 的 of the place unsaid)
+    text = re.sub(r"(?<=[\u4e00-\u9fff])(里面|里边|里|上面|上|中)(?=所有|全部|每个|每一个)", r"\1的", text)
     # '把小的也去掉', '只要大的': the big or small ones with no noun are the biggest or smallest of the last answer
     text = BARE_SIZE.sub(lambda m: f"{'最大' if m.group('size') == '大' else '最小'}的那", text)
     followup, text = take_followup(text)
@@ -916,7 +927,7 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
         parts = [p.strip() for p in re.split(r"[，,]", clause) if p.strip()]
         # '只保留中间那个，其余的去掉': the second half only restates the refine
         parts = [p for p in parts if not REST_CLAUSE.match(re.sub(r"\s", "", p))]
-        has_exclusion = re.search(r"除了|除外|不要|不包括|不含|没有?戴|没有?穿|别选|别要|不算|不用|去掉|排除|忽略|跳过|不选|"
+        has_exclusion = re.search(r"除了|除外|不要|不包括|不含|没有?戴|没有?穿|别选|别要|不算|不用|去掉|排除|忽略|跳过|不选|就算了|就免了|"
                                   r"别管|不管|[，,]\s*别", clause)
         if has_exclusion and len(parts) > 1:
             pieces = [" ，".join(parts)]

@@ -72,7 +72,7 @@ ZH_STRUCTURE = ZH_FRAME | ZH_REQUEST_VERBS | OBJECT_PLACEHOLDERS | set(ZH_CLASSI
     算 算进去 算进来 算在内 别算 不要算 不用算
     错 错了 不对 搞错 弄错 搞错了 弄错了
     就是 那个 这个 嗯嗯
-    最胖 最壮 胖 壮 我是说 应该是 我要的是 是
+    最胖 最壮 胖 壮 我是说 应该是 我要的是 是 正在
     """.split())
 _ZH_FUNCTION_TAGS = ("uj", "ul", "uz", "ug", "ud", "y", "e", "o", "c", "p", "r", "m", "q", "x", "w")
 
@@ -193,6 +193,10 @@ EVERYTHING_BUT = re.compile(r"\b(?:everything|anything|all of (?:it|this)|every 
                             r"(?:东西|物体|所有东西|一切)(?:都|全)")
 
 
+AT_LEAST = re.compile(r"[\d一两二俩三四五六七八九十][个只条把辆台根块张本瓶件头匹位棵朵片艘架颗支]?以上|至少|最少|不少于|\bat least\b|"
+                      r"\bor more\b|\bmore than\b")
+
+
 def structural_doubts(text: str, plan: Plan) -> list[str]:
     """What the words say that the plan's structure does not hold: a count said and none taken, a target that is
     only a selection beside named ones, a steering word inside a phrase."""
@@ -214,6 +218,9 @@ def structural_doubts(text: str, plan: Plan) -> list[str]:
         if len(counts) > 1:
             # 'ten chickens …, four of them': one noun with two counts is a count said twice, one of them context
             doubts.append(f"the same object read as two targets with different counts: {phrase}")
+    if AT_LEAST.search(lowered):
+        # '3个以上的苹果', 'at least two cups': a count with 'or more', read as the count itself
+        doubts.append("a count said as 'or more', read as that count")
     if EVERYTHING_BUT.search(lowered):
         # 'everything except the cups': what to find is everything else, which no phrase names
         doubts.append("an exclusion from everything, with no object to find named")

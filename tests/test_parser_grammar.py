@@ -675,9 +675,20 @@ def test_families_of_blind_set_q(text, expected, followup):
     ("叉子、勺子这些餐具都标出来", [("fork", "all", None, [], None), ("spoon", "all", None, [], None)], "new"),
     # two colours of one thing before its noun
     ("mask the black and white cows", [("black and white cow", "all", None, [], None)], "new"),
+    # found before set S, sentences of our own: 'X里所有Y', 'X上显示的Y', 骑 without 着, '…的就算了', 正在 + a doing
+    ("帮我标一下停车场里所有白色的SUV", [("white suv", "all", None, [], ("in", "parking lot"))], "new"),
+    ("选出屏幕上显示的所有图标", [("icon", "all", None, [], ("on", "screen"))], "new"),
+    ("把所有的瓶子都选上，玻璃的就算了", [("bottle", "all", None, ["glass bottle"], None)], "new"),
+    ("把正在吃草的羊都圈出来", [("grazing sheep", "all", None, [], None)], "new"),
 ])
 def test_families_of_blind_set_r(text, expected, followup):
     assert_read_sure(text, expected, followup)
+
+
+@pytest.mark.parametrize("text", ["给我框出3个以上的苹果", "mask at least two cups"])
+def test_a_count_with_or_more_says_low(text):
+    plan = parse_offline(text)
+    assert plan.confidence == "low" and plan.targets and plan.targets[0].select.count in (2, 3)
 
 
 def test_an_exclusion_said_once_after_several_targets_says_low():
