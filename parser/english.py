@@ -24,7 +24,7 @@ from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, AMBIGUOUS_JARGON, AUXILI
                                     is_noun, is_participle, lemmas, participle_of, saco_heads, saco_modifiers,
                                     saco_phrases, singular,
                                     singular_phrase, TASK_LABELS)
-from segchat.parser.vocabulary import PLAIN_NOUNS
+from segchat.parser.vocabulary import PLAIN_NOUNS, PLURALIA_TANTUM
 
 # ------------------------------------------------------------------------------------------------ data
 @dataclass
@@ -326,6 +326,13 @@ def take_selection(text: str) -> tuple[Selection, str, list[str]]:
     return selection, text, notes
 
 
+def _any_plural(text: str) -> bool:
+    """'any birds perched on the line': 'any' before a plural is every one of them, no count of one."""
+    match = re.search(r"\bany\s+((?:[a-z\-]+\s+){0,3}?)([a-z]+)\b", text)
+    return bool(match) and not re.search(r"\b(?:a|an)\s", text) and singular(match.group(2)) != match.group(2) \
+        and match.group(2) not in PLURALIA_TANTUM
+
+
 def take_count(text: str, selection: Selection) -> tuple[Selection, str]:
     """A bare count ('3 of the geese', 'just one hamster', 'a single strawberry'); the kind stays as it is."""
     match = re.search(rf"(?<![\w'#])(?P<n>{NUMBER})(?P<of> of)?\b(?! (?:%|percent|times|o'clock|years?|months?|days?|"
@@ -345,7 +352,8 @@ def take_count(text: str, selection: Selection) -> tuple[Selection, str]:
                 selection = Selection(selection.kind, value, selection.ordinal)
         return selection, rest
     if selection.kind == "all" and re.search(r"\b(?:just|only|any|random|randomly|pick|choose)\b", text) \
-            and re.search(r"\b(?:a|an|any)\s+(?!lot\b|few\b|couple\b|bit\b)[a-z]", text):
+            and re.search(r"\b(?:a|an|any)\s+(?!lot\b|few\b|couple\b|bit\b)[a-z]", text) \
+            and not _any_plural(text):
         return Selection("all", 1), text
     return selection, text
 
@@ -523,7 +531,8 @@ EXCEPT = re.compile(r"\b(?:except(?: for)?|excluding|but not|other than|apart fr
                     r"ignore|ignoring|omit|omitting)|not counting|(?:but )?(?:don't|do not) (?:include|select|mark|"
                     r"count|take|want|need)|(?<=, )not(?= (?:the|any|those|that|these)\b)|"
                     # 'every car without the parked ones': 'without' before the ones of a kind; 'no need for the …'
-                    r"without(?= (?:the|any|those) (?:[a-z\-]+ )?ones?\b)|(?:but )?no need (?:for|to (?:do|include|mark|"
+                    r"without(?= (?:the|any|those) (?:[a-z\-]+ )?ones?\b)|but leave(?= (?:the|any|those|these)\b)|"
+                    r"(?:but )?no need (?:for|to (?:do|include|mark|"
                     r"select|get))|"
                     # 'mask the cat, no dogs', 'every cup, but no mugs': 'no' and a plural after the request
                     r"(?<=, )(?:but )?no(?= (?!(?:wait|thanks|thank|need|problem|worries|rush|idea|more)\b)[a-z]+"
@@ -567,7 +576,8 @@ def fill_head(excluded: list[str], head: str) -> list[str]:
         if "{head}" in item:
             out.append(item.replace("{head}", head).strip())
             continue
-        placed = re.match(r"(?P<cue>in|with|wearing|holding|carrying)\s+(?P<x>.+)$", item)
+        placed = re.match(r"(?P<cue>in|with|wearing|holding|carrying|on|under|near|beside|behind|above|below|by|"
+                          r"next to|inside)\s+(?P<x>.+)$", item)
         if placed and head:  # 'the one in the yellow shirt': the head itself, placed so
             obj, _, _ = noun_phrase(placed.group("x"), keep_adjective_only=True)
             if obj:

@@ -680,6 +680,9 @@ def test_families_of_blind_set_q(text, expected, followup):
     ("选出屏幕上显示的所有图标", [("icon", "all", None, [], ("on", "screen"))], "new"),
     ("把所有的瓶子都选上，玻璃的就算了", [("bottle", "all", None, ["glass bottle"], None)], "new"),
     ("把正在吃草的羊都圈出来", [("grazing sheep", "all", None, [], None)], "new"),
+    # 'any' before a plural is all of them; the excluded one's place ('minus the one on the rock')
+    ("highlight any birds perched on the power line", [("bird", "all", None, [], ("on", "power line"))], "new"),
+    ("mask the lizards minus the one on the rock", [("lizard", "all", None, ["lizard on rock"], None)], "new"),
 ])
 def test_families_of_blind_set_r(text, expected, followup):
     assert_read_sure(text, expected, followup)
