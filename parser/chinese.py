@@ -168,6 +168,10 @@ def normalise_chinese(text: str) -> str:
     """The Chinese request as the reading and its coverage check both see it: the states of `colour_change_states`,
     a topic's remark on how many there are, a list's word for its kind, a pattern's word for 'pattern'."""
     text = PATTERN_WORD.sub("", colour_change_states(text))
+    # '那个很大的充气城堡', '非常旧的椅子': how much of a quality is no part of the object's name
+    text = re.sub(r"(?:很|非常|特别|超级|超|挺|十分|相当|有点儿?|有些)(?=[\u4e00-\u9fff]{1,3}的)(?!多)", "", text)
+    # '把所用的鹦鹉': 所有 typed by its sound (suǒyòng for suǒyǒu) before 的 and a noun
+    text = re.sub(r"(?<=[把将])所用的(?=[\u4e00-\u9fffA-Za-z])", "所有的", text)
     text = TOPIC_REMARK.sub(lambda m: m.group("topic"), text, count=1)
     return LIST_KIND.sub(" ", text) if "、" in text else text
 

@@ -1258,10 +1258,16 @@ TOPIC_FIRST = re.compile(r"(?i)^\s*(?P<topic>[a-z][a-z '\-]{1,30}?)\s*(?::|\s[-â
 TRAILING_TO = re.compile(r"(?i)^(?P<lead>\s*(?:(?:oh|ok|okay|and|also|plus|now)[, ]+)*(?:and|also|plus)\b.*?[a-z]{3,})\s+to\s*[.!]*$")
 
 
+# 'the mechanic in the middle, the one holding the torque wrench': the one named, said again with what it has or does
+APPOSITIVE_ONE = re.compile(r"(?i),\s*(?:the|that) one (?:who'?s |that'?s |who is |that is |which is )?(?=(?:holding|wearing|"
+                            r"carrying|with|in|on|near|next to|beside|by|under|above|below|riding|sitting|standing)\b)")
+
+
 def drop_commentary(text: str) -> str:
     """The English request without what is said about it after it, with a list's intro read as the list, a topic
     said first put back into its count, and a final 'to' of a follow-up read as 'too'."""
     text = TRAILING_COMMENT.sub("", text)
+    text = APPOSITIVE_ONE.sub(" ", text)
     text = LIST_INTRO.sub("", text)
     topic = TOPIC_FIRST.match(text)
     topic_words = topic.group("topic").lower().split() if topic else []
@@ -1358,6 +1364,9 @@ def read_pieces(pieces: list[str], text: str) -> list[Reading]:
     return readings
 
 
+AND_A_NEW_TARGET = re.compile(r"(?<=\w),?\s+and\s+(?=(?:also\s+)?(?:the|all|every|each|any)\s)")
+
+
 def exclusion_after_several(text: str) -> list[Reading] | None:
     """'the chickens and the goats, no need for the baby goats': several targets, then an exclusion in a clause of
     its own; each excluded phrase goes to the target with its head noun (else the last one). None when the text is
@@ -1414,6 +1423,10 @@ def parse_english(text: str) -> tuple[list[Reading], str]:
     shared = exclusion_after_several(text)
     if shared is not None:
         readings = shared
+    elif not EXCEPT.search(text) and not QUANTIFIED_BUT.search(text) and re.search(r"\b(?:without|with no)\b", text) \
+            and AND_A_NEW_TARGET.search(text):
+        # 'the cyclists without helmets and the bikes': 'and the' after a negative post-modifier starts a new target
+        readings = read_pieces(AND_A_NEW_TARGET.split(text), text)
     elif EXCEPT.search(text) or QUANTIFIED_BUT.search(text) or re.search(r"\b(?:not|n't|without|with no)\b", text):
         readings = read_pieces([text], text)
     else:

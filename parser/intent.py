@@ -68,7 +68,7 @@ VAGUE_AS_BEFORE_ZH = re.compile(r"^(?:帮我|请|麻烦你?)?(?:(?:处理|弄|�
                                 r"(?:来|办|处理|弄)?(?:吧|啊|呀)?$|^(?:帮我|请)?(?:处理|弄|搞|整)一?下[，,]?(?:按|照)(?:老样子|老规矩|惯例)")
 VAGUE_EN = re.compile(r"^(please )?(do (it|that|something|anything|this|stuff|your thing|your magic)|"
                       r"fix (it|this|that)|handle (it|this)|whatever|do your thing|go|ok|okay|yes|no|sure)"
-                      r"( (with|to|on) (it|this|that|the (image|photo|picture|pic)))?( please)?$")
+                      r"( (with|to|on) (it|this|that|(?:the|this|that|my) (image|photo|picture|pic|shot)))?( please)?$")
 QUESTION_EN = re.compile(r"^(?:(?:hey|ok|okay|so|and|but|now|please|tell me|i wonder|(?:can|could|would|will) (?:you|u)"
                          r"(?: please)? (?:tell|show) me|do you know|roughly|approximately|about|just)[, ]+)*"
                          r"(?P<w>what|which|where|who|whom|whose|why|how|when)\b(?P<rest>.*)$")
@@ -112,10 +112,14 @@ MEASURE_QUESTION = re.compile(r"\s*many\s+(?:calories|kcal|kilocalories|grams|ki
 # words that only hedge ('idk just do something with this'): a request made of them and a vague verb is vague
 HEDGES_EN = re.compile(r"\b(?:idk|i dunno|dunno|i don'?t know|just|um+|uh+|hmm+|like|maybe|whatever|kinda|somehow|"
                        r"idc|lol|ok|okay|so)\b[,.]?\s*")
+# 'how many legs does a spider have', 'how many teeth do adults have': a count every such thing has, asked of no picture
+GENERAL_COUNT = re.compile(r"\s*many\s+[a-z ]+?\s+(?:does|do)\s+(?:a|an|the average|every|each|most|adults?|people|humans?|"
+                           r"[a-z]+s)\s+[a-z ]*?\bhave\b(?!.*\b(?:here|this|these|that|those|picture|photo|image|pic)\b)")
 # thanks and goodbyes with what they thank for ('thanks for the help earlier! have a good one')
 FAREWELL_EN = re.compile(r"^(?:(?:hey|hi|ok|okay|well|anyway)[,!. ]+)?(?:thanks|thank you|thx|cheers|ty)"
                          r"(?: (?:so much|a lot|again))?(?: for (?:the|your|all the|all your) (?:help|work|time|effort|"
-                         r"answers?|masks?)(?: (?:earlier|today|before|again))?)?[!., ]*(?:(?:have a (?:good|great|nice) "
+                         r"answers?|masks?)(?: (?:earlier|today|before|again))?)?[!., ]*(?:(?:that'?s|thats) (?:all|it|everything)"
+                         r"(?: for (?:today|now|the day|tonight))?[!., ]*)?(?:(?:have a (?:good|great|nice) "
                          r"(?:one|day|night|evening|weekend)|see (?:you|ya)(?: later)?|bye|take care)[!., ]*)*$")
 CHATTER_EN = re.compile(r"^\s*(?:lol|lmao|rofl|haha\w*|hehe\w*|omg|wow|whoa|aww+|ugh|meh|damn|dang)\b")
 REQUEST_EN = re.compile(r"\b(?:segment|select|mask|highlight|outline|mark|find|cut|show|circle|isolate|pick|grab|"
@@ -199,6 +203,8 @@ def classify(text: str, language: str) -> Intent:
     if match:
         if match.group("w") == "how" and MEASURE_QUESTION.match(match.group("rest")):
             return Intent.QUESTION  # 'how many calories are in that pizza': a quantity to know, nothing to count
+        if match.group("w") == "how" and GENERAL_COUNT.match(match.group("rest")):
+            return Intent.QUESTION  # 'how many teeth does an adult have': what anyone has, not what the picture shows
         if match.group("w") == "how" and re.match(r"\s*many\b", match.group("rest")):
             return Intent.COUNT_QUESTION
         if match.group("w") == "where" and re.match(r"\s*(is|are|'s)\s+(the|a|an|all|my|some)?\s*[a-z\- ]+\??\s*$",

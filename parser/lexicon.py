@@ -38,7 +38,7 @@ again instead well alright sure yes yeah oh um uh hmm maybe perhaps really simpl
 WANT_VERBS = frozenset("want wanna need like love wish help let lets let's try go ahead able mind care gimme lemme "
                        "gotta gonna".split())
 # what a user asks the tool to do: a request verb is the frame, never the object
-REQUEST_VERBS = frozenset("""segment segmnet select cut find mask highlight mark outline circle detect locate show isolate
+REQUEST_VERBS = frozenset("""segment segmnet seg select cut find mask highlight mark outline circle detect locate show isolate
 extract pick separate identify get give label grab crop choose spot point trace annotate colour color draw box frame
 bound output return generate produce make display delineate capture track recognize recognise recognise search look
 seek fetch keep drop remove delete add include exclude discard deselect take lose forget narrow put leave

@@ -697,3 +697,29 @@ def test_a_count_with_or_more_says_low(text):
 def test_an_exclusion_said_once_after_several_targets_says_low():
     plan = parse_offline("mask the cups and the plates, except the red ones")
     assert [t.exclude for t in plan.targets] == [["red cup"], ["red plate"]] and plan.confidence == "low"
+
+
+# ------------------------------------------------------------------ families found by blind set S (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # how much of a quality (很, 非常) is no part of the name; 所用 typed for 所有
+    ("把那个非常旧的行李箱选出来", [("old suitcase", "all", None, [], None)], "new"),
+    ("把所用的鸽子都标出来", [("pigeon", "all", None, [], None)], "new"),
+    # the everyday word for a wedding's and a workshop's people and things
+    ("把新娘和伴娘都选出来", [("bride", "all", None, [], None), ("bridesmaid", "all", None, [], None)], "new"),
+    ("把千斤顶旁边的轮胎标出来", [("tire", "all", None, [], ("near", "car jack"))], "new"),
+    # the one named, said again with what it holds; 'seg' for segment; 'and the' after 'without' starts a new target
+    ("the nurse on the left, the one holding the clipboard",
+     [("nurse", "leftmost", 1, [], ("holding", "clipboard"))], "new"),
+    ("seg the kettle + the toaster", [("kettle", "all", None, [], None), ("toaster", "all", None, [], None)], "new"),
+    ("mask the dogs without collars and the cats", [("dog", "all", None, ["dog with collar"], None),
+                                                   ("cat", "all", None, [], None)], "new"),
+])
+def test_families_of_blind_set_s(text, expected, followup):
+    assert_read_sure(text, expected, followup)
+
+
+@pytest.mark.parametrize("text", ["thanks, that's all for now", "how many legs does a spider have?",
+                                  "just do something with this photo idk"])
+def test_a_goodbye_a_question_of_general_knowledge_and_a_vague_hedge_are_clarified(text):
+    plan = parse_offline(text)
+    assert plan.clarify and not plan.targets
