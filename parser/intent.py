@@ -115,6 +115,11 @@ HEDGES_EN = re.compile(r"\b(?:idk|i dunno|dunno|i don'?t know|just|um+|uh+|hmm+|
 # 'how many legs does a spider have', 'how many teeth do adults have': a count every such thing has, asked of no picture
 GENERAL_COUNT = re.compile(r"\s*many\s+[a-z ]+?\s+(?:does|do)\s+(?:a|an|the average|every|each|most|adults?|people|humans?|"
                            r"[a-z]+s)\s+[a-z ]*?\bhave\b(?!.*\b(?:here|this|these|that|those|picture|photo|image|pic)\b)")
+# 'how does this thing work?', 'what can you do', 'how do I use this app': the user asks about the tool itself
+ABOUT_THE_TOOL_EN = re.compile(r"^(?:(?:hi|hey|hello|ok|okay|so|um)(?: there)?[,!. ]+)*(?:how (?:does|do) (?:this|it|the|you)"
+                               r"(?: (?:thing|app|tool|bot|site|program))? work|how (?:do|can|should) (?:i|we) use "
+                               r"(?:this|it|you|the (?:app|tool|bot|site))|what (?:can|do) you do|what (?:does|is) this "
+                               r"(?:app|tool|bot|thing)(?: for| do)?)\b[^a-z]*$")
 # thanks and goodbyes with what they thank for ('thanks for the help earlier! have a good one')
 FAREWELL_EN = re.compile(r"^(?:(?:hey|hi|ok|okay|well|anyway)[,!. ]+)?(?:thanks|thank you|thx|cheers|ty)"
                          r"(?: (?:so much|a lot|again))?(?: for (?:the|your|all the|all your) (?:help|work|time|effort|"
@@ -199,6 +204,8 @@ def classify(text: str, language: str) -> Intent:
             re.match(r"(?:please )?(?:segment|select|mask|highlight|outline|mark|find|cut|show|circle|isolate|"
                      r"pick|grab)\b", later) for later in sentences[1:]):
         return Intent.COUNT_QUESTION  # 'which is the biggest melon? segment it': a request after all, read with care
+    if ABOUT_THE_TOOL_EN.search(lowered):
+        return Intent.QUESTION  # 'how does this thing work?': a question about segchat, which no mask answers
     match = QUESTION_EN.match(lowered)
     if match:
         if match.group("w") == "how" and MEASURE_QUESTION.match(match.group("rest")):

@@ -719,7 +719,9 @@ def test_families_of_blind_set_s(text, expected, followup):
 
 
 @pytest.mark.parametrize("text", ["thanks, that's all for now", "how many legs does a spider have?",
-                                  "just do something with this photo idk"])
+                                  "just do something with this photo idk",
+                                  # found by set T: a question about the tool itself
+                                  "hey, how does this app work?", "what can you do?", "how do I use this?"])
 def test_a_goodbye_a_question_of_general_knowledge_and_a_vague_hedge_are_clarified(text):
     plan = parse_offline(text)
     assert plan.clarify and not plan.targets
