@@ -156,8 +156,11 @@ COLOUR_CHANGE = re.compile(r"(?:发|变|泛|转)(?:成|得)?(?P<c>[红橙黄绿�
 
 
 # '热带鱼太多了，选两条就好': the topic with a remark on how many there are, then a count of it in its own clause
-TOPIC_REMARK = re.compile(r"^(?P<topic>[\u4e00-\u9fffA-Za-z ]{1,10}?)(?:实在|真的|也)?(?:太多了|太多|很多|好多|这么多|有很多|有好多|"
-                          r"一大堆|多得很|多得是)[啊呀了吧呢哦]*(?=[，,]\s*[^，,]*?[\d一两二俩三四五六七八九十几]\s*[个只条把辆台根块张本瓶件头匹位棵朵片艘架颗支])")
+TOPIC_REMARK = re.compile(r"""(?x)
+    ^(?P<topic>[\u4e00-\u9fffA-Za-z\ ]{1,10}?) (?:实在|真的|也)?
+    (?: 太多了 | 太多 | 很多 | 好多 | 这么多 | 有很多 | 有好多 | 一大堆 | 多得很 | 多得是 ) [啊呀了吧呢哦]*         # a remark on how many
+    (?= [，,] \s* [^，,]*? [\d一两二俩三四五六七八九十几] \s* [个只条把辆台根块张本瓶件头匹位棵朵片艘架颗支] )   # then a count
+""")
 # '锤子、钳子、扳手这些工具': a list that ends in a word for its kind; the kind names no object of its own
 LIST_KIND = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z])(?:这些|那些|这几样|这几种|这几类)[\u4e00-\u9fff]{1,3}?(?=都|全|[，,]|\s|$)")
 # '格子图案的围巾', '条纹花纹的T恤': a pattern's word for 'pattern' after it

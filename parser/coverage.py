@@ -188,9 +188,11 @@ POSITION_WORDS = frozenset("left right middle top bottom center centre side uppe
 _SCENE_PICTURE_ZH = re.compile(r"(?P<scene>[\u4e00-\u9fff]{1,6}?)(?:的)?(?:照片|相片|图片|截图|截屏|航拍图?|画面|主图|监控)")
 
 
-EVERYTHING_BUT = re.compile(r"\b(?:everything|anything|all of (?:it|this)|every ?thing(?: else)?)\s*,?\s*(?:except|but|apart from|"
-                            r"other than|besides|excluding)\b|(?:^|[，,\s])(?:除了[^，,]+(?:以外|之外)?[，,]?\s*)(?:其他|其它|别的)?"
-                            r"(?:东西|物体|所有东西|一切)(?:都|全)")
+EVERYTHING_BUT = re.compile(r"""(?x)
+    \b (?: everything | anything | all[ ]of[ ](?:it|this) | every[ ]?thing (?:[ ]else)? ) \s* ,? \s*
+    (?: except | but | apart[ ]from | other[ ]than | besides | excluding ) \b
+  | (?: ^ | [，,\s] ) (?: 除了 [^，,]+ (?:以外|之外)? [，,]? \s* ) (?:其他|其它|别的)? (?:东西|物体|所有东西|一切) (?:都|全)
+""")
 
 
 AT_LEAST = re.compile(r"[\d一两二俩三四五六七八九十][个只条把辆台根块张本瓶件头匹位棵朵片艘架颗支]?以上|至少|最少|不少于|\bat least\b|"

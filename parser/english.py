@@ -1246,21 +1246,30 @@ SPECIALIST_PICTURE = re.compile(r"\b(?P<p>in|on|within|from)\s+(?P<d>this|that|t
 
 # ', that's the one we're entering at the fair', ', it's the one we bought yesterday': what the user says about the
 # object after the request, with a person as its subject; the object was named already
-TRAILING_COMMENT = re.compile(r"(?i)\s*[,;—–-]+\s*(?:that'?s|thats|it'?s|its|this is|they'?re|theyre|those are|these are) "
-                              r"(?:the )?ones? (?:that |which |who )?(?:i|we|my|our|you|your|he|she|they|his|her|the kids?)\b"
-                              r"[^,;]*$")
+TRAILING_COMMENT = re.compile(r"""(?ix)
+    \s* [,;—–-]+ \s*
+    (?: that'?s | thats | it'?s | its | this[ ]is | they'?re | theyre | those[ ]are | these[ ]are ) [ ]
+    (?:the[ ])? ones? [ ] (?: that[ ] | which[ ] | who[ ] )?
+    (?: i | we | my | our | you | your | he | she | they | his | her | the[ ]kids? ) \b     # a person says it
+    [^,;]*$
+""")
 # 'segment the following: stethoscope, syringe', 'find the following items: …': the list that follows is the request
 LIST_INTRO = re.compile(r"(?i)\b(?:the )?following(?: (?:items|objects|things|classes|categories|labels))?\s*:\s*")
 # 'Tennis balls: I need masks for four of them', 'Lemons - mask three of them': the topic first, then a count of it
-TOPIC_FIRST = re.compile(r"(?i)^\s*(?P<topic>[a-z][a-z '\-]{1,30}?)\s*(?::|\s[-–—])\s*(?P<rest>.*\b(?P<n>\w+) of "
-                         r"(?:them|those|these)\b.*)$")
+TOPIC_FIRST = re.compile(r"""(?ix)
+    ^\s* (?P<topic>[a-z][a-z\ '\-]{1,30}?) \s* (?: : | \s[-–—] ) \s*                  # 'Tennis balls:'
+    (?P<rest> .* \b (?P<n>\w+) [ ]of[ ] (?:them|those|these) \b .* )$                  # '… four of them'
+""")
 # 'oh and the leash to': a follow-up that ends in 'to' with nothing after it means 'too'
 TRAILING_TO = re.compile(r"(?i)^(?P<lead>\s*(?:(?:oh|ok|okay|and|also|plus|now)[, ]+)*(?:and|also|plus)\b.*?[a-z]{3,})\s+to\s*[.!]*$")
 
 
 # 'the mechanic in the middle, the one holding the torque wrench': the one named, said again with what it has or does
-APPOSITIVE_ONE = re.compile(r"(?i),\s*(?:the|that) one (?:who'?s |that'?s |who is |that is |which is )?(?=(?:holding|wearing|"
-                            r"carrying|with|in|on|near|next to|beside|by|under|above|below|riding|sitting|standing)\b)")
+APPOSITIVE_ONE = re.compile(r"""(?ix)
+    , \s* (?:the|that) [ ]one [ ] (?: who'?s[ ] | that'?s[ ] | who[ ]is[ ] | that[ ]is[ ] | which[ ]is[ ] )?
+    (?= (?: holding | wearing | carrying | with | in | on | near | next[ ]to | beside | by | under | above
+          | below | riding | sitting | standing ) \b )
+""")
 
 
 def drop_commentary(text: str) -> str:

@@ -113,13 +113,21 @@ MEASURE_QUESTION = re.compile(r"\s*many\s+(?:calories|kcal|kilocalories|grams|ki
 HEDGES_EN = re.compile(r"\b(?:idk|i dunno|dunno|i don'?t know|just|um+|uh+|hmm+|like|maybe|whatever|kinda|somehow|"
                        r"idc|lol|ok|okay|so)\b[,.]?\s*")
 # 'how many legs does a spider have', 'how many teeth do adults have': a count every such thing has, asked of no picture
-GENERAL_COUNT = re.compile(r"\s*many\s+[a-z ]+?\s+(?:does|do)\s+(?:a|an|the average|every|each|most|adults?|people|humans?|"
-                           r"[a-z]+s)\s+[a-z ]*?\bhave\b(?!.*\b(?:here|this|these|that|those|picture|photo|image|pic)\b)")
+GENERAL_COUNT = re.compile(r"""(?x)
+    \s* many \s+ [a-z ]+? \s+ (?:does|do) \s+                                   # 'many teeth does'
+    (?: a | an | the[ ]average | every | each | most | adults? | people | humans? | [a-z]+s ) \s+
+    [a-z ]*? \b have \b                                                         # 'an adult have'
+    (?! .* \b (?:here|this|these|that|those|picture|photo|image|pic) \b )       # of no picture
+""")
 # 'how does this thing work?', 'what can you do', 'how do I use this app': the user asks about the tool itself
-ABOUT_THE_TOOL_EN = re.compile(r"^(?:(?:hi|hey|hello|ok|okay|so|um)(?: there)?[,!. ]+)*(?:how (?:does|do) (?:this|it|the|you)"
-                               r"(?: (?:thing|app|tool|bot|site|program))? work|how (?:do|can|should) (?:i|we) use "
-                               r"(?:this|it|you|the (?:app|tool|bot|site))|what (?:can|do) you do|what (?:does|is) this "
-                               r"(?:app|tool|bot|thing)(?: for| do)?)\b[^a-z]*$")
+ABOUT_THE_TOOL_EN = re.compile(r"""(?x)
+    ^(?: (?:hi|hey|hello|ok|okay|so|um) (?:[ ]there)? [,!.\ ]+ )*
+    (?: how [ ] (?:does|do) [ ] (?:this|it|the|you) (?: [ ] (?:thing|app|tool|bot|site|program) )? [ ] work
+      | how [ ] (?:do|can|should) [ ] (?:i|we) [ ] use [ ] (?: this | it | you | the [ ] (?:app|tool|bot|site) )
+      | what [ ] (?:can|do) [ ] you [ ] do
+      | what [ ] (?:does|is) [ ] this [ ] (?:app|tool|bot|thing) (?: [ ]for | [ ]do )? )
+    \b [^a-z]*$
+""")
 # thanks and goodbyes with what they thank for ('thanks for the help earlier! have a good one')
 FAREWELL_EN = re.compile(r"^(?:(?:hey|hi|ok|okay|well|anyway)[,!. ]+)?(?:thanks|thank you|thx|cheers|ty)"
                          r"(?: (?:so much|a lot|again))?(?: for (?:the|your|all the|all your) (?:help|work|time|effort|"

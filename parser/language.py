@@ -97,12 +97,21 @@ def in_users_script(reply: str, instruction: str) -> str:
 
 # 'segment the cat. actually no, the dog', 'mask the cat... wait, I meant the kitten': the user corrects what they just
 # asked for in the same message; what they meant is the request
-CORRECTION_EN = re.compile(r"(?i)^(?P<first>.*?[a-z0-9])\s*(?:[,.;!…]+|\s-+|\s—)\s*(?:(?:actually|wait|sorry|oops|hmm|um|"
-                           r"oh)[,.!]*\s+)*(?:(?:no|nope)[,.!]*\s+(?:(?:wait|sorry)[,.!]*\s+)?(?:(?:i|i'd) (?:meant|mean)\s+|make (?:it|that)\s+|"
-                           r"rather\s+)?|(?:i meant|i mean|make (?:it|that))\s+)(?P<second>(?:the|a|an|all|every|those|"
-                           r"these|just|only)\b.*)$")
-CORRECTION_ZH = re.compile(r"^(?P<first>.+?)[，,。！!~～\s]+(?:(?:不对|错了|哦不|噢不|啊不)[，,。！!\s]*(?:是|应该是|我是说|我要的是)?|"
-                           r"我是说|应该是|我要的是)\s*(?P<second>[^，,。！!]+?)[。！!]*$")
+CORRECTION_EN = re.compile(r"""(?ix)
+    ^(?P<first>.*?[a-z0-9]) \s*
+    (?: [,.;!…]+ | \s-+ | \s— ) \s*                                  # the first request ends
+    (?: (?:actually|wait|sorry|oops|hmm|um|oh) [,.!]* \s+ )*          # a hesitation
+    (?: (?:no|nope) [,.!]* \s+ (?: (?:wait|sorry) [,.!]* \s+ )?       # 'no', maybe 'no wait'
+        (?: (?:i|i'd) [ ] (?:meant|mean) \s+ | make [ ] (?:it|that) \s+ | rather \s+ )?
+      | (?: i [ ] meant | i [ ] mean | make [ ] (?:it|that) ) \s+ )     # or 'I meant' alone
+    (?P<second> (?:the|a|an|all|every|those|these|just|only) \b .* )$  # what was meant
+""")
+CORRECTION_ZH = re.compile(r"""(?x)
+    ^(?P<first>.+?) [，,。！!~～\s]+
+    (?: (?:不对|错了|哦不|噢不|啊不) [，,。！!\s]* (?:是|应该是|我是说|我要的是)?   # 'no', then maybe 'it is'
+      | 我是说 | 应该是 | 我要的是 )
+    \s* (?P<second>[^，,。！!]+?) [。！!]*$
+""")
 ZH_REQUEST_IN = re.compile(r"抠|扣|分割|选|标|圈|框|找|高亮|提取|只要|只留|只保留|去掉|不要")
 
 
