@@ -13,6 +13,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 
 import click
 
@@ -56,9 +57,24 @@ def free_the_port(host: str, port: int, plan: ClusterPlan) -> None:
     click.echo(f"port {port} is held by a Ray cluster a stopped server left behind ({cluster.session}): stopping it",
                err=True)
     cluster.stop()
-    if not port_is_free(host, port):
+    if not port_stays_free(host, port):
         click.echo(f"error: port {port} is still taken after stopping that cluster; choose --port", err=True)
         sys.exit(2)
+
+
+def port_stays_free(host: str, port: int, *, within_s: float = 10.0, settle_s: float = 1.0) -> bool:
+    """Whether the port comes free and stays free for `settle_s` (a stopped cluster's straggler may bind it again)."""
+    deadline = time.monotonic() + within_s
+    free_since = None
+    while time.monotonic() < deadline:
+        if port_is_free(host, port):
+            free_since = free_since or time.monotonic()
+            if time.monotonic() - free_since >= settle_s:
+                return True
+        else:
+            free_since = None
+        time.sleep(0.1)
+    return False
 
 
 def connect(plan: ClusterPlan) -> float:

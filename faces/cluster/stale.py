@@ -9,6 +9,7 @@ cluster's processes are stopped, never another cluster of this machine (`ray sto
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 import psutil
@@ -36,13 +37,19 @@ class RayCluster:
         return list(found.values())
 
     def stop(self) -> None:
-        processes = self.processes()
-        for process in processes:
-            try:
-                process.kill()  # SIGKILL: a stale cluster's processes owe us no clean shutdown
-            except psutil.Error:
-                pass
-        psutil.wait_procs(processes, timeout=STOP_WAIT_S)
+        """SIGKILL every process of the cluster, again until none is left: a raylet killed a moment after it started
+        a worker (Serve's proxy coming back) leaves that worker to be found on the next pass."""
+        deadline = time.monotonic() + STOP_WAIT_S
+        while time.monotonic() < deadline:
+            processes = [p for p in self.processes() if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+            if not processes:
+                return
+            for process in processes:
+                try:
+                    process.kill()  # a stale cluster's processes owe us no clean shutdown
+                except psutil.Error:
+                    pass
+            psutil.wait_procs(processes, timeout=2)
 
 
 def listener_on(port: int) -> psutil.Process | None:
