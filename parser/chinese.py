@@ -55,6 +55,8 @@ _RELATIONS_ENDING_IN_DE = [
     ("above", rf"(?P<a>[^的，,]+?)(?:的)?(?:上方|上空)(?:{PLACED}着?)?的"),
     ("below", rf"(?P<a>[^的，,]+?)(?:的)?(?:下面|下方|底下|下边|下)(?:{PLACED}着)?的"),
     ("near", r"(?P<a>[^的，,]+?)(?:的)?(?:旁边|附近|边上|旁|隔壁|周围|前面|后面|前边|后边|对面|远处|远端|那头|另一边|另一侧)的"),
+    # '柜子顶部的箱子': on top of the cabinet; 屋顶, 楼顶, 车顶 … are words of their own (the roof), whose 上 the next reads
+    ("on", rf"(?P<a>[^的，,最]+?)(?<![屋楼车山房头塔帐棚])(?:顶上|顶部|顶端)(?:{PLACED}着?)?的"),
     ("on", rf"(?P<a>[^的，,]+?)(?:上面|上边|上)(?:{PLACED}着?)?的"),
     ("in", rf"(?P<a>[^的，,]+?)(?:里面|里边|里头|里|内|中)(?:{PLACED}着?)?的"),
     # '在沙发上睡觉的猫', '在草地里玩的狗': where it is, then what it does there; the doing stays as its modifier

@@ -1266,7 +1266,8 @@ TRAILING_TO = re.compile(r"(?i)^(?P<lead>\s*(?:(?:oh|ok|okay|and|also|plus|now)[
 
 # 'the mechanic in the middle, the one holding the torque wrench': the one named, said again with what it has or does
 APPOSITIVE_ONE = re.compile(r"""(?ix)
-    , \s* (?:the|that) [ ]one [ ] (?: who'?s[ ] | that'?s[ ] | who[ ]is[ ] | that[ ]is[ ] | which[ ]is[ ] )?
+    , \s* (?:the|that|those) [ ]ones? [ ] (?: who'?s[ ] | that'?s[ ] | who[ ]is[ ] | that[ ]is[ ] | which[ ]is[ ]
+                                           | who[ ]are[ ] | that[ ]are[ ] | which[ ]are[ ] )?
     (?= (?: holding | wearing | carrying | with | in | on | near | next[ ]to | beside | by | under | above
           | below | riding | sitting | standing ) \b )
 """)

@@ -617,6 +617,7 @@ def test_families_found_before_set_q(text, expected, followup):
     ("everything except the cups", "new"),  # what to find is everything else, which no phrase names
     ("get rid of the ones in the back", "remove"),  # a depth in the picture read as the object
     ("I need the picture frames hanging on the left wall", "new"),  # two phrases and a verb read as one phrase
+    ("highlight 3 of the cupcakes, the ones with sprinkles", "new"),  # 'the ones with …' said again: no second target
 ])
 def test_a_quality_with_no_object_or_an_anchor_with_no_antecedent_says_low(text, followup):
     plan = parse_offline(text)
@@ -713,6 +714,9 @@ def test_an_exclusion_said_once_after_several_targets_says_low():
     ("seg the kettle + the toaster", [("kettle", "all", None, [], None), ("toaster", "all", None, [], None)], "new"),
     ("mask the dogs without collars and the cats", [("dog", "all", None, ["dog with collar"], None),
                                                    ("cat", "all", None, [], None)], "new"),
+    # found after T, sentences of our own: 顶部 / 顶上 after a noun is on top of it (最顶上 alone stays a selection)
+    ("把柜子顶部的箱子标出来", [("box", "all", None, [], ("on", "cabinet"))], "new"),
+    ("把最顶上的箱子标出来", [("box", "topmost", 1, [], None)], "new"),
 ])
 def test_families_of_blind_set_s(text, expected, followup):
     assert_read_sure(text, expected, followup)
