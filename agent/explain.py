@@ -90,7 +90,7 @@ def _target_words(language: str, label: Callable[[str], str], ordinal_number: Ca
                        selections=table["selections"], ordinals=table["ordinals"], relations=table["relations"])
 
 
-TARGET_WORDS = {"en": _target_words("en", lambda phrase: phrase, lambda n: _ordinal_en(n)),
+TARGET_WORDS = {"en": _target_words("en", lambda phrase: phrase, _ordinal_en),
                 "zh": _target_words("zh", label_zh, str)}
 
 

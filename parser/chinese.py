@@ -391,11 +391,14 @@ def state_word(fragment: str) -> str | None:
 
     if fragment in ZH_MODIFIERS:
         return ZH_MODIFIERS[fragment]  # '有缺口的': our word for the state before any dictionary's
-    for end in (fragment[-2:], fragment[-1:]):
-        # a cause and the state it left, three characters or more ('雨淋湿'); '扎破' (punctured) is no 'broken'
-        if len(fragment) >= 3 and len(fragment) > len(end) and end in ZH_MODIFIERS and not cedict_senses(fragment):
-            return ZH_MODIFIERS[end]  # '被雨淋湿的': the state it ends in ('湿', wet), the cause aside
-    for sense in cedict_senses(fragment):
+    senses = cedict_senses(fragment)
+    if len(fragment) >= 3 and not senses:
+        # a cause and the state it left ('被雨淋湿的': the state it ends in, 湿 wet, the cause aside); two characters
+        # are a word of their own ('扎破', punctured, is no 'broken')
+        for end in (fragment[-2:], fragment[-1:]):
+            if end in ZH_MODIFIERS:
+                return ZH_MODIFIERS[end]
+    for sense in senses:
         word = sense.removeprefix("to ").split()[0] if sense.startswith("to ") and len(sense.split()) == 2 else None
         if word:
             for form in (getInflection(word, "VBG") or ()) + (getInflection(word, "VBN") or ()):

@@ -51,14 +51,12 @@ FRAME_WORDS = (PRONOUNS | AUXILIARIES | POLITENESS | WANT_VERBS | REQUEST_VERBS 
                   "ahead", "further", "quick", "possible", "love", "grateful", "appreciate", "wondering", "thinking",
                   "im", "i'm", "i'd", "i'll", "we'd", "you'd", "you're", "that's", "there's", "what's", "lets"})
 FRAME_WORDS -= {"one"}
-KEYWORDS = sorted(REQUEST_VERBS | {"leftmost", "rightmost", "topmost", "bottommost", "smallest", "largest", "biggest",
-                                   "highest", "lowest", "middle", "center", "except", "excluding", "holding", "wearing",
-                                   "please", "segmentation", "every", "without",
-                                   # the request said after its object ('3 syringes segmeted', 'every cup maskd')
-                                   "segmented", "masked", "outlined", "highlighted", "selected", "circled",
-                                   "annotated", "labelled", "labeled", "isolated", "extracted"})
+# the request said after its object ('3 syringes segmeted', 'every cup maskd'): typos are read as these too
 REQUEST_PARTICIPLES = frozenset({"segmented", "masked", "outlined", "highlighted", "selected", "circled", "annotated",
                                  "labelled", "labeled", "isolated", "extracted"})
+KEYWORDS = sorted(REQUEST_VERBS | {"leftmost", "rightmost", "topmost", "bottommost", "smallest", "largest", "biggest",
+                                   "highest", "lowest", "middle", "center", "except", "excluding", "holding", "wearing",
+                                   "please", "segmentation", "every", "without"} | REQUEST_PARTICIPLES)
 SIZE_SUPERLATIVE = {"biggest": "largest", "largest": "largest", "smallest": "smallest", "tiniest": "smallest",
                     "littlest": "smallest", "tallest": "largest", "shortest": "smallest"}
 POSITION_WORD = {"left": "leftmost", "right": "rightmost", "top": "topmost", "bottom": "bottommost",
@@ -1284,9 +1282,8 @@ def drop_commentary(text: str) -> str:
     # a topic is a noun phrase alone: 'mask the sheep - just two of them' is a request and its count
     if topic and noun_phrase(" ".join(topic_words))[0] and not set(topic_words) & (REQUEST_VERBS | WANT_VERBS | {
             "task", "instruction", "prompt", "query", "note", "request", "please", "pls", "i", "we", "can", "could"}):
-        rest = re.sub(r"(?i)\bof (?:them|those|these)\b", f"of the {topic.group('topic').strip()}", topic.group("rest"),
+        text = re.sub(r"(?i)\bof (?:them|those|these)\b", f"of the {topic.group('topic').strip()}", topic.group("rest"),
                       count=1)
-        text = rest
     trailing_to = TRAILING_TO.match(text)
     if trailing_to and not re.search(r"(?i)\b(?:next|close|up|due|according|similar|closest|nearest)$",
                                      trailing_to.group("lead")):

@@ -125,4 +125,3 @@ def keep_the_correction(text: str) -> str:
         second = chinese.group("second").strip()
         return second if ZH_REQUEST_IN.search(second) else f"选出{second}"
     return text
-

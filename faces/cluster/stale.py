@@ -41,7 +41,7 @@ class RayCluster:
         a worker (Serve's proxy coming back) leaves that worker to be found on the next pass."""
         deadline = time.monotonic() + STOP_WAIT_S
         while time.monotonic() < deadline:
-            processes = [p for p in self.processes() if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+            processes = [p for p in self.processes() if _running(p)]
             if not processes:
                 return
             for process in processes:
@@ -92,5 +92,13 @@ def _alive(raylet: psutil.Process) -> bool:
         if driver is None or driver.pid == 1 or "python" not in command_of(driver):
             return False  # the driver died and the raylet was handed to init (or to a container's reaper)
         return driver.status() not in (psutil.STATUS_STOPPED, psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    except psutil.Error:
+        return False
+
+
+def _running(process: psutil.Process) -> bool:
+    """Alive and no zombie; a process that ends while it is asked is not running (never an error)."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
