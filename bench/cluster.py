@@ -1,10 +1,11 @@
 """segchat on Ray Serve against itself and against one process, in one run (ratios, not absolute times):
 
 - throughput: 1 vs 2 segmenter replicas (1 torch thread each), `clients` concurrent clients posting first turns on
-  fresh images (the encoder's work, which the replicas share out), with each replica's own busy time;
+  fresh images (the encoder's work, which the replicas share out), with each replica's own busy time, behind each
+  proxy (`--proxy haproxy`, the default, and Serve's Python proxy);
 - affinity: follow-ups routed by the image's content key (consistent hash) vs Ray Serve's default router: the share
   of follow-ups whose embedding was held, and the follow-up's latency;
-- overhead: one client, cached follow-ups, the single-process server vs Ray Serve with one replica;
+- overhead: one client, cached follow-ups, the single-process server vs Ray Serve with one replica (each proxy);
 - full size: the embed (a miss) and the find on a held embedding (a hit) of `Sam3Config()` with random weights in
   this process, and the follow-up latency each router's hit share implies.
 
@@ -33,10 +34,12 @@ import numpy as np
 
 from bench.clients import run_clients
 from bench.server_process import ClusterProcess, ServerProcess
+from segchat.faces.cluster.haproxy import HAPROXY_BINARY_MARK
 from segchat.lab.render import render_scene
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FOLLOW_UPS = ("only the circles", "and the blue squares too")
+PROXIES = ("haproxy", "python")
 
 
 def scene_png(seed: int) -> str:
@@ -56,9 +59,10 @@ def cluster(replicas: int, data_dir: Path, *extra: str) -> ClusterProcess:
                           *extra, replicas=replicas, data_dir=data_dir)
 
 
-# where the CPU goes on this machine, by process (Ray names its actors' processes `ray::<actor>`)
+# where the CPU goes on this machine, by process (Ray names its actors' processes `ray::<actor>`; the first role whose
+# mark is on a command line takes the process: HAProxy's binary lies in a folder whose name says "ray")
 CPU_ROLES = (("ingress", "IngressDeployment"), ("segmenter replicas", "SegmenterDeployment"),
-             ("Serve proxy", "ProxyActor"), ("other Ray processes", "ray"))
+             ("Serve proxy", "ProxyActor"), ("HAProxy", HAPROXY_BINARY_MARK), ("other Ray processes", "ray"))
 
 
 def cpu_seconds_by_role() -> dict[str, float]:
@@ -113,18 +117,43 @@ def first_turns(url: str, clients: int, requests: int, seed: int) -> dict:
                                    for role in cpu_after}}
 
 
-def bench_throughput(clients: int, requests: int, work: Path) -> dict:
-    report = {}
-    for replicas in (1, 2):
-        with cluster(replicas, work / f"throughput-{replicas}") as server:
-            first_turns(server.url, clients, 2 * clients, seed=50_000)  # warm: every replica loaded and used
-            report[f"{replicas}_replicas"] = first_turns(server.url, clients, requests, seed=60_000)
+def bench_throughput(clients: int, requests: int, work: Path, proxy: str, pairs: int = 2, batches: int = 2) -> dict:
+    """1 and 2 replicas in turn, `pairs` times (1, 2, 1, 2: this host's speed drifts by tens of percent within
+    minutes, so one cluster of each, one after the other, compares two moments as much as two setups), `batches`
+    measured batches of `requests` fresh images in each cluster. The ratio is of the medians over the batches."""
+    runs: dict[int, list[list[dict]]] = {1: [], 2: []}
+    for pair in range(pairs):
+        for replicas in (1, 2):
+            with cluster(replicas, work / f"throughput-{proxy}-{replicas}-{pair}", "--proxy", proxy) as server:
+                first_turns(server.url, clients, 2 * clients, seed=50_000)  # warm: every replica loaded and used
+                runs[replicas].append([first_turns(server.url, clients, requests, seed=60_000 + 1000 * (
+                    pair * batches + batch)) for batch in range(batches)])
+    report = {f"{replicas}_replicas": summary([batch for cluster_runs in runs[replicas] for batch in cluster_runs])
+              for replicas in (1, 2)}
     one, two = report["1_replicas"], report["2_replicas"]
     report["throughput_ratio"] = round(two["per_s"] / one["per_s"], 3)
+    report["ratio_each_pair"] = [round(statistics.median(b["per_s"] for b in second) /
+                                       statistics.median(b["per_s"] for b in first), 3)
+                                 for first, second in zip(runs[1], runs[2])]
     # what the replicas themselves did: their busy time a request, at one core each, bounds the throughput
     report["projected_ratio_one_core_a_replica"] = round(
         2 * one["busy_ms_per_request"] / two["busy_ms_per_request"], 3)
     return report
+
+
+def summary(batches: list[dict]) -> dict:
+    """The batches of one setup: requests a second and latency as medians, busy time and CPU as means."""
+    def mean(values) -> float:
+        return round(statistics.fmean(values), 1)
+
+    return {"batches": len(batches), "per_s": round(statistics.median(b["per_s"] for b in batches), 3),
+            "per_s_each": [b["per_s"] for b in batches],
+            "p50_ms": round(statistics.median(b["p50_ms"] for b in batches), 1),
+            "replica_busy_share": round(statistics.fmean(b["replica_busy_share"] for b in batches), 3),
+            "busy_ms_per_request": mean(b["busy_ms_per_request"] for b in batches),
+            "replicas_answering": batches[0]["replicas_answering"],
+            "cpu_ms_per_request": {role: mean(b["cpu_ms_per_request"][role] for b in batches)
+                                   for role in batches[0]["cpu_ms_per_request"]}}
 
 
 def conversations(url: str, count: int, seed: int) -> dict:
@@ -176,10 +205,12 @@ def follow_ups_alone(url: str, rounds: int) -> float:
 def bench_overhead(rounds: int, work: Path) -> dict:
     with ServerProcess("--demo", "--offline", data_dir=work / "overhead-single") as server:
         alone = follow_ups_alone(server.url, rounds)
-    with cluster(1, work / "overhead-ray") as server:
-        on_ray = follow_ups_alone(server.url, rounds)
-    return {"single_process_p50_ms": round(alone, 1), "ray_one_replica_p50_ms": round(on_ray, 1),
-            "overhead_ms": round(on_ray - alone, 1)}
+    report = {"single_process_p50_ms": round(alone, 1)}
+    for proxy in PROXIES:
+        with cluster(1, work / f"overhead-ray-{proxy}", "--proxy", proxy) as server:
+            on_ray = follow_ups_alone(server.url, rounds)
+        report[proxy] = {"ray_one_replica_p50_ms": round(on_ray, 1), "overhead_ms": round(on_ray - alone, 1)}
+    return report
 
 
 def bench_full_size(affinity: dict) -> dict:
@@ -208,22 +239,10 @@ def bench_full_size(affinity: dict) -> dict:
 
 
 def markdown(report: dict) -> str:
-    t, a, o = report["throughput"], report["affinity"], report["overhead"]
-    lines = ["# segchat on Ray Serve (bench/cluster.py)", "", f"{report['machine']}", "",
-             "## Throughput: first turns on fresh images, 1 vs 2 segmenter replicas (1 torch thread each)", "",
-             "| replicas | requests/s | p50 ms | replicas' busy time / wall | busy ms a request |", "| --- | --- | --- | --- | --- |"]
-    for key in ("1_replicas", "2_replicas"):
-        row = t[key]
-        lines.append(f"| {key[0]} | {row['per_s']} | {row['p50_ms']} | {row['replica_busy_share']} | "
-                     f"{row['busy_ms_per_request']} |")
-    lines += ["", f"Throughput 2 vs 1: **{t['throughput_ratio']}x**; from the replicas' own busy time, one core a "
-                  f"replica would give {t['projected_ratio_one_core_a_replica']}x.", "",
-              "CPU a request, by process (ms; the machine has "
-              f"{os.cpu_count()} cores, so 1000 / (their sum / {os.cpu_count()}) bounds the requests a second):", "",
-              "| replicas | " + " | ".join(t["1_replicas"]["cpu_ms_per_request"]) + " |",
-              "| --- |" + " --- |" * len(t["1_replicas"]["cpu_ms_per_request"])]
-    for key in ("1_replicas", "2_replicas"):
-        lines.append(f"| {key[0]} | " + " | ".join(str(v) for v in t[key]["cpu_ms_per_request"].values()) + " |")
+    a, o = report["affinity"], report["overhead"]
+    lines = ["# segchat on Ray Serve (bench/cluster.py)", "", f"{report['machine']}", ""]
+    for proxy, t in report["throughput"].items():
+        lines += throughput_lines(proxy, t)
     lines += ["",
               "## Follow-ups: routed by the image's content vs Ray Serve's default router (2 replicas)", "",
               "| routing | follow-ups asking SAM3 | embedding held | follow-up p50 ms | follow-up embed p50 ms | "
@@ -232,8 +251,9 @@ def markdown(report: dict) -> str:
         lines.append(f"| {routing} | {row['follow_ups_asking']} | {row['hit_share']} | {row['follow_up_p50_ms']} | "
                      f"{row['follow_up_embed_p50_ms']} | {row['first_turn_embed_p50_ms']} |")
     lines += ["", "## Ray's overhead, one client, cached follow-ups", "",
-              f"single process {o['single_process_p50_ms']} ms, Ray Serve (1 replica) {o['ray_one_replica_p50_ms']} "
-              f"ms: **{o['overhead_ms']} ms** a request."]
+              f"single process {o['single_process_p50_ms']} ms; Ray Serve (1 replica) " + "; ".join(
+                  f"behind {proxy} {o[proxy]['ray_one_replica_p50_ms']} ms: **{o[proxy]['overhead_ms']} ms** a "
+                  "request" for proxy in PROXIES) + "."]
     if "full_size" in report:
         f = report["full_size"]
         lines += ["", f"## Full-size SAM3 (Sam3Config(), random weights, {f['threads']} threads, this process)", "",
@@ -244,10 +264,34 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def throughput_lines(proxy: str, t: dict) -> list[str]:
+    lines = [f"## Throughput behind {proxy}: first turns on fresh images, 1 vs 2 segmenter replicas (1 torch thread "
+             "each)", "", "| replicas | requests/s (median) | p50 ms | replicas' busy time / wall | busy ms a request |",
+             "| --- | --- | --- | --- | --- |"]
+    for key in ("1_replicas", "2_replicas"):
+        row = t[key]
+        lines.append(f"| {key[0]} | {row['per_s']} | {row['p50_ms']} | {row['replica_busy_share']} | "
+                     f"{row['busy_ms_per_request']} |")
+    lines += ["", f"Throughput 2 vs 1: **{t['throughput_ratio']}x** (medians of {t['1_replicas']['batches']} batches "
+                  f"each; each pair of clusters alone: {', '.join(f'{r}x' for r in t['ratio_each_pair'])}; requests/s "
+                  f"of each batch: 1 replica {t['1_replicas']['per_s_each']}, 2 replicas {t['2_replicas']['per_s_each']});"
+                  f" from the replicas' own busy time, one core a replica would give "
+                  f"{t['projected_ratio_one_core_a_replica']}x.", "",
+              "CPU a request, by process (ms; the machine has "
+              f"{os.cpu_count()} cores, so 1000 / (their sum / {os.cpu_count()}) bounds the requests a second):", "",
+              "| replicas | " + " | ".join(t["1_replicas"]["cpu_ms_per_request"]) + " |",
+              "| --- |" + " --- |" * len(t["1_replicas"]["cpu_ms_per_request"])]
+    for key in ("1_replicas", "2_replicas"):
+        lines.append(f"| {key[0]} | " + " | ".join(str(v) for v in t[key]["cpu_ms_per_request"].values()) + " |")
+    return lines + [""]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=48)
+    parser.add_argument("--pairs", type=int, default=2, help="clusters of 1 and 2 replicas, in turn, this many times")
+    parser.add_argument("--batches", type=int, default=2, help="measured batches of --requests in each cluster")
     parser.add_argument("--conversations", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--skip-full-size", action="store_true")
@@ -256,7 +300,8 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="segchat-cluster-bench-") as folder:
         work = Path(folder)
         report = {"machine": f"{os.cpu_count()} CPU cores, {time.strftime('%Y-%m-%d')}",
-                  "throughput": bench_throughput(args.clients, args.requests, work),
+                  "throughput": {proxy: bench_throughput(args.clients, args.requests, work, proxy, args.pairs,
+                                                         args.batches) for proxy in PROXIES},
                   "affinity": bench_affinity(args.conversations, work),
                   "overhead": bench_overhead(args.rounds, work)}
     if not args.skip_full_size:

@@ -63,6 +63,9 @@ CLUSTER_OPTIONS = [
     click.option("--routing", type=click.Choice(["image", "default"]), default="image", show_default=True,
                  help="How requests reach a segmenter replica: by the image's content (follow-ups find their "
                       "embedding), or Ray Serve's default router (for comparison)."),
+    click.option("--proxy", type=click.Choice(["haproxy", "python"]),
+                 help="What takes HTTP on the port of a local cluster: Ray Serve's HAProxy (default; the ingress "
+                      "replica serves each connection itself) or Serve's Python proxy actor."),
 ]
 CLUSTER_FLAGS = ("ray_address", "replicas", "autoscale", "replica_cpus", "replica_threads", "replica_gpus",
-                 "ray_cpus", "routing")
+                 "ray_cpus", "routing", "proxy")

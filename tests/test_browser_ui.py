@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from segchat.lab.agent_tasks import matches
 from examples.render_demo import demo_truth_masks
 from segchat.segmenter.rle import rle_to_mask
-from bench.server_process import REPO, ServerProcess
+from bench.server_process import REPO, ClusterProcess, ServerProcess
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
@@ -236,17 +237,42 @@ def test_an_example_answers_from_every_page_load(demo_server, browser):
     """Before: the examples worked once per server. The first send deleted Gradio's one cached copy of the examples'
     picture; a reload, or a second visitor, got "I couldn't read that file as an image"."""
     for visit in range(2):
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})  # a new context: a new visitor
-        # not "networkidle": a page whose example picture is gone never gets there (the thumbnails are retried)
-        page.goto(demo_server.url + "/", wait_until="load", timeout=90_000)
-        page.get_by_text("all the green shapes").first.click(timeout=90_000)
-        page.wait_for_function("() => document.querySelector('#prompt textarea').value === 'all the green shapes'",
-                               timeout=30_000)
-        page.wait_for_timeout(500)
-        page.locator("#prompt textarea").press("Enter")
-        reply = wait_for_reply(page, 0)
+        reply = send_the_green_example(browser, demo_server.url)  # a new context each time: a new visitor
         assert "green shape" in reply and "couldn't read" not in reply, (visit, reply)
-        page.close()
+
+
+def send_the_green_example(browser, url: str) -> str:
+    """Open the UI in a new page, click the example 'all the green shapes', send it; the reply."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    # not "networkidle": a page whose example picture is gone never gets there (the thumbnails are retried)
+    page.goto(url + "/", wait_until="load", timeout=90_000)
+    page.get_by_text("all the green shapes").first.click(timeout=90_000)
+    page.wait_for_function("() => document.querySelector('#prompt textarea').value === 'all the green shapes'",
+                           timeout=30_000)
+    page.wait_for_timeout(500)
+    page.locator("#prompt textarea").press("Enter")
+    reply = wait_for_reply(page, 0)
+    page.close()
+    return reply
+
+
+def test_the_ui_answers_on_a_ray_cluster_behind_haproxy(browser, tmp_path):
+    """`serve.py --ray`: HAProxy takes the port and hands each connection to the ingress replica's own HTTP server;
+    the page, its queue's event stream and an answered turn all pass through it."""
+    pytest.importorskip("ray.serve")
+    with ClusterProcess("--demo", "--offline", "--ray", "--replicas", "1", "--replica-threads", "1", replicas=1,
+                        data_dir=tmp_path / "cluster-data") as server:
+        from segchat.faces.cluster.haproxy import HAPROXY_BINARY_MARK
+        from segchat.faces.cluster.stale import command_of, listener_on
+
+        # HAProxy, not Serve's Python proxy (asked a few times: at a reload its socket passes to the new process)
+        for _ in range(20):
+            if HAPROXY_BINARY_MARK in command_of(listener_on(server.port)):
+                break
+            time.sleep(0.25)
+        assert HAPROXY_BINARY_MARK in command_of(listener_on(server.port))
+        reply = send_the_green_example(browser, server.url)
+        assert "green shape" in reply and "couldn't read" not in reply, reply
 
 
 def test_the_video_tab_without_a_video_asks_for_one(demo_server, browser):

@@ -1,7 +1,7 @@
 """`serve.py --ray` with its sessions in a real PostgreSQL, killed with `kill -9` mid-conversation: it starts again
 on the same port, every answered turn is there, and the conversation goes on. A restart that finds the port held
-by what a dead or hung server left (its local Ray cluster's proxy) says so, stops it and serves the new
-application."""
+by what a dead or hung server left (Serve's HAProxy, or a hung server's whole local Ray cluster) says so, stops it
+and serves the new application."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 
 from bench.server_process import REPO, ClusterProcess, stop_local_ray
+from segchat.faces.cluster.haproxy import HAPROXY_BINARY_MARK
+from segchat.faces.cluster.stale import command_of, listener_on
 from segchat.lab.render import render_scene
 
 pytest.importorskip("ray.serve")
@@ -62,8 +64,11 @@ def test_kill_9_then_restart_keeps_every_answered_turn_and_a_hung_servers_cluste
         first.process.wait()
     finally:
         stop_local_ray()
+    # Ray's stop does not know Serve's HAProxy: it outlives its cluster and keeps the port
+    assert HAPROXY_BINARY_MARK in command_of(listener_on(first.port))
 
     second = on_ray(tmp_path / "data", postgres_url, first.port).start()
+    assert "held by Ray Serve's HAProxy a stopped server left behind" in second.log()
     try:
         history = httpx.get(f"{second.url}/v1/sessions/{session}", timeout=60).json()
         assert [t["instruction"] for t in history["turns"]] == ["all the red shapes", "only the circles"]

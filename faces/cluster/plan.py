@@ -24,12 +24,20 @@ class Routing(StrEnum):
     DEFAULT = "default"  # Ray Serve's default router (least loaded of two): for comparison only
 
 
+class Proxy(StrEnum):
+    """What takes HTTP on the server's port in front of the ingress, on a local cluster."""
+
+    HAPROXY = "haproxy"  # Ray Serve's HAProxy (C) hands each connection to the ingress replica's own HTTP server
+    PYTHON = "python"  # Serve's Python proxy actor passes each request on to the ingress over Ray calls
+
+
 class ClusterPlan(BaseModel):
     """address: an existing cluster (`ray://…`, `HOST:PORT` or `auto`), None to start a local one. replicas or
     autoscale: a fixed number of segmenter replicas, or (min, max) scaled on ongoing requests. replica_cpus: Ray's
     CPUs a replica reserves; replica_threads: torch's threads in a replica (default: its CPUs, at least 1).
     ray_cpus: the CPUs a local cluster offers (default: what the replicas and the ingress need). replica_gpus: None
-    is one a replica where the cluster has GPUs, else none."""
+    is one a replica where the cluster has GPUs, else none. proxy: a local cluster's HTTP proxy (None: HAProxy);
+    an existing cluster's is chosen where it was started."""
 
     address: str | None = None
     replicas: int = Field(1, ge=1)
@@ -39,6 +47,7 @@ class ClusterPlan(BaseModel):
     ray_cpus: int | None = Field(None, ge=1)
     replica_gpus: float | None = Field(None, ge=0)
     routing: Routing = Routing.IMAGE
+    proxy: Proxy | None = None
 
     @model_validator(mode="after")
     def _autoscale_is_a_range(self) -> ClusterPlan:
@@ -50,11 +59,18 @@ class ClusterPlan(BaseModel):
                 raise ValueError(f"--autoscale {low}:{high}: give MIN:MAX with 1 <= MIN <= MAX")
         if self.ray_cpus is not None and self.address is not None:
             raise ValueError("--ray-cpus sizes a local cluster; an existing cluster has its own CPUs")
+        if self.proxy is not None and self.address is not None:
+            raise ValueError("--proxy chooses a local cluster's proxy; an existing cluster's is chosen where it was "
+                             "started (RAY_SERVE_ENABLE_HA_PROXY=1 ray start …)")
         return self
 
     @property
     def local(self) -> bool:
         return self.address is None
+
+    @property
+    def local_proxy(self) -> Proxy:
+        return self.proxy or Proxy.HAPROXY
 
     @property
     def most_replicas(self) -> int:

@@ -9,6 +9,7 @@ starting; a port held by a running server or any other program is an error that 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import sys
@@ -54,7 +55,7 @@ def free_the_port(host: str, port: int, plan: ClusterPlan) -> None:
         click.echo(f"error: port {port} is served by a running segchat on Ray (its cluster {cluster.session}); "
                    "stop it or choose --port", err=True)
         sys.exit(2)
-    click.echo(f"port {port} is held by a Ray cluster a stopped server left behind ({cluster.session}): stopping it",
+    click.echo(f"port {port} is held by {cluster.what} a stopped server left behind ({cluster.session}): stopping it",
                err=True)
     cluster.stop()
     if not port_stays_free(host, port):
@@ -91,8 +92,10 @@ def connect(plan: ClusterPlan) -> float:
     return 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
 
 
-def start(settings: Settings, plan: ClusterPlan) -> None:
-    """Start Serve on the server's host and port and run the application; returns once it answers."""
+def start(settings: Settings, plan: ClusterPlan, environment: dict[str, str]) -> None:
+    """Start Serve on the server's host and port and run the application; returns once it answers. A local
+    cluster's processes inherit `environment` (its proxy's settings) from this process, so it is set first."""
+    os.environ.update(environment)
     from ray import serve
 
     from segchat.faces.cluster.deployments import build_application
@@ -143,17 +146,21 @@ def serve_on_ray(settings: Settings, plan: ClusterPlan) -> None:
     """`serve.py --ray`: check the plan against the store, free the port, start, print where it answers, serve
     until stopped. Every refusal is one line and exit 2; whatever was started is stopped on the way out."""
     from segchat.contracts.errors import SegchatError
+    from segchat.faces.cluster.haproxy import chosen_proxy, proxy_environment
     from segchat.faces.cluster.plan import check_store_for
 
     try:
         check_store_for(plan, settings)
+        proxy = chosen_proxy(plan) if plan.local else None
     except SegchatError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(2)
     free_the_port(settings.host, settings.port, plan)
+    # chosen once the port is free: the free ports it picks may have been a stale cluster's
+    environment = proxy_environment(proxy) if proxy is not None else {}
     failed = False
     try:
-        start(settings, plan)
+        start(settings, plan, environment)
         announce(settings, plan)
         wait_for_a_stop()
     except KeyboardInterrupt:  # Ctrl-C while the replicas load

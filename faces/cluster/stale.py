@@ -1,9 +1,14 @@
 """A port held by what a dead or hung `serve.py --ray` left behind: the proxy of its local Ray cluster.
 
-The listener is a Ray worker (`ray::ProxyActor`); its raylet names the cluster's session folder
-(`/tmp/ray/session_…`), which every process of that cluster carries on its command line. The cluster is stale when
-the process that started it (the raylet's parent: the server's driver) is gone, or stopped and not running. Only that
-cluster's processes are stopped, never another cluster of this machine (`ray stop --force` would stop them all).
+The listener is Serve's proxy: a Ray worker (`ray::ProxyActor`), or the HAProxy a Ray worker started (`--proxy
+haproxy`). Its raylet names the cluster's session folder (`/tmp/ray/session_…`), which every process of that cluster
+carries on its command line. The cluster is stale when the process that started it (the raylet's parent: the
+server's driver) is gone, or stopped and not running. Only that cluster's processes are stopped, never another
+cluster of this machine (`ray stop --force` would stop them all).
+
+An HAProxy outlives its cluster: `kill -9` of the server's process group and `ray stop --force` end every Ray
+process, not it (Ray's stop does not know it), and it keeps the port. Whose parent is gone is an orphan: it can
+answer nothing (its ingress is gone) and is stopped too, with every other orphaned Serve HAProxy of the machine.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from dataclasses import dataclass
 
 import psutil
 
+from segchat.faces.cluster.haproxy import HAPROXY_BINARY_MARK
+
 SESSION = re.compile(r"/session_\d{4}-\d{2}-\d{2}_[\w.-]+?(?=/|$|\s)")
 STOP_WAIT_S = 10
 
@@ -23,9 +30,11 @@ class RayCluster:
     session: str  # the session folder's name: what its processes' command lines share
     raylet: psutil.Process
     driver_alive: bool
+    what: str = "a Ray cluster"
 
     def processes(self) -> list[psutil.Process]:
-        """The cluster's processes: the raylet's descendants and every process naming the session folder."""
+        """The cluster's processes: the raylet's descendants and every process naming the session folder, and the
+        orphaned HAProxies (killing its Ray worker leaves the HAProxy it started)."""
         found = {self.raylet.pid: self.raylet}
         try:
             found.update({child.pid: child for child in self.raylet.children(recursive=True)})
@@ -34,31 +43,71 @@ class RayCluster:
         for process in psutil.process_iter(["cmdline"]):
             if self.session in " ".join(process.info["cmdline"] or []):
                 found[process.pid] = process
+        found.update({process.pid: process for process in orphaned_haproxies()})
         return list(found.values())
 
     def stop(self) -> None:
         """SIGKILL every process of the cluster, again until none is left: a raylet killed a moment after it started
         a worker (Serve's proxy coming back) leaves that worker to be found on the next pass."""
-        deadline = time.monotonic() + STOP_WAIT_S
-        while time.monotonic() < deadline:
-            processes = [p for p in self.processes() if _running(p)]
-            if not processes:
-                return
-            for process in processes:
-                try:
-                    process.kill()  # a stale cluster's processes owe us no clean shutdown
-                except psutil.Error:
-                    pass
-            psutil.wait_procs(processes, timeout=2)
+        kill_until_none_left(self.processes)
+
+
+@dataclass
+class OrphanedHaproxy:
+    """Serve's HAProxy on the port after its cluster is gone (see above): nothing of it is alive to ask."""
+
+    process: psutil.Process
+    driver_alive: bool = False
+    what: str = "Ray Serve's HAProxy"
+
+    @property
+    def session(self) -> str:
+        return f"HAProxy pid {self.process.pid}, its cluster gone"
+
+    def stop(self) -> None:
+        kill_until_none_left(orphaned_haproxies)
+
+
+def kill_until_none_left(find) -> None:
+    deadline = time.monotonic() + STOP_WAIT_S
+    while time.monotonic() < deadline:
+        processes = [p for p in find() if _running(p)]
+        if not processes:
+            return
+        for process in processes:
+            try:
+                process.kill()  # a stale cluster's processes owe us no clean shutdown
+            except psutil.Error:
+                pass
+        psutil.wait_procs(processes, timeout=2)
+
+
+def orphaned_haproxies() -> list[psutil.Process]:
+    """Serve HAProxies whose Ray worker is gone: the parent is no longer a Ray process (it was handed to init, or
+    to a container's reaper)."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        if HAPROXY_BINARY_MARK not in " ".join(process.info["cmdline"] or []):
+            continue
+        try:
+            parent = process.parent()
+        except psutil.Error:
+            continue
+        if parent is None or "ray::" not in command_of(parent):
+            found.append(process)
+    return found
 
 
 def listener_on(port: int) -> psutil.Process | None:
+    """The process listening on `port`. A socket can be briefly without one (HAProxy hands its listening socket to
+    the process that replaces it at a reload), so every listener is looked at, not only the first."""
     for connection in psutil.net_connections(kind="tcp"):
         if connection.laddr and connection.laddr.port == port and connection.status == psutil.CONN_LISTEN:
             try:
-                return psutil.Process(connection.pid) if connection.pid else None
+                if connection.pid:
+                    return psutil.Process(connection.pid)
             except psutil.Error:
-                return None
+                continue
     return None
 
 
@@ -69,16 +118,16 @@ def command_of(process: psutil.Process | None) -> str:
         return ""
 
 
-def ray_cluster_of(process: psutil.Process) -> RayCluster | None:
-    """The local Ray cluster `process` belongs to (it, or an ancestor, is the raylet), None when it is no Ray
-    process."""
+def ray_cluster_of(process: psutil.Process) -> RayCluster | OrphanedHaproxy | None:
+    """The local Ray cluster `process` belongs to (it, or an ancestor, is the raylet), an orphaned Serve HAProxy,
+    or None when it is neither."""
     try:
         lineage = [process, *process.parents()]
     except psutil.Error:
         return None
     raylet = next((p for p in lineage if "raylet" in command_of(p)), None)
     if raylet is None:
-        return None
+        return OrphanedHaproxy(process) if process in orphaned_haproxies() else None
     session = SESSION.search(command_of(raylet))
     if session is None:
         return None
