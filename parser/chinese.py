@@ -432,11 +432,14 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
     text = re.sub(r"[了过着]的", "的", text)
     pieces: list[tuple[str, str]] = []
     notes: list[str] = []
+    request_nouns: list[str] = []
     for chunk in re.findall(r"[A-Za-z][A-Za-z\-' ]*[A-Za-z]|[A-Za-z]|[\u3400-\u9fff]+", text):
         if chunk[0].isascii():
             from segchat.parser.english import noun_phrase as english_noun_phrase
 
             if chunk.lower().strip() in EN_REQUEST_VERBS | JARGON:
+                if chunk.lower().strip() in REQUEST_WORD_OBJECTS:
+                    request_nouns.append(chunk.lower().strip())
                 continue  # '帮我 mask 一下…', '把…remove 掉': the request in English, no object
             english_words = chunk.lower().split()
             while len(english_words) > 1 and english_words[0] in EN_REQUEST_VERBS and english_words[1] not in JARGON:
@@ -480,11 +483,22 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
                 notes.append(f"verb left out: {word}")  # '击掌', '好看', '换成': no object word
                 continue
             pieces.append((word, tag))
+    if not pieces and len(request_nouns) == 1 and _asks_in_chinese(text):
+        return request_nouns[0], True, notes  # '最顶上的那个 box 帮我抠一下': 抠 asks, so the box is what to cut out
     if not pieces:
         return "", True, notes
     phrase, known = translate_words(pieces)
     notes.extend(_sense_guesses(pieces))
     return phrase, known, notes
+
+
+# English words of request that also name a thing: the thing, when a Chinese verb makes the request
+REQUEST_WORD_OBJECTS = frozenset({"box", "frame", "tag", "label", "mask", "circle", "flag", "track", "display"})
+
+
+def _asks_in_chinese(text: str) -> bool:
+    return any(word in REQUEST_VERBS or (tag.startswith("v") and word[0] in REQUEST_CHARS and len(word) <= 3)
+               for chunk in re.findall(r"[\u3400-\u9fff]+", text) for word, tag in words(chunk))
 
 
 def _state_before_de(word: str, tag: str, index: int, segmented: list[tuple[str, str]]) -> str | None:
@@ -963,9 +977,11 @@ BARE_SIZE = re.compile(r"(?:(?<=^)|(?<=[要把将留选是掉除\s，,]))(?P<siz
                        r"(?=\s*(?:也|都|就|还)?\s*(?:不要|去掉|删掉|删除|移除|拿掉|选上|加上|算上|留下|保留|了|吧|就行|就好|$))")
 
 
-# '键盘和它右边的音箱': a pronoun before a place word points at the target named just before it
-PRONOUN_ANCHOR = re.compile(r"^\s*(?:它们|他们|她们|它|他|她|牠|其)(?=的?(?:左边|左侧|左面|右边|右侧|右面|上方|上面|上边|下面|"
-                            r"下方|下边|底下|旁边|附近|边上|隔壁|周围|前面|后面|里面|里边))")
+# '键盘和它右边的音箱': a pronoun before a place word points at the target named just before it; '耳机和旁边的手机':
+# a word of nearness with no anchor at all does too (a side or a height alone, '和左边的香蕉', is a position instead)
+PRONOUN_ANCHOR = re.compile(r"^\s*(?:(?:它们|他们|她们|它|他|她|牠|其)(?=的?(?:左边|左侧|左面|右边|右侧|右面|上方|上面|上边|下面|"
+                            r"下方|下边|底下|旁边|附近|边上|隔壁|周围|前面|后面|里面|里边))|(?=(?:旁边|附近|边上|隔壁|周围)"
+                            r"(?:的|[那这]一?[个只件把张台辆本支条块位]\s*)))")
 
 
 def pronoun_anchor_named(piece: str, previous_phrase: str) -> str:

@@ -56,7 +56,10 @@ REQUEST_PARTICIPLES = frozenset({"segmented", "masked", "outlined", "highlighted
                                  "labelled", "labeled", "isolated", "extracted"})
 KEYWORDS = sorted(REQUEST_VERBS | {"leftmost", "rightmost", "topmost", "bottommost", "smallest", "largest", "biggest",
                                    "highest", "lowest", "middle", "center", "except", "excluding", "holding", "wearing",
-                                   "please", "segmentation", "every", "without"} | REQUEST_PARTICIPLES)
+                                   "please", "segmentation", "every", "without"} | REQUEST_PARTICIPLES
+                  # the words of a relation ('the bag undr the desk', 'the cup besdie the sink')
+                  | {"under", "underneath", "below", "beneath", "above", "beside", "behind", "between", "inside",
+                     "next", "near", "atop", "across", "against"})
 SIZE_SUPERLATIVE = {"biggest": "largest", "largest": "largest", "smallest": "smallest", "tiniest": "smallest",
                     "littlest": "smallest", "tallest": "largest", "shortest": "smallest"}
 POSITION_WORD = {"left": "leftmost", "right": "rightmost", "top": "topmost", "bottom": "bottommost",
@@ -175,8 +178,10 @@ FROM_PREVIOUS = (r"(?:(?:of|among|amongst|from|out of) (?:those|these|them|the p
                  r"(?:found|marked|selected|got))(?: ones| results?| masks?)?(?:\s*,\s*|\s+(?=(?:please |now |then )*"
                  r"(?:keep|only|just|select|pick|choose|give|show|mark|segment|mask|drop|remove|leave|i want|i need|"
                  r"i'd like|take|get rid|discard|the)\b)))")
-# what may stand before a follow-up's word: fillers, or the previous answer named as what to choose from
-FOLLOWUP_LEAD = rf"(?:(?:actually|ok|okay|now|and|then|please|hmm|no)[, ]+|{FROM_PREVIOUS})*"
+# what may stand before a follow-up's word: fillers (spoken ones too: 'nah just keep …', 'yeah only …', 'um, keep
+# …'), or the previous answer named as what to choose from
+FOLLOWUP_FILLER = r"(?:actually|ok|okay|now|and|then|please|hmm+|no|nah|nope|naw|yeah|yep|yup|well|alright|um+|uh+|oh|wait)"
+FOLLOWUP_LEAD = rf"(?:{FOLLOWUP_FILLER}[, ]+|{FROM_PREVIOUS})*"
 TRAILING_ADDITION = re.compile(r"\b(?:as well|too)\s*(?:please|pls)?$")
 REMOVE_VERBS = (r"(?:drop|remove|delete|get rid of|take out|take away|exclude|discard|deselect|lose|forget|ditch|"
                 r"unselect|throw out|leave out|skip|ignore|omit)")

@@ -729,3 +729,29 @@ def test_families_of_blind_set_s(text, expected, followup):
 def test_a_goodbye_a_question_of_general_knowledge_and_a_vague_hedge_are_clarified(text):
     plan = parse_offline(text)
     assert plan.clarify and not plan.targets
+
+
+# ------------------------------------------------------------------ families found by blind set U (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # a spoken filler before a follow-up ('nah', 'yeah', 'um'): the follow-up, never an object
+    ("nah just keep the lowest one", [("", "bottommost", 1, [], None)], "refine"),
+    ("yeah only the striped ones", [("striped", "all", None, [], None)], "refine"),
+    # a relation's word typed with a letter dropped or swapped ('undr', 'besdie'), before its anchor
+    ("highlight the shoes undr the bed", [("shoe", "all", None, [], ("below", "bed"))], "new"),
+    ("mask the lamp besdie the sofa", [("lamp", "all", None, [], ("near", "sofa"))], "new"),
+    # '和旁边的 X': nearness with no anchor said is nearness to the target named just before
+    ("把键盘和旁边的鼠标标出来", [("keyboard", "all", None, [], None),
+                                 ("computer mouse", "all", None, [], ("near", "keyboard"))],
+     "new"),
+    ("帮我圈出 laptop 和旁边那个 mug", [("laptop", "all", None, [], None), ("mug", "all", None, [], ("near", "laptop"))],
+     "new"),
+    # an English word of request that names a thing, when a Chinese verb asks: the thing
+    ("最下面那个 label 帮我框出来", [("label", "bottommost", 1, [], None)], "new"),
+    ("把这个 mask 抠出来", [("mask", "all", None, [], None)], "new"),
+    # the everyday word for a dog's breed, a parcel and a winter coat
+    ("把两只金毛都选出来", [("golden retriever", "all", 2, [], None)], "new"),
+    ("把那两个快递盒框出来", [("delivery box", "all", 2, [], None)], "new"),
+    ("分割那件黑色羽绒服", [("black down jacket", "all", None, [], None)], "new"),
+])
+def test_families_of_blind_set_u(text, expected, followup):
+    assert_read_sure(text, expected, followup)
