@@ -463,6 +463,9 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
             if tag in ("i", "l") and word not in REQUEST_VERBS:
                 notes.append(f"idiom left out: {word}")  # '见义勇为': a judgement, no object
                 continue
+            if tag == "q" and word in HOLDER_AFTER_NOUN and pieces and pieces[-1][1].startswith("n"):
+                pieces.append((HOLDER_AFTER_NOUN[word], "eng"))  # '哑铃架': right after a noun, its rack, no measure
+                continue
             if word in FRAME or word in REQUEST_VERBS or tag in ("uj", "ul", "uz", "ug", "ud", "y", "e", "o", "c", "p",
                                                                    "r", "m", "q", "d", "x", "w"):
                 if tag == "m" and word not in FRAME and not re.fullmatch(ZH_NUMBER, word):
@@ -491,6 +494,11 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
     notes.extend(_sense_guesses(pieces))
     return phrase, known, notes
 
+
+# measure words that, right after a noun (no number or demonstrative before them), are the thing that holds it:
+# '哑铃架' dumbbell rack, '饼干盒' biscuit box, '垃圾袋' garbage bag (jieba tags them as measure words)
+HOLDER_AFTER_NOUN = {"架": "rack", "盒": "box", "箱": "box", "袋": "bag", "瓶": "bottle", "桶": "bucket", "筐": "basket",
+                     "篮": "basket"}
 
 # English words of request that also name a thing: the thing, when a Chinese verb makes the request
 REQUEST_WORD_OBJECTS = frozenset({"box", "frame", "tag", "label", "mask", "circle", "flag", "track", "display"})
@@ -944,6 +952,9 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
     text = re.sub(rf"(?<=[\d一两二俩三四五六七八九十]{CL})以上", "", text)
     # '停车场里所有白色的SUV', '水族箱里所有的小丑鱼': the place, then 'all' of what is in it (the 的 of the place unsaid)
     text = re.sub(r"(?<=[\u4e00-\u9fff])(里面|里边|里|上面|上|中)(?=所有|全部|每个|每一个)", r"\1的", text)
+    # '泳池里没戴泳帽的人': the place, then what the ones meant are not wearing (the place's 的 unsaid again)
+    text = re.sub(r"(?<=[\u4e00-\u9fff])(里面|里边|里|上面|上)(?=(?:没有?|不)(?:戴|穿|带|拿|系)着?[\u4e00-\u9fff]{1,6}的)",
+                  r"\1的", text)
     # '把小的也去掉', '只要大的': the big or small ones with no noun are the biggest or smallest of the last answer
     text = BARE_SIZE.sub(lambda m: f"{'最大' if m.group('size') == '大' else '最小'}的那", text)
     followup, text = take_followup(text)

@@ -336,6 +336,10 @@ def _any_plural(text: str) -> bool:
         and match.group(2) not in PLURALIA_TANTUM
 
 
+# 'both giraffes', 'both of the mugs': two of them ('both the cats and the dogs' joins two targets instead)
+BOTH_OF = re.compile(r"\bboth (?=of |(?!(?:the|these|those|my|our|his|her|their) )(?:[a-z\-]+ ){0,2}[a-z]+s\b)")
+
+
 def take_count(text: str, selection: Selection) -> tuple[Selection, str]:
     """A bare count ('3 of the geese', 'just one hamster', 'a single strawberry'); the kind stays as it is."""
     match = re.search(rf"(?<![\w'#])(?P<n>{NUMBER})(?P<of> of)?\b(?! (?:%|percent|times|o'clock|years?|months?|days?|"
@@ -836,7 +840,7 @@ def strip_frame(text: str) -> tuple[str, list[str]]:
 def read_chunk(chunk: str) -> Reading | None:
     """One target from one chunk of text."""
     reading = Reading()
-    text, dropped = strip_frame(chunk)
+    text, dropped = strip_frame(BOTH_OF.sub("two ", chunk, count=1))  # the frame would take 'both' as 'all'
     text = NOISE.sub(" ", text)  # 'in this close-up shot' places the request: no relation, no object
     # 'the black and white cat', 'blue and white porcelain vases': two colours of one thing before its noun
     pair = COLOUR_PAIR.search(text)

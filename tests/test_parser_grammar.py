@@ -755,3 +755,25 @@ def test_a_goodbye_a_question_of_general_knowledge_and_a_vague_hedge_are_clarifi
 ])
 def test_families_of_blind_set_u(text, expected, followup):
     assert_read_sure(text, expected, followup)
+
+
+# ------------------------------------------------------------------ families found by blind set V (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # 'both' before a plural is a count of two; 'both the X and the Y' joins two targets instead
+    ("highlight both zebras", [("zebra", "all", 2, [], None)], "new"),
+    ("mask both of the kettles", [("kettle", "all", 2, [], None)], "new"),
+    ("select both the cats and the dogs", [("cat", "all", None, [], None), ("dog", "all", None, [], None)], "new"),
+    # a measure word right after a noun is what holds it ('自行车架' bicycle rack, '饼干盒', '垃圾袋'); after a number
+    # it stays a measure word ('两盒牛奶' two of the milk)
+    ("把所有的自行车架圈出来", [("bicycle rack", "all", None, [], None)], "new"),
+    ("把饼干盒和垃圾袋标出来", [("cookie box", "all", None, [], None), ("trash bag", "all", None, [], None)], "new"),
+    ("把两盒牛奶选出来", [("milk", "all", 2, [], None)], "new"),
+    # a place, then what the ones meant are not wearing, with no 的 between them
+    ("教室里没穿校服的学生都框出来", [("student", "all", None, ["student wearing school uniform"], ("in", "classroom"))],
+     "new"),
+    # dictionary words whose CC-CEDICT sense was 'can' (read as the verb) or too literal
+    ("把易拉罐和罐头都选出来", [("soda can", "all", None, [], None), ("tin can", "all", None, [], None)], "new"),
+    ("把地上的瓷砖分割出来", [("tile", "all", None, [], ("on", "ground"))], "new"),
+])
+def test_families_of_blind_set_v(text, expected, followup):
+    assert_read_sure(text, expected, followup)
