@@ -178,7 +178,12 @@ def normalise_chinese(text: str) -> str:
     # '把所用的鹦鹉': 所有 typed by its sound (suǒyòng for suǒyǒu) before 的 and a noun
     text = re.sub(r"(?<=[把将])所用的(?=[\u4e00-\u9fffA-Za-z])", "所有的", text)
     text = TOPIC_REMARK.sub(lambda m: m.group("topic"), text, count=1)
+    # '能不能把…', '可不可以帮我…', '要不要': a question's 'A or not A' asks politely; its 不 negates nothing
+    text = A_NOT_A.sub(r"\1", text)
     return LIST_KIND.sub(" ", text) if "、" in text else text
+
+
+A_NOT_A = re.compile(r"(能|可|会|要|肯|是|行|好)不\1(?=以|[把将帮给替你您请再也都就的们]|$|[，,？?\s])")
 
 
 def colour_change_states(text: str) -> str:

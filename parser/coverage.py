@@ -133,9 +133,15 @@ def unaccounted_chinese(text: str, used: set[str]) -> list[str]:
     from segchat.parser.zh_lexicon import join_split_words, split_unknown, translate_word, words
 
     out = []
-    text = container_measure_words(PICTURE_NAMED.sub(" ", text))  # '这幅简笔画里的': the picture, where to look
+    kept = []
+    for run in text.split():  # the Chinese runs of the text, each as it was written between other scripts
+        whole = translate_word(run, "n") if len(run) > 1 else None
+        if whole and all(_accounted(w, used) for w in re.findall(r"[a-z]+", whole[1].lower())):
+            continue  # 'mask all the 牛角包': read whole (croissant), though jieba would split it (牛角 horn + 包 bag)
+        kept.append(run)
+    text = container_measure_words(PICTURE_NAMED.sub(" ", " ".join(kept)))  # '这幅简笔画里的': the picture
     text = re.sub(r"正(?=中央|中间|中心|中|上方|下方|前方|后方|对面|左边|右边|上面|下面)", " ", text)  # '正中央': 正 intensifies
-    for word, tag in join_split_words(words(drop_degree_verbs(text))):
+    for index, (word, tag) in enumerate(join_split_words(words(drop_degree_verbs(text)))):
         if not re.search(r"[\u3400-\u9fff]", word) or word in ZH_STRUCTURE or tag in _ZH_FUNCTION_TAGS:
             continue
         if all(ch in ZH_STRUCTURE for ch in word):
@@ -147,7 +153,26 @@ def unaccounted_chinese(text: str, used: set[str]) -> list[str]:
         readings += split_unknown(word) if len(word) > 1 else []  # '戴帽子': 'hat' is in 'person wearing hat'
         english = " ".join(reading[1] for reading in readings if reading)
         if not english or not any(_accounted(w, used) for w in re.findall(r"[a-z]+", english.lower())):
-            out.append(word)
+            out.append((index, word))
+    return _joined_words_read_whole(out, used)
+
+
+def _joined_words_read_whole(unused: list[tuple[int, str]], used: set[str]) -> list[str]:
+    """The unused words, less two neighbours that make one dictionary word the plan used ('牛角' + '包' is 牛角包,
+    croissant: jieba split a word the reading took whole)."""
+    from segchat.parser.zh_lexicon import translate_word
+
+    out: list[str] = []
+    position = 0
+    while position < len(unused):
+        index, word = unused[position]
+        if position + 1 < len(unused) and unused[position + 1][0] == index + 1:
+            whole = translate_word(word + unused[position + 1][1], "n")
+            if whole and all(_accounted(w, used) for w in re.findall(r"[a-z]+", whole[1].lower())):
+                position += 2
+                continue
+        out.append(word)
+        position += 1
     return out
 
 

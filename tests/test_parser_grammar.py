@@ -777,3 +777,20 @@ def test_families_of_blind_set_u(text, expected, followup):
 ])
 def test_families_of_blind_set_v(text, expected, followup):
     assert_read_sure(text, expected, followup)
+
+
+# ------------------------------------------------------------------ families found by blind set W (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # a question's 'A or not A' (能不能, 可不可以, 要不要) asks politely: its 不 negates nothing
+    ("能不能把黄色的雨伞都框出来", [("yellow umbrella", "all", None, [], None)], "new"),
+    ("可不可以帮我把木头的椅子选出来", [("wooden chair", "all", None, [], None)], "new"),
+    # a dictionary word jieba splits in two ('牛角' + '包') is accounted for when the reading took it whole
+    ("把牛角包选出来", [("croissant", "all", None, [], None)], "new"),
+    ("mask every 牛角包 on the tray", [("croissant", "all", None, [], ("on", "tray"))], "new"),
+    # the everyday word: a cupcake, a scale, a cart
+    ("选出所有的杯子蛋糕", [("cupcake", "all", None, [], None)], "new"),
+    ("把秤标出来", [("scale", "all", None, [], None)], "new"),
+    ("把停车场里的手推车都圈出来", [("cart", "all", None, [], ("in", "parking lot"))], "new"),
+])
+def test_families_of_blind_set_w(text, expected, followup):
+    assert_read_sure(text, expected, followup)
