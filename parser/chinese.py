@@ -438,6 +438,7 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
     pieces: list[tuple[str, str]] = []
     notes: list[str] = []
     request_nouns: list[str] = []
+    asked = False  # a Chinese verb of request is in the fragment
     for chunk in re.findall(r"[A-Za-z][A-Za-z\-' ]*[A-Za-z]|[A-Za-z]|[\u3400-\u9fff]+", text):
         if chunk[0].isascii():
             from segchat.parser.english import noun_phrase as english_noun_phrase
@@ -455,6 +456,8 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
             continue
         segmented = words(chunk)
         for index, (word, tag) in enumerate(segmented):
+            asked = asked or word in REQUEST_VERBS or (tag.startswith("v") and word[0] in REQUEST_CHARS
+                                                       and len(word) <= 3)
             single = _single_character_noun(word, tag, index, segmented)
             if single:
                 pieces.append((single, "eng"))  # '两块砖': one character after its measure word names the object
@@ -468,8 +471,9 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
             if tag in ("i", "l") and word not in REQUEST_VERBS:
                 notes.append(f"idiom left out: {word}")  # '见义勇为': a judgement, no object
                 continue
-            if tag == "q" and word in HOLDER_AFTER_NOUN and pieces and pieces[-1][1].startswith("n"):
-                pieces.append((HOLDER_AFTER_NOUN[word], "eng"))  # '哑铃架': right after a noun, its rack, no measure
+            if tag == "q" and word in HOLDER_CHARACTERS and pieces and pieces[-1][1].startswith("n"):
+                # '哑铃架': right after a noun, its rack, no measure word
+                pieces.append((ZH_NOUNS.get(word) or HOLDER_ONLY[word], "eng"))
                 continue
             if word in FRAME or word in REQUEST_VERBS or tag in ("uj", "ul", "uz", "ug", "ud", "y", "e", "o", "c", "p",
                                                                    "r", "m", "q", "d", "x", "w"):
@@ -491,7 +495,7 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
                 notes.append(f"verb left out: {word}")  # '击掌', '好看', '换成': no object word
                 continue
             pieces.append((word, tag))
-    if not pieces and len(request_nouns) == 1 and _asks_in_chinese(text):
+    if not pieces and len(request_nouns) == 1 and asked:
         return request_nouns[0], True, notes  # '最顶上的那个 box 帮我抠一下': 抠 asks, so the box is what to cut out
     if not pieces:
         return "", True, notes
@@ -501,17 +505,14 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
 
 
 # measure words that, right after a noun (no number or demonstrative before them), are the thing that holds it:
-# '哑铃架' dumbbell rack, '饼干盒' biscuit box, '垃圾袋' garbage bag (jieba tags them as measure words)
-HOLDER_AFTER_NOUN = {"架": "rack", "盒": "box", "箱": "box", "袋": "bag", "瓶": "bottle", "桶": "bucket", "筐": "basket",
-                     "篮": "basket"}
+# '哑铃架' dumbbell rack, '饼干盒' biscuit box, '垃圾袋' garbage bag (jieba tags them as measure words). Our noun list
+# names most; 架 is none of its nouns (after a number it counts machines, '一架飞机'), nor are 筐 and 篮 alone
+HOLDER_CHARACTERS = frozenset("架盒箱袋瓶桶筐篮")
+HOLDER_ONLY = {"架": "rack", "筐": "basket", "篮": "basket"}
 
 # English words of request that also name a thing: the thing, when a Chinese verb makes the request
 REQUEST_WORD_OBJECTS = frozenset({"box", "frame", "tag", "label", "mask", "circle", "flag", "track", "display"})
 
-
-def _asks_in_chinese(text: str) -> bool:
-    return any(word in REQUEST_VERBS or (tag.startswith("v") and word[0] in REQUEST_CHARS and len(word) <= 3)
-               for chunk in re.findall(r"[\u3400-\u9fff]+", text) for word, tag in words(chunk))
 
 
 def _state_before_de(word: str, tag: str, index: int, segmented: list[tuple[str, str]]) -> str | None:

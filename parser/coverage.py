@@ -135,8 +135,7 @@ def unaccounted_chinese(text: str, used: set[str]) -> list[str]:
     out = []
     kept = []
     for run in text.split():  # the Chinese runs of the text, each as it was written between other scripts
-        whole = translate_word(run, "n") if len(run) > 1 else None
-        if whole and all(_accounted(w, used) for w in re.findall(r"[a-z]+", whole[1].lower())):
+        if len(run) > 1 and _read_whole(run, used):
             continue  # 'mask all the 牛角包': read whole (croissant), though jieba would split it (牛角 horn + 包 bag)
         kept.append(run)
     text = container_measure_words(PICTURE_NAMED.sub(" ", " ".join(kept)))  # '这幅简笔画里的': the picture
@@ -157,20 +156,25 @@ def unaccounted_chinese(text: str, used: set[str]) -> list[str]:
     return _joined_words_read_whole(out, used)
 
 
+def _read_whole(word: str, used: set[str]) -> bool:
+    """Whether the dictionary's word for `word` as one noun is used by the plan, every English word of it."""
+    from segchat.parser.zh_lexicon import translate_word
+
+    whole = translate_word(word, "n")
+    return bool(whole) and all(_accounted(w, used) for w in re.findall(r"[a-z]+", whole[1].lower()))
+
+
 def _joined_words_read_whole(unused: list[tuple[int, str]], used: set[str]) -> list[str]:
     """The unused words, less two neighbours that make one dictionary word the plan used ('牛角' + '包' is 牛角包,
     croissant: jieba split a word the reading took whole)."""
-    from segchat.parser.zh_lexicon import translate_word
-
     out: list[str] = []
     position = 0
     while position < len(unused):
         index, word = unused[position]
-        if position + 1 < len(unused) and unused[position + 1][0] == index + 1:
-            whole = translate_word(word + unused[position + 1][1], "n")
-            if whole and all(_accounted(w, used) for w in re.findall(r"[a-z]+", whole[1].lower())):
-                position += 2
-                continue
+        if position + 1 < len(unused) and unused[position + 1][0] == index + 1 \
+                and _read_whole(word + unused[position + 1][1], used):
+            position += 2
+            continue
         out.append(word)
         position += 1
     return out

@@ -83,19 +83,19 @@ def kill_until_none_left(find) -> None:
 
 
 def orphaned_haproxies() -> list[psutil.Process]:
-    """Serve HAProxies whose Ray worker is gone: the parent is no longer a Ray process (it was handed to init, or
+    return [process for process in psutil.process_iter() if is_orphaned_haproxy(process)]
+
+
+def is_orphaned_haproxy(process: psutil.Process) -> bool:
+    """A Serve HAProxy whose Ray worker is gone: its parent is no longer a Ray process (it was handed to init, or
     to a container's reaper)."""
-    found = []
-    for process in psutil.process_iter(["cmdline"]):
-        if HAPROXY_BINARY_MARK not in " ".join(process.info["cmdline"] or []):
-            continue
-        try:
-            parent = process.parent()
-        except psutil.Error:
-            continue
-        if parent is None or "ray::" not in command_of(parent):
-            found.append(process)
-    return found
+    if HAPROXY_BINARY_MARK not in command_of(process):
+        return False
+    try:
+        parent = process.parent()
+    except psutil.Error:
+        return False
+    return parent is None or "ray::" not in command_of(parent)
 
 
 def listener_on(port: int) -> psutil.Process | None:
@@ -127,7 +127,7 @@ def ray_cluster_of(process: psutil.Process) -> RayCluster | OrphanedHaproxy | No
         return None
     raylet = next((p for p in lineage if "raylet" in command_of(p)), None)
     if raylet is None:
-        return OrphanedHaproxy(process) if process in orphaned_haproxies() else None
+        return OrphanedHaproxy(process) if is_orphaned_haproxy(process) else None
     session = SESSION.search(command_of(raylet))
     if session is None:
         return None
