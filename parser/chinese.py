@@ -15,7 +15,8 @@ from segchat.parser.english import Reading, Selection
 from segchat.parser.lexicon import JARGON, is_known, is_noun, is_participle, lemmas, singular_phrase
 from segchat.parser.lexicon import REQUEST_VERBS as EN_REQUEST_VERBS
 from segchat.parser.vocabulary import ZH_CLASSIFIERS, ZH_DIGITS, ZH_MODIFIERS, ZH_NOUNS
-from segchat.parser.zh_lexicon import cedict_senses, colour_before_noun, translate_word, translate_words, words
+from segchat.parser.zh_lexicon import (cedict_senses, colour_before_noun, read_compound_heads, translate_word,
+                                      translate_words, words)
 
 ZH_NUMBER = "(\\d+|[零一两二俩仨三四五六七八九十百]+)"
 CL = f"[{ZH_CLASSIFIERS}]"
@@ -499,6 +500,7 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
         return request_nouns[0], True, notes  # '最顶上的那个 box 帮我抠一下': 抠 asks, so the box is what to cut out
     if not pieces:
         return "", True, notes
+    pieces = read_compound_heads(pieces)
     phrase, known = translate_words(pieces)
     notes.extend(_sense_guesses(pieces))
     return phrase, known, notes

@@ -16,7 +16,7 @@ from segchat.contracts.plan import Plan
 from segchat.parser.chinese import FRAME as ZH_FRAME
 from segchat.parser.chinese import OBJECT_PLACEHOLDERS, PICTURE_NAMED, container_measure_words, drop_degree_verbs
 from segchat.parser.chinese import REQUEST_CHARS as ZH_REQUEST_CHARS
-from segchat.parser.english import COLOUR_HOMOPHONES, IMAGE_FILE, PICTURE_BY_SCENE
+from segchat.parser.english import ANSWER_FORM_TAIL, COLOUR_HOMOPHONES, IMAGE_FILE, PICTURE_BY_SCENE
 from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
 from segchat.parser.vocabulary import PLAIN_NOUNS, PLURALIA_TANTUM, ZH_CLASSIFIERS
 from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, CLOSED_CLASS, IMAGE_WORDS, INFORMAL_FRAMES, JARGON,
@@ -114,6 +114,7 @@ def unaccounted_english(text: str, used: set[str]) -> list[str]:
     text = re.sub(r"\b\d+(?:st|nd|rd|th)\b", " ", text.lower())
     text = re.sub(PICTURE_BY_SCENE, " ", text)  # 'in this construction site photo': where to look
     text = IMAGE_FILE.sub(" ", text)  # 'in cam3_0087.jpeg': the picture by its file name
+    text = ANSWER_FORM_TAIL.sub(" ", text.rstrip(" .!?"))  # '… and send back the binary masks': the answer's form
     # 'at the top of the screen': the frame a position is taken in, read with the position
     text = re.sub(r"\b(top|bottom|middle|center|centre|left|right|edge|side) of (?:the |this |that )?[a-z]+", r"\1", text)
     for token in re.findall(r"[a-z]+(?:'[a-z]+)?", text):
@@ -130,7 +131,7 @@ def unaccounted_english(text: str, used: set[str]) -> list[str]:
 
 def unaccounted_chinese(text: str, used: set[str]) -> list[str]:
     """Chinese words (jieba) whose translation the plan never used; a word no dictionary has counts as unused."""
-    from segchat.parser.zh_lexicon import join_split_words, split_unknown, translate_word, words
+    from segchat.parser.zh_lexicon import cedict_senses, join_split_words, split_unknown, translate_word, words
 
     out = []
     kept = []
@@ -150,6 +151,8 @@ def unaccounted_chinese(text: str, used: set[str]) -> list[str]:
         found = translate_word(word, tag)
         readings = [found] if found else []
         readings += split_unknown(word) if len(word) > 1 else []  # '戴帽子': 'hat' is in 'person wearing hat'
+        if tag == "zg":  # '瑜伽垫': a bound character read as its noun's head in another of its senses ('mat')
+            readings += [("noun", sense) for sense in cedict_senses(word) if " " not in sense]
         english = " ".join(reading[1] for reading in readings if reading)
         if not english or not any(_accounted(w, used) for w in re.findall(r"[a-z]+", english.lower())):
             out.append((index, word))
@@ -194,8 +197,9 @@ def unaccounted_words(text: str, plan: Plan) -> list[str]:
 
 
 # words that steer a request and never name an object: in a phrase they mean a rule misread the sentence
+# (a negation inside a phrase, 'cup not glass', is an exclusion the grammar did not read as one)
 CUE_WORDS = frozenset("""skip leave ignore except excluding exclude remove drop keep add only just also together equal
-rid omit unless besides""".split())
+rid omit unless besides not never without isn't aren't""".split())
 EN_COUNT = re.compile(r"\b(?:[2-9]|[1-9]\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|"
                       r"couple|pair)\b(?!\s*(?:st|nd|rd|th|%|percent|o'clock|years?|months?|days?|hours?|minutes?)\b)")
 ZH_COUNT = re.compile(r"(?<![第那这几每])[两二俩仨三四五六七八九十]+(?=[\u4e00-\u9fff]|\s+of\b)|(?<![第\d])\d{1,3}\s*(?=[个只条把辆台根块张"

@@ -16,7 +16,8 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, AMBIGUOUS_JARGON, AUXILIARIES, CLOSED_CLASS, curated_words,
+from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, AMBIGUOUS_JARGON, AUXILIARIES, CLOSED_CLASS,
+                                    curated_modifiers, curated_words,
                                     IMAGE_ONLY_WORDS, IMAGE_WORDS,
                                     STRICT_JARGON, DETERMINERS, IMAGE_WORDS, JARGON, NUMBER_WORDS,
                                     ORDINAL_WORDS, PAIRED_PARTS, POLITENESS, PREPOSITIONS, PRONOUNS, QUESTION_WORDS,
@@ -185,6 +186,11 @@ FOLLOWUP_LEAD = rf"(?:{FOLLOWUP_FILLER}[, ]+|{FROM_PREVIOUS})*"
 TRAILING_ADDITION = re.compile(r"\b(?:as well|too)\s*(?:please|pls)?$")
 REMOVE_VERBS = (r"(?:drop|remove|delete|get rid of|take out|take away|exclude|discard|deselect|lose|forget|ditch|"
                 r"unselect|throw out|leave out|skip|ignore|omit)")
+# 'just gimme four tennis balls', 'just segment the cats': 'just' before the request's own verb softens it; before
+# what to keep it narrows the previous answer ('just the cats', 'just keep the cats')
+FOLLOWUP_VERBS = frozenset("keep drop remove delete add include exclude discard deselect take lose forget narrow put "
+                           "leave".split())
+FRAME_VERB_WORDS = "|".join(sorted((REQUEST_VERBS - FOLLOWUP_VERBS) | WANT_VERBS, key=len, reverse=True))
 FOLLOWUP_PATTERNS = [
     # 'ok now also remove the cups': 'also' joins this removal to the last one; what it does is remove
     (rf"^(?:(?:and|please|oh|ok|okay|now|then)[, ]+)*(?:also|and also|additionally)\s+{REMOVE_VERBS}\b", "remove"),
@@ -196,8 +202,8 @@ FOLLOWUP_PATTERNS = [
     (rf"^{FOLLOWUP_LEAD}{REMOVE_VERBS}\b", "remove"),
     (TRAILING_ADDITION.pattern, "add"),
     (rf"^{FOLLOWUP_LEAD}(?:only|just|keep only|keep just|narrow (?:it )?(?:down )?"
-     r"to|now only|now just|only keep|just keep|limit (?:it )?to)\b(?! (?:select|segment|mask|find|highlight|cut|mark|"
-     r"outline|give|show|detect|get|pick|choose|grab|want|need|a|an|one|two|three|four|five|\d)\b)", "refine"),
+     rf"to|now only|now just|only keep|just keep|limit (?:it )?to)\b(?! (?:{FRAME_VERB_WORDS}|a|an|one|two|three|four|"
+     r"five|\d)\b)", "refine"),
     (rf"^{FOLLOWUP_LEAD}keep\b", "refine"),
     (rf"^(?:(?:actually|ok|okay|now|and|then|please|so)[, ]+)*{FROM_PREVIOUS}", "refine"),
 ]
@@ -433,7 +439,13 @@ def take_negative_post_modifier(text: str) -> tuple[str, list[str]]:
         body = negative.group("x") or negative.group("x2")
         joiner = "wearing" if "wearing" in verb else "holding" if ("holding" in verb or "carrying" in verb) else "with"
         obj, _, _ = noun_phrase(body)
-        if obj:
+        # 'without cracks', "that don't have bruises": a defect named as a noun is the state it leaves ('cracked')
+        state = participle_of(obj) if joiner == "with" and obj and " " not in obj \
+            and "NOUN" in lemmas(obj) and not is_noun_phrase_object(obj) else None
+        state = state if state in curated_modifiers() else None  # a damage we name, not 'collared' or 'handled'
+        if state:
+            excluded.append(f"{state} {{head}}")
+        elif obj:
             excluded.append(f"{{head}} {joiner} {obj}")
         text = text[:negative.start()]
     return text, excluded
@@ -485,6 +497,8 @@ def take_relative_clause(text: str) -> tuple[str, list[str]]:
 MADE_OF = re.compile(rf"\s*\b(?:(?:that|which) (?:are|is|were|was) |(?:that|which)'(?:re|s) )?(?:made|built|crafted|"
                      rf"carved|moulded|molded|fashioned|cast) (?:entirely |mostly |completely |all )?(?:of|from|out of) "
                      rf"(?P<m>(?:{COLOURS} |clear |solid |recycled )?[a-z]+)\b")
+MADE_OF_VERB = r"(?:made|built|crafted|carved|moulded|molded|fashioned|cast) (?:entirely |mostly |completely |all )?" \
+               r"(?:of|from|out of)\b"
 # the words that stand for the noun before a material clause ('excluding any made of glass')
 MATERIAL_PRONOUN = re.compile(rf"\b(?:any|those|these|the ones|ones|the one|one|them|some)(?={MADE_OF.pattern})")
 
@@ -1311,6 +1325,13 @@ def preprocess(text: str) -> str:
     text = CONTEXT_CLAUSE.sub("", text, count=1)
     text = INDIFFERENCE.sub(" ", correct_object_typos(fix_typos(text)))
     text = output_form_as_count(text)
+    # 'every cup not made of glass', 'the chairs that aren't made of plastic': a negated material is 'not glass',
+    # which the post-modifiers read as an exclusion; with no relative word before it, the clause gets one
+    text = re.sub(r"\b(that|which|who)'(s|re) not\b", lambda m: f"{m.group(1)} {'is' if m.group(2) == 's' else 'are'} not",
+                  text)
+    text = re.sub(rf"(?<=[a-z])(?<!\bis)(?<!\bare)(?<!\bwas)(?<!\bwere)(?<!\bthat)(?<!\bwhich)(?<!\bdo)(?<!\bdoes)"
+                  rf"(?<!\bones)(?<!\bthose)(?<!\bany)\s+not\s+(?={MADE_OF_VERB})", " that are not ", text)
+    text = re.sub(rf"(?<=\bnot|n't)\s+{MADE_OF_VERB}", " ", text)
     # 'excluding any made of glass', 'only the ones made of plastic': the pronoun is the noun of that material
     text = MATERIAL_PRONOUN.sub(lambda m: f"the {MADE_OF.match(text, m.end()).group('m')} ones", text)
     text = re.sub(rf"(?<=ones){MADE_OF.pattern}", "", text)
@@ -1345,6 +1366,14 @@ OUTPUT_CLAUSE = re.compile(r"^(?:and |then |please |also )*(?:output|report|retu
                            # 'no commentary', 'no explanation needed': how to answer, nothing to find
                            r"^(?:and |but |with )?(?:no|without)\s+(?:(?:extra|other|further|additional)\s+)?"
                            r"(?:commentary|comments?|explanations?|text|prose|chatter|narration|description)\b")
+
+
+# '… and return masks', 'then output the bounding boxes as json': the answer's form joined to the request by 'and'
+ANSWER_FORM_TAIL = re.compile(r"\s*,?\s*\b(?:and|then|and then)\s+(?:please\s+)?(?:return|output|give|send|export|save|"
+                              r"provide|report|write)\s+(?:me\s+|us\s+|back\s+)?(?:(?:the|their|its|all|binary|instance|"
+                              r"segmentation|pixel|individual|separate|one|a)\s+)*(?:masks?|bboxe?s?|bounding boxes|"
+                              r"coordinates|polygons?|json|results?|outlines?|contours?|segmentations?)\b(?:\s+(?:for "
+                              r"each|as|in)\b[a-z0-9 \-]*)?\s*$")
 
 
 # 'the croissants, the burnt ones': a clause of only 'the ADJ ones' after a comma narrows the noun named before it
@@ -1429,6 +1458,7 @@ def parse_english(text: str) -> tuple[list[Reading], str]:
     text = re.sub(r"<[^>]*>", " ", text)
     text = re.sub(r"\bside by side\b", " ", text)
     # ', output its bbox coordinates in JSON' / 'and explain why': requests about the output, no object
+    text = ANSWER_FORM_TAIL.sub("", text)
     clauses = [c for c in re.split(r"\s*,\s*", text) if c.strip()]
     kept = [c for c in clauses if not OUTPUT_CLAUSE.match(c.strip())] or clauses[:1]
     text = " , ".join(kept)

@@ -215,9 +215,16 @@ def singular_phrase(phrase: str) -> str:
 
 
 def participle_of(noun: str) -> str | None:
-    """'cracks' -> 'cracked', 'dents' -> 'dented': the state a noun names, when SAM3's phrases use that word."""
+    """'cracks' -> 'cracked', 'dents' -> 'dented': the state a noun names, when SAM3's phrases or our own word list
+    ('bruises' -> 'bruised', 'scratches' -> 'scratched') use that word."""
     for lemma in lemmas(noun).get("NOUN", ()) + lemmas(noun).get("VERB", ()):
         for form in getInflection(lemma, "VBN") or ():
-            if form in saco_modifiers():
+            if form in saco_modifiers() or form in curated_modifiers():
                 return form
     return None
+
+
+@functools.lru_cache(maxsize=1)
+def curated_modifiers() -> frozenset[str]:
+    """The one-word states and qualities of our own vocabulary (the English of its Chinese modifiers)."""
+    return frozenset(word for word in ZH_MODIFIERS.values() if " " not in word)

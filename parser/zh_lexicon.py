@@ -240,6 +240,33 @@ def join_split_words(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _saco_endings() -> frozenset[str]:
+    """The last two words of every SA-Co phrase ('blue yoga mat' -> 'yoga mat')."""
+    return frozenset(" ".join(phrase.split()[-2:]) for phrase in saco_phrases() if len(phrase.split()) >= 2)
+
+
+def read_compound_heads(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """'瑜伽' + '垫': a character jieba left as a bound morpheme (tag 'zg') after a noun is that noun's head, in the
+    sense that makes a phrase SAM3 knows with it ('yoga mat', not 'yoga pad' or 'yoga cushion'); without such a
+    phrase the pieces stay as they were (and the sense stays a guess)."""
+    out: list[tuple[str, str]] = []
+    for word, tag in pieces:
+        previous = out[-1] if out else None
+        if tag == "zg" and len(word) == 1 and previous is not None and previous[1] != "eng" \
+                and previous[1].startswith("n"):
+            found = translate_word(*previous)
+            senses = [sense for sense in cedict_senses(word) if not sense.startswith("to ") and " " not in sense]
+            compound = next((f"{found[1]} {sense}" for sense in senses
+                             if found and found[0] == "noun" and f"{found[1].split()[-1]} {sense}" in _saco_endings()),
+                            None)
+            if compound:
+                out[-1] = (compound, "eng")
+                continue
+        out.append((word, tag))
+    return out
+
+
 def translate_words(pieces: list[tuple[str, str]]) -> tuple[str, bool]:
     """English noun phrase for segmented Chinese words (and Latin runs, tag 'eng') and whether every word was
     known. Earlier nouns become modifiers ('木头' + '椅子' -> 'wooden chair'); the diminutive 小 before a noun is

@@ -794,3 +794,36 @@ def test_families_of_blind_set_v(text, expected, followup):
 ])
 def test_families_of_blind_set_w(text, expected, followup):
     assert_read_sure(text, expected, followup)
+
+
+# ------------------------------------------------------------------ families found by blind set X (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # the answer's form joined to the request by 'and' / 'then' ('… and send back the binary masks') asks for nothing
+    ("find every forklift and then send back the binary masks", [("forklift", "all", None, [], None)], "new"),
+    ("outline the shopping carts, then return their bounding boxes as json", [("shopping cart", "all", None, [], None)],
+     "new"),
+    # 'just' before the request's own verb softens it (a new request); before what to keep it narrows
+    ("just grab three lemons", [("lemon", "all", 3, [], None)], "new"),
+    ("just show me the parrots", [("parrot", "all", None, [], None)], "new"),
+    ("just keep the parrots", [("parrot", "all", None, [], None)], "refine"),
+    # a negated material ('not made of metal', "that's not ceramic") is an exclusion of that material's kind
+    ("highlight each table that is not made of metal", [("table", "all", None, ["metal table"], None)], "new"),
+    ("segment all the bottles not made from glass", [("bottle", "all", None, ["glass bottle"], None)], "new"),
+    ("the vase that's not ceramic", [("vase", "all", None, ["ceramic vase"], None)], "new"),
+    # a defect named as a noun after 'have' / 'without' is the state it leaves, in English and in Chinese (有X的)
+    ("mark the pears that don't have bruises", [("pear", "all", None, ["bruised pear"], None)], "new"),
+    ("挑出所有有磕伤的苹果", [("bruised apple", "all", None, [], None)], "new"),
+    ("把有划痕的镜子圈出来", [("scratched mirror", "all", None, [], None)], "new"),
+    # a bound character after a noun is its head, in the sense that makes a phrase SAM3 knows ('yoga mat')
+    ("把瑜伽垫都分割出来", [("yoga mat", "all", None, [], None)], "new"),
+    ("find the 灰色瑜伽垫", [("gray yoga mat", "all", None, [], None)], "new"),
+])
+def test_families_of_blind_set_x(text, expected, followup):
+    assert_read_sure(text, expected, followup)
+
+
+def test_a_negation_read_into_a_phrase_is_low():
+    """'every cup not glass' (no relative word, no material verb): 'not' inside the phrase is an exclusion the
+    grammar did not read, so the reading says it is unsure."""
+    plan = parse_offline("every cup not glass")
+    assert plan.confidence == "low"
