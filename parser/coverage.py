@@ -44,7 +44,7 @@ EN_STRUCTURE = frozenset(CLOSED_CLASS | REQUEST_VERBS | WANT_VERBS | JARGON | IM
     random randomly any whichever kind sort type bunch group pile number lot lots set pair couple dozen
     shown visible seen there here go ahead able fine good great see view
     need needs needed want wanted
-    um uh hmm lol pls plz thx ty nah nope naw yep yup wait
+    um uh hmm lol pls plz thx ty nah nope naw yep yup wait else
     instance instances occurrence occurrences provided given matter care
     still already completely totally fully slightly really kinda partly partially
     """.split()))

@@ -158,19 +158,28 @@ def correct_object_typos(text: str) -> str:
                      if abs(len(w) - len(stem)) <= limit and edit_distance(stem, w) <= limit]
             previous = next((w for w in reversed(out) if w.strip() and w[0].isalpha()), "")
             following = next((w for w in tokens[index + 1:] if w.strip() and w[0].isalpha()), "")
-            if len({w for w, _ in close}) > 1:
+            if len({w + suffix for w, suffix in close}) > 1:
                 # 'hosre': two letters swapped keep every letter typed ('horse'), where 'hose' would drop one
                 close = [(w, suffix) for w, suffix in close
                          if sorted(w) == sorted(word[:len(word) - len(suffix)])] or close
-            if len({w for w, _ in close}) > 1:
+            if len({w + suffix for w, suffix in close}) > 1:
+                # 'aples', 'tenis': the commonest slip drops one letter of a double; the word that differs only so
+                close = [(w, suffix) for w, suffix in close
+                         if _undoubled(w) == _undoubled(word[:len(word) - len(suffix)])] or close
+            if len({w + suffix for w, suffix in close}) > 1:
                 # 'tennis rakets', 'tenis balls': the one that makes a phrase SAM3 knows with the word before or after
                 close = [(w, suffix) for w, suffix in close
                          if f"{previous} {w}" in saco_phrases() or f"{w} {singular(following)}" in saco_phrases()] \
                     or close
-            if len({w for w, _ in close}) == 1:
+            if len({w + suffix for w, suffix in close}) == 1:
                 word = close[0][0] + close[0][1]
         out.append(word)
     return "".join(out)
+
+
+def _undoubled(word: str) -> str:
+    """The word with every doubled letter written once ('apple' -> 'aple')."""
+    return re.sub(r"(.)\1+", r"\1", word)
 
 
 # ------------------------------------------------------------------------------------------------ follow-ups
@@ -768,10 +777,31 @@ COORDINATION = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+&\s+|\s*\+\s*|
                           r"\s+together with\s+|\s+or\s+")
 
 
+# who owns what follows when the apostrophe is left out ('kids shoes', 'mens jackets'): never a list's first item
+POSSESSORS_UNMARKED = frozenset("kids mens womens girls boys childrens ladies babies students players workers "
+                                "dogs cats peoples".split())
+
+
+def unmarked_list(piece: str) -> list[str]:
+    """'forks knives': a list typed without its commas, where a plural noun stands right before another noun and the
+    two make no phrase SAM3 knows ('sports cars' and 'glasses cases' stay one)."""
+    words = piece.split()
+    for index, (word, after) in enumerate(zip(words, words[1:])):
+        if word in POSSESSORS_UNMARKED:
+            continue  # 'the kids shoes': whose shoes, the apostrophe left out
+        if re.fullmatch(r"[a-z]+", word) and singular(word) != word and word not in PLURALIA_TANTUM \
+                and not word.endswith("ss") and is_noun(singular(word)) and is_noun(singular(after)) \
+                and f"{word} {after}" not in saco_phrases() and f"{singular(word)} {singular(after)}" not in saco_phrases():
+            return [" ".join(words[:index + 1]), *unmarked_list(" ".join(words[index + 1:]))]
+    return [piece]
+
+
 def split_targets(text: str) -> list[str]:
     """One chunk per target: 'the laptop, the mouse and the keyboard' -> three; 'black and white cat' stays one
     (a chunk with no noun joins the next)."""
     pieces = [p for p in COORDINATION.split(text) if p and p.strip()]
+    if len(pieces) > 1:  # 'the forks knives and spoons': a list whose commas were left out
+        pieces = [part for piece in pieces for part in unmarked_list(piece)]
     chunks: list[str] = []
     pending = ""
     for piece in pieces:
@@ -886,7 +916,8 @@ def read_chunk(chunk: str) -> Reading | None:
     reading.relation = relation
     reading.exclude = fill_head(excluded + excluded_post, phrase) if phrase else []
     # 'which cow is furthest to the right': the copula of the question the selection answers is read with it
-    copula = {"is", "are", "was", "were", "'s"} if (set(dropped_words) | set(dropped)) & {"which", "what", "who"} else set()
+    copula = {"is", "are", "was", "were", "'s"} if (set(dropped_words) | set(dropped)) & {
+        "which", "what", "who", "whichever", "whatever"} else set()
     bad = [w for w in dropped_words if (w in QUESTION_WORDS or w in JARGON or is_bare_verb(w)) and w not in copula]
     if bad:
         reading.unsure.append("words left out: " + " ".join(bad[:6]))

@@ -827,3 +827,37 @@ def test_a_negation_read_into_a_phrase_is_low():
     grammar did not read, so the reading says it is unsure."""
     plan = parse_offline("every cup not glass")
     assert plan.confidence == "low"
+
+
+# ------------------------------------------------------------------ families found by blind set Y (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # the commonest slip drops one letter of a double ('pupy', 'cofee'): the object word that differs only so
+    ("highlight every pupy", [("puppy", "all", None, [], None)], "new"),
+    ("select the cofee cups", [("coffee cup", "all", None, [], None)], "new"),
+    # a list typed without its commas: a plural noun right before another noun, no phrase SAM3 knows between them
+    ("segment the hammers wrenches and pliers",
+     [("hammer", "all", None, [], None), ("wrench", "all", None, [], None), ("pliers", "all", None, [], None)], "new"),
+    ("i just need the pens pencils and erasers, nothing else",
+     [("pen", "all", None, [], None), ("pencil", "all", None, [], None), ("eraser", "all", None, [], None)], "new"),
+    ("the sports cars and the trucks", [("sports car", "all", None, [], None), ("truck", "all", None, [], None)],
+     "new"),
+    # 反光 reflective (CC-CEDICT has only the verb); 就留 keeps, as 只留 does; 'whichever X is …' reads its 'is'
+    ("把反光的路牌都框出来", [("reflective street sign", "all", None, [], None)], "new"),
+    ("就留左边那个", [("", "leftmost", 1, [], None)], "refine"),
+    ("mask whichever bottle is tallest", [("bottle", "largest", 1, [], None)], "new"),
+])
+def test_families_of_blind_set_y(text, expected, followup):
+    assert_read_sure(text, expected, followup)
+
+
+@pytest.mark.parametrize("text", ["那个帮我弄一下好不好", "帮我弄一下行不行"])
+def test_a_vague_request_with_a_question_tag_asks_back(text):
+    """'do that for me, OK?' names nothing: a question tag asking for agreement adds no object."""
+    plan = parse_offline(text)
+    assert plan.clarify and plan.confidence == "high"
+
+
+def test_a_possessor_without_its_apostrophe_is_no_list():
+    """'the kids shoes and socks': whose shoes, not kids and shoes; the reading is unsure rather than a list."""
+    plan = parse_offline("all the kids shoes and socks")
+    assert "kid" not in [t.phrase for t in plan.targets] and plan.confidence == "low"
