@@ -86,10 +86,12 @@ REQUEST_VERBS = {"抠", "扣", "抠出", "抠出来", "扣出来", "扣出", "�
                  "勾出来", "框住", "圈住", "画出", "画出来", "描绘", "描绘出", "剪下来", "剪出来", "剪出", "挑选", "挑选出",
                  "挑选出来", "画框", "画个框", "加框", "打框", "套框", "涂色", "上色", "勾勒", "框一下", "圈一下",
                  # colloquial 'get it out' after the 把-frame ('把那只猫弄出来'): the request, never an idiom
-                 "弄出来", "弄出", "搞出来", "整出来"}
+                 "弄出来", "弄出", "搞出来", "整出来",
+                 # 拣 picks out, as 挑 does (Cantonese and northern speech: '揀出', '拣出来')
+                 "拣", "拣出", "拣出来"}
 OBJECT_PLACEHOLDERS = {"物体", "东西", "物品", "对象", "目标"}
 # the first characters of request verbs our list lacks ('选取', '分隔出来'): a verb that starts so is the request
-REQUEST_CHARS = "选标圈框抠扣分找挑勾描提截"
+REQUEST_CHARS = "选标圈框抠扣分找挑拣勾描提截"
 
 
 EN_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -173,7 +175,7 @@ PATTERN_WORD = re.compile(r"(?<=格子|条纹|斑点|碎花|豹纹|格纹|波点
 def normalise_chinese(text: str) -> str:
     """The Chinese request as the reading and its coverage check both see it: the states of `colour_change_states`,
     a topic's remark on how many there are, a list's word for its kind, a pattern's word for 'pattern'."""
-    text = PATTERN_WORD.sub("", colour_change_states(text))
+    text = PATTERN_WORD.sub("", colour_change_states(cantonese_as_mandarin(text)))
     # '那个很大的充气城堡', '非常旧的椅子': how much of a quality is no part of the object's name
     text = re.sub(r"(?:很|非常|特别|超级|超|挺|十分|相当|有点儿?|有些)(?=[\u4e00-\u9fff]{1,3}的)(?!多)", "", text)
     # '把所用的鹦鹉': 所有 typed by its sound (suǒyòng for suǒyǒu) before 的 and a noun
@@ -182,6 +184,25 @@ def normalise_chinese(text: str) -> str:
     # '能不能把…', '可不可以帮我…', '要不要': a question's 'A or not A' asks politely; its 不 negates nothing
     text = A_NOT_A.sub(r"\1", text)
     return LIST_KIND.sub(" ", text) if "、" in text else text
+
+
+# Cantonese written as it is spoken ('幫我揀晒啲黃色嘅雨遮出嚟'): its particles and function words, which no Mandarin
+# dictionary reads, as their Mandarin kin (after the conversion to simplified characters)
+CANTONESE_WORDS = {"嘅": "的", "嚟": "来", "喺": "在", "嗰": "那", "冇": "没有", "唔": "不", "係": "是", "畀": "给",
+                   "佢哋": "它们", "佢": "它", "咗": "了", "嘢": "东西", "睇": "看", "啱啱": "刚才", "仲": "还"}
+# 晒 after a verb is 'all of them' ('揀晒', '圈晒'); 啲 before a noun or an attribute is 'the (ones)'
+CANTONESE_ALL = re.compile(r"(?<=[拣选圈框标找抠挑分割画])晒(?:啲)?")
+
+
+def cantonese_as_mandarin(text: str) -> str:
+    """Cantonese function words as Mandarin ('揀晒啲黃色嘅雨遮出嚟' -> '拣所有黄色的雨遮出来'); a text with none of
+    them is returned as it is."""
+    if not re.search("[嘅嚟喺嗰冇唔係畀佢咗嘢睇啲晒]", text):
+        return text
+    text = CANTONESE_ALL.sub("所有", text)
+    for word, mandarin in CANTONESE_WORDS.items():
+        text = text.replace(word, mandarin)
+    return text.replace("啲", "")
 
 
 A_NOT_A = re.compile(r"(能|可|会|要|肯|是|行|好)不\1(?=以|[把将帮给替你您请再也都就的们]|$|[，,？?\s])")
@@ -397,6 +418,8 @@ def state_word(fragment: str) -> str | None:
 
     if fragment in ZH_MODIFIERS:
         return ZH_MODIFIERS[fragment]  # '有缺口的': our word for the state before any dictionary's
+    if len(fragment) >= 2 and fragment[-1] in "掉完" and fragment[:-1] in ZH_MODIFIERS:
+        return ZH_MODIFIERS[fragment[:-1]]  # '枯掉的', '烂掉的': the verb's result complement (away, done) adds nothing
     senses = cedict_senses(fragment)
     if len(fragment) >= 3 and not senses:
         # a cause and the state it left ('被雨淋湿的': the state it ends in, 湿 wet, the cause aside); two characters

@@ -112,6 +112,7 @@ def unaccounted_english(text: str, used: set[str]) -> list[str]:
     """Content words of an English text (lower case, typos fixed) that the plan never used."""
     out = []
     text = re.sub(r"\b\d+(?:st|nd|rd|th)\b", " ", text.lower())
+    text = re.sub(r"(?<=[a-z])\((s|es)\)", r"\1", text)  # 'box(es)': the plural left optional
     text = re.sub(PICTURE_BY_SCENE, " ", text)  # 'in this construction site photo': where to look
     text = IMAGE_FILE.sub(" ", text)  # 'in cam3_0087.jpeg': the picture by its file name
     text = ANSWER_FORM_TAIL.sub(" ", text.rstrip(" .!?"))  # '… and send back the binary masks': the answer's form

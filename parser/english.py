@@ -195,6 +195,7 @@ FOLLOWUP_LEAD = rf"(?:{FOLLOWUP_FILLER}[, ]+|{FROM_PREVIOUS})*"
 TRAILING_ADDITION = re.compile(r"\b(?:as well|too)\s*(?:please|pls)?$")
 REMOVE_VERBS = (r"(?:drop|remove|delete|get rid of|take out|take away|exclude|discard|deselect|lose|forget|ditch|"
                 r"unselect|throw out|leave out|skip|ignore|omit)")
+REQUEST_VERB_WORDS = "|".join(sorted(REQUEST_VERBS, key=len, reverse=True))
 # 'just gimme four tennis balls', 'just segment the cats': 'just' before the request's own verb softens it; before
 # what to keep it narrows the previous answer ('just the cats', 'just keep the cats')
 FOLLOWUP_VERBS = frozenset("keep drop remove delete add include exclude discard deselect take lose forget narrow put "
@@ -1356,6 +1357,15 @@ def preprocess(text: str) -> str:
     text = CONTEXT_CLAUSE.sub("", text, count=1)
     text = INDIFFERENCE.sub(" ", correct_object_typos(fix_typos(text)))
     text = output_form_as_count(text)
+    # 'ball(s)', 'box(es)': a plural left optional is the plural
+    text = re.sub(r"(?<=[a-z])\((s|es)\)", r"\1", text)
+    # 'the plush bears which color is brown', 'bottles with colour green': the colour said as a clause is the colour
+    text = re.sub(rf"\s+(?:(?:whose|which|that|with|of|in)\s+(?:the\s+)?)?colou?rs?\s+(?:is\s+|are\s+|=\s*|:\s*)?"
+                  rf"(?P<c>{COLOURS})\b", r" that are \g<c>", text)
+    # 'so theres a cat on the washing machine can you segment it': dictated without a stop, the question that asks
+    # begins a sentence of its own
+    text = re.sub(rf"(?<=[a-z])\s+(?=(?:can|could|would|will) (?:you|u) (?:please |pls )?(?:{REQUEST_VERB_WORDS})\b)",
+                  ". ", text)
     # 'every cup not made of glass', 'the chairs that aren't made of plastic': a negated material is 'not glass',
     # which the post-modifiers read as an exclusion; with no relative word before it, the clause gets one
     text = re.sub(r"\b(that|which|who)'(s|re) not\b", lambda m: f"{m.group(1)} {'is' if m.group(2) == 's' else 'are'} not",

@@ -47,6 +47,8 @@ OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指�
                          r"下午好|晚安|再见|拜拜|总结|介绍一下|换成|改成|变成|转成|替换|好看吗|漂亮吗|好不好看|多大了|几岁|"
                          # chat and amounts the picture cannot be segmented into ('在吗', '有多少卡路里')
                          r"^在吗|心情|无聊|聊聊天|陪我聊|卡路里|热量|多少钱|什么价|价格|多重|"
+                         # '给这条狗起个名字': naming a pet or a thing is no segmentation ('把2号记为零件A' remembers)
+                         r"(?:起|取)(?:个|一个)?(?:名字|名)|"
                          r"多少(?:克|斤|公斤|千克|米|公里|度|年|天|小时|分钟|秒|升|瓦|岁)|"
                          # '这张图的 resolution 能调高一点吗': the picture's qualities, which editing changes
                          r"(?:分辨率|清晰度|画质|像素|亮度|对比度|饱和度|曝光|resolution|quality)[^，,。]{0,8}?"

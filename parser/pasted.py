@@ -45,6 +45,7 @@ def _pairs_separated(text: str) -> str:
     """Keys and values separated as people and programs write them, with ';': 'Task: segment. Target: "x"',
     'action=segment object=calves count=2', full-width '；' and '，'."""
     text = text.replace("；", ";").replace("，", ",").replace("：", ":")
+    text = re.sub(r"^\s*(?:【[^】]{1,8}】|\[[A-Za-z ]{1,12}\])\s*", "", text)  # '【任务】', '[Task]': the message's label
     text = re.sub(rf"\.\s+(?=[\"']?{_KEY}[\"']?\s*:)", "; ", text)
     return re.sub(r"(?<=[^\s;,&])\s+(?=[A-Za-z_]\w*=)", "; ", text)
 

@@ -291,7 +291,9 @@ def translate_words(pieces: list[tuple[str, str]]) -> tuple[str, bool]:
                 continue
             # a guess from pieces is sure only as attribute + noun ('小女孩'); 'noun + noun' of an unknown word
             # ('金融中心' -> 'banking heart') is likely a name or a term the dictionary lacks
-            known = known and bool(parts) and sum(kind == "noun" for kind, _ in parts) <= 1
+            # ... unless the pieces make a phrase SAM3 knows ('沙滩' + '椅': 'beach chair')
+            confirmed = bool(parts) and " ".join(english for _, english in parts[-2:]) in _saco_endings()
+            known = known and bool(parts) and (sum(kind == "noun" for kind, _ in parts) <= 1 or confirmed)
             tokens.extend(parts)
     cleaned: list[tuple[str, str]] = []
     for index, (kind, english) in enumerate(tokens):

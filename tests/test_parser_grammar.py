@@ -861,3 +861,31 @@ def test_a_possessor_without_its_apostrophe_is_no_list():
     """'the kids shoes and socks': whose shoes, not kids and shoes; the reading is unsure rather than a list."""
     plan = parse_offline("all the kids shoes and socks")
     assert "kid" not in [t.phrase for t in plan.targets] and plan.confidence == "low"
+
+
+# ------------------------------------------------------------------ families found by blind set Z (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # a colour said as a clause ('whose colour is red', second-language 'which color is brown') is the colour
+    ("outline the mugs whose colour is red", [("red mug", "all", None, [], None)], "new"),
+    # a plural left optional, 'cone(s)', is the plural
+    ("segment the traffic cone(s) please", [("traffic cone", "all", None, [], None)], "new"),
+    # dictated without a stop: the question that asks begins a sentence of its own
+    ("theres a dog under the table could you mask it", [("dog", "all", None, [], ("below", "table"))], "new"),
+    # another program's request in Chinese keys, under a label in 【】
+    ("【任务】目标：红色的消防栓；数量：2", [("red fire hydrant", "all", 2, [], None)], "new"),
+    # Cantonese function words (嘅 的, 啲, V晒 all of them, 出嚟 出来, 喺 在) read as their Mandarin kin; 揀 picks
+    ("幫我圈晒啲紅色嘅車出嚟", [("red car", "all", None, [], None)], "new"),
+    ("喺桌上嘅杯幫我揀出嚟", [("cup", "all", None, [], ("on", "table"))], "new"),
+    # the state a verb's result complement (掉) leaves; 没气 / 瘪 flat; an unknown word whose pieces make a SAM3 phrase
+    ("把烂掉的橙子挑出来", [("rotten orange", "all", None, [], None)], "new"),
+    ("把没气的篮球都标出来", [("flat basketball", "all", None, [], None)], "new"),
+    ("帮我把沙滩椅都框出来", [("beach chair", "all", None, [], None)], "new"),
+])
+def test_families_of_blind_set_z(text, expected, followup):
+    assert_read_sure(text, expected, followup)
+
+
+def test_naming_a_pet_is_no_segmentation():
+    """'give this cat a name' asks for something the tool does not do: the answer asks back."""
+    plan = parse_offline("给这只猫取个名字")
+    assert plan.clarify and not plan.targets
