@@ -188,8 +188,10 @@ def normalise_chinese(text: str) -> str:
 
 # Cantonese written as it is spoken ('幫我揀晒啲黃色嘅雨遮出嚟'): its particles and function words, which no Mandarin
 # dictionary reads, as their Mandarin kin (after the conversion to simplified characters)
-CANTONESE_WORDS = {"嘅": "的", "嚟": "来", "喺": "在", "嗰": "那", "冇": "没有", "唔": "不", "係": "是", "畀": "给",
-                   "佢哋": "它们", "佢": "它", "咗": "了", "嘢": "东西", "睇": "看", "啱啱": "刚才", "仲": "还"}
+# (唔 only before what it negates: alone it is also Mandarin's 'hmm')
+CANTONESE_WORDS = {"嘅": "的", "嚟": "来", "喺": "在", "嗰": "那", "冇": "没有", "唔要": "不要", "唔好": "不要",
+                   "唔使": "不用", "唔系": "不是", "唔算": "不算", "畀": "给", "佢哋": "它们", "佢": "它", "咗": "了",
+                   "嘢": "东西", "睇": "看", "啱啱": "刚才"}
 # 晒 after a verb is 'all of them' ('揀晒', '圈晒'); 啲 before a noun or an attribute is 'the (ones)'
 CANTONESE_ALL = re.compile(r"(?<=[拣选圈框标找抠挑分割画])晒(?:啲)?")
 
@@ -197,7 +199,7 @@ CANTONESE_ALL = re.compile(r"(?<=[拣选圈框标找抠挑分割画])晒(?:啲)?
 def cantonese_as_mandarin(text: str) -> str:
     """Cantonese function words as Mandarin ('揀晒啲黃色嘅雨遮出嚟' -> '拣所有黄色的雨遮出来'); a text with none of
     them is returned as it is."""
-    if not re.search("[嘅嚟喺嗰冇唔係畀佢咗嘢睇啲晒]", text):
+    if not re.search("[嘅嚟喺嗰冇唔畀佢咗嘢睇啲晒]", text):
         return text
     text = CANTONESE_ALL.sub("所有", text)
     for word, mandarin in CANTONESE_WORDS.items():
