@@ -15,8 +15,8 @@ from segchat.parser.english import Reading, Selection
 from segchat.parser.lexicon import JARGON, is_known, is_noun, is_participle, lemmas, singular_phrase
 from segchat.parser.lexicon import REQUEST_VERBS as EN_REQUEST_VERBS
 from segchat.parser.vocabulary import ZH_CLASSIFIERS, ZH_DIGITS, ZH_MODIFIERS, ZH_NOUNS
-from segchat.parser.zh_lexicon import (cedict_senses, colour_before_noun, read_compound_heads, translate_word,
-                                      translate_words, words)
+from segchat.parser.zh_lexicon import (cedict_senses, colour_before_noun, join_split_words, read_compound_heads,
+                                      translate_word, translate_words, words)
 
 ZH_NUMBER = "(\\d+|[零一两二俩仨三四五六七八九十百]+)"
 CL = f"[{ZH_CLASSIFIERS}]"
@@ -166,6 +166,11 @@ TOPIC_REMARK = re.compile(r"""(?x)
     (?: 太多了 | 太多 | 很多 | 好多 | 这么多 | 有很多 | 有好多 | 一大堆 | 多得很 | 多得是 ) [啊呀了吧呢哦]*         # a remark on how many
     (?= [，,] \s* [^，,]*? [\d一两二俩三四五六七八九十几] \s* [个只条把辆台根块张本瓶件头匹位棵朵片艘架颗支] )   # then a count
 """)
+INTERNET_REMARKS = re.compile(r"家人们(?:谁懂啊?)?|谁懂啊|绝绝子|yyds|YYDS|救命(?:啊|呀)?|[球求][球求](?:你|您|了|啦)+|"
+                              r"谢谢宝(?:宝|子)?|宝子们?|笑死(?:我了)?|好家伙|破防了|无语(?:子|了)?|离谱|栓Q|芭比Q了|"
+                              r"蚌埠住了|绷不住了|我真的会谢|真的会谢|整点好活|整活|(?:哈哈|呜呜|嘿嘿|嘻嘻)[哈呜嘿嘻]*")
+PRAISE_REMARK = re.compile(r"(?<=[\u4e00-\u9fff])(?:也|真的?|实在|简直)?太(?!多)[\u4e00-\u9fff]{1,3}?了(?:吧|啊|呀|哦)?"
+                           r"(?=\s*(?:[，,。!！?？~～]|$))")
 # '锤子、钳子、扳手这些工具': a list that ends in a word for its kind; the kind names no object of its own
 LIST_KIND = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z])(?:这些|那些|这几样|这几种|这几类)[\u4e00-\u9fff]{1,3}?(?=都|全|[，,]|\s|$)")
 # '格子图案的围巾', '条纹花纹的T恤': a pattern's word for 'pattern' after it
@@ -175,36 +180,22 @@ PATTERN_WORD = re.compile(r"(?<=格子|条纹|斑点|碎花|豹纹|格纹|波点
 def normalise_chinese(text: str) -> str:
     """The Chinese request as the reading and its coverage check both see it: the states of `colour_change_states`,
     a topic's remark on how many there are, a list's word for its kind, a pattern's word for 'pattern'."""
-    text = PATTERN_WORD.sub("", colour_change_states(cantonese_as_mandarin(text)))
+    text = PATTERN_WORD.sub("", colour_change_states(text))
     # '那个很大的充气城堡', '非常旧的椅子': how much of a quality is no part of the object's name
     text = re.sub(r"(?:很|非常|特别|超级|超|挺|十分|相当|有点儿?|有些)(?=[\u4e00-\u9fff]{1,3}的)(?!多)", "", text)
     # '把所用的鹦鹉': 所有 typed by its sound (suǒyòng for suǒyǒu) before 的 and a noun
     text = re.sub(r"(?<=[把将])所用的(?=[\u4e00-\u9fffA-Za-z])", "所有的", text)
     text = TOPIC_REMARK.sub(lambda m: m.group("topic"), text, count=1)
+    # '家人们谁懂啊，', '绝绝子，', '，球球了', '，谢谢宝': the internet's interjections and pleas, a clause of their own, name
+    # nothing (at a clause's end, '今天的小可爱们绝绝子', they mark the clause a cry of delight); '也太可爱了吧'
+    # is a remark on the topic before it, and a clause-final 哈 softens ('黄色的不要哈')
+    text = re.sub(rf"(?:^|(?<=[，,。!！?？~～\s]))(?:{INTERNET_REMARKS.pattern})[啊呀了吧哈!！~～]*(?=\s*(?:[，,。!！?？~～]|$))",
+                  " ", text)
+    text = PRAISE_REMARK.sub("", text)
+    text = re.sub(r"哈+(?=\s*(?:[，,。!！?？~～]|$))", "", text)
     # '能不能把…', '可不可以帮我…', '要不要': a question's 'A or not A' asks politely; its 不 negates nothing
     text = A_NOT_A.sub(r"\1", text)
     return LIST_KIND.sub(" ", text) if "、" in text else text
-
-
-# Cantonese written as it is spoken ('幫我揀晒啲黃色嘅雨遮出嚟'): its particles and function words, which no Mandarin
-# dictionary reads, as their Mandarin kin (after the conversion to simplified characters)
-# (唔 only before what it negates: alone it is also Mandarin's 'hmm')
-CANTONESE_WORDS = {"嘅": "的", "嚟": "来", "喺": "在", "嗰": "那", "冇": "没有", "唔要": "不要", "唔好": "不要",
-                   "唔使": "不用", "唔系": "不是", "唔算": "不算", "畀": "给", "佢哋": "它们", "佢": "它", "咗": "了",
-                   "嘢": "东西", "睇": "看", "啱啱": "刚才"}
-# 晒 after a verb is 'all of them' ('揀晒', '圈晒'); 啲 before a noun or an attribute is 'the (ones)'
-CANTONESE_ALL = re.compile(r"(?<=[拣选圈框标找抠挑分割画])晒(?:啲)?")
-
-
-def cantonese_as_mandarin(text: str) -> str:
-    """Cantonese function words as Mandarin ('揀晒啲黃色嘅雨遮出嚟' -> '拣所有黄色的雨遮出来'); a text with none of
-    them is returned as it is."""
-    if not re.search("[嘅嚟喺嗰冇唔畀佢咗嘢睇啲晒]", text):
-        return text
-    text = CANTONESE_ALL.sub("所有", text)
-    for word, mandarin in CANTONESE_WORDS.items():
-        text = text.replace(word, mandarin)
-    return text.replace("啲", "")
 
 
 A_NOT_A = re.compile(r"(能|可|会|要|肯|是|行|好)不\1(?=以|[把将帮给替你您请再也都就的们]|$|[，,？?\s])")
@@ -498,8 +489,9 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
                 notes.append(f"idiom left out: {word}")  # '见义勇为': a judgement, no object
                 continue
             if tag == "q" and word in HOLDER_CHARACTERS and pieces and pieces[-1][1].startswith("n"):
-                # '哑铃架': right after a noun, its rack, no measure word
-                pieces.append((ZH_NOUNS.get(word) or HOLDER_ONLY[word], "eng"))
+                # '哑铃架': right after a noun, its rack, no measure word ('麦克风架': a stand, the word SAM3's
+                # phrases use with that noun)
+                pieces.append((_holder_word(word, pieces[-1]), "eng"))
                 continue
             if word in FRAME or word in REQUEST_VERBS or tag in ("uj", "ul", "uz", "ug", "ud", "y", "e", "o", "c", "p",
                                                                    "r", "m", "q", "d", "x", "w"):
@@ -525,7 +517,7 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
         return request_nouns[0], True, notes  # '最顶上的那个 box 帮我抠一下': 抠 asks, so the box is what to cut out
     if not pieces:
         return "", True, notes
-    pieces = read_compound_heads(pieces)
+    pieces = read_compound_heads(join_split_words(pieces))
     phrase, known = translate_words(pieces)
     notes.extend(_sense_guesses(pieces))
     return phrase, known, notes
@@ -536,6 +528,21 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
 # names most; 架 is none of its nouns (after a number it counts machines, '一架飞机'), nor are 筐 and 篮 alone
 HOLDER_CHARACTERS = frozenset("架盒箱袋瓶桶筐篮")
 HOLDER_ONLY = {"架": "rack", "筐": "basket", "篮": "basket"}
+
+# the things a 架 may be after a noun, the commonest first: the one that makes a phrase SAM3 knows with it is taken
+HOLDER_SENSES = {"架": ("rack", "stand", "shelf", "frame")}
+
+
+def _holder_word(word: str, owner: tuple[str, str]) -> str:
+    """'哑铃架' dumbbell rack, '麦克风架' microphone stand, '饼干盒' cookie box: the holder's word after its noun."""
+    from segchat.parser.zh_lexicon import saco_ending
+
+    named = translate_word(*owner)
+    for sense in HOLDER_SENSES.get(word, ()):
+        if named and saco_ending(f"{named[1].split()[-1]} {sense}"):
+            return sense
+    return ZH_NOUNS.get(word) or HOLDER_ONLY[word]
+
 
 # English words of request that also name a thing: the thing, when a Chinese verb makes the request
 REQUEST_WORD_OBJECTS = frozenset({"box", "frame", "tag", "label", "mask", "circle", "flag", "track", "display"})
@@ -985,6 +992,8 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
     text = re.sub(rf"(?<=[\d一两二俩三四五六七八九十]{CL})以上", "", text)
     # '停车场里所有白色的SUV', '水族箱里所有的小丑鱼': the place, then 'all' of what is in it (the 的 of the place unsaid)
     text = re.sub(r"(?<=[\u4e00-\u9fff])(里面|里边|里|上面|上|中)(?=所有|全部|每个|每一个)", r"\1的", text)
+    # '篮子里最上面的那个鸡蛋', '桌子上最左边的杯子': the place, then a superlative among what is there
+    text = re.sub(r"(?<=[\u4e00-\u9fff])(?<![图画照片])(里面|里边|里|上面|上|中)(?=最)", r"\1的", text)
     # '泳池里没戴泳帽的人': the place, then what the ones meant are not wearing (the place's 的 unsaid again)
     text = re.sub(r"(?<=[\u4e00-\u9fff])(里面|里边|里|上面|上)(?=(?:没有?|不)(?:戴|穿|带|拿|系)着?[\u4e00-\u9fff]{1,6}的)",
                   r"\1的", text)
@@ -1022,10 +1031,10 @@ BARE_SIZE = re.compile(r"(?:(?<=^)|(?<=[要把将留选是掉除\s，,]))(?P<siz
 
 
 # '键盘和它右边的音箱': a pronoun before a place word points at the target named just before it; '耳机和旁边的手机':
-# a word of nearness with no anchor at all does too (a side or a height alone, '和左边的香蕉', is a position instead)
+# a word of nearness or of containment ('烤箱和里面的面包') with no anchor at all does too (a side or a height alone, '和左边的香蕉', is a position instead)
 PRONOUN_ANCHOR = re.compile(r"^\s*(?:(?:它们|他们|她们|它|他|她|牠|其)(?=的?(?:左边|左侧|左面|右边|右侧|右面|上方|上面|上边|下面|"
-                            r"下方|下边|底下|旁边|附近|边上|隔壁|周围|前面|后面|里面|里边))|(?=(?:旁边|附近|边上|隔壁|周围)"
-                            r"(?:的|[那这]一?[个只件把张台辆本支条块位]\s*)))")
+                            r"下方|下边|底下|旁边|附近|边上|隔壁|周围|前面|后面|里面|里边))|(?=(?:旁边|附近|边上|隔壁|周围|"
+                            r"里面|里边|里头)(?:的|[那这]一?[个只件把张台辆本支条块位]\s*)))")
 
 
 def pronoun_anchor_named(piece: str, previous_phrase: str) -> str:

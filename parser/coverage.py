@@ -39,7 +39,7 @@ EN_STRUCTURE = frozenset(CLOSED_CLASS | REQUEST_VERBS | WANT_VERBS | JARGON | IM
     also add plus additionally as well too drop remove delete get rid take away discard deselect lose forget ditch
     unselect throw keep narrow limit only just now instead again
     ones everything everyone everybody whoever whomever something stuff thing things items item objects object one
-    background rest format file possible asap png coco yolo mode outs
+    background rest format file possible asap png coco yolo mode outs respond reply
     jpg jpeg gif bmp tif tiff webp heic rle svg csv txt yo lmao haha quick
     random randomly any whichever kind sort type bunch group pile number lot lots set pair couple dozen
     shown visible seen there here go ahead able fine good great see view

@@ -604,6 +604,10 @@ def fill_head(excluded: list[str], head: str) -> list[str]:
         rest, material = material_before_noun(item)
         if material:  # 'except bottles made of glass': the head (or the noun said) of that material
             item = f"{material} {rest.strip() or '{head}'}"
+        said_noun = re.search(r"(?P<w>[a-z]+) \{head\}", item)
+        if said_noun and head_last and singular(said_noun.group("w")) == singular(head_last):
+            # 'except the paper bag ones': the kind of the head named whole, its 'ones' adds nothing
+            item = item.replace(" {head}", "")
         if "{head}" in item:
             out.append(item.replace("{head}", head).strip())
             continue
@@ -950,7 +954,8 @@ CONTEXT_CLAUSE = re.compile(r"^(?:(?:hi|hello|hey|ok|okay|so|alright|well|anyway
                             r"we were|i work|we work|working on|for (?:my|our) \w+)\b[^,;.!?]*?(?:[,;.]|\s-|"
                             # '… glassware and i'd like every beaker masked': the request joined by 'and'
                             r"\s+and(?=\s+(?:i'?d like|i would like|i want|i need|we'?d like|we need|could you|"
-                            r"can you|please)\b))\s*"
+                            r"can you|please|i was wondering|i'?m wondering|i am wondering|i was hoping|i'?m hoping|"
+                            r"i am hoping)\b))\s*"
                             r"(?:so\s+|and\s+|therefore\s+|hence\s+)?(?=\S)")
 
 
@@ -1211,6 +1216,7 @@ def expand_shorthand(text: str) -> str:
     text = re.sub(r"(?i)\b(thanks|thank you|thx|ty)((?: (?:so |very )?much| a lot)?) in advance\b", r"\1\2", text)
     text = re.sub(r"(?i)(?<![\w'])'?em\b", "them", text)  # 'all of em'
     text = re.sub(r"(?i)(?<![a-z])w/o(?![a-z])", "without", text)
+    text = re.sub(r"(?i)\b(which|what|who|where|when|how) ever\b", r"\1ever", text)  # 'which ever tent
     text = re.sub(r"(?i)(?<![a-z])w/(?=\s|[a-z])", "with ", text)
     text = CONTRACTION_WITHOUT_APOSTROPHE.sub(
         lambda m: f"{m.group(1)}n't" if m.group(1) else f"{m.group(2)}'s", text)
@@ -1401,7 +1407,8 @@ def preprocess(text: str) -> str:
 
 
 OUTPUT_CLAUSE = re.compile(r"^(?:and |then |please |also )*(?:output|report|return|print|give|save|export|list|"
-                           r"provide|write|explain|answer|tell|describe|show me (?:its|their|the) (?:bbox|coordinates))"
+                           r"provide|write|explain|answer|respond|reply|tell|describe|show me (?:its|their|the) "
+                           r"(?:bbox|coordinates))"
                            r"\b(?:.*\b(?:bbox|bboxes|coordinates?|json|xml|mask|masks|format|why|reason|"
                            r"names?|position|location)\b|\s+(?:why|the reason))|"
                            # 'no commentary', 'no explanation needed': how to answer, nothing to find
@@ -1411,10 +1418,11 @@ OUTPUT_CLAUSE = re.compile(r"^(?:and |then |please |also )*(?:output|report|retu
 
 # '… and return masks', 'then output the bounding boxes as json': the answer's form joined to the request by 'and'
 ANSWER_FORM_TAIL = re.compile(r"\s*,?\s*\b(?:and|then|and then)\s+(?:please\s+)?(?:return|output|give|send|export|save|"
-                              r"provide|report|write)\s+(?:me\s+|us\s+|back\s+)?(?:(?:the|their|its|all|binary|instance|"
+                              r"provide|report|write|respond|reply)\s+(?:me\s+|us\s+|back\s+)?(?:with\s+)?"
+                              r"(?:(?:the|their|its|all|binary|instance|"
                               r"segmentation|pixel|individual|separate|one|a)\s+)*(?:masks?|bboxe?s?|bounding boxes|"
                               r"coordinates|polygons?|json|results?|outlines?|contours?|segmentations?)\b(?:\s+(?:for "
-                              r"each|as|in)\b[a-z0-9 \-]*)?\s*$")
+                              r"each|as|in)\b[a-z0-9 \-]*?)?(?:\s+(?:only|please|pls|thanks|thx))*\s*$")
 
 
 # 'the croissants, the burnt ones': a clause of only 'the ADJ ones' after a comma narrows the noun named before it
@@ -1482,6 +1490,18 @@ def exclusion_after_several(text: str) -> list[Reading] | None:
     return readings
 
 
+def without_courtesy_clauses(text: str) -> str:
+    """'hi, could you … , thanks': a greeting or thanks in a clause of its own before or after the request goes (the
+    list's split drops them; an exclusion's text is read whole)."""
+    clauses = [c for c in re.split(r"\s*,\s*", text) if c.strip()]
+    courtesy = ACKNOWLEDGEMENT_EN | POLITENESS
+    while len(clauses) > 1 and set(clauses[0].split()) <= courtesy:
+        clauses.pop(0)
+    while len(clauses) > 1 and set(clauses[-1].split()) <= courtesy:
+        clauses.pop()
+    return " , ".join(clauses)
+
+
 def _same_target(a: Reading, b: Reading) -> bool:
     return (a.phrase, a.selection, a.relation, a.exclude) == (b.phrase, b.selection, b.relation, b.exclude)
 
@@ -1514,8 +1534,8 @@ def parse_english(text: str) -> tuple[list[Reading], str]:
             and AND_A_NEW_TARGET.search(text):
         # 'the cyclists without helmets and the bikes': 'and the' after a negative post-modifier starts a new target
         readings = read_pieces(AND_A_NEW_TARGET.split(text), text)
-    elif EXCEPT.search(text) or QUANTIFIED_BUT.search(text) or re.search(r"\b(?:not|n't|without|with no)\b", text):
-        readings = read_pieces([text], text)
+    elif EXCEPT.search(text) or QUANTIFIED_BUT.search(text) or re.search(r"\b(?:not|without|with no)\b|n't\b", text):
+        readings = read_pieces([without_courtesy_clauses(text)], text)
     else:
         readings = read_pieces(split_targets(text), text)
     if followup == "add" and adds_within_itself(request, readings):

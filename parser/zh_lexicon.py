@@ -246,6 +246,11 @@ def _saco_endings() -> frozenset[str]:
     return frozenset(" ".join(phrase.split()[-2:]) for phrase in saco_phrases() if len(phrase.split()) >= 2)
 
 
+def saco_ending(words: str) -> bool:
+    """Whether some SA-Co phrase ends in these two words ('yoga mat', 'microphone stand')."""
+    return words in _saco_endings()
+
+
 def read_compound_heads(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """'瑜伽' + '垫': a character jieba left as a bound morpheme (tag 'zg') after a noun is that noun's head, in the
     sense that makes a phrase SAM3 knows with it ('yoga mat', not 'yoga pad' or 'yoga cushion'); without such a

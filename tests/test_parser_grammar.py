@@ -889,3 +889,32 @@ def test_naming_a_pet_is_no_segmentation():
     """'give this cat a name' asks for something the tool does not do: the answer asks back."""
     plan = parse_offline("给这只猫取个名字")
     assert plan.clarify and not plan.targets
+
+
+# ------------------------------------------------------------------ families found by blind set AA (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # the internet's interjections and pleas in a clause of their own name nothing; a clause-final 哈 softens
+    ("姐妹们谁懂啊，帮我把那把蓝色的尤克里里圈出来", [("blue ukulele", "all", None, [], None)], "new"),
+    ("救命，把所有的帐篷都框出来，绿色的不要哈", [("tent", "all", None, ["green tent"], None)], "new"),
+    ("把书包去掉，谢谢宝", [("backpack", "all", None, [], None)], "remove"),
+    # '也太可爱了吧' is a remark on the topic before it, which a count without a noun then counts
+    ("这只熊猫也太可爱了吧，随便框一只", [("panda", "all", 1, [], None)], "new"),
+    # 'which ever' written apart; a request after context joined by 'and I was wondering if you could'
+    ("which ever mug is on the left, mask it", [("mug", "leftmost", 1, [], None)], "new"),
+    ("I'm making a poster for the gym and I was wondering if you could mask the kettlebells",
+     [("kettlebell", "all", None, [], None)], "new"),
+    # a negation in a contraction, with a greeting and thanks in clauses of their own
+    ("hey, select every box that isn't taped, thanks", [("box", "all", None, ["taped box"], None)], "new"),
+    # 'except the 纸杯 ones': the kind of the head named whole
+    ("outline every cup except the 纸杯 ones", [("cup", "all", None, ["paper cup"], None)], "new"),
+    # a place, then a superlative among what is there; 里面 with no anchor after 和 is inside the one just named
+    ("标出盘子里最大的那块蛋糕", [("cake", "largest", 1, [], ("in", "plate"))], "new"),
+    ("把冰箱和里面的牛奶都选出来", [("refrigerator", "all", None, [], None), ("milk", "all", None, [], ("in", "refrigerator"))],
+     "new"),
+    # 女生 a girl; a 架 after a noun is what SAM3's phrases call it ('microphone stand'); the answer's form
+    ("找出那个拿着气球的女生", [("girl", "all", None, [], ("holding", "balloon"))], "new"),
+    ("把麦克风架都标出来", [("microphone stand", "all", None, [], None)], "new"),
+    ("mark each pallet and reply with json", [("pallet", "all", None, [], None)], "new"),
+])
+def test_families_of_blind_set_aa(text, expected, followup):
+    assert_read_sure(text, expected, followup)
