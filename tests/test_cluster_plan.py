@@ -37,6 +37,16 @@ def test_flags_become_a_plan():
     assert parse_autoscale(" 0:3") == (0, 3)
 
 
+def test_the_ingress_queue_grows_with_the_replicas():
+    """The ingress's work queue is per model: with 3 replicas (or up to 3) it lets 3x the turns run and wait."""
+    settings = Settings(concurrency=4, queue_size=16)
+    for plan in (plan_of(ray_address="local", replicas=3), plan_of(ray_address="local", autoscale="1:3")):
+        ingress = plan.ingress_settings(settings)
+        assert (ingress.concurrency, ingress.queue_size) == (12, 48)
+    assert plan_of(ray_address="local", replicas=1).ingress_settings(settings).concurrency == 4
+    assert settings.concurrency == 4  # the settings given are not changed
+
+
 @pytest.mark.parametrize("flags, words", [
     ({"replicas": 2}, "add --ray"),
     ({"ray_address": "local", "autoscale": "4"}, "MIN:MAX"),

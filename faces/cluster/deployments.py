@@ -88,4 +88,5 @@ def build_application(settings: Settings, plan: ClusterPlan, *, gpus_per_replica
         **plan.scale(), **routing,
         ray_actor_options={"num_cpus": plan.replica_cpus, "num_gpus": gpus_per_replica},
     ).bind(settings_json, plan.threads)
-    return IngressDeployment.options(ray_actor_options={"num_cpus": 0}).bind(settings_json, segmenter)
+    return IngressDeployment.options(ray_actor_options={"num_cpus": 0}).bind(
+        plan.ingress_settings(settings).model_dump_json(), segmenter)

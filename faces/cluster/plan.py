@@ -86,6 +86,15 @@ class ClusterPlan(BaseModel):
         needed = int(self.most_replicas * self.replica_cpus + INGRESS_CPUS + 0.999)
         return self.ray_cpus or needed
 
+    def ingress_settings(self, settings: Settings) -> Settings:
+        """The settings the ingress's agent runs with: its work queue (`concurrency` turns in flight, `queue_size`
+        waiting) is per model, so a cluster's is that of every replica at its most together; otherwise a team's
+        turns would queue at the ingress while replicas stand idle (4 turns in flight for 4 replicas is one each,
+        and nothing for `@serve.batch` to batch)."""
+        replicas = self.most_replicas
+        return settings.model_copy(update={"concurrency": settings.concurrency * replicas,
+                                           "queue_size": settings.queue_size * replicas})
+
     def scale(self) -> dict:
         """The segmenter deployment's replicas: a number, or an autoscaling config."""
         if self.autoscale is None:
