@@ -44,7 +44,10 @@ GREETING_EN = re.compile(r"^\s*(hi|hello|hey|yo|hiya|good (morning|evening|after
                          r"[\s!.,]*$")
 OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指示|规则)|系统提示|天气|你是谁|你好|您好|谢谢你|调亮|变亮|亮一点|暗一点|"
                          r"滤镜|旋转|裁剪|安装|下载|翻译|讲个笑话|什么品种|几点|描述一下|描述|写一|美颜|磨皮|调色|修图|早上好|晚上好|"
-                         r"下午好|晚安|再见|拜拜|总结|介绍一下|换成|改成|变成|转成|替换|好看吗|漂亮吗|好不好看|多大了|几岁|"
+                         r"下午好|晚安|再见|拜拜|总结|介绍一下|换成|改成|变成|转成|替换|"
+                         # '把这张图调成黑白的': the picture itself made into something else (an edit)
+                         r"(?:图|照片|图片|画面|相片)[^，,。]{0,6}?(?:调成|弄成|处理成|调为)|"
+                         r"好看吗|漂亮吗|好不好看|多大了|几岁|"
                          # chat and amounts the picture cannot be segmented into ('在吗', '有多少卡路里')
                          r"^在吗|心情|无聊|聊聊天|陪我聊|卡路里|热量|多少钱|什么价|价格|多重|"
                          # '给这条狗起个名字': naming a pet or a thing is no segmentation ('把2号记为零件A' remembers)

@@ -918,3 +918,19 @@ def test_naming_a_pet_is_no_segmentation():
 ])
 def test_families_of_blind_set_aa(text, expected, followup):
     assert_read_sure(text, expected, followup)
+
+
+# ------------------------------------------------------------------ set AB (no wrong reading; two right ones said low)
+@pytest.mark.parametrize("text,expected,followup", [
+    ("把所有塑料的衣架都圈出来", [("plastic clothes hanger", "all", None, [], None)], "new"),
+    ("把阳台上的晾衣架标出来", [("drying rack", "all", None, [], ("on", "balcony"))], "new"),
+])
+def test_readings_of_blind_set_ab_said_sure(text, expected, followup):
+    assert_read_sure(text, expected, followup)
+
+
+@pytest.mark.parametrize("text", ["把这张照片调成黑白的", "帮我把图片弄成复古风"])
+def test_an_edit_of_the_picture_asks_back_in_chinese(text):
+    """'turn this photo black and white' edits the picture, which the tool does not do."""
+    plan = parse_offline(text)
+    assert plan.clarify and plan.confidence == "high"
