@@ -16,7 +16,7 @@ from segchat.parser.lexicon import JARGON, is_known, is_noun, is_participle, lem
 from segchat.parser.lexicon import REQUEST_VERBS as EN_REQUEST_VERBS
 from segchat.parser.vocabulary import ZH_CLASSIFIERS, ZH_DIGITS, ZH_MODIFIERS, ZH_NOUNS
 from segchat.parser.zh_lexicon import (cedict_senses, colour_before_noun, join_split_words, read_compound_heads,
-                                      translate_word, translate_words, words)
+                                      saco_ending, translate_word, translate_words, words)
 
 ZH_NUMBER = "(\\d+|[零一两二俩仨三四五六七八九十百]+)"
 CL = f"[{ZH_CLASSIFIERS}]"
@@ -535,8 +535,6 @@ HOLDER_SENSES = {"架": ("rack", "stand", "shelf", "frame")}
 
 def _holder_word(word: str, owner: tuple[str, str]) -> str:
     """'哑铃架' dumbbell rack, '麦克风架' microphone stand, '饼干盒' cookie box: the holder's word after its noun."""
-    from segchat.parser.zh_lexicon import saco_ending
-
     named = translate_word(*owner)
     for sense in HOLDER_SENSES.get(word, ()):
         if named and saco_ending(f"{named[1].split()[-1]} {sense}"):

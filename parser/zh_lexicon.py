@@ -263,7 +263,7 @@ def read_compound_heads(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
             found = translate_word(*previous)
             senses = [sense for sense in cedict_senses(word) if not sense.startswith("to ") and " " not in sense]
             compound = next((f"{found[1]} {sense}" for sense in senses
-                             if found and found[0] == "noun" and f"{found[1].split()[-1]} {sense}" in _saco_endings()),
+                             if found and found[0] == "noun" and saco_ending(f"{found[1].split()[-1]} {sense}")),
                             None)
             if compound:
                 out[-1] = (compound, "eng")
@@ -297,7 +297,7 @@ def translate_words(pieces: list[tuple[str, str]]) -> tuple[str, bool]:
             # a guess from pieces is sure only as attribute + noun ('小女孩'); 'noun + noun' of an unknown word
             # ('金融中心' -> 'banking heart') is likely a name or a term the dictionary lacks
             # ... unless the pieces make a phrase SAM3 knows ('沙滩' + '椅': 'beach chair')
-            confirmed = bool(parts) and " ".join(english for _, english in parts[-2:]) in _saco_endings()
+            confirmed = bool(parts) and saco_ending(" ".join(english for _, english in parts[-2:]))
             known = known and bool(parts) and (sum(kind == "noun" for kind, _ in parts) <= 1 or confirmed)
             tokens.extend(parts)
     cleaned: list[tuple[str, str]] = []
