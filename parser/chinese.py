@@ -192,10 +192,35 @@ def normalise_chinese(text: str) -> str:
     text = re.sub(rf"(?:^|(?<=[，,。!！?？~～\s]))(?:{INTERNET_REMARKS.pattern})[啊呀了吧哈!！~～]*(?=\s*(?:[，,。!！?？~～]|$))",
                   " ", text)
     text = PRAISE_REMARK.sub("", text)
+    # '木头做的梯子', '不是塑胶做的汤匙': what a thing is made of, said with 做的 / 制成的, is its material
+    text = material_made_of(text)
     text = re.sub(r"哈+(?=\s*(?:[，,。!！?？~～]|$))", "", text)
     # '能不能把…', '可不可以帮我…', '要不要': a question's 'A or not A' asks politely; its 不 negates nothing
     text = A_NOT_A.sub(r"\1", text)
     return LIST_KIND.sub(" ", text) if "、" in text else text
+
+
+MADE = re.compile(r"(?:制成|做成|做|制)(?=的)")
+MATERIALS = frozenset("wood wooden plastic metal glass paper stone leather steel iron copper aluminum bamboo cloth "
+                      "ceramic porcelain rubber silver gold cotton wool silk concrete brick clay".split())
+
+
+def material_made_of(text: str) -> str:
+    """'木头做的梯子' -> '木头的梯子': the verb of making after a material goes (the longest material word that ends
+    right before it is looked for); '他做的蛋糕' keeps it."""
+    out, start = [], 0
+    for made in MADE.finditer(text):
+        before = text[start:made.start()]
+        if any(_is_material(before[-size:]) for size in (3, 2, 1) if len(before) >= size):
+            out.append(before)
+            start = made.end()
+    return "".join(out) + text[start:]
+
+
+def _is_material(word: str) -> bool:
+    """Whether our vocabulary or the dictionary reads `word` as a material ('木头' wood, '塑胶' plastic)."""
+    found = ZH_MODIFIERS.get(word) or ZH_NOUNS.get(word) or (translate_word(word) or ("", ""))[1]
+    return bool(found) and found.split()[-1] in MATERIALS
 
 
 A_NOT_A = re.compile(r"(能|可|会|要|肯|是|行|好)不\1(?=以|[把将帮给替你您请再也都就的们]|$|[，,？?\s])")
@@ -1006,13 +1031,16 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
         parts = [p for p in parts if not REST_CLAUSE.match(re.sub(r"\s", "", p))]
         has_exclusion = re.search(r"除了|除外|不要|不包括|不含|没有?戴|没有?穿|别选|别要|不算|不用|去掉|排除|忽略|跳过|不选|就算了|就免了|"
                                   r"别管|不管|[，,]\s*别", clause)
+        several = _exclusion_after_several(parts) if has_exclusion and len(parts) == 2 else None
+        if several is not None:
+            readings.extend(several)
+            continue
         if has_exclusion and len(parts) > 1:
             pieces = [" ，".join(parts)]
         elif has_exclusion:
             pieces = parts
         else:
-            pieces = [p for part in parts for p in re.split(r"和|与|跟|以及|及|、|还有|&|[+＋]|(?<![A-Za-z])(?:and|or)(?![A-Za-z])|或者|或", part)
-                      if p.strip()]
+            pieces = [p for part in parts for p in COORDINATOR.split(part) if p.strip()]
         for piece in pieces:
             if readings:
                 piece = pronoun_anchor_named(piece, readings[-1].phrase)
@@ -1021,6 +1049,31 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
                 readings.append(reading)
     # a 的-relation before coordinated nouns applies to each ('桌子上的杯子和盘子')
     return readings, followup
+
+
+COORDINATOR = re.compile(r"和|与|跟|以及|及|、|还有|&|[+＋]|(?<![A-Za-z])(?:and|or)(?![A-Za-z])|或者|或")
+
+
+def _exclusion_after_several(parts: list[str]) -> list[Reading] | None:
+    """'標出所有的梨和桃子，爛掉的桃子不要': several targets, then an exclusion in a clause of its own. It belongs to the
+    target whose noun it names; naming none ('猫和狗都选出来，黑色的不要') it is applied to each, and the reading says
+    so. None when the first clause names one target (the exclusion is read with it as before)."""
+    first, exclusion = parts
+    targets = [p for p in COORDINATOR.split(first) if p.strip()]
+    if len(targets) < 2:
+        return None
+    nouns = [next((w for w, tag in reversed(words(t)) if tag.startswith("n") and w not in FRAME), "") for t in targets]
+    owners = [i for i, noun in enumerate(nouns) if noun and noun in exclusion]
+    readings = []
+    for index, target in enumerate(targets):
+        excluded = index in owners or not owners
+        reading = read_chunk(f"{target}，{exclusion}" if excluded else target)
+        if reading is None:
+            return None
+        if excluded and not owners:
+            reading.unsure.append("an exclusion said once after several targets, applied to each")
+        readings.append(reading)
+    return readings
 
 
 # '把小的也去掉', '只要大的', '大的也选上': 大的 / 小的 with no noun after it, only the verb of a follow-up

@@ -107,7 +107,10 @@ def fix_typos(text: str) -> str:
             if not word.endswith("d"):  # a participle's typo keeps its ending ('segmeted', 'outlind'); 'highlite' is a verb
                 candidates = [k for k in candidates if k not in REQUEST_PARTICIPLES]
             close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.8)
-            if close:
+            # 'yelow' is 'yellow' with a letter of its double dropped, not 'below': an object word or a quality that
+            # differs only so is left for correct_object_typos
+            doubled = any(_undoubled(w) == _undoubled(word) for w in _object_words().get(word[0], ()))
+            if close and not doubled:
                 word = close[0]
         out.append(word)
     return "".join(out)

@@ -137,6 +137,8 @@ def curated_words() -> frozenset[str]:
 
 
 def is_noun(word: str) -> bool:
+    if re.fullmatch(r"[a-z]+(?:-[a-z]+)+", word):
+        return is_noun(word.rpartition("-")[2])  # 't-shirts': a compound names what its last part names
     readings = lemmas(word)
     return "NOUN" in readings or "PROPN" in readings or word in saco_heads() or word in curated_words()
 
@@ -179,6 +181,10 @@ def singular(word: str, previous: str | None = None) -> str:
         return "person" if word != "humans" else "human"
     if word == "glasses" and previous in GLASS_NOUNS:
         return "glass"
+    if re.fullmatch(r"[a-z]+(?:-[a-z]+)+", word) and word not in PLURALIA_TANTUM:
+        # 't-shirts', 'flip-flops': a hyphenated compound's plural is its last part's
+        head, _, tail = word.rpartition("-")
+        return f"{head}-{singular(tail)}"
     if word in PLURALIA_TANTUM or len(word) <= 2 or not word.isalpha():
         return word
     candidates = lemmas(word).get("NOUN") or lemmas(word).get("PROPN")

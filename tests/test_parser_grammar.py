@@ -934,3 +934,28 @@ def test_an_edit_of_the_picture_asks_back_in_chinese(text):
     """'turn this photo black and white' edits the picture, which the tool does not do."""
     plan = parse_offline(text)
     assert plan.clarify and plan.confidence == "high"
+
+
+# ------------------------------------------------------------------ families found by blind set AC (sentences of our own)
+@pytest.mark.parametrize("text,expected,followup", [
+    # a colour typed with one letter of its double dropped is the colour, not the keyword one letter off ('below')
+    ("mark all the yelow bananas", [("yellow banana", "all", None, [], None)], "new"),
+    # several targets, then an exclusion in a clause of its own: it belongs to the target whose noun it names
+    ("把猫和杯子都选出来，黑色的猫不要", [("cat", "all", None, ["black cat"], None), ("cup", "all", None, [], None)], "new"),
+    ("把杯子和盘子都标出来，除了红色的杯子", [("cup", "all", None, ["red cup"], None), ("plate", "all", None, [], None)],
+     "new"),
+    # what a thing is made of, said with 做的, is its material; 塑胶 is plastic; 汤匙 a spoon
+    ("把用玻璃做的杯子选出来", [("glass cup", "all", None, [], None)], "new"),
+    ("把塑胶做的汤匙都圈出来", [("plastic spoon", "all", None, [], None)], "new"),
+    # a hyphenated compound's plural is its last part's ('t-shirts', 'flip-flops')
+    ("segment the t-shirts on the bed", [("t-shirt", "all", None, [], ("on", "bed"))], "new"),
+    ("also grab the flip-flops", [("flip-flop", "all", None, [], None)], "add"),
+])
+def test_families_of_blind_set_ac(text, expected, followup):
+    assert_read_sure(text, expected, followup)
+
+
+def test_an_exclusion_naming_no_target_after_several_is_applied_to_each_and_said_unsure():
+    plan = parse_offline("把碗和盘子都标出来，白色的不要")
+    assert [(t.phrase, t.exclude) for t in plan.targets] == [("bowl", ["white bowl"]), ("plate", ["white plate"])]
+    assert plan.confidence == "low"
