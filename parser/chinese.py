@@ -16,7 +16,7 @@ from segchat.parser.lexicon import JARGON, is_known, is_noun, is_participle, lem
 from segchat.parser.lexicon import REQUEST_VERBS as EN_REQUEST_VERBS
 from segchat.parser.vocabulary import ZH_CLASSIFIERS, ZH_DIGITS, ZH_MODIFIERS, ZH_NOUNS
 from segchat.parser.zh_lexicon import (cedict_senses, colour_before_noun, join_split_words, read_compound_heads,
-                                      saco_ending, translate_word, translate_words, words)
+                                      sense_after, translate_word, translate_words, words)
 
 ZH_NUMBER = "(\\d+|[零一两二俩仨三四五六七八九十百]+)"
 CL = f"[{ZH_CLASSIFIERS}]"
@@ -169,6 +169,9 @@ TOPIC_REMARK = re.compile(r"""(?x)
 INTERNET_REMARKS = re.compile(r"家人们(?:谁懂啊?)?|谁懂啊|绝绝子|yyds|YYDS|救命(?:啊|呀)?|[球求][球求](?:你|您|了|啦)+|"
                               r"谢谢宝(?:宝|子)?|宝子们?|笑死(?:我了)?|好家伙|破防了|无语(?:子|了)?|离谱|栓Q|芭比Q了|"
                               r"蚌埠住了|绷不住了|我真的会谢|真的会谢|整点好活|整活|(?:哈哈|呜呜|嘿嘿|嘻嘻)[哈呜嘿嘻]*")
+# one of them as a clause of its own (at a clause's end they mark a cry of delight, which is_narrative_clause reads)
+REMARK_CLAUSE = re.compile(rf"(?:^|(?<=[，,。!！?？~～\s]))(?:{INTERNET_REMARKS.pattern})[啊呀了吧哈!！~～]*"
+                           r"(?=\s*(?:[，,。!！?？~～]|$))")
 PRAISE_REMARK = re.compile(r"(?<=[\u4e00-\u9fff])(?:也|真的?|实在|简直)?太(?!多)[\u4e00-\u9fff]{1,3}?了(?:吧|啊|呀|哦)?"
                            r"(?=\s*(?:[，,。!！?？~～]|$))")
 # '锤子、钳子、扳手这些工具': a list that ends in a word for its kind; the kind names no object of its own
@@ -189,12 +192,11 @@ def normalise_chinese(text: str) -> str:
     # '家人们谁懂啊，', '绝绝子，', '，球球了', '，谢谢宝': the internet's interjections and pleas, a clause of their own, name
     # nothing (at a clause's end, '今天的小可爱们绝绝子', they mark the clause a cry of delight); '也太可爱了吧'
     # is a remark on the topic before it, and a clause-final 哈 softens ('黄色的不要哈')
-    text = re.sub(rf"(?:^|(?<=[，,。!！?？~～\s]))(?:{INTERNET_REMARKS.pattern})[啊呀了吧哈!！~～]*(?=\s*(?:[，,。!！?？~～]|$))",
-                  " ", text)
+    text = REMARK_CLAUSE.sub(" ", text)
     text = PRAISE_REMARK.sub("", text)
+    text = re.sub(r"哈+(?=\s*(?:[，,。!！?？~～]|$))", "", text)
     # '木头做的梯子', '不是塑胶做的汤匙': what a thing is made of, said with 做的 / 制成的, is its material
     text = material_made_of(text)
-    text = re.sub(r"哈+(?=\s*(?:[，,。!！?？~～]|$))", "", text)
     # '能不能把…', '可不可以帮我…', '要不要': a question's 'A or not A' asks politely; its 不 negates nothing
     text = A_NOT_A.sub(r"\1", text)
     return LIST_KIND.sub(" ", text) if "、" in text else text
@@ -561,10 +563,8 @@ HOLDER_SENSES = {"架": ("rack", "stand", "shelf", "frame")}
 def _holder_word(word: str, owner: tuple[str, str]) -> str:
     """'哑铃架' dumbbell rack, '麦克风架' microphone stand, '饼干盒' cookie box: the holder's word after its noun."""
     named = translate_word(*owner)
-    for sense in HOLDER_SENSES.get(word, ()):
-        if named and saco_ending(f"{named[1].split()[-1]} {sense}"):
-            return sense
-    return ZH_NOUNS.get(word) or HOLDER_ONLY[word]
+    chosen = sense_after(named[1], HOLDER_SENSES.get(word, ())) if named else None
+    return chosen or ZH_NOUNS.get(word) or HOLDER_ONLY[word]
 
 
 # English words of request that also name a thing: the thing, when a Chinese verb makes the request

@@ -109,7 +109,7 @@ def fix_typos(text: str) -> str:
             close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.8)
             # 'yelow' is 'yellow' with a letter of its double dropped, not 'below': an object word or a quality that
             # differs only so is left for correct_object_typos
-            doubled = any(_undoubled(w) == _undoubled(word) for w in _object_words().get(word[0], ()))
+            doubled = _undoubled(word) in _undoubled_object_words()
             if close and not doubled:
                 word = close[0]
         out.append(word)
@@ -124,6 +124,12 @@ def _object_words() -> dict[str, tuple[str, ...]]:
         if word.isalpha() and len(word) >= 4 and lemmas(word):
             by_letter.setdefault(word[0], []).append(word)
     return {letter: tuple(sorted(found)) for letter, found in by_letter.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def _undoubled_object_words() -> frozenset[str]:
+    """The object words with every doubled letter written once ('yellow' -> 'yelow')."""
+    return frozenset(_undoubled(word) for found in _object_words().values() for word in found)
 
 
 def edit_distance(a: str, b: str) -> int:

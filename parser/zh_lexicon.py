@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import jieba  # required: a missing jieba must fail loudly, not give character-by-character guesses
@@ -251,6 +252,13 @@ def saco_ending(words: str) -> bool:
     return words in _saco_endings()
 
 
+def sense_after(noun: str, senses: Iterable[str]) -> str | None:
+    """The first of `senses` that makes, after the English `noun`, the end of a phrase SAM3 knows ('yoga' + mat,
+    'microphone' + stand); None when none does."""
+    last = noun.split()[-1] if noun.split() else ""
+    return next((sense for sense in senses if last and saco_ending(f"{last} {sense}")), None)
+
+
 def read_compound_heads(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """'瑜伽' + '垫': a character jieba left as a bound morpheme (tag 'zg') after a noun is that noun's head, in the
     sense that makes a phrase SAM3 knows with it ('yoga mat', not 'yoga pad' or 'yoga cushion'); without such a
@@ -262,11 +270,9 @@ def read_compound_heads(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
                 and previous[1].startswith("n"):
             found = translate_word(*previous)
             senses = [sense for sense in cedict_senses(word) if not sense.startswith("to ") and " " not in sense]
-            compound = next((f"{found[1]} {sense}" for sense in senses
-                             if found and found[0] == "noun" and saco_ending(f"{found[1].split()[-1]} {sense}")),
-                            None)
-            if compound:
-                out[-1] = (compound, "eng")
+            head = sense_after(found[1], senses) if found and found[0] == "noun" else None
+            if head:
+                out[-1] = (f"{found[1]} {head}", "eng")
                 continue
         out.append((word, tag))
     return out

@@ -245,8 +245,6 @@ def test_what_no_mask_answers_is_clarified(kind, text):
     assert plan.clarify and not plan.targets, kind
 
 
-
-
 @pytest.mark.parametrize("text", ["give me the bbox coordinates of the blue kettle in JSON",
                                   "Locate the stapler, output its bbox coordinates using JSON format.",
                                   "框出图中订书机的位置，以json格式输出坐标"])
@@ -328,16 +326,13 @@ FAMILIES = [json.loads(line) for line in (DATA / "parser_families.jsonl").read_t
 
 
 @pytest.mark.parametrize("case", FAMILIES, ids=[f"{c['set']}:{c['text'][:40]}" for c in FAMILIES])
-def test_families_of_blind_sets_g_to_o(case):
-    """Each family a blind set (G to O) showed, in sentences of our own (tests/data/parser_families.jsonl: the set,
-    the family, the text, and the reading as (phrase, selection, count, exclusions, relation) per target)."""
+def test_families_of_blind_sets(case):
+    """Each family a blind set (G to O, Q to AC) showed, in sentences of our own (tests/data/parser_families.jsonl:
+    the set, the family, the text, and the reading as (phrase, selection, count, exclusions, relation) per target),
+    read as written, as the follow-up kind given, with high confidence."""
     expected = [(p, kind, count, exclude, tuple(relation) if relation else None)
                 for p, kind, count, exclude, relation in case["targets"]]
     assert_read_sure(case["text"], expected, case["followup"])
-
-
-
-
 
 
 @pytest.mark.parametrize("text,phrase", [("can you tell me how many geese are on the pond?", "goose"),
@@ -358,14 +353,7 @@ def test_a_dictionary_sense_chosen_among_several_objects_is_a_guess():
     assert sure.confidence == "high" and not sure_notes
 
 
-# ------------------------------------------------------------------ families found by blind set H (sentences of our own)
-
-
-
-
 # ------------------------------------------------------------------ families found by blind set I (sentences of our own)
-
-
 
 
 def test_a_lead_in_that_names_a_request_stays():
@@ -374,8 +362,6 @@ def test_a_lead_in_that_names_a_request_stays():
 
 
 # ------------------------------------------------------------------ families found by blind set J (sentences of our own)
-
-
 
 
 def test_a_question_of_what_is_there_is_still_read_as_the_objects_it_names():
@@ -411,8 +397,6 @@ def test_cantonese_is_answered_in_chinese():
 # ------------------------------------------------------------------ families found by blind set L (sentences of our own)
 
 
-
-
 def test_what_is_not_wanted_before_only_is_a_refine():
     """'杯子不要，只要盘子': the refine names the plates; the cups it leaves out are no target (said `low`, as a word
     the plan does not use)."""
@@ -428,8 +412,6 @@ def test_a_selection_with_one_is_a_target_of_its_own():
 # ------------------------------------------------------------------ families found by blind set M (sentences of our own)
 
 
-
-
 def test_a_sense_guessed_inside_english_says_low():
     """A Chinese word inside English whose sense CC-CEDICT leaves open is as unsure as it is in Chinese text."""
     plan = parse_offline("segment the 柴 by the door")
@@ -437,8 +419,6 @@ def test_a_sense_guessed_inside_english_says_low():
 
 
 # ------------------------------------------------------------------ families found by blind set N (sentences of our own)
-
-
 
 
 def test_a_file_action_after_a_segmentation_request_is_still_a_request():
@@ -488,8 +468,6 @@ def test_an_exclusion_read_through_a_word_that_ate_its_particle_says_low(text):
 
 
 # ------------------------------------------------------------------ families found by blind set O (sentences of our own)
-
-
 
 
 def test_a_photo_edit_beside_a_segmentation_request_is_still_a_request():
@@ -562,8 +540,6 @@ def test_families_of_blind_set_p(text, phrases, followup):
     assert [t.phrase for t in plan.targets] == phrases and plan.followup == followup
 
 
-
-
 @pytest.mark.parametrize("text,exclude", [("除了坏掉的那把，其他椅子都圈出来", "broken chair")])
 def test_a_thing_gone_bad_is_broken(text, exclude):
     plan = parse_offline(text)
@@ -624,69 +600,7 @@ def test_a_quality_with_no_object_or_an_anchor_with_no_antecedent_says_low(text,
     assert plan.confidence == "low" and plan.followup == followup, plan
 
 
-# ------------------------------------------------------------------ families found by blind set Q (sentences of our own)
-@pytest.mark.parametrize("text,expected,followup", [
-    # what the user says about the object after the request, with a person as its subject
-    ("mask the red kite, that's the one my son flew", [("red kite", "all", None, [], None)], "new"),
-    ("outline the tallest vase, it's the one we bought yesterday", [("vase", "largest", 1, [], None)], "new"),
-    # a verb of place before a place in the picture: the selection; before a thing's side: the relation
-    ("把坐在最左边的那个女孩标出来", [("girl", "leftmost", 1, [], None)], "new"),
-    ("躺在中间的那只狗抠出来", [("dog", "center", 1, [], None)], "new"),
-    ("站在门左边的那个人", [("person", "all", None, [], ("left_of", "door"))], "new"),
-    # 'any three will do' leaves the choice to us
-    ("I need 3 apples, any three will do", [("apple", "all", 3, [], None)], "new"),
-    ("pick 2 mugs, any 2 is fine", [("mug", "all", 2, [], None)], "new"),
-    # the topic said first, then a count of it
-    ("Lemons: mask three of them", [("lemon", "all", 3, [], None)], "new"),
-    # 有 + a state our vocabulary names ('有缺口的': chipped, not a dictionary's 'jag')
-    ("把有缺口的盘子选出来", [("chipped plate", "all", None, [], None)], "new"),
-    # two letters swapped keep every letter typed
-    ("mask the hosre", [("horse", "all", None, [], None)], "new"),
-    # a list's intro
-    ("Please mark the following: cups, plates and forks", [("cup", "all", None, [], None),
-                                                           ("plate", "all", None, [], None),
-                                                           ("fork", "all", None, [], None)], "new"),
-    # a follow-up that ends in 'to' means 'too'
-    ("oh and the hat to", [("hat", "all", None, [], None)], "add"),
-    # found before set R, sentences of our own: a comparative with a count, 'every single one of'
-    ("keep the bigger two only", [("", "largest", 2, [], None)], "refine"),
-    ("every single one of the ducks except the baby ones", [("duck", "all", None, ["baby duck"], None)], "new"),
-])
-def test_families_of_blind_set_q(text, expected, followup):
-    assert_read_sure(text, expected, followup)
-
-
 # ------------------------------------------------------------------ families found by blind set R (sentences of our own)
-@pytest.mark.parametrize("text,expected,followup", [
-    # keys and values as other programs and people write them: '.' or spaces between the pairs, Chinese keys
-    ('Job: detect. Object: "wooden pallet"', [("wooden pallet", "all", None, [], None)], "new"),
-    ("action=mask item=ducklings count=3", [("duckling", "all", 3, [], None)], "new"),
-    ("任务=分割；目标=生锈的钉子", [("rusty nail", "all", None, [], None)], "new"),
-    # the request said after its object, misspelt
-    ("I need exactly 2 beakers segmeted", [("beaker", "all", 2, [], None)], "new"),
-    # 'without the … ones', 'no need for …' after several targets (to the one with its noun)
-    ("select every bus without the parked ones", [("bus", "all", None, ["parked bus"], None)], "new"),
-    ("mask the ducks and the geese, no need for the baby geese",
-     [("duck", "all", None, [], None), ("goose", "all", None, ["baby goose"], None)], "new"),
-    # garments after 'in' are worn
-    ("find the diver in the black wetsuit", [("diver", "all", None, [], ("wearing", "black wetsuit"))], "new"),
-    # 图案 after a pattern, a topic with a remark on how many, a list's word for its kind
-    ("把条纹图案的毛巾选出来", [("striped towel", "all", None, [], None)], "new"),
-    ("橘子太多了，选三个就好", [("tangerine", "all", 3, [], None)], "new"),
-    ("叉子、勺子这些餐具都标出来", [("fork", "all", None, [], None), ("spoon", "all", None, [], None)], "new"),
-    # two colours of one thing before its noun
-    ("mask the black and white cows", [("black and white cow", "all", None, [], None)], "new"),
-    # found before set S, sentences of our own: 'X里所有Y', 'X上显示的Y', 骑 without 着, '…的就算了', 正在 + a doing
-    ("帮我标一下停车场里所有白色的SUV", [("white suv", "all", None, [], ("in", "parking lot"))], "new"),
-    ("选出屏幕上显示的所有图标", [("icon", "all", None, [], ("on", "screen"))], "new"),
-    ("把所有的瓶子都选上，玻璃的就算了", [("bottle", "all", None, ["glass bottle"], None)], "new"),
-    ("把正在吃草的羊都圈出来", [("grazing sheep", "all", None, [], None)], "new"),
-    # 'any' before a plural is all of them; the excluded one's place ('minus the one on the rock')
-    ("highlight any birds perched on the power line", [("bird", "all", None, [], ("on", "power line"))], "new"),
-    ("mask the lizards minus the one on the rock", [("lizard", "all", None, ["lizard on rock"], None)], "new"),
-])
-def test_families_of_blind_set_r(text, expected, followup):
-    assert_read_sure(text, expected, followup)
 
 
 @pytest.mark.parametrize("text", ["给我框出3个以上的苹果", "mask at least two cups"])
@@ -701,25 +615,6 @@ def test_an_exclusion_said_once_after_several_targets_says_low():
 
 
 # ------------------------------------------------------------------ families found by blind set S (sentences of our own)
-@pytest.mark.parametrize("text,expected,followup", [
-    # how much of a quality (很, 非常) is no part of the name; 所用 typed for 所有
-    ("把那个非常旧的行李箱选出来", [("old suitcase", "all", None, [], None)], "new"),
-    ("把所用的鸽子都标出来", [("pigeon", "all", None, [], None)], "new"),
-    # the everyday word for a wedding's and a workshop's people and things
-    ("把新娘和伴娘都选出来", [("bride", "all", None, [], None), ("bridesmaid", "all", None, [], None)], "new"),
-    ("把千斤顶旁边的轮胎标出来", [("tire", "all", None, [], ("near", "car jack"))], "new"),
-    # the one named, said again with what it holds; 'seg' for segment; 'and the' after 'without' starts a new target
-    ("the nurse on the left, the one holding the clipboard",
-     [("nurse", "leftmost", 1, [], ("holding", "clipboard"))], "new"),
-    ("seg the kettle + the toaster", [("kettle", "all", None, [], None), ("toaster", "all", None, [], None)], "new"),
-    ("mask the dogs without collars and the cats", [("dog", "all", None, ["dog with collar"], None),
-                                                   ("cat", "all", None, [], None)], "new"),
-    # found after T, sentences of our own: 顶部 / 顶上 after a noun is on top of it (最顶上 alone stays a selection)
-    ("把柜子顶部的箱子标出来", [("box", "all", None, [], ("on", "cabinet"))], "new"),
-    ("把最顶上的箱子标出来", [("box", "topmost", 1, [], None)], "new"),
-])
-def test_families_of_blind_set_s(text, expected, followup):
-    assert_read_sure(text, expected, followup)
 
 
 @pytest.mark.parametrize("text", ["thanks, that's all for now", "how many legs does a spider have?",
@@ -731,95 +626,7 @@ def test_a_goodbye_a_question_of_general_knowledge_and_a_vague_hedge_are_clarifi
     assert plan.clarify and not plan.targets
 
 
-# ------------------------------------------------------------------ families found by blind set U (sentences of our own)
-@pytest.mark.parametrize("text,expected,followup", [
-    # a spoken filler before a follow-up ('nah', 'yeah', 'um'): the follow-up, never an object
-    ("nah just keep the lowest one", [("", "bottommost", 1, [], None)], "refine"),
-    ("yeah only the striped ones", [("striped", "all", None, [], None)], "refine"),
-    # a relation's word typed with a letter dropped or swapped ('undr', 'besdie'), before its anchor
-    ("highlight the shoes undr the bed", [("shoe", "all", None, [], ("below", "bed"))], "new"),
-    ("mask the lamp besdie the sofa", [("lamp", "all", None, [], ("near", "sofa"))], "new"),
-    # '和旁边的 X': nearness with no anchor said is nearness to the target named just before
-    ("把键盘和旁边的鼠标标出来", [("keyboard", "all", None, [], None),
-                                 ("computer mouse", "all", None, [], ("near", "keyboard"))],
-     "new"),
-    ("帮我圈出 laptop 和旁边那个 mug", [("laptop", "all", None, [], None), ("mug", "all", None, [], ("near", "laptop"))],
-     "new"),
-    # an English word of request that names a thing, when a Chinese verb asks: the thing
-    ("最下面那个 label 帮我框出来", [("label", "bottommost", 1, [], None)], "new"),
-    ("把这个 mask 抠出来", [("mask", "all", None, [], None)], "new"),
-    # the everyday word for a dog's breed, a parcel and a winter coat
-    ("把两只金毛都选出来", [("golden retriever", "all", 2, [], None)], "new"),
-    ("把那两个快递盒框出来", [("delivery box", "all", 2, [], None)], "new"),
-    ("分割那件黑色羽绒服", [("black down jacket", "all", None, [], None)], "new"),
-])
-def test_families_of_blind_set_u(text, expected, followup):
-    assert_read_sure(text, expected, followup)
-
-
-# ------------------------------------------------------------------ families found by blind set V (sentences of our own)
-@pytest.mark.parametrize("text,expected,followup", [
-    # 'both' before a plural is a count of two; 'both the X and the Y' joins two targets instead
-    ("highlight both zebras", [("zebra", "all", 2, [], None)], "new"),
-    ("mask both of the kettles", [("kettle", "all", 2, [], None)], "new"),
-    ("select both the cats and the dogs", [("cat", "all", None, [], None), ("dog", "all", None, [], None)], "new"),
-    # a measure word right after a noun is what holds it ('自行车架' bicycle rack, '饼干盒', '垃圾袋'); after a number
-    # it stays a measure word ('两盒牛奶' two of the milk)
-    ("把所有的自行车架圈出来", [("bicycle rack", "all", None, [], None)], "new"),
-    ("把饼干盒和垃圾袋标出来", [("cookie box", "all", None, [], None), ("trash bag", "all", None, [], None)], "new"),
-    ("把两盒牛奶选出来", [("milk", "all", 2, [], None)], "new"),
-    # a place, then what the ones meant are not wearing, with no 的 between them
-    ("教室里没穿校服的学生都框出来", [("student", "all", None, ["student wearing school uniform"], ("in", "classroom"))],
-     "new"),
-    # dictionary words whose CC-CEDICT sense was 'can' (read as the verb) or too literal
-    ("把易拉罐和罐头都选出来", [("soda can", "all", None, [], None), ("tin can", "all", None, [], None)], "new"),
-    ("把地上的瓷砖分割出来", [("tile", "all", None, [], ("on", "ground"))], "new"),
-])
-def test_families_of_blind_set_v(text, expected, followup):
-    assert_read_sure(text, expected, followup)
-
-
-# ------------------------------------------------------------------ families found by blind set W (sentences of our own)
-@pytest.mark.parametrize("text,expected,followup", [
-    # a question's 'A or not A' (能不能, 可不可以, 要不要) asks politely: its 不 negates nothing
-    ("能不能把黄色的雨伞都框出来", [("yellow umbrella", "all", None, [], None)], "new"),
-    ("可不可以帮我把木头的椅子选出来", [("wooden chair", "all", None, [], None)], "new"),
-    # a dictionary word jieba splits in two ('牛角' + '包') is accounted for when the reading took it whole
-    ("把牛角包选出来", [("croissant", "all", None, [], None)], "new"),
-    ("mask every 牛角包 on the tray", [("croissant", "all", None, [], ("on", "tray"))], "new"),
-    # the everyday word: a cupcake, a scale, a cart
-    ("选出所有的杯子蛋糕", [("cupcake", "all", None, [], None)], "new"),
-    ("把秤标出来", [("scale", "all", None, [], None)], "new"),
-    ("把停车场里的手推车都圈出来", [("cart", "all", None, [], ("in", "parking lot"))], "new"),
-])
-def test_families_of_blind_set_w(text, expected, followup):
-    assert_read_sure(text, expected, followup)
-
-
 # ------------------------------------------------------------------ families found by blind set X (sentences of our own)
-@pytest.mark.parametrize("text,expected,followup", [
-    # the answer's form joined to the request by 'and' / 'then' ('… and send back the binary masks') asks for nothing
-    ("find every forklift and then send back the binary masks", [("forklift", "all", None, [], None)], "new"),
-    ("outline the shopping carts, then return their bounding boxes as json", [("shopping cart", "all", None, [], None)],
-     "new"),
-    # 'just' before the request's own verb softens it (a new request); before what to keep it narrows
-    ("just grab three lemons", [("lemon", "all", 3, [], None)], "new"),
-    ("just show me the parrots", [("parrot", "all", None, [], None)], "new"),
-    ("just keep the parrots", [("parrot", "all", None, [], None)], "refine"),
-    # a negated material ('not made of metal', "that's not ceramic") is an exclusion of that material's kind
-    ("highlight each table that is not made of metal", [("table", "all", None, ["metal table"], None)], "new"),
-    ("segment all the bottles not made from glass", [("bottle", "all", None, ["glass bottle"], None)], "new"),
-    ("the vase that's not ceramic", [("vase", "all", None, ["ceramic vase"], None)], "new"),
-    # a defect named as a noun after 'have' / 'without' is the state it leaves, in English and in Chinese (有X的)
-    ("mark the pears that don't have bruises", [("pear", "all", None, ["bruised pear"], None)], "new"),
-    ("挑出所有有磕伤的苹果", [("bruised apple", "all", None, [], None)], "new"),
-    ("把有划痕的镜子圈出来", [("scratched mirror", "all", None, [], None)], "new"),
-    # a bound character after a noun is its head, in the sense that makes a phrase SAM3 knows ('yoga mat')
-    ("把瑜伽垫都分割出来", [("yoga mat", "all", None, [], None)], "new"),
-    ("find the 灰色瑜伽垫", [("gray yoga mat", "all", None, [], None)], "new"),
-])
-def test_families_of_blind_set_x(text, expected, followup):
-    assert_read_sure(text, expected, followup)
 
 
 def test_a_negation_read_into_a_phrase_is_low():
@@ -830,24 +637,6 @@ def test_a_negation_read_into_a_phrase_is_low():
 
 
 # ------------------------------------------------------------------ families found by blind set Y (sentences of our own)
-@pytest.mark.parametrize("text,expected,followup", [
-    # the commonest slip drops one letter of a double ('pupy', 'cofee'): the object word that differs only so
-    ("highlight every pupy", [("puppy", "all", None, [], None)], "new"),
-    ("select the cofee cups", [("coffee cup", "all", None, [], None)], "new"),
-    # a list typed without its commas: a plural noun right before another noun, no phrase SAM3 knows between them
-    ("segment the hammers wrenches and pliers",
-     [("hammer", "all", None, [], None), ("wrench", "all", None, [], None), ("pliers", "all", None, [], None)], "new"),
-    ("i just need the pens pencils and erasers, nothing else",
-     [("pen", "all", None, [], None), ("pencil", "all", None, [], None), ("eraser", "all", None, [], None)], "new"),
-    ("the sports cars and the trucks", [("sports car", "all", None, [], None), ("truck", "all", None, [], None)],
-     "new"),
-    # 反光 reflective (CC-CEDICT has only the verb); 就留 keeps, as 只留 does; 'whichever X is …' reads its 'is'
-    ("把反光的路牌都框出来", [("reflective street sign", "all", None, [], None)], "new"),
-    ("就留左边那个", [("", "leftmost", 1, [], None)], "refine"),
-    ("mask whichever bottle is tallest", [("bottle", "largest", 1, [], None)], "new"),
-])
-def test_families_of_blind_set_y(text, expected, followup):
-    assert_read_sure(text, expected, followup)
 
 
 @pytest.mark.parametrize("text", ["那个帮我弄一下好不好", "帮我弄一下行不行"])
@@ -864,25 +653,6 @@ def test_a_possessor_without_its_apostrophe_is_no_list():
 
 
 # ------------------------------------------------------------------ families found by blind set Z (sentences of our own)
-@pytest.mark.parametrize("text,expected,followup", [
-    # a colour said as a clause ('whose colour is red', second-language 'which color is brown') is the colour
-    ("outline the mugs whose colour is red", [("red mug", "all", None, [], None)], "new"),
-    # a plural left optional, 'cone(s)', is the plural
-    ("segment the traffic cone(s) please", [("traffic cone", "all", None, [], None)], "new"),
-    # dictated without a stop: the question that asks begins a sentence of its own
-    ("theres a dog under the table could you mask it", [("dog", "all", None, [], ("below", "table"))], "new"),
-    # another program's request in Chinese keys, under a label in 【】
-    ("【任务】目标：红色的消防栓；数量：2", [("red fire hydrant", "all", 2, [], None)], "new"),
-    # Cantonese function words (嘅 的, 啲, V晒 all of them, 出嚟 出来, 喺 在) read as their Mandarin kin; 揀 picks
-    ("幫我圈晒啲紅色嘅車出嚟", [("red car", "all", None, [], None)], "new"),
-    ("喺桌上嘅杯幫我揀出嚟", [("cup", "all", None, [], ("on", "table"))], "new"),
-    # the state a verb's result complement (掉) leaves; 没气 / 瘪 flat; an unknown word whose pieces make a SAM3 phrase
-    ("把烂掉的橙子挑出来", [("rotten orange", "all", None, [], None)], "new"),
-    ("把没气的篮球都标出来", [("flat basketball", "all", None, [], None)], "new"),
-    ("帮我把沙滩椅都框出来", [("beach chair", "all", None, [], None)], "new"),
-])
-def test_families_of_blind_set_z(text, expected, followup):
-    assert_read_sure(text, expected, followup)
 
 
 def test_naming_a_pet_is_no_segmentation():
@@ -891,42 +661,7 @@ def test_naming_a_pet_is_no_segmentation():
     assert plan.clarify and not plan.targets
 
 
-# ------------------------------------------------------------------ families found by blind set AA (sentences of our own)
-@pytest.mark.parametrize("text,expected,followup", [
-    # the internet's interjections and pleas in a clause of their own name nothing; a clause-final 哈 softens
-    ("姐妹们谁懂啊，帮我把那把蓝色的尤克里里圈出来", [("blue ukulele", "all", None, [], None)], "new"),
-    ("救命，把所有的帐篷都框出来，绿色的不要哈", [("tent", "all", None, ["green tent"], None)], "new"),
-    ("把书包去掉，谢谢宝", [("backpack", "all", None, [], None)], "remove"),
-    # '也太可爱了吧' is a remark on the topic before it, which a count without a noun then counts
-    ("这只熊猫也太可爱了吧，随便框一只", [("panda", "all", 1, [], None)], "new"),
-    # 'which ever' written apart; a request after context joined by 'and I was wondering if you could'
-    ("which ever mug is on the left, mask it", [("mug", "leftmost", 1, [], None)], "new"),
-    ("I'm making a poster for the gym and I was wondering if you could mask the kettlebells",
-     [("kettlebell", "all", None, [], None)], "new"),
-    # a negation in a contraction, with a greeting and thanks in clauses of their own
-    ("hey, select every box that isn't taped, thanks", [("box", "all", None, ["taped box"], None)], "new"),
-    # 'except the 纸杯 ones': the kind of the head named whole
-    ("outline every cup except the 纸杯 ones", [("cup", "all", None, ["paper cup"], None)], "new"),
-    # a place, then a superlative among what is there; 里面 with no anchor after 和 is inside the one just named
-    ("标出盘子里最大的那块蛋糕", [("cake", "largest", 1, [], ("in", "plate"))], "new"),
-    ("把冰箱和里面的牛奶都选出来", [("refrigerator", "all", None, [], None), ("milk", "all", None, [], ("in", "refrigerator"))],
-     "new"),
-    # 女生 a girl; a 架 after a noun is what SAM3's phrases call it ('microphone stand'); the answer's form
-    ("找出那个拿着气球的女生", [("girl", "all", None, [], ("holding", "balloon"))], "new"),
-    ("把麦克风架都标出来", [("microphone stand", "all", None, [], None)], "new"),
-    ("mark each pallet and reply with json", [("pallet", "all", None, [], None)], "new"),
-])
-def test_families_of_blind_set_aa(text, expected, followup):
-    assert_read_sure(text, expected, followup)
-
-
 # ------------------------------------------------------------------ set AB (no wrong reading; two right ones said low)
-@pytest.mark.parametrize("text,expected,followup", [
-    ("把所有塑料的衣架都圈出来", [("plastic clothes hanger", "all", None, [], None)], "new"),
-    ("把阳台上的晾衣架标出来", [("drying rack", "all", None, [], ("on", "balcony"))], "new"),
-])
-def test_readings_of_blind_set_ab_said_sure(text, expected, followup):
-    assert_read_sure(text, expected, followup)
 
 
 @pytest.mark.parametrize("text", ["把这张照片调成黑白的", "帮我把图片弄成复古风"])
@@ -937,22 +672,6 @@ def test_an_edit_of_the_picture_asks_back_in_chinese(text):
 
 
 # ------------------------------------------------------------------ families found by blind set AC (sentences of our own)
-@pytest.mark.parametrize("text,expected,followup", [
-    # a colour typed with one letter of its double dropped is the colour, not the keyword one letter off ('below')
-    ("mark all the yelow bananas", [("yellow banana", "all", None, [], None)], "new"),
-    # several targets, then an exclusion in a clause of its own: it belongs to the target whose noun it names
-    ("把猫和杯子都选出来，黑色的猫不要", [("cat", "all", None, ["black cat"], None), ("cup", "all", None, [], None)], "new"),
-    ("把杯子和盘子都标出来，除了红色的杯子", [("cup", "all", None, ["red cup"], None), ("plate", "all", None, [], None)],
-     "new"),
-    # what a thing is made of, said with 做的, is its material; 塑胶 is plastic; 汤匙 a spoon
-    ("把用玻璃做的杯子选出来", [("glass cup", "all", None, [], None)], "new"),
-    ("把塑胶做的汤匙都圈出来", [("plastic spoon", "all", None, [], None)], "new"),
-    # a hyphenated compound's plural is its last part's ('t-shirts', 'flip-flops')
-    ("segment the t-shirts on the bed", [("t-shirt", "all", None, [], ("on", "bed"))], "new"),
-    ("also grab the flip-flops", [("flip-flop", "all", None, [], None)], "add"),
-])
-def test_families_of_blind_set_ac(text, expected, followup):
-    assert_read_sure(text, expected, followup)
 
 
 def test_an_exclusion_naming_no_target_after_several_is_applied_to_each_and_said_unsure():
