@@ -18,6 +18,7 @@ from segchat.parser.chinese import OBJECT_PLACEHOLDERS, PICTURE_NAMED, container
 from segchat.parser.chinese import REQUEST_CHARS as ZH_REQUEST_CHARS
 from segchat.parser.english import ANSWER_FORM_TAIL, COLOUR_HOMOPHONES, IMAGE_FILE, PICTURE_BY_SCENE
 from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
+from segchat.parser.reading_shape import shape_doubts
 from segchat.parser.vocabulary import PLAIN_NOUNS, PLURALIA_TANTUM, ZH_CLASSIFIERS
 from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, CLOSED_CLASS, IMAGE_WORDS, INFORMAL_FRAMES, JARGON,
                                     NUMBER_WORDS, ORDINAL_WORDS, REQUEST_VERBS, TASK_LABELS, WANT_VERBS, is_noun,
@@ -298,7 +299,7 @@ def structural_doubts(text: str, plan: Plan) -> list[str]:
         if words and (words[-1] in SIDE_WORDS or re.search(r"\b(?:left|right) side\b", target.phrase)):
             # 'capsule right', 'right side forklift': a position no noun ends with, so a selection misread
             doubts.append(f"a position word read as part of an object: {target.phrase}")
-    return doubts
+    return list(dict.fromkeys(doubts + shape_doubts(text, plan)))
 
 
 def _simple_past(word: str) -> bool:

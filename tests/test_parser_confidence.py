@@ -38,7 +38,10 @@ def test_plural_forms_anchors_and_chinese_words_count_as_used():
 
 def test_structure_the_plan_lost_is_a_doubt():
     assert structural_doubts("帮我把最左边的 3 个 wine glasses 抠出来", _plan("wine glass"))
-    assert not structural_doubts("帮我把最左边的 3 个 wine glasses 抠出来", _plan("wine glass", count=3))
+    leftmost_three = Plan(targets=[Target(phrase="wine glass", select=Select(kind="leftmost", count=3))])
+    assert not structural_doubts("帮我把最左边的 3 个 wine glasses 抠出来", leftmost_three)
+    # the count taken and the position not: the position said is the doubt now
+    assert structural_doubts("帮我把最左边的 3 个 wine glasses 抠出来", _plan("wine glass", count=3))
     bare = Plan(targets=[Target(phrase="orange"), Target(phrase="", select=Select(kind="all", count=3))])
     assert structural_doubts("橙子，要三个", bare)
     assert structural_doubts("pick the skip tray", _plan("skip tray"))
@@ -188,3 +191,47 @@ def test_the_agent_replies_in_the_users_script(demo_segmenter, tmp_path):
     simplified = agent.turn("请把所有红色的圆形选出来", IMAGE).result
     assert traditional.reply_language == "zh" and is_traditional(traditional.explanation), traditional.explanation
     assert not is_traditional(simplified.explanation) and "红色" in simplified.explanation
+
+
+def _shaped(phrase: str, *, exclude: list[str] | None = None, kind: str = "all", count: int | None = None,
+            anchor: str | None = None, followup: str = "new", more: tuple[str, ...] = ()) -> Plan:
+    relation = Relation(type="in", anchor=anchor) if anchor else None
+    first = Target(phrase=phrase, exclude=exclude or [], select=Select(kind=kind, count=count), relation=relation)
+    return Plan(targets=[first, *(Target(phrase=p) for p in more)], followup=followup)
+
+
+@pytest.mark.parametrize("text, plan, doubt", [
+    # a reading's shape that no right reading has (parser/reading_shape.py), each said by a sentence of our own
+    ("把李子和柠檬标出来", _shaped("plum lemon"), "two objects read as one phrase"),
+    ("segment the dog thats asleep", _shaped("dog that"), "a word no object's name holds"),
+    ("the quite large box", _shaped("quite large box"), "a word no object's name holds"),
+    ("mark the kite(s) please", _shaped("kite s"), "a word no object's name holds"),
+    ("select every paper cup except the plastic ones", _shaped("paper cup", exclude=["plastic cup paper cup"]),
+     "a word twice in one phrase"),
+    ("outline the kettle from earlier", _shaped("kettle earlier"), "a phrase that ends in no noun"),
+    ("能不能把绿色的杯子都选出来", _shaped("cup", exclude=["green cup"]), "an exclusion where the request says no word"),
+    ("mask the mug on the far right", _shaped("mug"), "a position said ('right')"),
+    ("把最上面的碗圈出来", _shaped("bowl"), "a position said ('最')"),
+    ("ok now also remove the spoons", _shaped("spoon", followup="add"), "a word of removing ('remove') read as adding"),
+    ("could you also grab the scooters", _shaped("scooter"), "a word of adding ('also') read as a new request"),
+    ("segment every pumpkin and send back masks", _shaped("pumpkin", more=("mask",)), "the answer's form read as"),
+    ("the largest seed in this radiograph", _shaped("seed", kind="largest", count=1, anchor="radiograph"),
+     "the picture read as an anchor"),
+])
+def test_a_reading_shaped_as_no_right_one_is_a_doubt(text, plan, doubt):
+    assert any(d.startswith(doubt) for d in structural_doubts(text, plan)), structural_doubts(text, plan)
+
+
+@pytest.mark.parametrize("text, plan", [
+    ("highlight the stainless steel kettle", _shaped("stainless steel kettle")),
+    ("找出落地灯和羽绒服", _shaped("floor lamp", more=("down jacket",))),
+    ("grab the bottle of water", _shaped("water bottle")),
+    ("把绿色的杯子都选出来，除了破的", _shaped("green cup", exclude=["broken green cup"])),
+    ("mask the mug on the far right", _shaped("mug", kind="rightmost", count=1)),
+    ("the vase right there", _shaped("vase")),
+    ("could you also grab the scooters", _shaped("scooter", followup="add")),
+    ("再把那些勺子也去掉", _shaped("spoon", followup="remove")),
+    ("select all the cups that aren't chipped", _shaped("cup", exclude=["chipped cup"])),
+])
+def test_right_shapes_are_no_doubt(text, plan):
+    assert structural_doubts(text, plan) == []
