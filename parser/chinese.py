@@ -378,6 +378,8 @@ EXCLUSIONS = [
     r"[,，]\s*(?:但是?|可是|不过)?(?P<x>.+?)(?:的)?(?:就|都|也)?(?:除外|不要|不算|不用管?|不包括|别选|别要|排除掉?|去掉|忽略|跳过|不选|别管|"
     r"不管|算了|免了)(?:了|掉|它|它们)?$",
     r"(?:但是?|可是|不过)(?:不要|不包括)(?P<x>.+?)$",
+    # '烂苹果不要，其他的都选上': the exclusion first, then the rest, as '除了烂苹果，其他的都选上' says it
+    r"^(?P<x>[^，,]+?)(?:就|都|也)?(?:不要|别选|别要|不用|不选|去掉|排除)了?[，,]\s*(?=其他|其它|其余|剩下|剩余|别的|余下)",
 ]
 NEGATED_HAVING = re.compile(r"(?:没有?|不|未)(?P<verb>戴|穿|带|拿|有|系)着?(?P<x>.+?)的")
 # '不是玻璃的瓶子': what kind it is not, an attribute of the head like '除了玻璃的'
@@ -430,6 +432,43 @@ def _headless_de(match: re.Match, text: str) -> bool:
     return after_x.startswith("的") and not re.match(r"\s*[^\s，,。；;]", text[match.end():])
 
 
+def done_verbs(text: str) -> set[str]:
+    """One-character verbs with 过 or 了 before 的 ('洗过的盘子', '用过的', '咬了的饼干'), by jieba's words: done to the
+    object, which is in that state. A longer verb ('枯萎了的') is a word of its own and read as one."""
+    segmented = words(text)
+    done = set()
+    for index, (word, _tag) in enumerate(segmented):
+        after = [w for w, _ in segmented[index + 1:index + 3]]
+        if len(word) == 1 and after[:2] in (["过", "的"], ["了", "的"]):
+            done.add(word)
+        elif len(word) == 2 and word[1] in "过了" and after[:1] == ["的"]:
+            done.add(word[0])
+    return done
+
+
+
+def completed_state(verb: str) -> str | None:
+    """'洗' -> 'washed', '咬' -> 'bitten': the past participle of the verb's first dictionary sense 'to X' (a guess
+    among its senses, so the reading says low); None for a verb with no such sense."""
+    from lemminflect import getInflection
+
+    for word in (verb + "过", verb + "好", verb):  # our word for it first ('修过' repaired, not 'decorated')
+        if word in ZH_MODIFIERS:
+            return ZH_MODIFIERS[word]
+    for sense in cedict_senses(verb):
+        if sense.startswith("to ") and len(sense.split()) == 2:
+            forms = getInflection(sense.split()[1], "VBN")
+            return forms[0] if forms else None
+    return None
+
+
+def sure_state(state: str) -> bool:
+    """A state SAM3's phrases or our own vocabulary name ('washed', 'used'): read so, the word is no guess."""
+    from segchat.parser.lexicon import curated_modifiers, saco_modifiers
+
+    return state in saco_modifiers() or state in curated_modifiers()
+
+
 def state_word(fragment: str) -> str | None:
     """'开花' -> 'flowering', '裂缝' -> 'cracked': a verb or a defect noun as the adjective SAM3 reads."""
     from lemminflect import getInflection
@@ -478,6 +517,7 @@ def _dictionary_state(fragment: str) -> str | None:
 def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
     """(English phrase, every word known, notes) for a Chinese fragment: words are segmented, the frame and the
     verbs taken out, and the rest translated whole."""
+    done = done_verbs(text)  # '洗过的', '用过的': one verb, done to the object
     text = re.sub(r"[了过着]的", "的", text)
     pieces: list[tuple[str, str]] = []
     notes: list[str] = []
@@ -535,6 +575,13 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
             state = _state_before_de(word, tag, index, segmented)
             if state:
                 pieces.append((state, "eng"))  # '枯萎的叶子': a verb before 的 says the state the noun is in
+                continue
+            done_state = completed_state(word[0]) if word[:1] in done and (len(word) == 1 or word[1] in "过了") \
+                and word not in ZH_MODIFIERS else None
+            if done_state:
+                pieces.append((done_state, "eng"))
+                if not sure_state(done_state):
+                    notes.append(f"what was done to it, read from the verb's first sense: {word} → {done_state}")
                 continue
             if tag.startswith("v") and not tag.startswith("vn"):
                 notes.append(f"verb left out: {word}")  # '击掌', '好看', '换成': no object word
@@ -1098,7 +1145,14 @@ def modifiers_only(fragment: str) -> str:
     """The attributes of a fragment with no noun ('白色的那几瓶' -> 'white', '烂的' -> 'rotten', '碎掉的' -> 'broken',
     '飞着的' -> 'flying': the complement 掉 and the aspect 着 carry no attribute of their own)."""
     out = []
+    done = done_verbs(fragment)  # '用过的': what was done to it, one verb
     for word, tag in words(re.sub(r"[的了那这些个只几]", " ", fragment)):
+        if word[:1] in done and (len(word) == 1 or word[1] == "过") and word not in ZH_MODIFIERS \
+                and completed_state(word[0]):
+            out.append(completed_state(word[0]))
+            continue
+        if word == "过":
+            continue
         if word in ("掉", "着", "但是", "但", "可是", "不过"):
             continue
         if len(word) > 1 and word[-1] in "掉着" and not translate_word(word, tag):

@@ -15,6 +15,7 @@ import re
 from segchat.contracts.plan import Plan
 from segchat.parser.chinese import FRAME as ZH_FRAME
 from segchat.parser.chinese import OBJECT_PLACEHOLDERS, PICTURE_NAMED, container_measure_words, drop_degree_verbs
+from segchat.parser.chinese import completed_state, sure_state
 from segchat.parser.chinese import REQUEST_CHARS as ZH_REQUEST_CHARS
 from segchat.parser.english import ANSWER_FORM_TAIL, COLOUR_HOMOPHONES, IMAGE_FILE, PICTURE_BY_SCENE
 from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
@@ -153,6 +154,9 @@ def unaccounted_chinese(text: str, used: set[str]) -> list[str]:
         found = translate_word(word, tag)
         readings = [found] if found else []
         readings += split_unknown(word) if len(word) > 1 else []  # '戴帽子': 'hat' is in 'person wearing hat'
+        done = completed_state(word[0]) if len(word) <= 2 and word[1:] in ("", "过", "了") else None
+        if done and sure_state(done):
+            readings.append(("mod", done))  # '洗过的': washed, a state SAM3's phrases name
         if tag == "zg":  # '瑜伽垫': a bound character read as its noun's head in another of its senses ('mat')
             readings += [("noun", sense) for sense in cedict_senses(word) if " " not in sense]
         english = " ".join(reading[1] for reading in readings if reading)

@@ -85,6 +85,13 @@ CLAUSE_QUESTION_EN = re.compile(r"(?:^|[,;:]\s*|\band then\s+|\bthen\s+)(?:answe
 YES_NO_EN = re.compile(r"^(is|are|was|were|does|do|did|has|have)\b.*\?\s*$")
 QUESTION_ZH = re.compile(r"什么|哪个|哪些|哪里|哪儿|哪一|为什么|为何|怎么|怎样|如何|是否|是不是|多少|回答")
 YES_NO_ZH = re.compile(r"吗|有没有|[？?]$")
+# a yes/no question about what something is or can do ('这条鱼能吃吗', '这些苹果新鲜吗'), not whether it is there
+# ('图里有猫吗'): no mask answers it
+QUALITY_QUESTION_ZH = re.compile(r"吗[？?]?\s*$")
+EXISTENCE_ZH = re.compile(r"有|还剩|在不在")
+# 'can this fish be eaten?': the same asked in English, of the thing and not of segchat
+ABILITY_QUESTION_EN = re.compile(r"^(?:can|could|should|would|will|may|might|must) (?:this|that|these|those|the|it|they)"
+                                 r"\b[^?]*\bbe [a-z]+\b[^?]*\?\s*$")
 # 'is the mould on this dish dangerous?', 'are the pears ripe?': a quality of something to judge, asked of the
 # picture (a mask answers no such question); 'are there any dogs?' asks what to find
 QUALITY_QUESTION_EN = re.compile(r"^(?:is|are|was|were)\s+(?!there\b)[a-z' -]+?\s+"
@@ -211,6 +218,10 @@ def classify(text: str, language: str) -> Intent:
             # '如果太阳很刺眼，我应该用图中的什么物品，框出该物品' asks for reasoning even with a request verb in it
             return Intent.QUESTION
         if YES_NO_ZH.search(text) and not REQUEST_ZH.search(text):
+            if QUALITY_QUESTION_ZH.search(text) and not EXISTENCE_ZH.search(text) \
+                    and not re.search(r"[选标圈框抠扣分找挑拣勾描]|\d\s*号", text):  # '帮我圈一下猫吗' asks; '2号对吗'
+                # asks of a numbered answer
+                return Intent.QUESTION
             return Intent.COUNT_QUESTION  # '图里有猫吗': segmenting the cats answers it, but it is a guess
         return Intent.REQUEST
     sentences = [x.strip() for x in re.split(r"[.!?;]+\s*", lowered) if x.strip()]
@@ -237,6 +248,8 @@ def classify(text: str, language: str) -> Intent:
     if IDENTITY_QUESTION_EN.match(lowered) and not REQUEST_EN.search(lowered):
         return Intent.QUESTION
     if asks_for_a_quality(lowered) and not REQUEST_EN.search(lowered):
+        return Intent.QUESTION
+    if ABILITY_QUESTION_EN.match(lowered) and not REQUEST_EN.search(lowered):
         return Intent.QUESTION
     if YES_NO_EN.match(lowered):
         return Intent.COUNT_QUESTION  # 'are there any dogs?': segmenting them answers it, but it is a guess

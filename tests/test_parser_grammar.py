@@ -327,12 +327,19 @@ FAMILIES = [json.loads(line) for line in (DATA / "parser_families.jsonl").read_t
 
 @pytest.mark.parametrize("case", FAMILIES, ids=[f"{c['set']}:{c['text'][:40]}" for c in FAMILIES])
 def test_families_of_blind_sets(case):
-    """Each family a blind set (G to O, Q to AC) showed, in sentences of our own (tests/data/parser_families.jsonl:
+    """Each family a blind set (G to O, Q to AD) showed, in sentences of our own (tests/data/parser_families.jsonl:
     the set, the family, the text, and the reading as (phrase, selection, count, exclusions, relation) per target),
     read as written, as the follow-up kind given, with high confidence."""
     expected = [(p, kind, count, exclude, tuple(relation) if relation else None)
                 for p, kind, count, exclude, relation in case["targets"]]
     assert_read_sure(case["text"], expected, case["followup"])
+
+
+@pytest.mark.parametrize("text", ["这个蘑菇能吃吗？", "那些香蕉熟了吗", "can these berries be eaten?"])
+def test_a_question_about_what_a_thing_is_or_can_do_is_asked_back(text):
+    """Set AD: '这条鱼能吃吗' asks about the fish, not whether there is one ('图里有猫吗'): no mask answers it."""
+    plan = parse_offline(text)
+    assert plan.clarify and not plan.targets
 
 
 @pytest.mark.parametrize("text,phrase", [("can you tell me how many geese are on the pond?", "goose"),
