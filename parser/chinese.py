@@ -35,7 +35,7 @@ ORDINAL_FROM = re.compile(rf"(?:从)?(?P<dir>左|右|上|下|顶|底)(?:边|侧|
 ORDINAL_SIDE = re.compile(rf"(?P<dir>左|右|上|下)(?:边|侧|面)?(?:的)?第{ZH_NUMBER}{CL}?")
 ORDINAL_SUPER = re.compile(rf"第{ZH_NUMBER}(?P<sup>大|小|高|矮)")
 ORDINAL_BARE = re.compile(rf"第{ZH_NUMBER}{CL}")
-PLACED = r"(?:停|放|坐|站|躺|挂|趴|蹲|摆|插|贴|落|睡|待|立|泊|靠|晾|堆|飘|浮|游|长|开|骑|装|安|钉|吊|架|躲|藏|显示|写|画|印|刻)"
+PLACED = r"(?:停|放|坐|站|躺|挂|趴|蹲|摆|插|贴|落|睡|待|立|泊|靠|晾|堆|叠|摞|飘|浮|游|长|开|骑|装|安|钉|吊|架|躲|藏|显示|写|画|印|刻)"
 # measure words of a group ('一堆', '那群'): they say how the objects are gathered, never how many to take
 GROUP_CL = "[堆群排摞叠]"
 # a relation's clause ends in 的, or in a demonstrative and its measure word ('桌子上那把刀', '椅子旁边那只猫')
@@ -600,8 +600,9 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
 # measure words that, right after a noun (no number or demonstrative before them), are the thing that holds it:
 # '哑铃架' dumbbell rack, '饼干盒' biscuit box, '垃圾袋' garbage bag (jieba tags them as measure words). Our noun list
 # names most; 架 is none of its nouns (after a number it counts machines, '一架飞机'), nor are 筐 and 篮 alone
-HOLDER_CHARACTERS = frozenset("架盒箱袋瓶桶筐篮")
-HOLDER_ONLY = {"架": "rack", "筐": "basket", "篮": "basket"}
+HOLDER_CHARACTERS = frozenset("架盒箱袋瓶桶筐篮片")
+# 片 right after a noun is a slice of it ('面包片' bread slice, '西瓜片'), as a measure word before one it counts
+HOLDER_ONLY = {"架": "rack", "筐": "basket", "篮": "basket", "片": "slice"}
 
 # the things a 架 may be after a noun, the commonest first: the one that makes a phrase SAM3 knows with it is taken
 HOLDER_SENSES = {"架": ("rack", "stand", "shelf", "frame")}
@@ -611,7 +612,7 @@ def _holder_word(word: str, owner: tuple[str, str]) -> str:
     """'哑铃架' dumbbell rack, '麦克风架' microphone stand, '饼干盒' cookie box: the holder's word after its noun."""
     named = translate_word(*owner)
     chosen = sense_after(named[1], HOLDER_SENSES.get(word, ())) if named else None
-    return chosen or ZH_NOUNS.get(word) or HOLDER_ONLY[word]
+    return chosen or (ZH_NOUNS.get(word) if word != "片" else None) or HOLDER_ONLY[word]
 
 
 # English words of request that also name a thing: the thing, when a Chinese verb makes the request

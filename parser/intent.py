@@ -170,8 +170,11 @@ EDIT_ACTION_EN = re.compile(r"\b(?:retouch\w*|photoshop|airbrush\w*|smooth(?:en)
                             r"remove (?:the |her |his |my |any )?(?:blemishes|wrinkles|red[- ]?eyes?|acne|pimples|spots)|"
                             r"whiten (?:the |her |his |my )?teeth|"
                             # 'make the sky bluer', 'can you make it brighter': a comparative asks for an edit
-                            r"make (?:the |this |that |it |her |his |my )[a-z ]{0,30}?(?:bluer|brighter|darker|sharper|"
-                            r"warmer|cooler|lighter|clearer|whiter|greener|redder|bigger|smaller|larger|more (?:vivid|colou?rful|saturated))|"
+                            r"make (?:the |this |that |it |her |his |my )[a-z ]{0,30}?(?:look |appear |seem )?(?:bluer|brighter|"
+                            r"darker|sharper|warmer|cooler|lighter|clearer|whiter|greener|redder|bigger|smaller|larger|"
+                            # 'make the sky look more blue': more or less of a quality is an edit too
+                            r"(?:more|less) (?:vivid|colou?rful|saturated|blue|red|green|yellow|orange|purple|pink|white|"
+                            r"black|grey|gray|bright|dark|warm|cool|sharp|clear|natural|contrast\w*))|"
                             r"crop (?:it|this|the (?:photo|image|picture|pic))(?: to| down| smaller| tighter)?)\b")
 EDIT_ACTION_ZH = re.compile(r"磨皮|美白|调色|修图|P图|p图|美颜|瘦脸|祛痘|去痘|提亮|调亮|白平衡|曝光|滤镜|去红眼|"
                             # '把这张照片裁小一点': cropping or resizing the picture itself (not 裁缝, a tailor)

@@ -252,6 +252,8 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
 
     targets = [_target(r) for r in attach_bare_selections(readings, simplified.lower())]
     targets = [t for t in targets if t.phrase or t.select.kind != "all" or t.select.count is not None]
+    # 'pick two chickens, any two': the same target said twice is one target
+    targets = [t for index, t in enumerate(targets) if t not in targets[:index]]
     if followup in ("refine", "remove"):
         for target in targets:
             if not target.phrase:

@@ -327,12 +327,19 @@ FAMILIES = [json.loads(line) for line in (DATA / "parser_families.jsonl").read_t
 
 @pytest.mark.parametrize("case", FAMILIES, ids=[f"{c['set']}:{c['text'][:40]}" for c in FAMILIES])
 def test_families_of_blind_sets(case):
-    """Each family a blind set (G to O, Q to AD) showed, in sentences of our own (tests/data/parser_families.jsonl:
+    """Each family a blind set (G to O, Q to AE) showed, in sentences of our own (tests/data/parser_families.jsonl:
     the set, the family, the text, and the reading as (phrase, selection, count, exclusions, relation) per target),
     read as written, as the follow-up kind given, with high confidence."""
     expected = [(p, kind, count, exclude, tuple(relation) if relation else None)
                 for p, kind, count, exclude, relation in case["targets"]]
     assert_read_sure(case["text"], expected, case["followup"])
+
+
+@pytest.mark.parametrize("text", ["make the grass look more green", "could you make her dress look less red"])
+def test_more_or_less_of_a_quality_is_an_edit_asked_back(text):
+    """Set AE: 'make the sky in this photo look more blue' edits the picture, as 'make the sky bluer' does."""
+    plan = parse_offline(text)
+    assert plan.clarify and not plan.targets
 
 
 @pytest.mark.parametrize("text", ["这个蘑菇能吃吗？", "那些香蕉熟了吗", "can these berries be eaten?"])
