@@ -20,7 +20,7 @@ from segchat.parser.chinese import REQUEST_CHARS as ZH_REQUEST_CHARS
 from segchat.parser.english import ANSWER_FORM_TAIL, COLOUR_HOMOPHONES, IMAGE_FILE, PICTURE_BY_SCENE
 from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
 from segchat.parser.reading_shape import shape_doubts
-from segchat.parser.vocabulary import PLAIN_NOUNS, PLURALIA_TANTUM, ZH_CLASSIFIERS
+from segchat.parser.vocabulary import PLAIN_NOUNS, PLURALIA_TANTUM, ZH_CLASSIFIERS, ZH_NOUNS
 from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, CLOSED_CLASS, IMAGE_WORDS, INFORMAL_FRAMES, JARGON,
                                     NUMBER_WORDS, ORDINAL_WORDS, REQUEST_VERBS, TASK_LABELS, WANT_VERBS, is_noun,
                                     is_adjective, is_bare_verb, is_participle, lemmas, saco_heads, saco_phrases,
@@ -144,7 +144,12 @@ def unaccounted_chinese(text: str, used: set[str]) -> list[str]:
         kept.append(run)
     text = container_measure_words(PICTURE_NAMED.sub(" ", " ".join(kept)))  # '这幅简笔画里的': the picture
     text = re.sub(r"正(?=中央|中间|中心|中|上方|下方|前方|后方|对面|左边|右边|上面|下面)", " ", text)  # '正中央': 正 intensifies
-    for index, (word, tag) in enumerate(join_split_words(words(drop_degree_verbs(text)))):
+    segmented = join_split_words(words(drop_degree_verbs(text)))
+    for index, (word, tag) in enumerate(segmented):
+        if _part_after_noun(segmented, index):
+            if not any(_accounted(w, used) for sense in _part_senses(word) for w in sense.split()):
+                out.append((index, word))  # '纸条' read as 'paper': the strip of it dropped as a measure word
+            continue
         if not re.search(r"[\u3400-\u9fff]", word) or word in ZH_STRUCTURE or tag in _ZH_FUNCTION_TAGS:
             continue
         if all(ch in ZH_STRUCTURE for ch in word):
@@ -163,6 +168,24 @@ def unaccounted_chinese(text: str, used: set[str]) -> list[str]:
         if not english or not any(_accounted(w, used) for w in re.findall(r"[a-z]+", english.lower())):
             out.append((index, word))
     return _joined_words_read_whole(out, used)
+
+
+def _part_after_noun(segmented: list[tuple[str, str]], index: int) -> bool:
+    """A measure word right after a noun ('纸条', '面包片', '木头块'): no number or demonstrative before it, so it
+    counts nothing and names a part or a form of the noun ('strip', 'slice', 'block'), a word the plan must use."""
+    word, tag = segmented[index]
+    if len(word) != 1 or word not in ZH_CLASSIFIERS or index == 0 or not tag.startswith(("q", "n", "zg")):
+        return False
+    before, before_tag = segmented[index - 1]
+    return before_tag.startswith("n") and len(before) > 1 and before not in ZH_STRUCTURE
+
+
+def _part_senses(word: str) -> list[str]:
+    from segchat.parser.chinese import HOLDER_ONLY, HOLDER_SENSES
+    from segchat.parser.zh_lexicon import cedict_senses
+
+    return [HOLDER_ONLY.get(word, ""), ZH_NOUNS.get(word, ""), *HOLDER_SENSES.get(word, ()),
+            *(sense for sense in cedict_senses(word) if not sense.startswith("to "))]
 
 
 def _read_whole(word: str, used: set[str]) -> bool:

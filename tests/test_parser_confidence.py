@@ -36,6 +36,14 @@ def test_plural_forms_anchors_and_chinese_words_count_as_used():
     assert unaccounted_words("分割全部的气球，别选红色的", _plan("balloon", exclude=["red balloon"])) == []
 
 
+def test_a_measure_word_right_after_a_noun_names_a_part_the_plan_must_use():
+    """Set AE: '面包片' read as 'bread' dropped the slice as a measure word; after a noun, with no number or
+    demonstrative before it, 片/块/条 name a form of the noun, and a plan without it left a word out."""
+    assert unaccounted_words("把香皂块都圈出来", _plan("soap")) == ["块"]
+    assert unaccounted_words("把香皂块都圈出来", _plan("soap piece")) == []
+    assert unaccounted_words("把那只猫和两块香皂圈出来", _plan("cat", "soap")) == []
+
+
 def test_structure_the_plan_lost_is_a_doubt():
     assert structural_doubts("帮我把最左边的 3 个 wine glasses 抠出来", _plan("wine glass"))
     leftmost_three = Plan(targets=[Target(phrase="wine glass", select=Select(kind="leftmost", count=3))])
