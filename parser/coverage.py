@@ -48,7 +48,7 @@ EN_STRUCTURE = frozenset(CLOSED_CLASS | REQUEST_VERBS | WANT_VERBS | JARGON | IM
     need needs needed want wanted
     um uh hmm lol pls plz thx ty nah nope naw yep yup wait else
     instance instances occurrence occurrences provided given matter care
-    still already completely totally fully slightly really kinda partly partially
+    still already completely totally fully slightly really kinda partly partially enough plenty
     """.split()))
 
 # verbs whose every form is the request itself ('separated from the background', 'isolating', 'segmented')

@@ -955,7 +955,10 @@ TASK_LABEL = re.compile(rf"^\s*(?:{'|'.join(sorted(TASK_LABELS))})\s*:\s*")
 INDIFFERENCE = re.compile(r"\b(?:it )?(?:does(?:n't| not)|don't|do not) matter(?: (?:which|what)(?: ones?)?)?\b|"
                           r"\b(?:i )?(?:don't|do not) care (?:which|what)(?: ones?)?\b|"
                           r"\b(?:any|either)(?: ones?| of (?:them|those|these)| (?:\d+|two|three|four|five|six|seven|eight|"
-                          r"nine|ten)(?: of (?:them|those|these))?)? (?:will do|is fine|are fine|works|is ok|is okay)\b")
+                          r"nine|ten)(?: of (?:them|those|these))?)? (?:will do|is fine|are fine|works|is ok|is okay)\b|"
+                          # 'segment cupcakes, three is enough': a count, then that it suffices
+                          r"(?:" + "|".join(f"(?<=\\b{n})" for n in "two three four five six seven eight nine ten".split())
+                          + r"|(?<=\d))(?:'s| is| are| should be| would be) (?:enough|plenty|fine|ok|okay)\b")
 
 
 # 'I'm building a wildflower dataset, so I'd like masks for …': who asks and why, said before the request
@@ -1362,9 +1365,30 @@ def drop_commentary(text: str) -> str:
     return text
 
 
+# a participle and its particle are one state ('knocked over', 'switched off', 'burnt out', 'worn out'), unless an
+# object follows (the cat that knocked over the vase)
+PHRASAL_STATE = re.compile(r"\b(?P<p>[a-z]+)\s+(?P<x>over|off|out|down|up|away|apart)\b(?!-)"
+                           r"(?!\s+(?:the|a|an|this|that|these|those|my|his|her|its|their|our|your|some|every|all|"
+                           r"each|any|both|by|of|from|in|on|at|with)\b)")
+
+
+# participles that, with a particle, ask for the answer or pick it ('cut out', 'singled out', 'left out'): no state
+_REQUEST_PARTICIPLES = frozenset("""cut put set left let singled picked ruled filtered carved cropped zoomed blacked
+crossed blocked marked pointed counted sorted separated isolated outlined boxed circled segmented masked highlighted
+selected traced drawn shown given taken brought laid kept dropped""".split())
+
+
+def _phrasal_state(match: re.Match) -> str:
+    participle = match.group("p")
+    if participle in _REQUEST_PARTICIPLES or participle.endswith("ing") or not is_participle(participle):
+        return match.group(0)
+    return f"{participle}-{match.group('x')}"
+
+
 def preprocess(text: str) -> str:
     """Lower case, typos fixed, quotes and glued numbers ('3carrots') undone, noise phrases out."""
     text = TASK_LABEL.sub("", text.lower())
+    text = PHRASAL_STATE.sub(_phrasal_state, text)
     text = IMAGE_FILE.sub("this image", text)
     text = IN_PICTURE.sub("", text)
     text = COLOUR_NOUN.sub(r"\g<c>", text)

@@ -57,7 +57,13 @@ def normalize(text: str) -> str:
     """NFKC (full-width to half-width), no control characters, single spaces."""
     text = unicodedata.normalize("NFKC", text)
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = SLASH_LIST.sub(lambda m: "、" if CJK.search(text) else " and ", text)
     return " ".join(text.split())
+
+
+# 'scarf / 手套', '杯子/盘子', 'cats/dogs': a slash between two words lists them ('w/o', 'and/or', '1/2' are no list)
+SLASH_LIST = re.compile(r"(?:(?<=[A-Za-z]{2})|(?<=[\u3400-\u9fff]))(?<!\band)(?<!\bw)\s*/\s*(?=[\u3400-\u9fff]|[A-Za-z]{2})"
+                        r"(?!or\b)")
 
 
 def reply_language(text: str) -> str:

@@ -149,7 +149,11 @@ def is_adjective(word: str) -> bool:
 
 @functools.lru_cache(maxsize=65536)  # asked for every word of every request: the inflections are computed once
 def is_participle(word: str) -> bool:
-    """'-ed' / '-ing' / irregular past participles of a verb: they modify a noun ('cracked tile', 'sleeping cat')."""
+    """'-ed' / '-ing' / irregular past participles of a verb: they modify a noun ('cracked tile', 'sleeping cat'),
+    with a particle too ('knocked-over', 'burnt-out': the English preprocessing joins them so)."""
+    phrasal = re.fullmatch(r"([a-z]+)-(?:over|off|out|down|up|away|apart)", word)
+    if phrasal:
+        return is_participle(phrasal.group(1))
     verbs = lemmas(word).get("VERB", ())
     if not verbs:
         return False
