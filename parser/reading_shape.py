@@ -29,11 +29,14 @@ EXCLUSION_WORD = re.compile(
 _A_NOT_A = re.compile(r"([\u4e00-\u9fff])不\1")
 # a place or a side: a request that says one is read with a selection or a relation, never without both
 POSITION_SAID = re.compile(
-    r"\b(?:(?<!is )(?<!are )(?<!was )(?<!were )left(?! over| behind)|right(?! there| here| now| away| after| before)|leftmost|rightmost|top|topmost|bottom|bottommost|middle|center|centre|central|highest|lowest|"
-    r"uppermost|biggest|largest|smallest|tiniest|tallest|shortest|below|under|underneath|beneath|above|beside|"
-    r"next to|nearest|closest|behind|in front of)\b|最|左|右|中间|中央|正中|上面|上方|下面|下方|顶上|底下|底部|顶部|旁边|附近|隔壁|挨着")
+    r"\b(?:(?<!is )(?<!are )(?<!was )(?<!were )left(?! over| behind)|right(?! there| here| now| away| after| before)|"
+    # 'tank top', 'top hat', 'bell bottoms': clothes, not places
+    r"(?<!tank )(?<!crop )(?<!tube )(?<!halter )top(?! hat)|(?<!bell )bottom(?!s)|leftmost|rightmost|topmost|"
+    r"bottommost|middle|center|centre|central|highest|lowest|uppermost|biggest|largest|smallest|tiniest|tallest|"
+    r"shortest|below|under|underneath|beneath|above|beside|next to|nearest|closest|behind|in front of)\b|"
+    r"最|左|右|中间|中央|正中|上面|上方|下面|下方|顶上|底下|底部|顶部|旁边|附近|隔壁|挨着")
 # words that ask to add to the last answer, and words that ask to take away from it
-ADD_SAID = re.compile(r"\b(?:also|too|as well)\b|也|还有|顺便")
+ADD_SAID = re.compile(r"\b(?:also|too(?=\s*(?:[.,!?]|please|pls|$))|as well)\b|也|还有|顺便")
 REMOVE_SAID = re.compile(r"\b(?:remove|drop|delete|get rid of|take away|deselect|unselect|discard)\b|去掉|删掉|删除|移除|"
                          r"拿掉|取消|去除")
 # the request's own nouns: one target named so beside others is the answer's form read as an object
