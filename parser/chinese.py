@@ -433,6 +433,9 @@ def _headless_de(match: re.Match, text: str) -> bool:
     return after_x.startswith("的") and not re.match(r"\s*[^\s，,。；;]", text[match.end():])
 
 
+ZH_MODIFIER_WORDS = frozenset(ZH_MODIFIERS.values())
+
+
 def done_verbs(text: str) -> set[str]:
     """One-character verbs with 过 or 了 before 的 ('洗过的盘子', '用过的', '咬了的饼干'), by jieba's words: done to the
     object, which is in that state. A longer verb ('枯萎了的') is a word of its own and read as one."""
@@ -712,8 +715,11 @@ def read_chunk(chunk: str) -> Reading | None:
     phrase, known, notes = noun_phrase(text)
     reading.unsure.extend(notes)
     if not known:
-        if len(phrase.split()) >= 3:
-            return None  # a name or term no dictionary has, guessed from its pieces: not sent to SAM3
+        # a name or term no dictionary has, guessed from its pieces, is not sent to SAM3; our own modifiers before it
+        # ('黄色的雨鞋': yellow) are no part of the guess
+        guessed = [word for word in phrase.split() if word not in ZH_MODIFIER_WORDS]
+        if len(guessed) >= 3:
+            return None
         reading.unsure.append("a word no dictionary knows was read from its pieces")
     if state and phrase:
         phrase = f"{state} {phrase}"
@@ -774,8 +780,8 @@ def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
     # '白色的' -> 'white {head}'; '双层巴士' names its own object; '烂的' -> 'rotten {head}'
     fragment_words = noun.split()
     tokens = [translate_word(w, t) for w, t in words(re.sub(r"[的那这些个只]", " ", fragment))]
-    has_noun = any(t and t[0] == "noun" for t in tokens) or any(
-        is_noun(w) and "ADJ" not in lemmas(w) for w in re.findall(r"[a-z]+", fragment.lower()))
+    has_noun = any(t and t[0] == "noun" for t in tokens) or any(  # 'broken ones': 'ones' stands for the head
+        is_noun(w) and "ADJ" not in lemmas(w) and w not in ("one", "ones") for w in re.findall(r"[a-z]+", fragment.lower()))
     if head and (not has_noun) and fragment_words[-1] != head_last:
         return f"{noun} {head}"
     fragment_tokens = words(re.sub(r"[的\s]+$", "", fragment))

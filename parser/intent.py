@@ -64,7 +64,9 @@ COMPLIMENT_EN = re.compile(r"^(?:what an? |such an? |a )?(?:very |really |so )?(
 # thanks and praise with nothing to find ('thanks, that's great', '太好了，谢谢'): every word is acknowledgement
 ACKNOWLEDGEMENT_ZH = re.compile(r"^(?:(?:谢谢(?:你|您)?|多谢|感谢|太好了|太棒了|很好|真好|真棒|不错|完美|好的|好吧|可以了?|棒|厉害|"
                                 r"辛苦了?|对的?|没错|正确)[啊呀哦啦了嘛的]?)+$")
-VAGUE_ZH = re.compile(r"^(?:欸|诶|哎|唉|嗯|呃|额|喂)*(?:那个)?(?:帮我|请|麻烦你?|你)?(把)?(那个|这个|它|这|那)?"
+VAGUE_ZH = re.compile(r"^(?:欸|诶|哎|唉|嗯|呃|额|喂)*(?:(?:那个|这个|这|那)(?:东西|玩意儿?)?)?(?:帮我|请|麻烦你?|你)?(把)?"
+                      # '那个东西帮我处理一下': the thing, named by no noun, is no object either
+                      r"(那个|这个|它|这|那)?(?:东西|玩意儿?)?"
                       # a question tag asks for agreement, not for anything more ('帮我处理一下好吗')
                       r"(弄|搞|处理|整)一?下(?:吧|啦|呗|哈|嘛|咯|呀|哦)*(?:好吗|好不好|好|行吗|行不行|行|可以吗|成吗)?(?:啊|呀)?$|^随便(搞|弄|处理|整)一?下(吧)?$|"
                       # '你看着办吧': do as you see fit, with no object named

@@ -109,7 +109,8 @@ def _phrase_doubts(target: Target) -> list[str]:
             doubts.append(f"a word no object's name holds, inside '{phrase}': " + " ".join(stray))
         if len(set(words)) < len(words):
             doubts.append(f"a word twice in one phrase: {phrase}")  # 'paper bag shopping bag'
-        if lemmas(words[-1]) and not is_noun(words[-1]):  # a word lemminflect knows, never as a noun
+        last = lemmas(words[-1])  # a word lemminflect knows, never as a noun, and no head of SAM3's phrases
+        if last and "NOUN" not in last and "PROPN" not in last and words[-1] not in saco_heads():
             doubts.append(f"a phrase that ends in no noun: {phrase}")  # 'help earlier'
     for excluded in target.exclude:
         joined = re.search(r"\b(?:with|wearing|holding)\b(.*)$", excluded)

@@ -327,12 +327,19 @@ FAMILIES = [json.loads(line) for line in (DATA / "parser_families.jsonl").read_t
 
 @pytest.mark.parametrize("case", FAMILIES, ids=[f"{c['set']}:{c['text'][:40]}" for c in FAMILIES])
 def test_families_of_blind_sets(case):
-    """Each family a blind set (G to O, Q to AG) showed, in sentences of our own (tests/data/parser_families.jsonl:
+    """Each family a blind set (G to O, Q to AH) showed, in sentences of our own (tests/data/parser_families.jsonl:
     the set, the family, the text, and the reading as (phrase, selection, count, exclusions, relation) per target),
     read as written, as the follow-up kind given, with high confidence."""
     expected = [(p, kind, count, exclude, tuple(relation) if relation else None)
                 for p, kind, count, exclude, relation in case["targets"]]
     assert_read_sure(case["text"], expected, case["followup"])
+
+
+@pytest.mark.parametrize("text", ["这个东西帮我弄一下", "那个玩意儿处理一下吧"])
+def test_the_thing_named_by_no_noun_is_vague(text):
+    """Set AH: '那个东西帮我处理一下' names nothing, as '把那个弄一下' does: asked back."""
+    plan = parse_offline(text)
+    assert plan.clarify and not plan.targets
 
 
 @pytest.mark.parametrize("text", ["make the grass look more green", "could you make her dress look less red"])
