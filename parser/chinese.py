@@ -31,6 +31,8 @@ ZH_SELECT = [
     (r"最小|最矮小|最矮|最细|最短|小一点的那|小的那|较小的那", "smallest"),
 ]
 CORNER = re.compile(r"最?(?P<a>左|右)(?P<b>上|下)角|最?(?P<c>上|下)(?P<d>左|右)角")
+# '从右边数前两台电脑': the first N counted from a side, the N at that side
+FIRST_FROM = re.compile(rf"(?:从)?(?P<dir>左|右|上|下|顶|底)(?:边|侧|面)?(?:往[左右上下])?(?:数|起)(?:的)?(?:前|头){ZH_NUMBER}{CL}?")
 ORDINAL_FROM = re.compile(rf"(?:从)?(?P<dir>左|右|上|下|顶|底)(?:边|侧|面)?(?:往[左右上下])?(?:数|起)(?:的)?第{ZH_NUMBER}{CL}?")
 ORDINAL_SIDE = re.compile(rf"(?P<dir>左|右|上|下)(?:边|侧|面)?(?:的)?第{ZH_NUMBER}{CL}?")
 ORDINAL_SUPER = re.compile(rf"第{ZH_NUMBER}(?P<sup>大|小|高|矮)")
@@ -143,9 +145,14 @@ REFINE = re.compile(r"^(?:(?:好的?|好吧|行|嗯|可以|ok|OK)[，,\s]*|(?:�
 REST_CLAUSE = re.compile(r"^(?:其余|其他|其它|剩下|剩余|别的|余下)(?:的)?(?:都|全)?(?:去掉|删掉|不要|删除|移除|扔掉)?(?:了)?$")
 
 
+# '算了，…', '不对，…': never mind or a correction before the follow-up, which says what to do
+CORRECTION_LEAD = re.compile(r"^(?:算了|不对|不是这个|不是这些|错了|搞错了|弄错了|你搞错了|你弄错了|哎呀)[了啦吧呀啊]?[，,。!！\s]+")
+
+
 def take_followup(text: str) -> tuple[str, str]:
     if REFINE.search(text):
         return "refine", REFINE.sub("", text, count=1)
+    text = CORRECTION_LEAD.sub("", text, count=1)
     clauses = re.split(r"[，,；;]", text)
     # '所有香蕉都分割出来，烂的不要' is an exclusion, not a removal: removal words in the first clause only; and
     # a removal word wins over 再 / 也 ('再把左边那个也去掉吧' removes one more)
@@ -268,6 +275,11 @@ def take_selection(text: str) -> tuple[Selection, str, list[str]]:
                "底": "bottommost", "大": "largest", "高": "topmost", "小": "smallest", "矮": "bottommost"}
     ordinal = None
     kind = "all"
+    first = FIRST_FROM.search(text)
+    if first:
+        count = zh_number(first.group(2)) or 1
+        text = text[:first.start()] + " " + text[first.end():]
+        return Selection(kind_of[first.group("dir")], count, None), _strip_demonstratives(text), notes
     match = ORDINAL_FROM.search(text) or ORDINAL_SIDE.search(text) or ORDINAL_SUPER.search(text)
     if match:
         value = zh_number(match.group(1) if match.re is ORDINAL_SUPER else match.group(2)) or 1
@@ -377,7 +389,7 @@ EXCLUSIONS = [
     r"[,，]\s*(?:但是?|可是|不过)?(?:不要|不包括|不含|除了|除去|别选|别要|别|不选|不要选|去掉|去除|排除|忽略|跳过|"
     r"别管)(?P<x>.+?)$",
     r"[,，]\s*(?:但是?|可是|不过)?(?P<x>.+?)(?:的)?(?:就|都|也)?(?:除外|不要|不算|不用管?|不包括|别选|别要|排除掉?|去掉|忽略|跳过|不选|别管|"
-    r"不管|算了|免了)(?:了|掉|它|它们)?$",
+    r"不管|算了|免了)(?:了|掉|它|它们)?(?:吧|啊|呀|哈)?$",
     r"(?:但是?|可是|不过)(?:不要|不包括)(?P<x>.+?)$",
     # '烂苹果不要，其他的都选上': the exclusion first, then the rest, as '除了烂苹果，其他的都选上' says it
     r"^(?P<x>[^，,]+?)(?:就|都|也)?(?:不要|别选|别要|不用|不选|去掉|排除)了?[，,]\s*(?=其他|其它|其余|剩下|剩余|别的|余下)",
@@ -466,6 +478,15 @@ def completed_state(verb: str) -> str | None:
     return None
 
 
+# a verb of how a thing is placed, with 着 before 的 ('停着的车', '坐着的人'): the state SAM3's phrases name
+POSTURE_STATES = {"停": "parked", "坐": "sitting", "站": "standing", "躺": "lying", "趴": "lying", "蹲": "crouching",
+                  "挂": "hanging", "睡": "sleeping", "飘": "floating", "浮": "floating", "飞": "flying", "跑": "running",
+                  "游": "swimming", "开": "open", "关": "closed", "亮": "lit"}
+
+
+POSTURE_DE = re.compile(rf"([{''.join(POSTURE_STATES)}])着(?=的)")
+
+
 def sure_state(state: str) -> bool:
     """A state SAM3's phrases or our own vocabulary name ('washed', 'used'): read so, the word is no guess."""
     from segchat.parser.lexicon import curated_modifiers, saco_modifiers
@@ -481,6 +502,9 @@ def state_word(fragment: str) -> str | None:
 
     if fragment in ZH_MODIFIERS:
         return ZH_MODIFIERS[fragment]  # '有缺口的': our word for the state before any dictionary's
+    posture = re.fullmatch(r"(?P<v>[\u4e00-\u9fff])着?", fragment)
+    if posture and posture.group("v") in POSTURE_STATES:
+        return POSTURE_STATES[posture.group("v")]  # '停着的': parked, how it is placed
     if len(fragment) >= 2 and fragment[-1] in "掉完" and fragment[:-1] in ZH_MODIFIERS:
         return ZH_MODIFIERS[fragment[:-1]]  # '枯掉的', '烂掉的': the verb's result complement (away, done) adds nothing
     senses = cedict_senses(fragment)
@@ -522,6 +546,7 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
     """(English phrase, every word known, notes) for a Chinese fragment: words are segmented, the frame and the
     verbs taken out, and the rest translated whole."""
     done = done_verbs(text)  # '洗过的', '用过的': one verb, done to the object
+    text = POSTURE_DE.sub(lambda m: f" {POSTURE_STATES[m.group(1)]} ", text)  # '停着的车': parked
     text = re.sub(r"[了过着]的", "的", text)
     pieces: list[tuple[str, str]] = []
     notes: list[str] = []
@@ -530,6 +555,10 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
     for chunk in re.findall(r"[A-Za-z][A-Za-z\-' ]*[A-Za-z]|[A-Za-z]|[\u3400-\u9fff]+", text):
         if chunk[0].isascii():
             from segchat.parser.english import noun_phrase as english_noun_phrase
+
+            if chunk.strip() in POSTURE_STATES.values():
+                pieces.append((chunk.strip(), "eng"))  # '停着的车': the state put in its place above
+                continue
 
             if chunk.lower().strip() in EN_REQUEST_VERBS | JARGON:
                 if chunk.lower().strip() in REQUEST_WORD_OBJECTS:
@@ -728,7 +757,11 @@ def read_chunk(chunk: str) -> Reading | None:
     reading.phrase = phrase
     reading.selection = selection
     reading.relation = relation
-    reading.exclude = [e for e in (_exclusion_phrase(fragment, joiner, phrase) for fragment, joiner in excluded_raw) if e]
+    excluded = [(fragment, _exclusion_phrase(fragment, joiner, phrase)) for fragment, joiner in excluded_raw]
+    reading.exclude = [e for _, e in excluded if e]
+    # '停着的不算' read as nothing: the request excluded something the reading did not
+    reading.unsure.extend(f"an exclusion read as nothing: {fragment}" for fragment, e in excluded
+                          if not e and _says_something(fragment))
     for fragment, _ in excluded_raw:
         for word, tag in words(fragment):
             found = translate_word(word, tag) if len(word) > 1 and word.endswith("的") else None
@@ -745,8 +778,19 @@ def read_chunk(chunk: str) -> Reading | None:
     return reading
 
 
+def _says_something(fragment: str) -> bool:
+    """Whether a fragment holds a word other than the frame's and the request's ('的 保留' holds none)."""
+    return any(re.search(r"[\u4e00-\u9fffA-Za-z]", w) and w not in FRAME and w not in REQUEST_VERBS
+               for w, _ in words(fragment))
+
+
 def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
     fragment = _strip_demonstratives(fragment)
+    posture = POSTURE_DE.fullmatch(fragment.strip().removesuffix("的"))
+    if posture is None and re.fullmatch(rf"{POSTURE_DE.pattern}的", fragment.strip()):
+        posture = POSTURE_DE.match(fragment.strip())
+    if posture and head:
+        return f"{POSTURE_STATES[posture.group(1)]} {head}"  # '亮着的不要': the lit ones
     worn = re.match(r"^\s*有?(?:穿|戴|披|系)(?!着)", fragment)  # '有戴安全帽的': Taiwan's 有 before the verb
     if head and worn:  # '穿白大褂的', '戴帽子的' (not the idiom 戴帽子, 'branded'): the head wearing it
         garment, _, _ = noun_phrase(re.sub(r"的.*$", "", fragment[worn.end():]))  # '戴帽子的人': the hat
@@ -1152,7 +1196,9 @@ def pronoun_anchor_named(piece: str, previous_phrase: str) -> str:
 def modifiers_only(fragment: str) -> str:
     """The attributes of a fragment with no noun ('白色的那几瓶' -> 'white', '烂的' -> 'rotten', '碎掉的' -> 'broken',
     '飞着的' -> 'flying': the complement 掉 and the aspect 着 carry no attribute of their own)."""
-    out = []
+    # '停着的', '亮着的': how it is placed or what it is doing now (lit, not the bright of 亮 alone)
+    out = [POSTURE_STATES[m.group(1)] for m in POSTURE_DE.finditer(fragment)]
+    fragment = POSTURE_DE.sub(" ", fragment)
     done = done_verbs(fragment)  # '用过的': what was done to it, one verb
     for word, tag in words(re.sub(r"[的了那这些个只几]", " ", fragment)):
         if word[:1] in done and (len(word) == 1 or word[1] == "过") and word not in ZH_MODIFIERS \

@@ -15,11 +15,11 @@ import re
 from segchat.contracts.plan import Plan
 from segchat.parser.chinese import FRAME as ZH_FRAME
 from segchat.parser.chinese import OBJECT_PLACEHOLDERS, PICTURE_NAMED, container_measure_words, drop_degree_verbs
-from segchat.parser.chinese import completed_state, sure_state
+from segchat.parser.chinese import POSTURE_STATES, completed_state, sure_state
 from segchat.parser.chinese import REQUEST_CHARS as ZH_REQUEST_CHARS
 from segchat.parser.english import ANSWER_FORM_TAIL, COLOUR_HOMOPHONES, IMAGE_FILE, PICTURE_BY_SCENE
 from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
-from segchat.parser.reading_shape import shape_doubts
+from segchat.parser.reading_shape import POSITION_SAID, REMOVE_SAID, shape_doubts
 from segchat.parser.vocabulary import PLAIN_NOUNS, PLURALIA_TANTUM, ZH_CLASSIFIERS, ZH_NOUNS
 from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, CLOSED_CLASS, IMAGE_WORDS, INFORMAL_FRAMES, JARGON,
                                     NUMBER_WORDS, ORDINAL_WORDS, REQUEST_VERBS, TASK_LABELS, WANT_VERBS, is_noun,
@@ -61,7 +61,7 @@ ZH_STRUCTURE = ZH_FRAME | ZH_REQUEST_VERBS | OBJECT_PLACEHOLDERS | set(ZH_CLASSI
     掩码 分割图 结果 区域 所在 其 它 它们 该 名字 其他 其它 其余 别的 剩下 剩余 余下 物体 东西 物品 对象 目标 一起 一并 同时 全 都给
     左 右 左边 右边 左侧 右侧 左面 右面 最 最左 最右 中间 中央 正中 正中间 正中央 居中 上面 上方 顶部 顶上 下面 下方 底部 底下 上边 下边
     靠左 靠右 最上面 最下面 最大 最小 最高 最低 大 小 高 矮 第 数 从 起 往 边 侧 面 角 个 只 些 几 其中
-    旁边 附近 边上 旁 隔壁 周围 前面 后面 前边 后边 对面 里面 里边 里头 内 上空 在 于 离 距离 靠近 挨着 紧挨着 最近
+    旁边 附近 边上 旁 隔壁 周围 前 前面 后面 前边 后边 对面 里面 里边 里头 内 上空 在 于 离 距离 靠近 挨着 紧挨着 最近
     拿着 抱着 握着 举着 提着 叼着 捧着 拎着 牵着 扛着 戴着 戴了 穿着 穿了 披着 系着 戴 穿 骑着 骑在 手里 手上 嘴里
     停 放 坐 站 躺 挂 趴 蹲 摆 插 贴 落 睡 待 立 泊 靠 晾 堆 叠 摞 飘 浮 游 长 开 骑 着 过 躲 藏 躲着 藏着
     加上 添加 增加 补上 加 另外 顺便 还有 去掉 删掉 删除 移除 拿掉 取消 去除 不要 排除 扔掉 剔除 只要 只保留 只留 只留下 只选
@@ -103,11 +103,14 @@ def plan_words(plan: Plan) -> set[str]:
     return found
 
 
-def _accounted(word: str, used: set[str]) -> bool:
+def _accounted(word: str, used: set[str], said: frozenset[str] = frozenset()) -> bool:
     if PLAIN_NOUNS.get(singular(word)) in used:
         return True  # 'the guy' read as 'man'
-    return bool(_forms(word) & used) or any(len(word) > 3 and u.startswith(word[:-1]) and len(u) <= len(word) + 3
-                                            for u in used if u[:1] == word[:1])
+    # a word may be a slip or a kin of a used one ('bannanas', 'safe' of 'safety'), unless that one was said as
+    # written: it stands for itself then ('peeled' and 'peeler' in one request are two words)
+    return bool(_forms(word) & used) or (any(
+        len(word) > 3 and u.startswith(word[:-1]) and len(u) <= len(word) + 3 for u in used
+        if u[:1] == word[:1] and u not in said))
 
 
 def unaccounted_english(text: str, used: set[str]) -> list[str]:
@@ -120,9 +123,10 @@ def unaccounted_english(text: str, used: set[str]) -> list[str]:
     text = ANSWER_FORM_TAIL.sub(" ", text.rstrip(" .!?"))  # '… and send back the binary masks': the answer's form
     # 'at the top of the screen': the frame a position is taken in, read with the position
     text = re.sub(r"\b(top|bottom|middle|center|centre|left|right|edge|side) of (?:the |this |that )?[a-z]+", r"\1", text)
+    said = frozenset(re.findall(r"[a-z]+", text))
     for token in re.findall(r"[a-z]+(?:'[a-z]+)?", text):
         token = re.sub(r"'(?:s|d|ll|m|re|ve)$", "", token)
-        if token in EN_STRUCTURE or len(token) < 2 or _accounted(token, used):
+        if token in EN_STRUCTURE or len(token) < 2 or _accounted(token, used, said - {token}):
             continue
         if any(lemma in REQUEST_LEMMAS for readings in lemmas(token).values() for lemma in readings):
             continue
@@ -162,6 +166,8 @@ def unaccounted_chinese(text: str, used: set[str]) -> list[str]:
         done = completed_state(word[0]) if len(word) <= 2 and word[1:] in ("", "过", "了") else None
         if done and sure_state(done):
             readings.append(("mod", done))  # '洗过的': washed, a state SAM3's phrases name
+        if word.removesuffix("着") in POSTURE_STATES:
+            readings.append(("mod", POSTURE_STATES[word.removesuffix("着")]))  # '亮着的': lit
         if tag == "zg":  # '瑜伽垫': a bound character read as its noun's head in another of its senses ('mat')
             readings += [("noun", sense) for sense in cedict_senses(word) if " " not in sense]
         english = " ".join(reading[1] for reading in readings if reading)
@@ -368,6 +374,14 @@ def names_object(word: str) -> bool:
     found = translate_word(word)
     return (found is not None and found[0] == "noun") or (found is None and any(
         kind == "noun" for kind, _ in split_unknown(word)))
+
+
+def says_a_selection(text: str) -> bool:
+    """Whether a request says which ones or how many ('最上面那两个不要了', 'the two on the left') or to take some away:
+    read as nothing, such a request was not read, whatever its nouns."""
+    lowered = text.lower()
+    return bool(POSITION_SAID.search(lowered) or REMOVE_SAID.search(lowered) or EN_COUNT.search(lowered)
+                or ZH_COUNT.search(text))
 
 
 def names_quality(word: str) -> bool:

@@ -577,6 +577,10 @@ EXCEPT = re.compile(r"\b(?:except(?: for)?|excluding|but not|other than|apart fr
                     # 'mask the cat, no dogs', 'every cup, but no mugs': 'no' and a plural after the request
                     r"(?<=, )(?:but )?no(?= (?!(?:wait|thanks|thank|need|problem|worries|rush|idea|more)\b)[a-z]+"
                     r"(?: [a-z]+)?s\b))\b")
+# 'the carrots but not the peeled ones, and the peeler too': another target after an exclusion (with 'too', 'also'
+# or 'as well' said, and no 'ones' of the head)
+ALSO_AFTER_EXCLUSION = re.compile(r"\s*,?\s*\b(?:and|plus)\s+(?:also\s+)?(?:the|a|an|all the)\s+"
+                                  r"(?P<np>[a-z][a-z\- ]*?)(?<!\bones)(?<!\bone)\s*(?:too|as well)?\s*$")
 QUANTIFIED_BUT = re.compile(r"\b(?:every|all|each|any)\b.*?(?P<but>\bbut\b)(?! also\b)")
 
 
@@ -1372,6 +1376,16 @@ PHRASAL_STATE = re.compile(r"\b(?P<p>[a-z]+)\s+(?P<x>over|off|out|down|up|away|a
                            r"each|any|both|by|of|from|in|on|at|with)\b)")
 
 
+APPOSED_QUALITY = re.compile(r"\bthe\s+(?P<np>[a-z][a-z\- ]{0,40}?)\s*,\s*the\s+(?P<q>[a-z\-]+)\s+one\b(?!s)")
+
+
+def _apposed_quality(match: re.Match) -> str:
+    quality = match.group("q")
+    if is_adjective(quality) or is_participle(quality):
+        return f"the {quality} {match.group('np')}"
+    return match.group(0)
+
+
 # participles that, with a particle, ask for the answer or pick it ('cut out', 'singled out', 'left out'): no state
 _REQUEST_PARTICIPLES = frozenset("""cut put set left let singled picked ruled filtered carved cropped zoomed blacked
 crossed blocked marked pointed counted sorted separated isolated outlined boxed circled segmented masked highlighted
@@ -1389,6 +1403,10 @@ def preprocess(text: str) -> str:
     """Lower case, typos fixed, quotes and glued numbers ('3carrots') undone, noise phrases out."""
     text = TASK_LABEL.sub("", text.lower())
     text = PHRASAL_STATE.sub(_phrasal_state, text)
+    # 'the red leather armchair, the scratched one': a quality said after the object in apposition is its own
+    text = APPOSED_QUALITY.sub(_apposed_quality, text)
+    # 'the two lowest-flying kites': the superlative says where; what they are doing is part of it
+    text = re.sub(r"\b(lowest|highest|furthest|farthest|closest|nearest|uppermost)-[a-z]+ing\b", r"\1", text)
     text = IMAGE_FILE.sub("this image", text)
     text = IN_PICTURE.sub("", text)
     text = COLOUR_NOUN.sub(r"\g<c>", text)
@@ -1569,7 +1587,11 @@ def parse_english(text: str) -> tuple[list[Reading], str]:
         # 'the cyclists without helmets and the bikes': 'and the' after a negative post-modifier starts a new target
         readings = read_pieces(AND_A_NEW_TARGET.split(text), text)
     elif EXCEPT.search(text) or QUANTIFIED_BUT.search(text) or re.search(r"\b(?:not|without|with no)\b|n't\b", text):
-        readings = read_pieces([without_courtesy_clauses(text)], text)
+        added = ALSO_AFTER_EXCLUSION.search(text) if re.search(r"\b(?:too|also|as well)\b", request) else None
+        if added and (EXCEPT.search(text[:added.start()]) or QUANTIFIED_BUT.search(text[:added.start()])):
+            readings = read_pieces([without_courtesy_clauses(text[:added.start()]), added.group("np")], text)
+        else:
+            readings = read_pieces([without_courtesy_clauses(text)], text)
     else:
         readings = read_pieces(split_targets(text), text)
     if followup == "add" and adds_within_itself(request, readings):

@@ -108,7 +108,13 @@ def asks_for_a_quality(lowered: str) -> bool:
     if not match:
         return False
     quality = match.group("quality")
+    if quality in JUDGEMENTS:
+        return True  # 'is the milk still good?': a judgement, though 'good' is also a noun (goods)
     return is_adjective(quality) and not is_noun(quality) and not is_participle(quality)
+
+
+# adjectives of judgement that are nouns too: asked of a thing, they ask whether it is fit for something
+JUDGEMENTS = frozenset({"good", "bad", "fine", "ok", "okay", "fresh", "safe", "edible", "real", "fake"})
 
 
 # 'is that a fox or just an orange cat', '这是狐狸还是猫？': what something is, asked of the picture; a mask of either

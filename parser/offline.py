@@ -23,7 +23,8 @@ from segchat.parser.chinese import zh_number
 from segchat.parser.chinese import modifiers_only as chinese_modifiers
 from segchat.parser.vocabulary import ZH_MODIFIERS
 from segchat.parser.zh_lexicon import words as zh_words
-from segchat.parser.coverage import names_object, names_quality, structural_doubts, unaccounted_words
+from segchat.parser.coverage import (names_object, names_quality, says_a_selection, structural_doubts,
+                                    unaccounted_words)
 from segchat.parser.english import CONTEXT_CLAUSE, MADE_OF, Reading, Selection, parse_english, strip_frame
 from segchat.parser.english import correct_object_typos, drop_commentary, expand_shorthand, fix_typos
 from segchat.parser.english import noun_phrase as english_noun_phrase
@@ -265,7 +266,8 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
         # a request whose words name something the grammar could not read is a guess, not an empty request
         skipped = unaccounted_words(fix_typos(simplified.lower()), Plan(reply_language=language))
         # a follow-up read as nothing ('只留下红色的': the red ones of the last answer) is a request not read either
-        unread_followup = followup != "new" or any(names_quality(word) for word in skipped)
+        unread_followup = followup != "new" or any(names_quality(word) for word in skipped) \
+            or says_a_selection(simplified)
         if targets or (intent is Intent.REQUEST and (unread_followup or any(names_object(word) for word in skipped))):
             notes.append(UNREAD_REQUEST + " ".join(dict.fromkeys(skipped))[:80])
             plan.confidence = "low"

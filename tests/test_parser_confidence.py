@@ -11,7 +11,7 @@ import pytest
 from segchat.contracts.plan import Plan, Relation, Select, Target
 from segchat.parser.coverage import structural_doubts, unaccounted_words
 from segchat.parser.evaluate import item_correct
-from segchat.parser.offline import parse_offline, parse_offline_with_notes
+from segchat.parser.offline import parse_offline, parse_offline_with_notes, read_offline
 from tests.conftest import SHARED
 
 DATA = Path(__file__).parent / "data"
@@ -42,6 +42,21 @@ def test_a_measure_word_right_after_a_noun_names_a_part_the_plan_must_use():
     assert unaccounted_words("把香皂块都圈出来", _plan("soap")) == ["块"]
     assert unaccounted_words("把香皂块都圈出来", _plan("soap piece")) == []
     assert unaccounted_words("把那只猫和两块香皂圈出来", _plan("cat", "soap")) == []
+
+
+def test_a_request_read_as_nothing_says_so():
+    """Set AI: '停著的不算' read as no exclusion, and '算了，最上面那两个不要了' read as nothing, had said `high`."""
+    plan, notes = read_offline("把路上的灯都标出来，那个啥的不算")
+    assert plan.confidence == "low" and any(note.startswith("an exclusion read as nothing") for note in notes)
+    assert parse_offline("嗯，最上面那两个弄一下").confidence == "low"
+
+
+def test_a_word_said_stands_for_itself_not_for_a_slip_of_another():
+    """Set AI: 'the peeled ones, and the peeler' — 'peeler' is no slip for 'peeled', which was said as written."""
+    assert unaccounted_words("the carrots but not the peeled ones and the peeler",
+                             _plan("carrot", exclude=["peeled carrot"])) == ["peeler"]
+    assert unaccounted_words("the carrots but not the peeled ones and the peeler",
+                             _plan("carrot", "peeler", exclude=["peeled carrot"])) == []
 
 
 def test_structure_the_plan_lost_is_a_doubt():
