@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from segchat.parser.english import Reading, Selection
-from segchat.parser.lexicon import JARGON, is_known, is_noun, is_participle, lemmas, singular_phrase
+from segchat.parser.lexicon import JARGON, agent_noun, is_known, is_noun, is_participle, lemmas, singular_phrase
 from segchat.parser.lexicon import REQUEST_VERBS as EN_REQUEST_VERBS
 from segchat.parser.vocabulary import ZH_CLASSIFIERS, ZH_DIGITS, ZH_MODIFIERS, ZH_NOUNS
 from segchat.parser.zh_lexicon import (cedict_senses, colour_before_noun, join_split_words, read_compound_heads,
@@ -205,11 +205,16 @@ def normalise_chinese(text: str) -> str:
     text = re.sub(r"哈+(?=\s*(?:[，,。!！?？~～]|$))", "", text)
     # '木头做的梯子', '不是塑胶做的汤匙': what a thing is made of, said with 做的 / 制成的, is its material
     text = material_made_of(text)
+    # '穿红衣服站在最左边的小孩': what it wears, then where it stands; said place first, each ends in its own 的
+    text = WORN_THEN_PLACED.sub(r"\g<p>的\g<w>的", text)
     # '能不能把…', '可不可以帮我…', '要不要': a question's 'A or not A' asks politely; its 不 negates nothing
     text = A_NOT_A.sub(r"\1", text)
     return LIST_KIND.sub(" ", text) if "、" in text else text
 
 
+# '，黄色的那种': a clause of only the kind meant ('the yellow kind') after the object
+KIND_CLAUSE = re.compile(r"^(?:要|只要)?(?P<m>[^，,\s]{1,8}?)的?那(?:种|些|款|类|样)(?:的)?(?:就行|就好|吧)?$")
+WORN_THEN_PLACED = re.compile(r"(?P<w>(?:穿|戴|披)着?[^，,的\s]+?)(?P<p>(?:站|坐|躺|蹲|趴|走|停|待)在[^，,的\s]+?)的")
 MADE = re.compile(r"(?:制成|做成|做|制)(?=的)")
 MATERIALS = frozenset("wood wooden plastic metal glass paper stone leather steel iron copper aluminum bamboo cloth "
                       "ceramic porcelain rubber silver gold cotton wool silk concrete brick clay".split())
@@ -626,6 +631,9 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
         return "", True, notes
     pieces = read_compound_heads(join_split_words(pieces))
     phrase, known = translate_words(pieces)
+    doer = re.fullmatch(r"(?P<mods>(?:[a-z\-]+ )*?)(?P<p>[a-z]+ing) person", phrase)
+    if doer and agent_noun(doer.group("p")):
+        phrase = doer.group("mods") + agent_noun(doer.group("p"))  # '滑雪的人': a skier, who does it
     notes.extend(_sense_guesses(pieces))
     return phrase, known, notes
 
@@ -655,7 +663,10 @@ REQUEST_WORD_OBJECTS = frozenset({"box", "frame", "tag", "label", "mask", "circl
 
 def _state_before_de(word: str, tag: str, index: int, segmented: list[tuple[str, str]]) -> str | None:
     """The state a verb of two characters or more names when 的 follows it ('枯萎的', '压扁的'); None otherwise."""
-    if not tag.startswith("v") or tag.startswith("vn") or len(word) < 2 or word in REQUEST_VERBS:
+    senses = cedict_senses(word)
+    only_verb = bool(senses) and all(sense.startswith("to ") for sense in senses) and word not in ZH_NOUNS
+    # '跑步的人': jieba may tag a verb a noun; a word the dictionary reads only as verbs is a verb
+    if not (tag.startswith("v") or only_verb) or tag.startswith("vn") or len(word) < 2 or word in REQUEST_VERBS:
         return None
     if index + 1 >= len(segmented) or segmented[index + 1][0] != "的":
         return None
@@ -1141,6 +1152,11 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
         else:
             pieces = [p for part in parts for p in COORDINATOR.split(part) if p.strip()]
         for piece in pieces:
+            kind = KIND_CLAUSE.match(piece.strip())
+            if kind and readings and readings[-1].phrase and modifiers_only(kind.group("m")):
+                # '选中所有的 sticky notes，黄色的那种': the kind meant, said after the object
+                readings[-1].phrase = f"{modifiers_only(kind.group('m'))} {readings[-1].phrase}"
+                continue
             if readings:
                 piece = pronoun_anchor_named(piece, readings[-1].phrase)
             reading = read_chunk(piece.replace(" ，", "，"))

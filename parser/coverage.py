@@ -15,13 +15,13 @@ import re
 from segchat.contracts.plan import Plan
 from segchat.parser.chinese import FRAME as ZH_FRAME
 from segchat.parser.chinese import OBJECT_PLACEHOLDERS, PICTURE_NAMED, container_measure_words, drop_degree_verbs
-from segchat.parser.chinese import POSTURE_STATES, completed_state, sure_state
+from segchat.parser.chinese import POSTURE_STATES, completed_state, state_word, sure_state
 from segchat.parser.chinese import REQUEST_CHARS as ZH_REQUEST_CHARS
 from segchat.parser.english import ANSWER_FORM_TAIL, COLOUR_HOMOPHONES, IMAGE_FILE, PICTURE_BY_SCENE
 from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
 from segchat.parser.reading_shape import POSITION_SAID, REMOVE_SAID, shape_doubts
 from segchat.parser.vocabulary import PLAIN_NOUNS, PLURALIA_TANTUM, ZH_CLASSIFIERS, ZH_NOUNS
-from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, CLOSED_CLASS, IMAGE_WORDS, INFORMAL_FRAMES, JARGON,
+from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, agent_noun, CLOSED_CLASS, IMAGE_WORDS, INFORMAL_FRAMES, JARGON,
                                     NUMBER_WORDS, ORDINAL_WORDS, REQUEST_VERBS, TASK_LABELS, WANT_VERBS, is_noun,
                                     is_adjective, is_bare_verb, is_participle, lemmas, saco_heads, saco_phrases,
                                     singular)
@@ -100,7 +100,16 @@ def plan_words(plan: Plan) -> set[str]:
     for text in texts:
         for word in re.findall(r"[a-z]+", (text or "").lower()):
             found |= _forms(word)
+            found |= _doer_forms(word)
     return found
+
+
+def _doer_forms(word: str) -> set[str]:
+    """'skier' -> the person skiing: the words of what an agent noun stands for (the grammar reads '滑雪的人' so)."""
+    for verb in (word[:-2], word[:-3], word[:-1]):
+        if len(verb) > 2 and word.endswith("r") and agent_noun(verb + "ing") == word:
+            return {"person", *_forms(verb + "ing")}
+    return set()
 
 
 def _accounted(word: str, used: set[str], said: frozenset[str] = frozenset()) -> bool:
@@ -166,6 +175,10 @@ def unaccounted_chinese(text: str, used: set[str]) -> list[str]:
         done = completed_state(word[0]) if len(word) <= 2 and word[1:] in ("", "过", "了") else None
         if done and sure_state(done):
             readings.append(("mod", done))  # '洗过的': washed, a state SAM3's phrases name
+        verb_only = len(word) >= 2 and cedict_senses(word) and all(x.startswith("to ") for x in cedict_senses(word))
+        state = state_word(word) if verb_only else None
+        if state:
+            readings.append(("mod", state))  # '跑步的人': running, which 'runner' stands for
         if word.removesuffix("着") in POSTURE_STATES:
             readings.append(("mod", POSTURE_STATES[word.removesuffix("着")]))  # '亮着的': lit
         if tag == "zg":  # '瑜伽垫': a bound character read as its noun's head in another of its senses ('mat')

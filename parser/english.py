@@ -663,7 +663,7 @@ def fill_head(excluded: list[str], head: str) -> list[str]:
 CONTAINERS = frozenset("""jar bottle cup glass bowl plate box bag basket can bucket pot tray carton packet slice mug loaf
 bar stick roll sack crate tube jug pitcher vase bouquet tin pan bale bundle""".split())
 CONTAINER_OF = re.compile(r"\b(?P<container>" + "|".join(sorted(CONTAINERS)) + r"|"
-                          r"glasses|bottles|jars|cups|bowls|plates|boxes|bags|baskets|cans|slices|mugs)s? of "
+                          r"glasses|bottles|jars|cups|bowls|plates|boxes|bags|baskets|cans|slices|mugs|loaves)s? of "
                           r"(?:the |a |an |some |fresh )?(?P<content>[a-z]+)\b(?! of\b)")
 PERSON_PRONOUNS = frozenset("everyone everybody anyone anybody someone somebody".split())
 QUANTITY_NOUNS = frozenset("""group bunch pile stack set crowd herd flock pack row line collection number lot lots pair

@@ -4,10 +4,11 @@ guessing a phrase from their words."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from enum import StrEnum
 
-from segchat.parser.lexicon import ACKNOWLEDGEMENT_EN, is_adjective, is_noun, is_participle
+from segchat.parser.lexicon import ACKNOWLEDGEMENT_EN, is_adjective, is_noun, is_participle, lemmas
 
 
 class Intent(StrEnum):
@@ -70,7 +71,9 @@ VAGUE_ZH = re.compile(r"^(?:欸|诶|哎|唉|嗯|呃|额|喂)*(?:(?:那个|这个
                       # a question tag asks for agreement, not for anything more ('帮我处理一下好吗')
                       r"(弄|搞|处理|整)一?下(?:吧|啦|呗|哈|嘛|咯|呀|哦)*(?:好吗|好不好|好|行吗|行不行|行|可以吗|成吗)?(?:啊|呀)?$|^随便(搞|弄|处理|整)一?下(吧)?$|"
                       # '你看着办吧': do as you see fit, with no object named
-                      r"^(?:那个|嗯|呃|额|那)*(?:你|您)?(?:就|自己)?看着(?:办|弄|处理|来)(?:一下)?(?:吧|呗|就行|就好)?$")
+                      r"^(?:那个|嗯|呃|额|那)*(?:你|您)?(?:就|自己)?看着(?:办|弄|处理|来)(?:一下)?(?:吧|呗|就行|就好)?"
+                      # '看着办吧，你懂我意思': and you know what I mean, which names nothing either
+                      r"(?:[，,\s]*(?:你懂(?:的|我(?:的)?意思)?|你明白(?:的|我(?:的)?意思)?)(?:吧|哈|嘛)?)?$")
 # 'as usual', 'the same as always' with no object: what to do is in the user's head
 VAGUE_AS_BEFORE_ZH = re.compile(r"^(?:帮我|请|麻烦你?)?(?:(?:处理|弄|搞|整)一?下)?[，,]?(?:按|照|还是)?(?:老样子|老规矩|照旧|惯例)"
                                 r"(?:来|办|处理|弄)?(?:吧|啊|呀)?$|^(?:帮我|请)?(?:处理|弄|搞|整)一?下[，,]?(?:按|照)(?:老样子|老规矩|惯例)")
@@ -200,6 +203,17 @@ def asks_for_a_file_action(text: str, lowered: str) -> bool:
         and not REQUEST_ZH.search(text)
 
 
+ANSWER_VERBS = ("segment", "select", "mask", "highlight", "outline", "mark", "find", "cut", "show", "circle", "isolate",
+                "pick", "grab")
+
+
+def _asks(sentence: str) -> bool:
+    """Whether a sentence after a question asks for it to be segmented ('segment that one', typed 'segemnt' too)."""
+    words = re.sub(r"^(?:please|pls|now|then|and|so)\s+", "", sentence).split()
+    return bool(words) and (words[0] in ANSWER_VERBS or (not lemmas(words[0]) and bool(
+        difflib.get_close_matches(words[0], ANSWER_VERBS, n=1, cutoff=0.8))))
+
+
 def classify(text: str, language: str) -> Intent:
     """`text` is normalised and simplified; English is matched in lower case."""
     lowered = text.lower().strip()
@@ -235,10 +249,11 @@ def classify(text: str, language: str) -> Intent:
                 return Intent.QUESTION
             return Intent.COUNT_QUESTION  # '图里有猫吗': segmenting the cats answers it, but it is a guess
         return Intent.REQUEST
+    if re.search(r"[\u3400-\u9fff]", text) and QUESTION_ZH.search(text) and not REQUEST_ZH.search(text) \
+            and not REQUEST_EN.search(lowered):
+        return Intent.QUESTION  # '这个 app 怎么 export 成 PDF 啊': a question asked in Chinese, English words in it
     sentences = [x.strip() for x in re.split(r"[.!?;]+\s*", lowered) if x.strip()]
-    if len(sentences) > 1 and QUESTION_EN.match(sentences[0]) and any(
-            re.match(r"(?:please )?(?:segment|select|mask|highlight|outline|mark|find|cut|show|circle|isolate|"
-                     r"pick|grab)\b", later) for later in sentences[1:]):
+    if len(sentences) > 1 and QUESTION_EN.match(sentences[0]) and any(_asks(later) for later in sentences[1:]):
         return Intent.COUNT_QUESTION  # 'which is the biggest melon? segment it': a request after all, read with care
     if ABOUT_THE_TOOL_EN.search(lowered):
         return Intent.QUESTION  # 'how does this thing work?': a question about segchat, which no mask answers

@@ -238,3 +238,13 @@ def participle_of(noun: str) -> str | None:
 def curated_modifiers() -> frozenset[str]:
     """The one-word states and qualities of our own vocabulary (the English of its Chinese modifiers)."""
     return frozenset(word for word in ZH_MODIFIERS.values() if " " not in word)
+
+
+def agent_noun(participle: str) -> str | None:
+    """'skiing' -> 'skier', 'swimming' -> 'swimmer': the noun for one who does it, when SAM3's phrases have it as a
+    head; None otherwise ('standing' has none)."""
+    for verb in lemmas(participle).get("VERB", ()):
+        for candidate in (verb + "er", verb + verb[-1:] + "er", verb + "r", verb[:-1] + "ier"):
+            if candidate in saco_heads():
+                return candidate
+    return None

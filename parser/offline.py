@@ -19,6 +19,7 @@ from segchat.parser.chinese import noun_phrase as chinese_noun_phrase
 from segchat.parser.chinese import CL as ZH_CL
 from segchat.parser.chinese import SENSE_GUESS, ZH_NUMBER, ZH_SELECT, drop_context_clauses, normalise_chinese
 from segchat.parser.chinese import parse_chinese
+from segchat.parser.chinese import take_relation as take_zh_relation
 from segchat.parser.chinese import zh_number
 from segchat.parser.chinese import modifiers_only as chinese_modifiers
 from segchat.parser.vocabulary import ZH_MODIFIERS
@@ -108,6 +109,29 @@ def _position_word(run: str) -> str | None:
     return None
 
 
+# how the English grammar says each relation before its anchor
+_RELATION_WORDS = {"on": "on", "in": "in", "near": "next to", "holding": "holding", "wearing": "wearing",
+                   "left_of": "to the left of", "right_of": "to the right of", "above": "above", "below": "under"}
+
+
+def _related_run(run: str) -> str | None:
+    """'the 沙发上的枕头': a Chinese run that holds an object and its place, said in English for the English grammar
+    ('pillow on the sofa'); None for a run with no relation in it."""
+    rest, relation = take_zh_relation(run)
+    if relation is None and run.startswith("在"):
+        # 'the shoes 在床底下': the place of the English noun before the run; read with a stand-in object after it
+        _, relation = take_zh_relation(run[1:].removesuffix("的") + "的猫")
+        if relation and relation[0] in _RELATION_WORDS:
+            return f"{_RELATION_WORDS[relation[0]]} the {relation[1]}"
+        return None
+    if relation is None or relation[0] not in _RELATION_WORDS:
+        return None
+    noun, _, _ = chinese_noun_phrase(rest)
+    if not noun:
+        return None
+    return f"{noun} {_RELATION_WORDS[relation[0]]} the {relation[1]}"
+
+
 def _translate_cjk_runs(text: str, notes: list[str]) -> str:
     """English-led text with Chinese nouns in it: each Chinese run translated in place ('the 木头椅子'); what the
     translation guessed (a dictionary sense among several: 柴 firewood) goes to `notes`, as in Chinese text."""
@@ -118,6 +142,9 @@ def _translate_cjk_runs(text: str, notes: list[str]) -> str:
         position = _position_word(run)
         if position:
             return f" {position} "
+        related = _related_run(run)
+        if related:
+            return f" {related} "
         english, _, guesses = chinese_noun_phrase(run)
         notes.extend(note for note in guesses if note.startswith(SENSE_GUESS))
         # an attribute alone ('the 红色 fire extinguisher', 'except the 绿色的 ones') for the noun after

@@ -327,7 +327,7 @@ FAMILIES = [json.loads(line) for line in (DATA / "parser_families.jsonl").read_t
 
 @pytest.mark.parametrize("case", FAMILIES, ids=[f"{c['set']}:{c['text'][:40]}" for c in FAMILIES])
 def test_families_of_blind_sets(case):
-    """Each family a blind set (G to O, Q to AI) showed, in sentences of our own (tests/data/parser_families.jsonl:
+    """Each family a blind set (G to O, Q to AL) showed, in sentences of our own (tests/data/parser_families.jsonl:
     the set, the family, the text, and the reading as (phrase, selection, count, exclusions, relation) per target),
     read as written, as the follow-up kind given, with high confidence."""
     expected = [(p, kind, count, exclude, tuple(relation) if relation else None)
@@ -335,11 +335,18 @@ def test_families_of_blind_sets(case):
     assert_read_sure(case["text"], expected, case["followup"])
 
 
-@pytest.mark.parametrize("text", ["这个东西帮我弄一下", "那个玩意儿处理一下吧"])
+@pytest.mark.parametrize("text", ["这个东西帮我弄一下", "那个玩意儿处理一下吧", "你看着办吧，你懂的",
+                                  "这个 file 怎么 upload 到 cloud 啊"])
 def test_the_thing_named_by_no_noun_is_vague(text):
     """Set AH: '那个东西帮我处理一下' names nothing, as '把那个弄一下' does: asked back."""
     plan = parse_offline(text)
     assert plan.clarify and not plan.targets
+
+
+def test_a_request_verb_typed_wrong_after_a_question_still_asks():
+    """Set AL: 'which kite is flying the highest? segemnt that one' had asked back, high."""
+    plan = parse_offline("which dog is the biggest? selcet that one")
+    assert [(t.phrase, t.select.kind) for t in plan.targets] == [("dog", "largest")]
 
 
 @pytest.mark.parametrize("text", ["make the grass look more green", "could you make her dress look less red"])
@@ -700,3 +707,12 @@ def test_an_exclusion_naming_no_target_after_several_is_applied_to_each_and_said
     plan = parse_offline("把碗和盘子都标出来，白色的不要")
     assert [(t.phrase, t.exclude) for t in plan.targets] == [("bowl", ["white bowl"]), ("plate", ["white plate"])]
     assert plan.confidence == "low"
+
+
+@pytest.mark.parametrize("text, language", [
+    ("highlight 所有的玻璃烧杯", "zh"),  # set AJ: 所有的 is Chinese grammar, 'highlight' one English word
+    ("这个 app 怎么 export 成 PDF 啊", "zh"),  # a Chinese question with English words in it
+    ("Please outline the 黑色皮沙发", "en"),  # English grammar with a Chinese noun
+])
+def test_the_reply_is_in_the_language_of_the_requests_grammar(text, language):
+    assert parse_offline(text).reply_language == language
