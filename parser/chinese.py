@@ -76,7 +76,8 @@ FRAME = {"请", "请你", "麻烦", "麻烦你", "帮", "帮我", "帮忙", "给
          "哦", "嘛", "谢谢", "谢", "出来", "出", "来", "起来", "图", "图中", "图里", "图片", "照片", "画面", "图像", "里",
          "中", "上", "这张", "张", "所有", "全部", "全都", "每个", "每一个", "每", "一些", "那些", "这些", "那", "这",
          "那个", "这个", "哪", "哪个", "的", "地", "得", "随便", "随意", "任意", "任选", "给", "和", "也", "还", "再",
-         "就", "就行", "就够", "就够了", "够了", "够", "足够", "行", "好", "只", "仅", "并", "然后", "以", "格式", "json", "xml", "坐标", "位置", "检测框",
+         "就", "就行", "就够", "就够了", "够了", "够", "足够", "行", "好", "只", "仅", "并", "然后", "以", "格式",
+         "json", "xml", "坐标", "位置", "检测框",
          "框", "掩码", "分割图", "结果", "区域", "所在", "其", "它", "它们", "该", "名字", "其他", "其它", "其余",
          "别的", "剩下", "剩余", "余下", "一起", "一并", "同时", "的话", "轮廓", "边框", "蒙版", "遮罩", "选区", "外框",
          "包围框", "边界框", "mask", "掩膜", "跳过", "忽略", "别管", "不用"}
@@ -469,8 +470,9 @@ def done_verbs(text: str) -> set[str]:
 
 
 def completed_state(verb: str) -> str | None:
-    """'洗' -> 'washed', '咬' -> 'bitten': the past participle of the verb's first dictionary sense 'to X' (a guess
-    among its senses, so the reading says low); None for a verb with no such sense."""
+    """'洗' -> 'washed', '咬' -> 'bitten': our word for the verb done ('修过' repaired), else the past participle of
+    its first dictionary sense 'to X' (a guess among its senses unless SAM3's phrases use it: see `sure_state`); None
+    for a verb with no such sense."""
     from lemminflect import getInflection
 
     for word in (verb + "过", verb + "好", verb):  # our word for it first ('修过' repaired, not 'decorated')
@@ -797,9 +799,7 @@ def _says_something(fragment: str) -> bool:
 
 def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
     fragment = _strip_demonstratives(fragment)
-    posture = POSTURE_DE.fullmatch(fragment.strip().removesuffix("的"))
-    if posture is None and re.fullmatch(rf"{POSTURE_DE.pattern}的", fragment.strip()):
-        posture = POSTURE_DE.match(fragment.strip())
+    posture = re.fullmatch(rf"{POSTURE_DE.pattern}的", fragment.strip())
     if posture and head:
         return f"{POSTURE_STATES[posture.group(1)]} {head}"  # '亮着的不要': the lit ones
     worn = re.match(r"^\s*有?(?:穿|戴|披|系)(?!着)", fragment)  # '有戴安全帽的': Taiwan's 有 before the verb
@@ -836,7 +836,8 @@ def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
     fragment_words = noun.split()
     tokens = [translate_word(w, t) for w, t in words(re.sub(r"[的那这些个只]", " ", fragment))]
     has_noun = any(t and t[0] == "noun" for t in tokens) or any(  # 'broken ones': 'ones' stands for the head
-        is_noun(w) and "ADJ" not in lemmas(w) and w not in ("one", "ones") for w in re.findall(r"[a-z]+", fragment.lower()))
+        is_noun(w) and "ADJ" not in lemmas(w) and w not in ("one", "ones")
+        for w in re.findall(r"[a-z]+", fragment.lower()))
     if head and (not has_noun) and fragment_words[-1] != head_last:
         return f"{noun} {head}"
     fragment_tokens = words(re.sub(r"[的\s]+$", "", fragment))

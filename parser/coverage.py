@@ -15,7 +15,7 @@ import re
 from segchat.contracts.plan import Plan
 from segchat.parser.chinese import FRAME as ZH_FRAME
 from segchat.parser.chinese import OBJECT_PLACEHOLDERS, PICTURE_NAMED, container_measure_words, drop_degree_verbs
-from segchat.parser.chinese import POSTURE_STATES, completed_state, state_word, sure_state
+from segchat.parser.chinese import HOLDER_ONLY, HOLDER_SENSES, POSTURE_STATES, completed_state, state_word, sure_state
 from segchat.parser.chinese import REQUEST_CHARS as ZH_REQUEST_CHARS
 from segchat.parser.english import ANSWER_FORM_TAIL, COLOUR_HOMOPHONES, IMAGE_FILE, PICTURE_BY_SCENE
 from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
@@ -200,7 +200,7 @@ def _part_after_noun(segmented: list[tuple[str, str]], index: int) -> bool:
 
 
 def _part_senses(word: str) -> list[str]:
-    from segchat.parser.chinese import HOLDER_ONLY, HOLDER_SENSES
+    """What a measure word after a noun may name: a holder's word ('rack', 'stand'), ours, or a dictionary's noun."""
     from segchat.parser.zh_lexicon import cedict_senses
 
     return [HOLDER_ONLY.get(word, ""), ZH_NOUNS.get(word, ""), *HOLDER_SENSES.get(word, ()),
