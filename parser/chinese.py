@@ -81,7 +81,7 @@ FRAME = {"请", "请你", "麻烦", "麻烦你", "帮", "帮我", "帮忙", "给
          "框", "掩码", "分割图", "结果", "区域", "所在", "其", "它", "它们", "该", "名字", "其他", "其它", "其余",
          "别的", "剩下", "剩余", "余下", "一起", "一并", "同时", "的话", "轮廓", "边框", "蒙版", "遮罩", "选区", "外框",
          "包围框", "边界框", "mask", "掩膜", "跳过", "忽略", "别管", "不用"}
-REQUEST_VERBS = {"做个遮罩", "做遮罩", "做个蒙版", "做蒙版", "做个掩码", "做掩码", "生成遮罩", "生成掩码", "生成蒙版",
+REQUEST_VERBS = {"画个圈", "画圈", "画个方框", "画方框", "打个圈", "圈一圈", "框一框", "做个遮罩", "做遮罩", "做个蒙版", "做蒙版", "做个掩码", "做掩码", "生成遮罩", "生成掩码", "生成蒙版",
                  "抠", "扣", "抠出", "抠出来", "扣出来", "扣出", "抠图", "分割", "分割出", "分割出来", "分出", "分出来", "选",
                  "选中", "选出", "选出来", "选上", "选择", "挑", "挑出", "挑出来", "标", "标出", "标出来", "标记", "标注",
                  "找", "找出", "找出来", "找到", "圈", "圈出", "圈出来", "圈起来", "框出", "框出来", "框起来", "高亮",
@@ -206,6 +206,10 @@ def normalise_chinese(text: str) -> str:
     text = re.sub(r"哈+(?=\s*(?:[，,。!！?？~～]|$))", "", text)
     # '木头做的梯子', '不是塑胶做的汤匙': what a thing is made of, said with 做的 / 制成的, is its material
     text = material_made_of(text)
+    # '用方框把所有的垃圾桶框出来', '用红笔圈出…': what to mark with, the answer's form, names no object
+    text = MARK_WITH.sub("", text)
+    # '把手里拿着气球的小女孩': the 把-frame before 手里 (jieba reads 把手, a handle)
+    text = re.sub(r"(?<=把)(?=手(?:里|上|中))", " ", text)
     # '穿红衣服站在最左边的小孩': what it wears, then where it stands; said place first, each ends in its own 的
     text = WORN_THEN_PLACED.sub(r"\g<p>的\g<w>的", text)
     # '能不能把…', '可不可以帮我…', '要不要': a question's 'A or not A' asks politely; its 不 negates nothing
@@ -213,6 +217,8 @@ def normalise_chinese(text: str) -> str:
     return LIST_KIND.sub(" ", text) if "、" in text else text
 
 
+MARK_WITH = re.compile(r"(?:^|(?<=[，,\s])|(?<=帮我)|(?<=请)|(?<=麻烦))用(?:一个|个)?[^，,把将给\s]{0,6}?"
+                       r"(?:方框|框|圆圈|圈|线|笔|颜色|色块|掩码|遮罩|蒙版)(?=\s*(?:把|将|给|标|圈|框|描|抠))")
 # '，黄色的那种': a clause of only the kind meant ('the yellow kind') after the object
 KIND_CLAUSE = re.compile(r"^(?:要|只要)?(?P<m>[^，,\s]{1,8}?)的?那(?:种|些|款|类|样)(?:的)?(?:就行|就好|吧)?$")
 WORN_THEN_PLACED = re.compile(r"(?P<w>(?:穿|戴|披)着?[^，,的\s]+?)(?P<p>(?:站|坐|躺|蹲|趴|走|停|待)在[^，,的\s]+?)的")

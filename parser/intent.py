@@ -28,6 +28,9 @@ CLARIFIED = frozenset({Intent.GREETING, Intent.OFF_TASK, Intent.VAGUE, Intent.QU
 OFF_TASK_EN = re.compile(
     r"\b(weather|brighter|darker|brightness|contrast|resize|rotate|blur|sharpen|denoise|filter|install|download|"
     r"translate|write (a|me|some)|who are you|what are you|how are you|"
+    # 'draw me a cartoon giraffe': a new picture to make, not one to segment ('draw a box around …' is a request)
+    r"(?:draw|paint|sketch|generate|create|render) (?:me |us )?(?:a|an|some)\b(?! (?:box|circle|outline|line|border|"
+    r"rectangle|bounding|mask|ring|square|frame|contour))|"
     # small talk about the day or the week: chat, nothing to find ('hey! how was your weekend?')
     r"how(?:'s| is| was| has)? (?:your|ur) (?:day|week|weekend|morning|afternoon|evening|night)\b|"
     r"how(?:'s| is) it going|how (?:have|are) (?:you|u) (?:been|doing)|what breed|what species|what time|"

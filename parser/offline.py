@@ -19,6 +19,7 @@ from segchat.parser.chinese import noun_phrase as chinese_noun_phrase
 from segchat.parser.chinese import CL as ZH_CL
 from segchat.parser.chinese import SENSE_GUESS, ZH_NUMBER, ZH_SELECT, drop_context_clauses, normalise_chinese
 from segchat.parser.chinese import parse_chinese
+from segchat.parser.chinese import state_word
 from segchat.parser.chinese import take_relation as take_zh_relation
 from segchat.parser.chinese import zh_number
 from segchat.parser.chinese import modifiers_only as chinese_modifiers
@@ -109,6 +110,7 @@ def _position_word(run: str) -> str | None:
     return None
 
 
+HAVING_RUN = re.compile(r"(?:有|带)着?(?P<x>[\u4e00-\u9fff]{1,4}?)的")
 # how the English grammar says each relation before its anchor
 _RELATION_WORDS = {"on": "on", "in": "in", "near": "next to", "holding": "holding", "wearing": "wearing",
                    "left_of": "to the left of", "right_of": "to the right of", "above": "above", "below": "under"}
@@ -132,6 +134,21 @@ def _related_run(run: str) -> str | None:
     return f"{noun} {_RELATION_WORDS[relation[0]]} the {relation[1]}"
 
 
+def _merged_restatements(targets: list[Target]) -> list[Target]:
+    """'把橙子选出来，橙子要两个': the same object said again with only a count is one target with that count."""
+    out: list[Target] = []
+    for target in targets:
+        same = next((kept for kept in out if kept.phrase and kept.phrase == target.phrase
+                     and kept.exclude == target.exclude and kept.relation == target.relation
+                     and kept.select.kind == target.select.kind
+                     and (kept.select.count is None) != (target.select.count is None)), None)
+        if same is None:
+            out.append(target)
+        elif same.select.count is None:
+            same.select = target.select
+    return out
+
+
 def _translate_cjk_runs(text: str, notes: list[str]) -> str:
     """English-led text with Chinese nouns in it: each Chinese run translated in place ('the 木头椅子'); what the
     translation guessed (a dictionary sense among several: 柴 firewood) goes to `notes`, as in Chinese text."""
@@ -145,6 +162,9 @@ def _translate_cjk_runs(text: str, notes: list[str]) -> str:
         related = _related_run(run)
         if related:
             return f" {related} "
+        having = HAVING_RUN.fullmatch(run)
+        if having and state_word(having.group("x")):
+            return f" {state_word(having.group('x'))} "  # 'the 有裂缝的 tiles': cracked, the state the noun has
         english, _, guesses = chinese_noun_phrase(run)
         notes.extend(note for note in guesses if note.startswith(SENSE_GUESS))
         # an attribute alone ('the 红色 fire extinguisher', 'except the 绿色的 ones') for the noun after
@@ -281,7 +301,7 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
     targets = [_target(r) for r in attach_bare_selections(readings, simplified.lower())]
     targets = [t for t in targets if t.phrase or t.select.kind != "all" or t.select.count is not None]
     # 'pick two chickens, any two': the same target said twice is one target
-    targets = [t for index, t in enumerate(targets) if t not in targets[:index]]
+    targets = _merged_restatements([t for index, t in enumerate(targets) if t not in targets[:index]])
     if followup in ("refine", "remove"):
         for target in targets:
             if not target.phrase:

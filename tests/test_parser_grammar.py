@@ -327,7 +327,7 @@ FAMILIES = [json.loads(line) for line in (DATA / "parser_families.jsonl").read_t
 
 @pytest.mark.parametrize("case", FAMILIES, ids=[f"{c['set']}:{c['text'][:40]}" for c in FAMILIES])
 def test_families_of_blind_sets(case):
-    """Each family a blind set (G to O, Q to AL) showed, in sentences of our own (tests/data/parser_families.jsonl:
+    """Each family a blind set (G to O, Q to AO) showed, in sentences of our own (tests/data/parser_families.jsonl:
     the set, the family, the text, and the reading as (phrase, selection, count, exclusions, relation) per target),
     read as written, as the follow-up kind given, with high confidence."""
     expected = [(p, kind, count, exclude, tuple(relation) if relation else None)
@@ -349,7 +349,8 @@ def test_a_request_verb_typed_wrong_after_a_question_still_asks():
     assert [(t.phrase, t.select.kind) for t in plan.targets] == [("dog", "largest")]
 
 
-@pytest.mark.parametrize("text", ["make the grass look more green", "could you make her dress look less red"])
+@pytest.mark.parametrize("text", ["make the grass look more green", "could you make her dress look less red",
+                                  "could you paint me a sunset over the sea"])
 def test_more_or_less_of_a_quality_is_an_edit_asked_back(text):
     """Set AE: 'make the sky in this photo look more blue' edits the picture, as 'make the sky bluer' does."""
     plan = parse_offline(text)
@@ -716,3 +717,8 @@ def test_an_exclusion_naming_no_target_after_several_is_applied_to_each_and_said
 ])
 def test_the_reply_is_in_the_language_of_the_requests_grammar(text, language):
     assert parse_offline(text).reply_language == language
+
+
+def test_drawing_a_mark_around_an_object_is_still_a_request():
+    """Set AO: 'draw me a cartoon giraffe' makes a picture and asks back; 'draw a box around …' marks one."""
+    assert [t.phrase for t in parse_offline("draw a circle around the goat").targets] == ["goat"]
