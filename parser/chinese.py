@@ -142,6 +142,8 @@ REFINE = re.compile(r"^(?:(?:好的?|好吧|行|嗯|可以|ok|OK)[，,\s]*|(?:�
                     r"你搞错了|你弄错了)[了啦吧呀啊]?[，,。!！\s]+|"
                     # '猫不要，只要狗': what is not wanted, said before the refine word names what is
                     r"[\u4e00-\u9fff]{1,6}?(?:不要|别要|不用)了?[，,。\s]+)?(?:那么?|那就)?(?:现在)?"
+                    # '橘子只保留最小的三个': the object named as a topic before the refine word
+                    r"(?P<topic>(?!我|你|他|她)[\u4e00-\u9fff]{1,4}?(?=只要|只保留|只留|仅保留|就留))?"
                     r"(?:只要|只保留|只留下?|就留下?|只选|仅保留|仅要|就要|只剩下?|只看|保留|留下|只需要)")
 REST_CLAUSE = re.compile(r"^(?:其余|其他|其它|剩下|剩余|别的|余下)(?:的)?(?:都|全)?(?:去掉|删掉|不要|删除|移除|扔掉)?(?:了)?$")
 
@@ -152,7 +154,7 @@ CORRECTION_LEAD = re.compile(r"^(?:算了|不对|不是这个|不是这些|错�
 
 def take_followup(text: str) -> tuple[str, str]:
     if REFINE.search(text):
-        return "refine", REFINE.sub("", text, count=1)
+        return "refine", REFINE.sub(lambda m: m.group("topic") or "", text, count=1)
     text = CORRECTION_LEAD.sub("", text, count=1)
     clauses = re.split(r"[，,；;]", text)
     # '所有香蕉都分割出来，烂的不要' is an exclusion, not a removal: removal words in the first clause only; and
@@ -206,6 +208,10 @@ def normalise_chinese(text: str) -> str:
     text = re.sub(r"哈+(?=\s*(?:[，,。!！?？~～]|$))", "", text)
     # '木头做的梯子', '不是塑胶做的汤匙': what a thing is made of, said with 做的 / 制成的, is its material
     text = material_made_of(text)
+    # '那盆花': a flower counted by its pot is a potted plant (SAM3's phrase, and 盆栽 ours)
+    text = re.sub(r"(?<=[那这一两俩几三四五六七八九十\d])盆(?:花|植物|绿植)(?![\u4e00-\u9fff]*?子)", "盆盆栽", text)
+    # '个头最大的两头牛': by body size, which the superlative already says
+    text = re.sub(r"(?:个头|个子|体型)(?=最|比较|特别|很)", "", text)
     # '用方框把所有的垃圾桶框出来', '用红笔圈出…': what to mark with, the answer's form, names no object
     text = MARK_WITH.sub("", text)
     # '把手里拿着气球的小女孩': the 把-frame before 手里 (jieba reads 把手, a handle)
@@ -348,7 +354,22 @@ def container_measure_words(text: str) -> str:
     for word, _tag in words(text, keep_spaces=True):
         offset += len(word)
         ends.add(offset)
-    return CONTAINER_COUNT.sub(lambda m: m.group(0)[:-1] + "个" if m.end() in ends else m.group(0), text)
+    return CONTAINER_COUNT.sub(lambda m: m.group(0)[:-1] + "个" if m.end() in ends else m.group(0), bunches(text))
+
+
+BUNCH = re.compile(rf"({ZH_NUMBER}|[这那]一?|几)串")
+
+
+def bunches(text: str) -> str:
+    """'三串葡萄': what hangs together as a bunch is counted and segmented by the bunch ('三个葡萄串', grape bunch)."""
+    out, position = [], 0
+    for match in BUNCH.finditer(text):
+        following = words(text[match.end():])
+        if following and following[0][1].startswith("n") and text[match.end():].startswith(following[0][0]):
+            noun = following[0][0]
+            out.append(text[position:match.start()] + f"{match.group(1)}个{noun}串")
+            position = match.end() + len(noun)
+    return "".join(out) + text[position:]
 
 
 def _count_match(text: str) -> re.Match | None:
@@ -601,7 +622,7 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
             if tag in ("i", "l") and word not in REQUEST_VERBS:
                 notes.append(f"idiom left out: {word}")  # '见义勇为': a judgement, no object
                 continue
-            if tag == "q" and word in HOLDER_CHARACTERS and pieces and pieces[-1][1].startswith("n"):
+            if (tag == "q" or word == "串") and word in HOLDER_CHARACTERS and pieces and pieces[-1][1].startswith("n"):
                 # '哑铃架': right after a noun, its rack, no measure word ('麦克风架': a stand, the word SAM3's
                 # phrases use with that noun)
                 pieces.append((_holder_word(word, pieces[-1]), "eng"))
@@ -649,9 +670,9 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
 # measure words that, right after a noun (no number or demonstrative before them), are the thing that holds it:
 # '哑铃架' dumbbell rack, '饼干盒' biscuit box, '垃圾袋' garbage bag (jieba tags them as measure words). Our noun list
 # names most; 架 is none of its nouns (after a number it counts machines, '一架飞机'), nor are 筐 and 篮 alone
-HOLDER_CHARACTERS = frozenset("架盒箱袋瓶桶筐篮片")
+HOLDER_CHARACTERS = frozenset("架盒箱袋瓶桶筐篮片串")
 # 片 right after a noun is a slice of it ('面包片' bread slice, '西瓜片'), as a measure word before one it counts
-HOLDER_ONLY = {"架": "rack", "筐": "basket", "篮": "basket", "片": "slice"}
+HOLDER_ONLY = {"架": "rack", "筐": "basket", "篮": "basket", "片": "slice", "串": "bunch"}
 
 # the things a 架 may be after a noun, the commonest first: the one that makes a phrase SAM3 knows with it is taken
 HOLDER_SENSES = {"架": ("rack", "stand", "shelf", "frame")}
@@ -661,7 +682,7 @@ def _holder_word(word: str, owner: tuple[str, str]) -> str:
     """'哑铃架' dumbbell rack, '麦克风架' microphone stand, '饼干盒' cookie box: the holder's word after its noun."""
     named = translate_word(*owner)
     chosen = sense_after(named[1], HOLDER_SENSES.get(word, ())) if named else None
-    return chosen or (ZH_NOUNS.get(word) if word != "片" else None) or HOLDER_ONLY[word]
+    return chosen or (ZH_NOUNS.get(word) if word not in "片串" else None) or HOLDER_ONLY[word]
 
 
 # English words of request that also name a thing: the thing, when a Chinese verb makes the request

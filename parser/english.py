@@ -1376,12 +1376,12 @@ PHRASAL_STATE = re.compile(r"\b(?P<p>[a-z]+)\s+(?P<x>over|off|out|down|up|away|a
                            r"each|any|both|by|of|from|in|on|at|with)\b)")
 
 
-APPOSED_QUALITY = re.compile(r"\bthe\s+(?P<np>[a-z][a-z\- ]{0,40}?)\s*,\s*the\s+(?P<q>[a-z\-]+)\s+one\b(?!s)")
+APPOSED_QUALITY = re.compile(r"\bthe\s+(?P<np>[a-z][a-z\- ]{0,40}?)\s*,\s*the\s+(?P<q>[a-z\-]+)\s+ones?\b")
 
 
 def _apposed_quality(match: re.Match) -> str:
     quality = match.group("q")
-    if is_adjective(quality) or is_participle(quality):
+    if is_adjective(quality) or is_participle(quality) or re.fullmatch(r"[a-z]+-[a-z]+ed", quality):
         return f"the {quality} {match.group('np')}"
     return match.group(0)
 
@@ -1405,6 +1405,9 @@ def preprocess(text: str) -> str:
     text = PHRASAL_STATE.sub(_phrasal_state, text)
     # 'the red leather armchair, the scratched one': a quality said after the object in apposition is its own
     text = APPOSED_QUALITY.sub(_apposed_quality, text)
+    # 'the sailboat nearest the left edge of the photo': the side of the picture, the leftmost
+    text = re.sub(r"\b(?:nearest|closest to|nearest to|at|on|by|along) the (left|right|top|bottom) (?:edge|side|border)"
+                  r"(?: of the (?:photo|picture|image|frame|pic|shot))?", r"on the far \1", text)
     # 'the two lowest-flying kites': the superlative says where; what they are doing is part of it
     text = re.sub(r"\b(lowest|highest|furthest|farthest|closest|nearest|uppermost)-[a-z]+ing\b", r"\1", text)
     text = IMAGE_FILE.sub("this image", text)

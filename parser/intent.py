@@ -44,9 +44,13 @@ OFF_TASK_EN = re.compile(
     r"(?:increase|raise|improve|boost|lower|reduce|fix|change|adjust|up) (?:the )?(?:image |photo |picture )?"
     r"(?:resolution|quality|saturation|exposure|sharpness|dpi)|(?:higher|better|lower) (?:resolution|res|quality))\b")
 GREETING_EN = re.compile(r"^\s*(hi|hello|hey|yo|hiya|good (morning|evening|afternoon|night)|thanks|thank you|thx|"
-                         r"bye|goodbye|cheers|how are you|what'?s up)\b[\s!.,]*(there|again|so much|a lot|everyone)?"
-                         r"[\s!.,]*$")
+                         r"bye|goodbye|cheers|how are you|what'?s up|morning|evening)\b[\s!.,]*(there|again|so much|a lot|"
+                         r"everyone)?[\s!.,]*"
+                         # 'morning! hope ur having a good day': a wish, nothing to find
+                         r"(?:(?:i )?hope (?:you'?re|you are|your|ur|u r|u'?re) (?:having|doing|well)[a-z ]*[\s!.,]*)?$")
 OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指示|规则)|系统提示|天气|你是谁|你好|您好|谢谢你|调亮|变亮|亮一点|暗一点|"
+                         # '把天空调蓝一点': a colour or a tone made more so is an edit; '写个朋友圈文案': a caption
+                         r"调(?:蓝|红|绿|黄|白|黑|暗|亮|深|浅|暖|冷)一?(?:点|些)|文案|写个|写段|"
                          r"滤镜|旋转|裁剪|安装|下载|翻译|讲个笑话|什么品种|几点|描述一下|描述|写一|美颜|磨皮|调色|修图|早上好|晚上好|"
                          r"下午好|晚安|再见|拜拜|总结|介绍一下|换成|改成|变成|转成|替换|"
                          # '把这张图调成黑白的': the picture itself made into something else (an edit)

@@ -140,7 +140,8 @@ def is_noun(word: str) -> bool:
     if re.fullmatch(r"[a-z]+(?:-[a-z]+)+", word):
         return is_noun(word.rpartition("-")[2])  # 't-shirts': a compound names what its last part names
     readings = lemmas(word)
-    return "NOUN" in readings or "PROPN" in readings or word in saco_heads() or word in curated_words()
+    return "NOUN" in readings or "PROPN" in readings or word in saco_heads() or word in curated_words() \
+        or (singular(word) != word and singular(word) in saco_heads())  # 'pans', 'oxen': plurals of SAM3's heads
 
 
 def is_adjective(word: str) -> bool:
@@ -168,7 +169,7 @@ def is_bare_verb(word: str) -> bool:
         return False
     if "NOUN" in readings or "ADJ" in readings or "PROPN" in readings or is_participle(word):
         return False
-    return word not in saco_heads() and word not in curated_words()
+    return word not in saco_heads() and word not in curated_words() and singular(word) not in saco_heads()
 
 
 def is_known(word: str) -> bool:
@@ -191,6 +192,8 @@ def singular(word: str, previous: str | None = None) -> str:
         return f"{head}-{singular(tail)}"
     if word in PLURALIA_TANTUM or len(word) <= 2 or not word.isalpha():
         return word
+    if word == "oxen":
+        return "ox"  # the one irregular plural of an animal lemminflect does not know
     candidates = lemmas(word).get("NOUN") or lemmas(word).get("PROPN")
     if candidates:
         if len(candidates) == 1:
@@ -199,8 +202,9 @@ def singular(word: str, previous: str | None = None) -> str:
         # singular before the word itself
         ranked = sorted(candidates, key=lambda c: (c not in saco_heads(), c == word))
         return ranked[0]
-    if lemmas(word):  # a known word with no noun reading is left alone
-        return word
+    if lemmas(word):  # a known word with no noun reading is left alone ...
+        # ... unless SAM3's phrases name its singular ('pans': to pan, to the dictionary, and a pan to SAM3)
+        return word[:-1] if word.endswith("s") and word[:-1] in saco_heads() else word
     if word.endswith("os") and "NOUN" in lemmas(word[:-1]):
         return word[:-1]  # 'tomatos', 'potatos': the plural of an -o noun typed without its e
     # an unknown word: only the regular plural endings, never a final 's' of '-us' / '-ss' / '-is'

@@ -74,7 +74,7 @@ def glued_objects(phrase: str) -> list[str]:
     words = phrase.split()
     # a word SAM3's phrases use before a head ('steel', 'floor', 'business') modifies the noun after it
     return [f"{a} {b}" for a, b in zip(words, words[1:])
-            if _object_word(a) and not is_adjective(a) and _object_word(b) and b not in CONTAINERS
+            if _object_word(a) and not is_adjective(a) and _object_word(b) and b not in CONTAINERS | {"bunch"}
             and f"{a} {b}" not in _known_phrases()]  # 'firewood bundle': the grammar's reading of 'bundle of firewood'
 
 
