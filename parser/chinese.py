@@ -208,6 +208,7 @@ def normalise_chinese(text: str) -> str:
     text = re.sub(r"哈+(?=\s*(?:[，,。!！?？~～]|$))", "", text)
     # '木头做的梯子', '不是塑胶做的汤匙': what a thing is made of, said with 做的 / 制成的, is its material
     text = material_made_of(text)
+    text = "".join(_pair_said_as_one(word) for word, _ in words(text, keep_spaces=True))
     # '那盆花': a flower counted by its pot is a potted plant (SAM3's phrase, and 盆栽 ours)
     text = re.sub(r"(?<=[那这一两俩几三四五六七八九十\d])盆(?:花|植物|绿植)(?![\u4e00-\u9fff]*?子)", "盆盆栽", text)
     # '个头最大的两头牛': by body size, which the superlative already says
@@ -228,6 +229,19 @@ MARK_WITH = re.compile(r"(?:^|(?<=[，,\s])|(?<=帮我)|(?<=请)|(?<=麻烦))用
 # '，黄色的那种': a clause of only the kind meant ('the yellow kind') after the object
 KIND_CLAUSE = re.compile(r"^(?:要|只要)?(?P<m>[^，,\s]{1,8}?)的?那(?:种|些|款|类|样)(?:的)?(?:就行|就好|吧)?$")
 WORN_THEN_PLACED = re.compile(r"(?P<w>(?:穿|戴|披)着?[^，,的\s]+?)(?P<p>(?:站|坐|躺|蹲|趴|走|停|待)在[^，,的\s]+?)的")
+def _pair_said_as_one(word: str) -> str:
+    """'刀叉' (knife and fork), '鞋袜': two objects said as one word, which the dictionary reads 'X and Y' and each
+    character names on its own, are the two objects ('刀和叉')."""
+    if len(word) != 2 or word in ZH_NOUNS:
+        return word
+    pair = next((re.fullmatch(r"([a-z]+) and ([a-z]+)", sense) for sense in cedict_senses(word)
+                 if re.fullmatch(r"[a-z]+ and [a-z]+", sense)), None)
+    first, second = translate_word(word[0]), translate_word(word[1])
+    if pair and first and second and first[0] == second[0] == "noun":
+        return f"{word[0]}和{word[1]}"
+    return word
+
+
 MADE = re.compile(r"(?:制成|做成|做|制)(?=的)")
 MATERIALS = frozenset("wood wooden plastic metal glass paper stone leather steel iron copper aluminum bamboo cloth "
                       "ceramic porcelain rubber silver gold cotton wool silk concrete brick clay".split())

@@ -982,7 +982,7 @@ CONTRACTION_WITHOUT_APOSTROPHE = re.compile(
 # function words typed with two letters swapped or dropped ('teh', 'adn'): no object is spelt so
 FUNCTION_WORD_TYPOS = {"teh": "the", "hte": "the", "th": "the", "adn": "and", "nad": "and", "fo": "of", "taht": "that",
                        "thier": "their", "wiht": "with", "whit": "with", "ot": "to", "fro": "for", "tho": "", "tbh": "",
-                       "u": "you", "ur": "your", "ppl": "people"}
+                       "u": "you", "ur": "your", "ppl": "people", "cn": "can", "cud": "could", "pls": "please"}
 # another program's label before its request: 'AGENT REQUEST (from planner-7):', 'User query:'
 REQUEST_LABEL = re.compile(rf"^\s*(?:[a-z][a-z0-9_-]*\s+){{0,2}}(?:{'|'.join(sorted(TASK_LABELS))})\s*(?:\([^)]{{0,60}}\))?"
                            r"\s*:\s*", re.IGNORECASE)
@@ -1405,6 +1405,11 @@ def preprocess(text: str) -> str:
     text = PHRASAL_STATE.sub(_phrasal_state, text)
     # 'the red leather armchair, the scratched one': a quality said after the object in apposition is its own
     text = APPOSED_QUALITY.sub(_apposed_quality, text)
+    # 'the clock that hangs above the fireplace': a clause of where it is said with a verb of being placed
+    text = re.sub(r"\b(?:that|which|who)\s+(?:hangs?|sits?|stands?|lies?|rests?|sleeps?|floats?|perch(?:es)?)\s+"
+                  r"(?=(?:above|below|under|underneath|beneath|on|in|inside|next to|beside|near|behind|over)\b)", "", text)
+    # 'keep only the one closest to the middle': the one in the middle
+    text = re.sub(r"\b(?:closest|nearest) to the (?:middle|center|centre)\b", "in the middle", text)
     # 'the sailboat nearest the left edge of the photo': the side of the picture, the leftmost
     text = re.sub(r"\b(?:nearest|closest to|nearest to|at|on|by|along) the (left|right|top|bottom) (?:edge|side|border)"
                   r"(?: of the (?:photo|picture|image|frame|pic|shot))?", r"on the far \1", text)

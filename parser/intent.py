@@ -195,6 +195,8 @@ EDIT_ACTION_EN = re.compile(r"\b(?:retouch\w*|photoshop|airbrush\w*|smooth(?:en)
                             r"black|grey|gray|bright|dark|warm|cool|sharp|clear|natural|contrast\w*))|"
                             r"crop (?:it|this|the (?:photo|image|picture|pic))(?: to| down| smaller| tighter)?)\b")
 EDIT_ACTION_ZH = re.compile(r"磨皮|美白|调色|修图|P图|p图|美颜|瘦脸|祛痘|去痘|提亮|调亮|白平衡|曝光|滤镜|去红眼|"
+                            # '把这张照片 crop 成正方形': the English verb of an edit in a Chinese request
+                            r"(?i:crop|resize|rotate)(?=\s*(?:成|到|一下|为))|"
                             # '把这张照片裁小一点': cropping or resizing the picture itself (not 裁缝, a tailor)
                             r"裁(?:小|大|剪|掉|成|一下|短)(?!缝)|剪裁|调(?:大|小)一点|缩小一点|放大一点")
 _MASK_WORDS = re.compile(r"\b(?:masks?|segmentations?|bbox(?:es)?|bounding box(?:es)?|outlines?|cut-?outs?)\b|掩码|蒙版|分割")

@@ -327,7 +327,7 @@ FAMILIES = [json.loads(line) for line in (DATA / "parser_families.jsonl").read_t
 
 @pytest.mark.parametrize("case", FAMILIES, ids=[f"{c['set']}:{c['text'][:40]}" for c in FAMILIES])
 def test_families_of_blind_sets(case):
-    """Each family a blind set (G to O, Q to AR) showed, in sentences of our own (tests/data/parser_families.jsonl:
+    """Each family a blind set (G to O, Q to AT) showed, in sentences of our own (tests/data/parser_families.jsonl:
     the set, the family, the text, and the reading as (phrase, selection, count, exclusions, relation) per target),
     read as written, as the follow-up kind given, with high confidence."""
     expected = [(p, kind, count, exclude, tuple(relation) if relation else None)
@@ -351,7 +351,8 @@ def test_a_request_verb_typed_wrong_after_a_question_still_asks():
 
 @pytest.mark.parametrize("text", ["make the grass look more green", "could you make her dress look less red",
                                   "could you paint me a sunset over the sea", "把这张照片里的草地调绿一点",
-                                  "帮我给这张图写个朋友圈文案", "morning! hope ur having a great weekend"])
+                                  "帮我给这张图写个朋友圈文案", "morning! hope ur having a great weekend",
+                                  "把这张图 resize 成 1080p"])
 def test_more_or_less_of_a_quality_is_an_edit_asked_back(text):
     """Set AE: 'make the sky in this photo look more blue' edits the picture, as 'make the sky bluer' does."""
     plan = parse_offline(text)
