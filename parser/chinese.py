@@ -675,8 +675,9 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
     pieces = read_compound_heads(join_split_words(pieces))
     phrase, known = translate_words(pieces)
     doer = re.fullmatch(r"(?P<mods>(?:[a-z\-]+ )*?)(?P<p>[a-z]+ing) person", phrase)
-    if doer and agent_noun(doer.group("p")):
-        phrase = doer.group("mods") + agent_noun(doer.group("p"))  # '滑雪的人': a skier, who does it
+    agent = agent_noun(doer.group("p")) if doer else None
+    if agent:
+        phrase = doer.group("mods") + agent  # '滑雪的人': a skier, who does it
     notes.extend(_sense_guesses(pieces))
     return phrase, known, notes
 
@@ -902,7 +903,9 @@ PLACE_ONLY = re.compile(r"[最正]?(?:左|右|左上|左下|右上|右下)(?:边
                         r"[最正]?(?:上|下)(?:面|方|边)|最?(?:顶上|顶部|底下|底部)|[最正]?前(?:面|排)|[最正]?后(?:面|排)")
 
 
-def take_relation(text: str) -> tuple[str, tuple[str, str] | None]:
+def take_relation(text: str, object_required: bool = True) -> tuple[str, tuple[str, str] | None]:
+    """(text without the relation, (kind, English anchor)) for the first relation whose anchor reads as a noun and,
+    with `object_required`, leaves an object to relate; (text, None) when none does."""
     text = PICTURE_NAMED.sub(" ", text)
     for kind, pattern in ZH_RELATIONS:
         for match in re.finditer(pattern, text):
@@ -922,7 +925,7 @@ def take_relation(text: str) -> tuple[str, tuple[str, str] | None]:
             if not anchor:
                 continue
             rest = text[:match.start()] + " " + text[match.end():]
-            if not noun_phrase(rest)[0]:
+            if object_required and not noun_phrase(rest)[0]:
                 continue
             return rest, (kind, anchor[:80])
     return text, None
@@ -1195,9 +1198,10 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
             pieces = [p for part in parts for p in COORDINATOR.split(part) if p.strip()]
         for piece in pieces:
             kind = KIND_CLAUSE.match(piece.strip())
-            if kind and readings and readings[-1].phrase and modifiers_only(kind.group("m")):
+            meant = modifiers_only(kind.group("m")) if kind and readings and readings[-1].phrase else ""
+            if meant:
                 # '选中所有的 sticky notes，黄色的那种': the kind meant, said after the object
-                readings[-1].phrase = f"{modifiers_only(kind.group('m'))} {readings[-1].phrase}"
+                readings[-1].phrase = f"{meant} {readings[-1].phrase}"
                 continue
             if readings:
                 piece = pronoun_anchor_named(piece, readings[-1].phrase)
@@ -1259,9 +1263,10 @@ def modifiers_only(fragment: str) -> str:
     fragment = POSTURE_DE.sub(" ", fragment)
     done = done_verbs(fragment)  # '用过的': what was done to it, one verb
     for word, tag in words(re.sub(r"[的了那这些个只几]", " ", fragment)):
-        if word[:1] in done and (len(word) == 1 or word[1] == "过") and word not in ZH_MODIFIERS \
-                and completed_state(word[0]):
-            out.append(completed_state(word[0]))
+        done_state = completed_state(word[0]) if word[:1] in done and (len(word) == 1 or word[1] == "过") \
+            and word not in ZH_MODIFIERS else None
+        if done_state:
+            out.append(done_state)
             continue
         if word == "过":
             continue

@@ -121,8 +121,8 @@ def _related_run(run: str) -> str | None:
     ('pillow on the sofa'); None for a run with no relation in it."""
     rest, relation = take_zh_relation(run)
     if relation is None and run.startswith("在"):
-        # 'the shoes 在床底下': the place of the English noun before the run; read with a stand-in object after it
-        _, relation = take_zh_relation(run[1:].removesuffix("的") + "的猫")
+        # 'the shoes 在床底下': the place of the English noun before the run, which holds no object of its own
+        _, relation = take_zh_relation(run[1:].removesuffix("的") + "的", object_required=False)
         if relation and relation[0] in _RELATION_WORDS:
             return f"{_RELATION_WORDS[relation[0]]} the {relation[1]}"
         return None
@@ -163,8 +163,9 @@ def _translate_cjk_runs(text: str, notes: list[str]) -> str:
         if related:
             return f" {related} "
         having = HAVING_RUN.fullmatch(run)
-        if having and state_word(having.group("x")):
-            return f" {state_word(having.group('x'))} "  # 'the 有裂缝的 tiles': cracked, the state the noun has
+        state = state_word(having.group("x")) if having else None
+        if state:
+            return f" {state} "  # 'the 有裂缝的 tiles': cracked, the state the noun has
         english, _, guesses = chinese_noun_phrase(run)
         notes.extend(note for note in guesses if note.startswith(SENSE_GUESS))
         # an attribute alone ('the 红色 fire extinguisher', 'except the 绿色的 ones') for the noun after

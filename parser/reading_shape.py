@@ -39,6 +39,8 @@ POSITION_SAID = re.compile(
 ADD_SAID = re.compile(r"\b(?:also|too(?=\s*(?:[.,!?]|please|pls|$))|as well)\b|也|还有|顺便")
 REMOVE_SAID = re.compile(r"\b(?:remove|drop|delete|get rid of|take away|deselect|unselect|discard)\b|去掉|删掉|删除|移除|"
                          r"拿掉|取消|去除")
+# what holds or gathers the noun before it ('firewood bundle', 'grape bunch'): the grammar's own compounds
+_HOLDERS = CONTAINERS | {"bunch"}
 # the request's own nouns: one target named so beside others is the answer's form read as an object
 _REQUEST_NOUNS = frozenset({"mask", "outline", "segmentation", "cutout", "bbox", "box outline"})
 
@@ -74,7 +76,7 @@ def glued_objects(phrase: str) -> list[str]:
     words = phrase.split()
     # a word SAM3's phrases use before a head ('steel', 'floor', 'business') modifies the noun after it
     return [f"{a} {b}" for a, b in zip(words, words[1:])
-            if _object_word(a) and not is_adjective(a) and _object_word(b) and b not in CONTAINERS | {"bunch"}
+            if _object_word(a) and not is_adjective(a) and _object_word(b) and b not in _HOLDERS
             and f"{a} {b}" not in _known_phrases()]  # 'firewood bundle': the grammar's reading of 'bundle of firewood'
 
 
