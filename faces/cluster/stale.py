@@ -6,8 +6,9 @@ carries on its command line. The cluster is stale when the process that started 
 server's driver) is gone, or stopped and not running. Only that cluster's processes are stopped, never another
 cluster of this machine (`ray stop --force` would stop them all).
 
-An HAProxy outlives its cluster: `kill -9` of the server's process group and `ray stop --force` end every Ray
-process, not it (Ray's stop does not know it), and it keeps the port. Whose parent is gone is an orphan: it can
+An HAProxy can outlive its cluster: `kill -9` of the server's process group and `ray stop --force` end every Ray
+process, not it (Ray's stop does not know it), and it keeps the port. (Its manager, a Ray worker, sometimes stops
+it on the way out after its raylet died, and sometimes is killed first: whether one is left is a race.) Whose parent is gone is an orphan: it can
 answer nothing (its ingress is gone) and is stopped too, with every other orphaned Serve HAProxy of the machine.
 """
 
