@@ -58,6 +58,11 @@ _RELATIONS_ENDING_IN_DE = [
     ("above", rf"(?P<a>[^的，,]+?)(?:的)?(?:上方|上空)(?:{PLACED}着?)?的"),
     ("below", rf"(?P<a>[^的，,]+?)(?:的)?(?:下面|下方|底下|下边|下)(?:{PLACED}着)?的"),
     ("near", r"(?P<a>[^的，,]+?)(?:的)?(?:旁边|附近|边上|旁|隔壁|周围|前面|后面|前边|后边|对面|远处|远端|那头|另一边|另一侧)的"),
+    # '窗边那只猫', '河边的树': a thing's side (左边, 这边, 两边 are places in the picture or no thing's side)
+    ("near", r"(?P<a>[^的，,最]*?[^的，,最左右这那上下前后里外旁东西南北两一])边的"),
+    # '门口那个人', '路口的交警': at the door, at the crossing
+    ("near", r"(?P<a>[^的，,最]*?门)口的"),
+    ("near", r"(?P<a>[^的，,最]*?路口)的"),
     # '柜子顶部的箱子': on top of the cabinet; 屋顶, 楼顶, 车顶 … are words of their own (the roof), whose 上 the next reads
     ("on", rf"(?P<a>[^的，,最]+?)(?<![屋楼车山房头塔帐棚])(?:顶上|顶部|顶端)(?:{PLACED}着?)?的"),
     ("on", rf"(?P<a>[^的，,]+?)(?:上面|上边|上)(?:{PLACED}着?)?的"),
@@ -92,7 +97,9 @@ REQUEST_VERBS = {"画个圈", "画圈", "画个方框", "画方框", "打个圈"
                  # colloquial 'get it out' after the 把-frame ('把那只猫弄出来'): the request, never an idiom
                  "弄出来", "弄出", "搞出来", "整出来",
                  # 拣 picks out, as 挑 does (Cantonese and northern speech: '揀出', '拣出来')
-                 "拣", "拣出", "拣出来"}
+                 "拣", "拣出", "拣出来",
+                 # a mark put on it ('把椅子也标上', '猫也一起框上吧'), as 选上 selects it
+                 "标上", "框上", "圈上", "勾上"}
 OBJECT_PLACEHOLDERS = {"物体", "东西", "物品", "对象", "目标"}
 # the first characters of request verbs our list lacks ('选取', '分隔出来'): a verb that starts so is the request
 REQUEST_CHARS = "选标圈框抠扣分找挑拣勾描提截"
@@ -129,7 +136,7 @@ ZH_POSITION_OF = {"left": "最左边", "leftmost": "最左边", "right": "最右
 # ------------------------------------------------------------------------------------------------ follow-ups
 # '再帮我加上那只猫': the request's frame may stand between 再 and the verb of addition ('加框' draws a box)
 ADD = re.compile(r"^(?:请|麻烦你?|你)?(?:再|也|还|另外|顺便)?(?:帮我|给我|帮忙|替我)?(?:加上|添加|增加|补上|加进来|加(?!框))|"
-                 r"也(?:选|抠|分割|标|圈|找|加|要)|也一起|^还有|再加|再选|再把|"
+                 r"也(?:选|抠|分割|标|圈|框|找|加|要)|也一起|^还有|再加|再选|再把|"
                  r"再找|再标|再抠|也给我|^(?:也|还|另外)把|"
                  # the 把-frame's verb of addition at the end: '把红色的郁金香加上', '那个杯子也算上吧'
                  r"(?:加上|添上|补上|算上|加进来|加进去|也要)(?:吧|呢|啊|呀|哈)?\s*[。.!！~～]*$")
@@ -143,13 +150,13 @@ REFINE = re.compile(r"^(?:(?:好的?|好吧|行|嗯|可以|ok|OK)[，,\s]*|(?:�
                     # '猫不要，只要狗': what is not wanted, said before the refine word names what is
                     r"[\u4e00-\u9fff]{1,6}?(?:不要|别要|不用)了?[，,。\s]+)?(?:那么?|那就)?(?:现在)?"
                     # '橘子只保留最小的三个': the object named as a topic before the refine word
-                    r"(?P<topic>(?!我|你|他|她)[\u4e00-\u9fff]{1,4}?(?=只要|只保留|只留|仅保留|就留))?"
-                    r"(?:只要|只保留|只留下?|就留下?|只选|仅保留|仅要|就要|只剩下?|只看|保留|留下|只需要)")
+                    r"(?P<topic>(?!我|你|他|她)[\u4e00-\u9fff]{1,4}?(?=只要|只保留|只留|仅保留|就留|随便留|随意留))?"
+                    r"(?:只要|只保留|只留下?|就留下?|只选|仅保留|仅要|就要|只剩下?|只看|保留|留下|只需要|随便留下?|随意留下?)")
 REST_CLAUSE = re.compile(r"^(?:其余|其他|其它|剩下|剩余|别的|余下)(?:的)?(?:都|全)?(?:去掉|删掉|不要|删除|移除|扔掉)?(?:了)?$")
 
 
 # '算了，…', '不对，…': never mind or a correction before the follow-up, which says what to do
-CORRECTION_LEAD = re.compile(r"^(?:算了|不对|不是这个|不是这些|错了|搞错了|弄错了|你搞错了|你弄错了|哎呀)[了啦吧呀啊]?[，,。!！\s]+")
+CORRECTION_LEAD = re.compile(r"^(?:算了|不对|不是这个|不是这些|错了|搞错了|弄错了|你搞错了|你弄错了|哎呀|等一下|等等|等下)[了啦吧呀啊]?[，,。!！\s]+")
 
 
 def take_followup(text: str) -> tuple[str, str]:
@@ -185,8 +192,29 @@ REMARK_CLAUSE = re.compile(rf"(?:^|(?<=[，,。!！?？~～\s]))(?:{INTERNET_REM
                            r"(?=\s*(?:[，,。!！?？~～]|$))")
 PRAISE_REMARK = re.compile(r"(?<=[\u4e00-\u9fff])(?:也|真的?|实在|简直)?太(?!多)[\u4e00-\u9fff]{1,3}?了(?:吧|啊|呀|哦)?"
                            r"(?=\s*(?:[，,。!！?？~～]|$))")
-# '锤子、钳子、扳手这些工具': a list that ends in a word for its kind; the kind names no object of its own
+# '锤子、钳子、扳手这些工具', '苹果、梨和桃子等水果': a list that ends in a word for its kind; the kind names no
+# object of its own ('秤跟那些苹果': 那些 after 跟 points at the apples, so only a list with 、 ends in 这些 + kind)
 LIST_KIND = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z])(?:这些|那些|这几样|这几种|这几类)[\u4e00-\u9fff]{1,3}?(?=都|全|[，,]|\s|$)")
+LIST_KIND_AFTER_DENG = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z])等[\u4e00-\u9fff]{1,3}?"
+                                  r"(?=都|全|[，,。!！]|\s|$|(?:给我)?(?:标|选|圈|框|抠|分割|找|挑|描))")
+CHOSEN_FROM = re.compile(r"(?:帮我|请)?从(?P<source>[\u4e00-\u9fff]{1,6}?)(?P<where>里面|里边|里头|里|当中|之中|中|上)"
+                         r"(?:帮我|给我)?(?P<verb>(?:随便|随意)?(?:挑|选|找|标|圈|框|抠|拣|分割)出?)")
+# a heap or a group of the very things chosen ('这堆苹果', '那群鸭子'): what is chosen, said before the choice
+GROUP_OF = re.compile(r"^(?:这|那|一)?(?:群|堆|些|几个|帮|伙|排|串)")
+
+
+def _chosen_from(match: re.Match) -> str:
+    """'从人群里挑五个人' -> '挑五个人': the crowd is everyone; '从盘子里选三块饼干' -> '选盘子里的三块饼干': a place is
+    where the chosen ones are; '从这堆苹果里挑两个' stays as said (the heap names what is chosen)."""
+    source = match.group("source")
+    if source in ("人群", "人堆", "人海"):
+        return match.group("verb")
+    if GROUP_OF.search(source):
+        return match.group(0)
+    return match.group("verb") + source + ("上的" if match.group("where") == "上" else "里的")
+
+
+AMONG_THESE = re.compile(r"^(?:这|那)(?:几个|几只|几样|几张|几条|几辆|些|几)?(?:里面|里边|里头|里|当中|之中|中)(?![的面边头间])[，,\s]*")
 # '格子图案的围巾', '条纹花纹的T恤': a pattern's word for 'pattern' after it
 PATTERN_WORD = re.compile(r"(?<=格子|条纹|斑点|碎花|豹纹|格纹|波点|圆点|迷彩|花纹)(?:图案|花纹|纹路)")
 
@@ -195,6 +223,15 @@ def normalise_chinese(text: str) -> str:
     """The Chinese request as the reading and its coverage check both see it: the states of `colour_change_states`,
     a topic's remark on how many there are, a list's word for its kind, a pattern's word for 'pattern'."""
     text = PATTERN_WORD.sub("", colour_change_states(text))
+    # '这几个里面随便留一个', '这些当中只要两个': the last answer named as what to choose from is 其中
+    text = AMONG_THESE.sub("其中", text)
+    # '从人群里挑五个人', '从盘子里选三块饼干': what the choice is made from; a crowd or a heap is no place
+    text = CHOSEN_FROM.sub(_chosen_from, text)
+    # '货架最顶上那盒饼干', '书架最上面那本书': the end of a thing named, with no 里 or 上 after it, is where in the
+    # picture the one meant is: the thing is the frame of the superlative, no place of its own
+    text = FRAME_OF_EXTREME.sub(lambda m: "" if _frame_of_extreme(m.group("frame")) else m.group(0), text)
+    # '这里面的猫', '把这里的杯子…': 'here' in the picture names no place of its own
+    text = re.sub(r"(?:^|(?<=[把将给，,\s]))(?:这|那)里(?:面|边|头)?的", "", text)
     # '那个很大的充气城堡', '非常旧的椅子': how much of a quality is no part of the object's name
     text = re.sub(r"(?:很|非常|特别|超级|超|挺|十分|相当|有点儿?|有些)(?=[\u4e00-\u9fff]{1,3}的)(?!多)", "", text)
     # '把所用的鹦鹉': 所有 typed by its sound (suǒyòng for suǒyǒu) before 的 and a noun
@@ -221,7 +258,10 @@ def normalise_chinese(text: str) -> str:
     text = WORN_THEN_PLACED.sub(r"\g<p>的\g<w>的", text)
     # '能不能把…', '可不可以帮我…', '要不要': a question's 'A or not A' asks politely; its 不 negates nothing
     text = A_NOT_A.sub(r"\1", text)
-    return LIST_KIND.sub(" ", text) if "、" in text else text
+    text = LIST_KIND.sub(" ", text) if "、" in text else text
+    # a list's kind only after a list ('等一下' is 'wait')
+    listed = re.search(r"[\u4e00-\u9fffA-Za-z][、和及与跟][\u4e00-\u9fffA-Za-z]", text)
+    return LIST_KIND_AFTER_DENG.sub(" ", text) if listed else text
 
 
 MARK_WITH = re.compile(r"(?:^|(?<=[，,\s])|(?<=帮我)|(?<=请)|(?<=麻烦))用(?:一个|个)?[^，,把将给\s]{0,6}?"
@@ -270,10 +310,12 @@ A_NOT_A = re.compile(r"(能|可|会|要|肯|是|行|好)不\1(?=以|[把将帮�
 
 def colour_change_states(text: str) -> str:
     """'发黄的叶子' -> '黄的叶子': a leaf that turned yellow is a yellow leaf (jieba keeps 发黄 as a verb no
-    dictionary reads as an attribute, or splits 变 + 紫); '黑白相间的猫': colours that alternate are the colours;
+    dictionary reads as an attribute, or splits 变 + 紫); '黑白相间的猫', '黑白花的奶牛': colours that alternate are the colours;
     '缺了口的碗', '掉了漆的门': a verb and its object parted by 了 are the state the word of both names."""
     text = COLOUR_CHANGE.sub(lambda m: m.group("c") + m.group("s"), text)
     text = re.sub(r"(?<=[色黑白红黄蓝绿灰棕紫橙粉])相间", "", text)
+    # '黑白花的奶牛': 花 after two colours is their pattern, no flower
+    text = re.sub(r"(?<=[黑白红黄蓝绿灰棕紫橙粉]{2})花(?=的)", "", text)
     return re.sub(r"(?P<v>[\u4e00-\u9fff])了(?P<o>[\u4e00-\u9fff])",
                   lambda m: m.group("v") + m.group("o") if m.group("v") + m.group("o") in ZH_MODIFIERS else m.group(0),
                   text)
@@ -742,6 +784,19 @@ def _compound_of(word: str, head: str) -> bool:
     return word != head and word.endswith(head) and len(prefix) >= 3 and is_known(prefix)
 
 
+FRAME_OF_EXTREME = re.compile(r"(?:^|(?<=[把将在，,\s]))(?P<frame>(?![把将在])[\u4e00-\u9fff]{1,4}?)(?<![里上中边面头的])"
+                              r"(?=最(?:顶上|顶端|上面|上边|上方|下面|下边|下方|底下|底部|左边|右边|左侧|右侧)"
+                              r"(?:的|那|这|一))")
+
+
+def _frame_of_extreme(said: str) -> bool:
+    """Whether what is said before '最上面' is one thing's name ('货架', '书架'), not a verb or a word of joining
+    ('去掉最右边那个', '跟最下面那个')."""
+    found = words(said)
+    return len(found) == 1 and len(said) >= 2 and found[0][1].startswith("n") and said not in REQUEST_VERBS \
+        and not REMOVE.search(said) and _names_an_object(said)
+
+
 def _names_an_object(word: str) -> bool:
     """Whether our vocabulary or the dictionary reads `word` as an object ('打火机': lighter)."""
     found = translate_word(word, "n")
@@ -1019,7 +1074,7 @@ FILLER_CLAUSE = re.compile(r"^(?:不说了|不多说了|不扯了|废话不多�
 _KEPT_CLAUSE_CUES = re.compile(r"的|不|(?<!特)别|除|去掉|排除|只|最|第|其中|[都全]|[\d一两二三四五六七八九十几][个只条辆张块]|几|左|右|上面|下面|中间|旁边|"
                                r"[这那]|还有|、")
 # the request's frame or verb in a clause ('帮我…', '把…抠出来', '圈出…')
-REQUEST_ZH_PATTERN = re.compile(r"帮我|麻烦你?|^请|抠|扣出|分割|选中|选出|选上|标出|标记|标注|找出|找到|圈出|框出|高亮|提取|定位|挑出")
+REQUEST_ZH_PATTERN = re.compile(r"帮我|麻烦你?|^请|抠|扣出|分割|选中|选出|选上|标上|框上|圈上|标出|标记|标注|找出|找到|圈出|框出|高亮|提取|定位|挑出")
 # an emoji, or a run of ellipsis or exclamation, parts clauses as a comma does
 CLAUSE_BREAK = re.compile(r"[…！!~～.]{2,}|[…！!~～]+|[\U0001F300-\U0001FAFF\u2600-\u27BF]+")
 
@@ -1166,6 +1221,10 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
                   else " ", text)
     # '站在正中间的学生', '坐在最左边的女孩': a verb of place before a place in the picture says only where it is
     text = re.sub(rf"{PLACED}着?(?:在|于)(?=(?:{PLACE_ONLY.pattern})的)", "", text)
+    # '挂钟下面的照片', '墙上那张照片': a photo after a 的 or a place is an object in the picture, unless the picture is what
+    # holds the rest ('我发的照片里的猫')
+    text = re.sub(r"(?:(?<=的)|(?<=[上里下边旁])(?=[那这]))((?:那|这)?[张幅]?)(?:照片|图片)(?![里中上内])", r"\1相片",
+                  text)
     # '3个以上的苹果': a count and 'or more', read as the count (以上 stays unread, so the reading says it guessed)
     text = re.sub(rf"(?<=[\d一两二俩三四五六七八九十]{CL})以上", "", text)
     # '停车场里所有白色的SUV', '水族箱里所有的小丑鱼': the place, then 'all' of what is in it (the 的 of the place unsaid)

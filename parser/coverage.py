@@ -20,7 +20,7 @@ from segchat.parser.chinese import REQUEST_CHARS as ZH_REQUEST_CHARS
 from segchat.parser.english import ANSWER_FORM_TAIL, COLOUR_HOMOPHONES, IMAGE_FILE, PICTURE_BY_SCENE
 from segchat.parser.chinese import REQUEST_VERBS as ZH_REQUEST_VERBS
 from segchat.parser.reading_shape import POSITION_SAID, REMOVE_SAID, shape_doubts
-from segchat.parser.vocabulary import PLAIN_NOUNS, PLURALIA_TANTUM, ZH_CLASSIFIERS, ZH_NOUNS
+from segchat.parser.vocabulary import PLAIN_MODIFIERS, PLAIN_NOUNS, PLURALIA_TANTUM, ZH_CLASSIFIERS, ZH_NOUNS
 from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, agent_noun, CLOSED_CLASS, IMAGE_WORDS, INFORMAL_FRAMES, JARGON,
                                     NUMBER_WORDS, ORDINAL_WORDS, REQUEST_VERBS, TASK_LABELS, WANT_VERBS, is_noun,
                                     is_adjective, is_bare_verb, is_participle, lemmas, saco_heads, saco_phrases,
@@ -113,8 +113,8 @@ def _doer_forms(word: str) -> set[str]:
 
 
 def _accounted(word: str, used: set[str], said: frozenset[str] = frozenset()) -> bool:
-    if PLAIN_NOUNS.get(singular(word)) in used:
-        return True  # 'the guy' read as 'man'
+    if PLAIN_NOUNS.get(singular(word)) in used or PLAIN_MODIFIERS.get(word) in used:
+        return True  # 'the guy' read as 'man', 'stripy' as 'striped'
     # a word may be a slip or a kin of a used one ('bannanas', 'safe' of 'safety'), unless that one was said as
     # written: it stands for itself then ('peeled' and 'peeler' in one request are two words)
     return bool(_forms(word) & used) or (any(
@@ -250,7 +250,7 @@ CUE_WORDS = frozenset("""skip leave ignore except excluding exclude remove drop 
 rid omit unless besides not never without isn't aren't""".split())
 EN_COUNT = re.compile(r"\b(?:[2-9]|[1-9]\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|"
                       r"couple|pair)\b(?!\s*(?:st|nd|rd|th|%|percent|o'clock|years?|months?|days?|hours?|minutes?)\b)")
-ZH_COUNT = re.compile(r"(?<![第那这几每])[两二俩仨三四五六七八九十]+(?=[\u4e00-\u9fff]|\s+of\b)|(?<![第\d])\d{1,3}\s*(?=[个只条把辆台根块张"
+ZH_COUNT = re.compile(r"(?<![第那这几每])(?!十字)[两二俩仨三四五六七八九十]+(?=[\u4e00-\u9fff]|\s+of\b)|(?<![第\d])\d{1,3}\s*(?=[个只条把辆台根块张"
                       r"本瓶件头匹位棵朵片艘架颗支枚粒串盒袋杯碗罐套双副对])")
 
 

@@ -23,9 +23,9 @@ from segchat.parser.lexicon import (ACKNOWLEDGEMENT_EN, AMBIGUOUS_JARGON, AUXILI
                                     ORDINAL_WORDS, PAIRED_PARTS, POLITENESS, PREPOSITIONS, PRONOUNS, QUESTION_WORDS,
                                     REQUEST_VERBS, WANT_VERBS, head_frequency, is_adjective, is_bare_verb, is_known,
                                     is_noun, is_participle, lemmas, participle_of, saco_heads, saco_modifiers,
-                                    saco_phrases, singular,
+                                    saco_ending, saco_phrases, singular,
                                     singular_phrase, TASK_LABELS)
-from segchat.parser.vocabulary import PLAIN_NOUNS, PLURALIA_TANTUM
+from segchat.parser.vocabulary import PLAIN_MODIFIERS, PLAIN_NOUNS, PLURALIA_TANTUM
 
 # ------------------------------------------------------------------------------------------------ data
 @dataclass
@@ -101,7 +101,8 @@ def fix_typos(text: str) -> str:
     text = HEARD_COLOUR.sub(lambda m: f"{m.group('det')} {COLOUR_HOMOPHONES[m.group('c')]}", text)
     out = []
     for word in re.findall(r"[a-z0-9'\-]+|[^a-z0-9'\-]+", text):
-        if len(word) >= 4 and word.isalpha() and word not in KEYWORDS and not is_known(word):
+        if len(word) >= 4 and word.isalpha() and word not in KEYWORDS and not is_known(word) \
+                and not _instrument_of_keyword(word):
             # a 4-letter word is only a dropped letter of a longer keyword ('evry'), never a short one's twin
             candidates = KEYWORDS if len(word) >= 5 else [k for k in KEYWORDS if len(k) == len(word) + 1]
             if not word.endswith("d"):  # a participle's typo keeps its ending ('segmeted', 'outlind'); 'highlite' is a verb
@@ -114,6 +115,12 @@ def fix_typos(text: str) -> str:
                 word = close[0]
         out.append(word)
     return "".join(out)
+
+
+def _instrument_of_keyword(word: str) -> bool:
+    """'highlighters', 'markers': a keyword with the suffix of the thing that does it is an object, no typo of it."""
+    stem = re.sub(r"(?:er|or)s?$", "", word)
+    return stem != word and any(stem in (keyword, keyword.rstrip("e")) for keyword in KEYWORDS)
 
 
 @functools.lru_cache(maxsize=1)
@@ -159,7 +166,8 @@ def correct_object_typos(text: str) -> str:
     out: list[str] = []
     tokens = re.findall(r"[a-z0-9'\-]+|[^a-z0-9'\-]+", text)
     for index, word in enumerate(tokens):
-        if len(word) >= 4 and word.isalpha() and not is_known(word) and word not in _NOT_OBJECT_WORDS():
+        if len(word) >= 4 and word.isalpha() and not is_known(word) and word not in _NOT_OBJECT_WORDS() \
+                and not _instrument_of_keyword(word):
             limit = 1 if len(word) < 8 else 2
             # the object words are singular: 'rakets' is 'raket' + s; but 'tenis' may be 'tennis' as well as 'teni' + s
             readings = [(word, "")] + ([(word[:-1], "s")] if word.endswith("s") and len(word) > 4 else [])
@@ -355,7 +363,11 @@ def take_selection(text: str) -> tuple[Selection, str, list[str]]:
 
 
 def _any_plural(text: str) -> bool:
-    """'any birds perched on the line': 'any' before a plural is every one of them, no count of one."""
+    """'any birds perched on the line': 'any' before a plural is every one of them, no count of one; so is 'any'
+    before a noun and a clause that says which ('plus any car that's left of the bus')."""
+    if re.search(r"\bany\s+(?:[a-z\-]+\s+){1,3}?(?:that|which|who|whose)\b", text) \
+            and not re.search(r"\b(?:a|an|one|just|only|random|randomly|pick|choose)\b", text):
+        return True
     match = re.search(r"\bany\s+((?:[a-z\-]+\s+){0,3}?)([a-z]+)\b", text)
     return bool(match) and not re.search(r"\b(?:a|an)\s", text) and singular(match.group(2)) != match.group(2) \
         and match.group(2) not in PLURALIA_TANTUM
@@ -780,6 +792,8 @@ def noun_phrase(text: str, keep_adjective_only: bool = False) -> tuple[str, list
     head = phrase.rsplit(" ", 1)[-1]
     if head in PLAIN_NOUNS and phrase not in saco_phrases():  # 'the guy' is a man; 'lady bug' stays
         phrase = (phrase[:-len(head)] + PLAIN_NOUNS[head]).strip()
+    *modifiers, head = phrase.split() or [""]
+    phrase = " ".join([*(PLAIN_MODIFIERS.get(word, word) for word in modifiers), head])
     return phrase, dropped, notes
 
 
@@ -830,7 +844,8 @@ def split_targets(text: str) -> list[str]:
             continue  # 'great, now the dog': thanks or praise before the request
         # 'ladies walking a dog, behind a bicycle' and 'food that tastes spicy and hot' are one target
         if chunks and not pending and words and (words[0] in PREPOSITIONS - {"plus"}
-                                                 or (is_participle(words[0]) and head_frequency(words[0]) < 3)
+                                                 or (is_participle(words[0]) and head_frequency(words[0]) < 3
+                                                     and not _participle_compound(words))
                                                  or re.search(r"\b(?:that|which|who)\b", chunks[-1])
                                                  or re.search(r"\bwith\b", chunks[-1])):
             chunks[-1] = f"{chunks[-1]} {piece}" if words[0] in PREPOSITIONS else f"{chunks[-1]} and {piece}"
@@ -848,6 +863,24 @@ def split_targets(text: str) -> list[str]:
     if pending:
         chunks.append(pending)
     return chunks
+
+
+# participles that take an object: after a comma they start a clause about the item before ('a man, wearing glasses')
+_CLAUSE_PARTICIPLES = frozenset("""wearing holding carrying riding eating drinking using pushing pulling playing reading
+walking watching hugging wielding sitting standing lying sleeping""".split())
+
+
+def _participle_compound(words: list[str]) -> bool:
+    """'hiking boots', 'sleeping bag', 'camping chair': a list's item that is a participle and a noun (or one SAM3
+    knows as part of an object's name) is that object, not a clause about the item before ('a man, holding a
+    cup', 'the dog, sleeping on the couch')."""
+    if len(words) < 2:
+        return False
+    pair = f"{words[0]} {singular(words[1])}"
+    if pair in saco_phrases() or saco_ending(pair):
+        return True
+    return len(words) == 2 and words[0] not in _CLAUSE_PARTICIPLES and is_noun(singular(words[1])) \
+        and words[1] not in CLOSED_CLASS
 
 
 _COLOUR_WORDS = frozenset(COLOURS.strip("(?:)").split("|"))

@@ -168,7 +168,7 @@ FAREWELL_EN = re.compile(r"^(?:(?:hey|hi|ok|okay|well|anyway)[,!. ]+)?(?:thanks|
 CHATTER_EN = re.compile(r"^\s*(?:lol|lmao|rofl|haha\w*|hehe\w*|omg|wow|whoa|aww+|ugh|meh|damn|dang)\b")
 REQUEST_EN = re.compile(r"\b(?:segment|select|mask|highlight|outline|mark|find|cut|show|circle|isolate|pick|grab|"
                         r"detect|locate|extract|trace|box|crop|label|get|give|keep|remove|drop|add)\b")
-REQUEST_ZH = re.compile(r"抠|扣出|分割|选中|选出|选上|标出|标记|标注|找出|找到|圈出|框出|高亮|提取|定位|挑出")
+REQUEST_ZH = re.compile(r"抠|扣出|分割|选中|选出|选上|标上|框上|圈上|标出|标记|标注|找出|找到|圈出|框出|高亮|提取|定位|挑出")
 
 
 # '帮我把这张照片 upload 到 Google Drive 上', 'email this pic to my boss', '把图片打印出来': an action on the file or the

@@ -97,6 +97,17 @@ def saco_phrases() -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=1)
+def _saco_endings() -> frozenset[str]:
+    """The last two words of every SA-Co phrase ('blue yoga mat' -> 'yoga mat')."""
+    return frozenset(" ".join(phrase.split()[-2:]) for phrase in saco_phrases() if len(phrase.split()) >= 2)
+
+
+def saco_ending(words: str) -> bool:
+    """Whether some SA-Co phrase ends in these two words ('yoga mat', 'microphone stand')."""
+    return words in _saco_endings()
+
+
+@functools.lru_cache(maxsize=1)
 def saco_heads() -> frozenset[str]:
     """The last word of every SA-Co phrase: nouns SAM3 has seen as the head of a phrase."""
     return frozenset(phrase.rsplit(" ", 1)[-1] for phrase in saco_phrases())

