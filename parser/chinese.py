@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from segchat.parser.english import Reading, Selection
-from segchat.parser.lexicon import JARGON, agent_noun, is_known, is_noun, is_participle, lemmas, singular_phrase
+from segchat.parser.lexicon import CLOSED_CLASS, JARGON, agent_noun, is_known, is_noun, is_participle, lemmas, singular_phrase
 from segchat.parser.lexicon import REQUEST_VERBS as EN_REQUEST_VERBS
 from segchat.parser.vocabulary import ZH_CLASSIFIERS, ZH_DIGITS, ZH_MODIFIERS, ZH_NOUNS
 from segchat.parser.zh_lexicon import (cedict_senses, colour_before_noun, join_split_words, read_compound_heads,
@@ -72,6 +72,11 @@ _RELATIONS_ENDING_IN_DE = [
     ("in", r"在(?P<a>[^的，,在]+?)(?:里面|里边|里头|里|中|内)(?=[\u4e00-\u9fff]{1,4}的)"),
     ("below", r"在(?P<a>[^的，,在]+?)(?:下面|下边|下方|底下)(?=[\u4e00-\u9fff]{1,4}的)"),
     ("near", r"在(?P<a>[^的，,在]+?)(?:旁边|边上|附近|旁)(?=[\u4e00-\u9fff]{1,4}的)"),
+    # '盘子里切开的橙子', '桌上红色的杯子': the place with its 的 unsaid, then a state or a quality of the thing
+    # (the place starts the phrase: '从这堆橙子里挑出最小的' chooses from the heap, which is no place)
+    ("in", r"(?:^|(?<=[把将，,\s出中]))(?P<a>[^的，,在从最]{1,6}?)(?:里面|里边|里头|里)(?=[\u4e00-\u9fff]{1,4}的)"),
+    ("on", r"(?:^|(?<=[把将，,\s出中]))(?P<a>[^的，,在从最]{1,6}?)(?<![马晚早路])(?:上面|上边|上)"
+           r"(?=[\u4e00-\u9fff]{1,4}的)"),
 ]
 ZH_RELATIONS = [(kind, pattern[:-1] + RELATION_END if pattern.endswith("的") else pattern)
                 for kind, pattern in _RELATIONS_ENDING_IN_DE]
@@ -159,7 +164,16 @@ REST_CLAUSE = re.compile(r"^(?:其余|其他|其它|剩下|剩余|别的|余下)
 CORRECTION_LEAD = re.compile(r"^(?:算了|不对|不是这个|不是这些|错了|搞错了|弄错了|你搞错了|你弄错了|哎呀|等一下|等等|等下)[了啦吧呀啊]?[，,。!！\s]+")
 
 
+# '剩下的 cups 里只要最左边那俩': what the last answer left, then a choice among it
+REST_OF_LAST = re.compile(r"^(?:剩下|其余|剩余|余下)\s*的\s*(?P<topic>[\u4e00-\u9fffA-Za-z ]{1,16}?)\s*(?:里面|里边|里|当中|中)\s*"
+                          r"(?=只要|只保留|只留|就留|随便留|留下|保留)")
+
+
 def take_followup(text: str) -> tuple[str, str]:
+    rest_of_last = REST_OF_LAST.search(text)
+    if rest_of_last:
+        text = text[rest_of_last.end():]
+        return "refine", rest_of_last.group("topic").strip() + REFINE.sub("", text, count=1)
     if REFINE.search(text):
         return "refine", REFINE.sub(lambda m: m.group("topic") or "", text, count=1)
     text = CORRECTION_LEAD.sub("", text, count=1)
@@ -658,6 +672,9 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
             while len(english_words) > 1 and english_words[0] in EN_REQUEST_VERBS and english_words[1] not in JARGON:
                 english_words.pop(0)  # '帮我 segment 两个 helmets': the count between them was read already
             english, _, _ = english_noun_phrase(" ".join(english_words))
+            if not english and len(english_words) == 1 and english_words[0].isalpha() \
+                    and english_words[0] not in CLOSED_CLASS and not lemmas(english_words[0]):
+                english = english_words[0]  # 'terracotta 花盆': a word lemminflect has no part of speech for
             if english:
                 pieces.append((english, "eng"))
             continue
@@ -857,7 +874,9 @@ def read_chunk(chunk: str) -> Reading | None:
         # a name or term no dictionary has, guessed from its pieces, is not sent to SAM3; our own modifiers before it
         # ('黄色的雨鞋': yellow) are no part of the guess
         guessed = [word for word in phrase.split() if word not in ZH_MODIFIER_WORDS]
-        if len(guessed) >= 3:
+        # three or more words are a guess only when each is a noun ('soy sauce bottle' of 酱油 + 瓶), never when
+        # a dictionary's phrase of other words came in ('close to carat watermelon')
+        if len(guessed) >= 3 and not all(is_noun(word) and word not in CLOSED_CLASS for word in guessed):
             return None
         reading.unsure.append("a word no dictionary knows was read from its pieces")
     if state and phrase:
@@ -1255,6 +1274,7 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
             pieces = parts
         else:
             pieces = [p for part in parts for p in COORDINATOR.split(part) if p.strip()]
+        joined_by_and = len(parts) == 1 and len(pieces) > 1
         for piece in pieces:
             kind = KIND_CLAUSE.match(piece.strip())
             meant = modifiers_only(kind.group("m")) if kind and readings and readings[-1].phrase else ""
@@ -1266,9 +1286,24 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
                 piece = pronoun_anchor_named(piece, readings[-1].phrase)
             reading = read_chunk(piece.replace(" ，", "，"))
             if reading is not None:
+                if joined_by_and and readings and readings[0].relation and readings[0].relation[0] in PLACE_RELATIONS \
+                        and _bare_noun(piece, reading):
+                    # a 的-relation before nouns joined by 和 applies to each ('餐桌上的刀和叉子'); a noun with words
+                    # of its own ('和所有的椅子', '和地上的狗') is a target of its own
+                    reading.relation = readings[0].relation
                 readings.append(reading)
-    # a 的-relation before coordinated nouns applies to each ('桌子上的杯子和盘子')
     return readings, followup
+
+
+# where a thing is: said once before nouns joined by 和, it places each ('穿白大褂的医生和轮椅' dresses only the doctor)
+PLACE_RELATIONS = frozenset({"on", "in", "below", "above", "near", "left_of", "right_of"})
+
+
+def _bare_noun(piece: str, reading: Reading) -> bool:
+    """Whether a coordinated piece is its noun alone, with no 的, count, demonstrative or 'all' of its own."""
+    return "的" not in piece and not re.search(r"[这那所有全部每\d一两二俩三四五六七八九十几]|[A-Za-z]", piece) \
+        and reading.relation is None and reading.selection.kind == "all" and reading.selection.count is None \
+        and not reading.exclude
 
 
 COORDINATOR = re.compile(r"和|与|跟|以及|及|、|还有|&|[+＋]|(?<![A-Za-z])(?:and|or)(?![A-Za-z])|或者|或")

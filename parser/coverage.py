@@ -10,6 +10,7 @@ of the grammar's rules, only of the words, so a rule that misfires is caught by 
 
 from __future__ import annotations
 
+import functools
 import re
 
 from segchat.contracts.plan import Plan
@@ -280,6 +281,11 @@ AT_LEAST = re.compile(r"[\d一两二俩三四五六七八九十][个只条把辆
                       r"\bor more\b|\bmore than\b")
 
 
+@functools.lru_cache(maxsize=1)
+def _OUR_OBJECT_NAMES() -> frozenset[str]:  # noqa: N802 - a constant, built once it is asked for
+    return frozenset(ZH_NOUNS.values())
+
+
 def structural_doubts(text: str, plan: Plan) -> list[str]:
     """What the words say that the plan's structure does not hold: a count said and none taken, a target that is
     only a selection beside named ones, a steering word inside a phrase."""
@@ -339,7 +345,8 @@ def structural_doubts(text: str, plan: Plan) -> list[str]:
             doubts.append(f"a place in the picture read as the object: {target.phrase}")
         plural_inside = [w for w, after in zip(words, words[1:]) if singular(w) != w and w not in PLURALIA_TANTUM
                          and f"{w} {after}" not in saco_phrases() and not w.endswith("ss")]
-        if plural_inside or any(w.endswith("ing") and is_bare_verb(w[:-3]) for w in words[1:-1]):
+        named_by_us = target.phrase in _OUR_OBJECT_NAMES()  # 'christmas stocking': one name in our vocabulary
+        if not named_by_us and (plural_inside or any(w.endswith("ing") and is_bare_verb(w[:-3]) for w in words[1:-1])):
             # 'picture frames hanging wall': two noun phrases and a verb between them, read as one phrase
             doubts.append(f"two phrases read as one: {target.phrase}")
         if words and (words[-1] in SIDE_WORDS or re.search(r"\b(?:left|right) side\b", target.phrase)):

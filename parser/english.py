@@ -57,7 +57,7 @@ REQUEST_PARTICIPLES = frozenset({"segmented", "masked", "outlined", "highlighted
                                  "labelled", "labeled", "isolated", "extracted"})
 KEYWORDS = sorted(REQUEST_VERBS | {"leftmost", "rightmost", "topmost", "bottommost", "smallest", "largest", "biggest",
                                    "highest", "lowest", "middle", "center", "except", "excluding", "holding", "wearing",
-                                   "please", "segmentation", "every", "without"} | REQUEST_PARTICIPLES
+                                   "please", "segmentation", "every", "without", "just", "only"} | REQUEST_PARTICIPLES
                   # the words of a relation ('the bag undr the desk', 'the cup besdie the sink')
                   | {"under", "underneath", "below", "beneath", "above", "beside", "behind", "between", "inside",
                      "next", "near", "atop", "across", "against"})
@@ -103,11 +103,14 @@ def fix_typos(text: str) -> str:
     for word in re.findall(r"[a-z0-9'\-]+|[^a-z0-9'\-]+", text):
         if len(word) >= 4 and word.isalpha() and word not in KEYWORDS and not is_known(word) \
                 and not _instrument_of_keyword(word):
-            # a 4-letter word is only a dropped letter of a longer keyword ('evry'), never a short one's twin
-            candidates = KEYWORDS if len(word) >= 5 else [k for k in KEYWORDS if len(k) == len(word) + 1]
+            # a 4-letter word is only a dropped letter of a longer keyword ('evry') or two of its letters swapped
+            # ('jsut'), never a short one's twin
+            candidates = KEYWORDS if len(word) >= 5 else [
+                k for k in KEYWORDS if len(k) == len(word) + 1 or (sorted(k) == sorted(word) and edit_distance(k, word) == 1)]
             if not word.endswith("d"):  # a participle's typo keeps its ending ('segmeted', 'outlind'); 'highlite' is a verb
                 candidates = [k for k in candidates if k not in REQUEST_PARTICIPLES]
-            close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.8)
+            swapped = [k for k in candidates if sorted(k) == sorted(word) and edit_distance(k, word) == 1]
+            close = swapped[:1] or difflib.get_close_matches(word, candidates, n=1, cutoff=0.8)
             # 'yelow' is 'yellow' with a letter of its double dropped, not 'below': an object word or a quality that
             # differs only so is left for correct_object_typos
             doubled = _undoubled(word) in _undoubled_object_words()
@@ -176,9 +179,20 @@ def correct_object_typos(text: str) -> str:
             previous = next((w for w in reversed(out) if w.strip() and w[0].isalpha()), "")
             following = next((w for w in tokens[index + 1:] if w.strip() and w[0].isalpha()), "")
             if len({w + suffix for w, suffix in close}) > 1:
+                # 'sunflowrs': the reading nearest what was typed ('sunflower' + s is one letter away, 'sunflower'
+                # two)
+                nearest = min(edit_distance(word[:len(word) - len(suffix)], w) for w, suffix in close)
+                close = [(w, suffix) for w, suffix in close
+                         if edit_distance(word[:len(word) - len(suffix)], w) == nearest]
+            if len({w + suffix for w, suffix in close}) > 1:
                 # 'hosre': two letters swapped keep every letter typed ('horse'), where 'hose' would drop one
                 close = [(w, suffix) for w, suffix in close
                          if sorted(w) == sorted(word[:len(word) - len(suffix)])] or close
+            if len({w + suffix for w, suffix in close}) > 1:
+                # 'towl': a letter left out keeps every letter typed in order ('towel'), where 'town' and 'tool'
+                # change one
+                close = [(w, suffix) for w, suffix in close
+                         if _subsequence(word[:len(word) - len(suffix)], w)] or close
             if len({w + suffix for w, suffix in close}) > 1:
                 # 'aples', 'tenis': the commonest slip drops one letter of a double; the word that differs only so
                 close = [(w, suffix) for w, suffix in close
@@ -192,6 +206,17 @@ def correct_object_typos(text: str) -> str:
                 word = close[0][0] + close[0][1]
         out.append(word)
     return "".join(out)
+
+
+def _as_modifier(noun: str) -> str:
+    """A noun before another is singular ('flowers' in 'flower bouquet'), unless it has no singular ('glasses')."""
+    return noun if noun in PLURALIA_TANTUM else singular(noun)
+
+
+def _subsequence(typed: str, word: str) -> bool:
+    """Whether every letter typed is in `word`, in order ('towl' in 'towel')."""
+    letters = iter(word)
+    return all(letter in letters for letter in typed)
 
 
 def _undoubled(word: str) -> str:
@@ -557,7 +582,13 @@ def take_post_modifiers(text: str) -> tuple[str, list[str], list[str], list[str]
         word = state.group("x")
         if is_adjective(word) or is_participle(word):
             (excluded.append(f"{word} {{head}}") if negated else modifiers.append(word))
-            text = text[:state.start()] + " " + state.group("rest")
+            rest = state.group("rest")
+            # 'that isn't white or silver': each quality the clause denies is an exclusion of its own
+            other = re.match(r"\s*,?\s*(?:or|nor)\s+(?P<y>[a-z\-]+)(?P<rest>.*)$", rest) if negated else None
+            if other and (is_adjective(other.group("y")) or is_participle(other.group("y"))):
+                excluded.append(f"{other.group('y')} {{head}}")
+                rest = other.group("rest")
+            text = text[:state.start()] + " " + rest
     having = re.search(r"\b(?:with|that have|that has|which have|which has|having)\s+(?:a |an |some |many |visible |"
                        r"small |big |deep )?(?P<x>[a-z]+)\b(?P<rest>.*)$", text)
     if having:
@@ -581,7 +612,7 @@ def is_noun_phrase_object(word: str) -> bool:
 EXCEPT = re.compile(r"\b(?:except(?: for)?|excluding|but not|other than|apart from|not including|save for|"
                     r"aside from|minus|with the exception of|(?:but )?(?:leave|leaving) out|(?:but )?(?:skip|skipping|"
                     r"ignore|ignoring|omit|omitting)|not counting|(?:but )?(?:don't|do not) (?:include|select|mark|"
-                    r"count|take|want|need)|(?<=, )not(?= (?:the|any|those|that|these)\b)|"
+                    r"count|take|want|need)|(?:(?<=, )|(?<=, just )|(?<=, but )|(?<=; ))not(?= (?:the|any|those|that|these)\b)|"
                     # 'every car without the parked ones': 'without' before the ones of a kind; 'no need for the …'
                     r"without(?= (?:the|any|those) (?:[a-z\-]+ )?ones?\b)|but leave(?= (?:the|any|those|these)\b)|"
                     r"(?:but )?no need (?:for|to (?:do|include|mark|"
@@ -709,7 +740,8 @@ def noun_phrase(text: str, keep_adjective_only: bool = False) -> tuple[str, list
     of compounds), and everything else (verbs, pronouns, question words, jargon, function words) is dropped."""
     text = NOISE.sub(" ", text)
     # 'the jar of honey' -> 'honey jar', 'a slice of cake' -> 'cake slice': SAM3's phrases name the container so
-    text = CONTAINER_OF.sub(lambda m: f"{m.group('content')} {m.group('container')}", text)
+    # 'a bouquet of flowers' -> 'flower bouquet': the content before its container, as a modifier (singular)
+    text = CONTAINER_OF.sub(lambda m: f"{_as_modifier(m.group('content'))} {m.group('container')}", text)
     # 'the kid in red': SAM3's phrases say 'man in white'
     colour_clothes = re.search(rf"\b(?:dressed )?in (?:all )?(?P<c>{COLOURS})\b(?! (?:[a-z]+ )?{CLOTHING})", text)
     if colour_clothes:

@@ -47,7 +47,10 @@ GREETING_EN = re.compile(r"^\s*(hi|hello|hey|yo|hiya|good (morning|evening|after
                          r"bye|goodbye|cheers|how are you|what'?s up|morning|evening)\b[\s!.,]*(there|again|so much|a lot|"
                          r"everyone)?[\s!.,]*"
                          # 'morning! hope ur having a good day': a wish, nothing to find
-                         r"(?:(?:i )?hope (?:you'?re|you are|your|ur|u r|u'?re) (?:having|doing|well)[a-z ]*[\s!.,]*)?$")
+                         r"(?:(?:i )?hope (?:you'?re|you are|your|ur|u r|u'?re) (?:having|doing|well)[a-z ]*[\s!.,]*)?"
+                         # 'hi there, happy thanksgiving!': a holiday's wish
+                         r"(?:(?:and )?(?:happy|merry) (?:thanksgiving|christmas|xmas|new year|holidays|easter|"
+                         r"halloween|birthday|chinese new year|lunar new year|diwali|hanukkah|friday|weekend)[\s!.,]*)?$")
 OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指示|规则)|系统提示|天气|你是谁|你好|您好|谢谢你|调亮|变亮|亮一点|暗一点|"
                          # '把天空调蓝一点': a colour or a tone made more so is an edit; '写个朋友圈文案': a caption
                          r"调(?:蓝|红|绿|黄|白|黑|暗|亮|深|浅|暖|冷)一?(?:点|些)|文案|写个|写段|"
@@ -56,6 +59,8 @@ OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指�
                          # '把这张图调成黑白的': the picture itself made into something else (an edit)
                          r"(?:图|照片|图片|画面|相片)[^，,。]{0,6}?(?:调成|弄成|处理成|调为)|"
                          r"好看吗|漂亮吗|好不好看|多大了|几岁|"
+                         # '图里这个人是谁啊？': who someone is, which no mask says
+                         r"是谁(?:啊|呀|呢|吗)?[？?]?\s*$|"
                          # chat and amounts the picture cannot be segmented into ('在吗', '有多少卡路里')
                          r"^在吗|心情|无聊|聊聊天|陪我聊|卡路里|热量|多少钱|什么价|价格|多重|"
                          # '给这条狗起个名字': naming a pet or a thing is no segmentation ('把2号记为零件A' remembers)
@@ -164,7 +169,10 @@ FAREWELL_EN = re.compile(r"^(?:(?:hey|hi|ok|okay|well|anyway)[,!. ]+)?(?:thanks|
                          r"(?: (?:so much|a lot|again))?(?: for (?:the|your|all the|all your) (?:help|work|time|effort|"
                          r"answers?|masks?)(?: (?:earlier|today|before|again))?)?[!., ]*(?:(?:that'?s|thats) (?:all|it|everything)"
                          r"(?: for (?:today|now|the day|tonight))?[!., ]*)?(?:(?:have a (?:good|great|nice) "
-                         r"(?:one|day|night|evening|weekend)|see (?:you|ya)(?: later)?|bye|take care)[!., ]*)*$")
+                         r"(?:one|day|night|evening|weekend)|see (?:you|ya)(?: later)?|bye|take care)[!., ]*)*"
+                         # '… thanks a lot, that was super helpful!': praise of the help
+                         r"(?:(?:that|this|it|you) (?:was|were|is|are|'s|'re)? ?(?:super |really |very |so |such a )?"
+                         r"(?:helpful|great|perfect|awesome|amazing|useful|big help|lifesaver)[!., ]*)?$")
 CHATTER_EN = re.compile(r"^\s*(?:lol|lmao|rofl|haha\w*|hehe\w*|omg|wow|whoa|aww+|ugh|meh|damn|dang)\b")
 REQUEST_EN = re.compile(r"\b(?:segment|select|mask|highlight|outline|mark|find|cut|show|circle|isolate|pick|grab|"
                         r"detect|locate|extract|trace|box|crop|label|get|give|keep|remove|drop|add)\b")
@@ -196,7 +204,9 @@ EDIT_ACTION_EN = re.compile(r"\b(?:retouch\w*|photoshop|airbrush\w*|smooth(?:en)
                             r"crop (?:it|this|the (?:photo|image|picture|pic))(?: to| down| smaller| tighter)?)\b")
 EDIT_ACTION_ZH = re.compile(r"磨皮|美白|调色|修图|P图|p图|美颜|瘦脸|祛痘|去痘|提亮|调亮|白平衡|曝光|滤镜|去红眼|"
                             # '把这张照片 crop 成正方形': the English verb of an edit in a Chinese request
-                            r"(?i:crop|resize|rotate)(?=\s*(?:成|到|一下|为))|"
+                            r"(?i:crop|resize|rotate|fix|edit|enhance|retouch|blur)(?=\s*(?:成|到|一下|为))|"
+                            # '帮我把背景虚化一下': blurring the background is an edit
+                            r"虚化|"
                             # '把这张照片裁小一点': cropping or resizing the picture itself (not 裁缝, a tailor)
                             r"裁(?:小|大|剪|掉|成|一下|短)(?!缝)|剪裁|调(?:大|小)一点|缩小一点|放大一点")
 _MASK_WORDS = re.compile(r"\b(?:masks?|segmentations?|bbox(?:es)?|bounding box(?:es)?|outlines?|cut-?outs?)\b|掩码|蒙版|分割")
