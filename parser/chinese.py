@@ -104,7 +104,9 @@ REQUEST_VERBS = {"画个圈", "画圈", "画个方框", "画方框", "打个圈"
                  # 拣 picks out, as 挑 does (Cantonese and northern speech: '揀出', '拣出来')
                  "拣", "拣出", "拣出来",
                  # a mark put on it ('把椅子也标上', '猫也一起框上吧'), as 选上 selects it
-                 "标上", "框上", "圈上", "勾上"}
+                 "标上", "框上", "圈上", "勾上",
+                 # 'take a look at' in speech ('瞅瞅图里发芽的土豆，全给整出来')
+                 "瞅瞅", "瞅一瞅", "瞅一下", "瞧瞧", "瞧一瞧", "瞧一下"}
 OBJECT_PLACEHOLDERS = {"物体", "东西", "物品", "对象", "目标"}
 # the first characters of request verbs our list lacks ('选取', '分隔出来'): a verb that starts so is the request
 REQUEST_CHARS = "选标圈框抠扣分找挑拣勾描提截"
@@ -328,6 +330,9 @@ def colour_change_states(text: str) -> str:
     '缺了口的碗', '掉了漆的门': a verb and its object parted by 了 are the state the word of both names."""
     text = COLOUR_CHANGE.sub(lambda m: m.group("c") + m.group("s"), text)
     text = re.sub(r"(?<=[色黑白红黄蓝绿灰棕紫橙粉])相间", "", text)
+    # '绿油油的叶子', '粉嫩嫩的马卡龙', '蓝不拉几的桶': a colour made vivid or plain in speech is the colour
+    text = re.sub(r"(?P<c>[红黄蓝绿白黑灰紫粉橙棕])(?:(?P<b>[\u4e00-\u9fff])(?P=b)|不拉几|不拉叽|不溜秋|不溜丢)(?=的)",
+                  r"\g<c>色", text)
     # '黑白花的奶牛': 花 after two colours is their pattern, no flower
     text = re.sub(r"(?<=[黑白红黄蓝绿灰棕紫橙粉]{2})花(?=的)", "", text)
     return re.sub(r"(?P<v>[\u4e00-\u9fff])了(?P<o>[\u4e00-\u9fff])",

@@ -345,7 +345,8 @@ def structural_doubts(text: str, plan: Plan) -> list[str]:
             doubts.append(f"a place in the picture read as the object: {target.phrase}")
         plural_inside = [w for w, after in zip(words, words[1:]) if singular(w) != w and w not in PLURALIA_TANTUM
                          and f"{w} {after}" not in saco_phrases() and not w.endswith("ss")]
-        named_by_us = target.phrase in _OUR_OBJECT_NAMES()  # 'christmas stocking': one name in our vocabulary
+        # 'christmas stocking', 'yellow warning sign': one name in our vocabulary, with or without modifiers before it
+        named_by_us = any(" ".join(words[start:]) in _OUR_OBJECT_NAMES() for start in range(len(words) - 1))
         if not named_by_us and (plural_inside or any(w.endswith("ing") and is_bare_verb(w[:-3]) for w in words[1:-1])):
             # 'picture frames hanging wall': two noun phrases and a verb between them, read as one phrase
             doubts.append(f"two phrases read as one: {target.phrase}")

@@ -266,7 +266,11 @@ def adds_within_itself(text: str, readings: list[Reading]) -> bool:
     and ends in 'too' adds the later ones to the first within itself, not to an earlier answer ('and the dogs
     too', 'also the cups and the plates' add to one)."""
     trailing = TRAILING_ADDITION.search(text)
-    return bool(trailing) and len(readings) > 1 and bool(REQUEST_START.match(text)) \
+    # 'the largest pizza slice and the smallest one too': a later target that is the first's noun again ('one')
+    # is said within the request, with or without its verb
+    restated = len(readings) > 1 and bool(re.search(r"\bones?\s+(?:too|as well)\b", text)) \
+        and not re.match(r"^\s*(?:and|also|plus|oh|ok|okay)\b", text)
+    return bool(trailing) and len(readings) > 1 and (bool(REQUEST_START.match(text)) or restated) \
         and take_followup(text[:trailing.start()].strip())[0] == "new"
 
 
@@ -1480,6 +1484,8 @@ def preprocess(text: str) -> str:
                   r"(?: of the (?:photo|picture|image|frame|pic|shot))?", r"on the far \1", text)
     # 'the two lowest-flying kites': the superlative says where; what they are doing is part of it
     text = re.sub(r"\b(lowest|highest|furthest|farthest|closest|nearest|uppermost)-[a-z]+ing\b", r"\1", text)
+    # 'the lowest hanging lantern': how it hangs or flies, said with the superlative, names no kind of lantern
+    text = re.sub(r"\b(lowest|highest) (?:hanging|flying|growing|sitting|placed|mounted|lying)\b", r"\1", text)
     text = IMAGE_FILE.sub("this image", text)
     text = IN_PICTURE.sub("", text)
     text = COLOUR_NOUN.sub(r"\g<c>", text)
@@ -1519,6 +1525,9 @@ def preprocess(text: str) -> str:
     text = re.sub(r"\b(?:whoever|whomever)\b", "the person", text)
     # 'all instances of X': the request for every X (another program's wording)
     text = re.sub(r"\b(?:all |every |each )?(?:the )?(?:instances|instance|occurrences|occurrence) of\b", " all ", text)
+    # 'cracked floor tile, all instances': every one of them, said after the object
+    text = re.sub(r"[,;]?\s*\b(?:all|every|each)(?: the)? (?:instances|instance|occurrences|of them)\b(?=\s*[.!]*\s*$)",
+                  " ", text)
     text = DRAWN_MARK.sub(" outline ", text)
     text = INTENSIFIED_PLACE.sub("", text)
     text = POINTED_PLACE.sub("", text)

@@ -54,13 +54,13 @@ GREETING_EN = re.compile(r"^\s*(hi|hello|hey|yo|hiya|good (morning|evening|after
 OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指示|规则)|系统提示|天气|你是谁|你好|您好|谢谢你|调亮|变亮|亮一点|暗一点|"
                          # '把天空调蓝一点': a colour or a tone made more so is an edit; '写个朋友圈文案': a caption
                          r"调(?:蓝|红|绿|黄|白|黑|暗|亮|深|浅|暖|冷)一?(?:点|些)|文案|写个|写段|"
-                         r"滤镜|旋转|裁剪|安装|下载|翻译|讲个笑话|什么品种|几点|描述一下|描述|写一|美颜|磨皮|调色|修图|早上好|晚上好|"
+                         r"滤镜|旋转|裁剪|安装|下载|翻译|讲个笑话|(?:什么|啥)品种|几点|描述一下|描述|写一|美颜|磨皮|调色|修图|早上好|晚上好|"
                          r"下午好|晚安|再见|拜拜|总结|介绍一下|换成|改成|变成|转成|替换|"
                          # '把这张图调成黑白的': the picture itself made into something else (an edit)
                          r"(?:图|照片|图片|画面|相片)[^，,。]{0,6}?(?:调成|弄成|处理成|调为)|"
                          r"好看吗|漂亮吗|好不好看|多大了|几岁|"
-                         # '图里这个人是谁啊？': who someone is, which no mask says
-                         r"是谁(?:啊|呀|呢|吗)?[？?]?\s*$|"
+                         # '图里这个人是谁啊？': who someone is, which no mask says; '这辆公交车是几路的': which route
+                         r"是谁(?:啊|呀|呢|吗)?[？?]?\s*$|是几路|几路车|"
                          # chat and amounts the picture cannot be segmented into ('在吗', '有多少卡路里')
                          r"^在吗|心情|无聊|聊聊天|陪我聊|卡路里|热量|多少钱|什么价|价格|多重|"
                          # '给这条狗起个名字': naming a pet or a thing is no segmentation ('把2号记为零件A' remembers)
@@ -205,8 +205,8 @@ EDIT_ACTION_EN = re.compile(r"\b(?:retouch\w*|photoshop|airbrush\w*|smooth(?:en)
 EDIT_ACTION_ZH = re.compile(r"磨皮|美白|调色|修图|P图|p图|美颜|瘦脸|祛痘|去痘|提亮|调亮|白平衡|曝光|滤镜|去红眼|"
                             # '把这张照片 crop 成正方形': the English verb of an edit in a Chinese request
                             r"(?i:crop|resize|rotate|fix|edit|enhance|retouch|blur)(?=\s*(?:成|到|一下|为))|"
-                            # '帮我把背景虚化一下': blurring the background is an edit
-                            r"虚化|"
+                            # '帮我把背景虚化一下': blurring the background is an edit; '修得好看点': retouching
+                            r"虚化|修(?:得|一下|一修)?(?:好看|漂亮|美|精致)|"
                             # '把这张照片裁小一点': cropping or resizing the picture itself (not 裁缝, a tailor)
                             r"裁(?:小|大|剪|掉|成|一下|短)(?!缝)|剪裁|调(?:大|小)一点|缩小一点|放大一点")
 _MASK_WORDS = re.compile(r"\b(?:masks?|segmentations?|bbox(?:es)?|bounding box(?:es)?|outlines?|cut-?outs?)\b|掩码|蒙版|分割")
@@ -234,8 +234,8 @@ def _asks(sentence: str) -> bool:
 
 
 def classify(text: str, language: str) -> Intent:
-    """`text` is normalised and simplified; English is matched in lower case."""
-    lowered = text.lower().strip()
+    """`text` is normalised and simplified; English is matched in lower case; emoticons are no words (':)', '^^')."""
+    lowered = re.sub(r"(?:^|(?<=\s))(?:[:;=]-?[)(dDpP/]|\^_?\^|<3|xd)(?=\s|$)", " ", text.lower()).strip()
     squeezed = re.sub(r"[\s。！!？?，,.]", "", text)
     if COMPLIMENT_EN.match(lowered):
         return Intent.GREETING

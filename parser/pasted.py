@@ -36,6 +36,8 @@ KEY_VALUE = re.compile(rf"[\"']?(?P<key>{_KEY})[\"']?\s*[=:]\s*(?:(?P<q>[\"'])(?
                        r"(?P<bare>[^\s,;&}\"'][^,;&}\n]*?))\s*(?=[,;&}\n]|$)")
 KEY_VALUE_REQUEST = re.compile(rf"^\s*\{{?\s*(?:[\"']?{_KEY}[\"']?\s*[=:]\s*[^,;&\n]+?\s*[,;&\n]\s*)+"
                                rf"[\"']?{_KEY}[\"']?\s*[=:]\s*[^,;&\n]+?\s*\}}?\s*$")
+# a request that starts with one target key: 'target=cracked floor tile, all instances', 'targets: a, b'
+SINGLE_TARGET_KEY = re.compile(rf"^\s*[\"']?(?P<key>{_KEY})[\"']?\s*[=:]\s*(?P<value>[^=:]+)$")
 # the same keys in Chinese: '任务=分割；目标=熟透的芒果；数量=全部'
 ZH_TARGET_KEYS = {"目标", "对象", "物体", "类别", "标签", "查询", "目标物", "物品", "名称"}
 ZH_COUNT_KEYS = {"数量", "个数", "数目"}
@@ -54,6 +56,11 @@ def _key_value_request(text: str) -> str | None:
     """Another program's request as keys and values, read as a sentence: 'segment 4 tennis balls'; None when the
     text is no such request or names no target."""
     text = _pairs_separated(text)
+    single = SINGLE_TARGET_KEY.match(text)
+    if single and (single.group("key").lower() in TARGET_KEYS or single.group("key") in ZH_TARGET_KEYS):
+        # 'targets: traffic light, stop sign', '类别：破损的纸箱，全部标注': one key, its value the rest of the request
+        value = single.group("value").strip()
+        return value if re.search(r"[\u4e00-\u9fff]", value) else f"segment {value}"
     if not KEY_VALUE_REQUEST.match(text):
         return None
     pairs = [(m.group("key").lower(), (m.group("quoted") if m.group("q") else m.group("bare")).strip().rstrip("."))
