@@ -117,10 +117,15 @@ EN_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6
 
 
 def english_counts(text: str) -> str:
-    """'three 个 wine glasses', '选 two 个': an English number before a classifier counts as the digits would."""
+    """'three 个 wine glasses', '选 two 个': an English number before a classifier counts as the digits would;
+    '选出 two deer': before an English noun in a Chinese request, as the digits and 个 would."""
     words_re = "|".join(EN_COUNT_WORDS)
-    return re.sub(rf"(?i)\b({words_re})\s*(?=[{ZH_CLASSIFIERS}])", lambda m: str(EN_COUNT_WORDS[m.group(1).lower()]),
+    text = re.sub(rf"(?i)\b({words_re})\s*(?=[{ZH_CLASSIFIERS}])", lambda m: str(EN_COUNT_WORDS[m.group(1).lower()]),
                   text)
+    if not re.search(r"[\u4e00-\u9fff]", text):
+        return text
+    return re.sub(rf"(?i)(?<![A-Za-z])({words_re})\s+(?=[A-Za-z]{{3,}})(?!(?:of|more|or|and|piece|tone)\b)",
+                  lambda m: f"{EN_COUNT_WORDS[m.group(1).lower()]}个", text)
 
 
 def zh_number(text: str) -> int | None:
@@ -137,7 +142,10 @@ def zh_number(text: str) -> int | None:
 
 ZH_EXTREME_PLACE = {"高": "最上面", "上": "最上面", "低": "最下面", "下": "最下面", "左": "最左边", "右": "最右边"}
 ZH_POSITION_OF = {"left": "最左边", "leftmost": "最左边", "right": "最右边", "rightmost": "最右边", "top": "最上面",
-                  "topmost": "最上面", "bottom": "最下面", "bottommost": "最下面", "middle": "中间", "center": "中间"}
+                  "topmost": "最上面", "bottom": "最下面", "bottommost": "最下面", "middle": "中间", "center": "中间",
+                  # '只留 biggest 的那个': an English superlative in a Chinese request
+                  "biggest": "最大", "largest": "最大", "smallest": "最小", "tallest": "最高", "shortest": "最矮",
+                  "highest": "最上面", "lowest": "最下面"}
 
 
 # ------------------------------------------------------------------------------------------------ follow-ups
@@ -213,7 +221,7 @@ PRAISE_REMARK = re.compile(r"(?<=[\u4e00-\u9fff])(?:也|真的?|实在|简直)?�
 LIST_KIND = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z])(?:这些|那些|这几样|这几种|这几类)[\u4e00-\u9fff]{1,3}?(?=都|全|[，,]|\s|$)")
 LIST_KIND_AFTER_DENG = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z])等[\u4e00-\u9fff]{1,3}?"
                                   r"(?=都|全|[，,。!！]|\s|$|(?:给我)?(?:标|选|圈|框|抠|分割|找|挑|描))")
-CHOSEN_FROM = re.compile(r"(?:帮我|请)?从(?P<source>[\u4e00-\u9fff]{1,6}?)(?P<where>里面|里边|里头|里|当中|之中|中|上)"
+CHOSEN_FROM = re.compile(r"(?:帮我|请)?从(?P<source>[\u4e00-\u9fff]{0,6}?)(?P<where>里面|里边|里头|里|当中|之中|中|上)"
                          r"(?:帮我|给我)?(?P<verb>(?:随便|随意)?(?:挑|选|找|标|圈|框|抠|拣|分割)出?)")
 # a heap or a group of the very things chosen ('这堆苹果', '那群鸭子'): what is chosen, said before the choice
 GROUP_OF = re.compile(r"^(?:这|那|一)?(?:群|堆|些|几个|帮|伙|排|串)")
@@ -223,7 +231,7 @@ def _chosen_from(match: re.Match) -> str:
     """'从人群里挑五个人' -> '挑五个人': the crowd is everyone; '从盘子里选三块饼干' -> '选盘子里的三块饼干': a place is
     where the chosen ones are; '从这堆苹果里挑两个' stays as said (the heap names what is chosen)."""
     source = match.group("source")
-    if source in ("人群", "人堆", "人海"):
+    if source in ("", "这", "那", "这些", "那些", "其", "人群", "人堆", "人海"):  # '从里面挑三个': from what is there
         return match.group("verb")
     if GROUP_OF.search(source):
         return match.group(0)
@@ -239,6 +247,8 @@ def normalise_chinese(text: str) -> str:
     """The Chinese request as the reading and its coverage check both see it: the states of `colour_change_states`,
     a topic's remark on how many there are, a list's word for its kind, a pattern's word for 'pattern'."""
     text = PATTERN_WORD.sub("", colour_change_states(text))
+    # 'T恤': a t-shirt, half in Latin letters (read as one Chinese word, 体恤衫)
+    text = re.sub(r"[Tt]\s*(?:恤|卹)衫?", "体恤衫", text)
     # '这几个里面随便留一个', '这些当中只要两个': the last answer named as what to choose from is 其中
     text = AMONG_THESE.sub("其中", text)
     # '从人群里挑五个人', '从盘子里选三块饼干': what the choice is made from; a crowd or a heap is no place
@@ -886,6 +896,8 @@ def read_chunk(chunk: str) -> Reading | None:
         reading.unsure.append("a word no dictionary knows was read from its pieces")
     if state and phrase:
         phrase = f"{state} {phrase}"
+    # '破了的牛仔裤': cloth that 破 is torn, not broken
+    phrase = TORN_CLOTH.sub("torn ", phrase)
     if not phrase and selection.kind == "all" and selection.count is None and selection.ordinal is None:
         return None
     reading.phrase = phrase
@@ -1219,7 +1231,8 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
     # measure word, a noun and its particle); spaces between English words stay
     text = re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\dA-Za-z])|(?<=[\dA-Za-z])\s+(?=[\u4e00-\u9fff])", "", text)
     # '把 bottom 那个去掉': an English position word standing for the one there, in a Chinese sentence
-    text = re.sub(r"(?i)(?<![A-Za-z])(leftmost|rightmost|topmost|bottommost|left|right|top|bottom|middle|center)"
+    text = re.sub(r"(?i)(?<![A-Za-z])(leftmost|rightmost|topmost|bottommost|left|right|top|bottom|middle|center|"
+                  r"biggest|largest|smallest|tallest|shortest|highest|lowest)"
                   r"(?![A-Za-z])(?=\s*(?:那|这|的|边)|$)", lambda m: ZH_POSITION_OF[m.group(1).lower()], text)
     # '在刚才的结果里只要…': where to look is the last answer, which the follow-up kind already says
     text = re.sub(r"^(?:在|从)?(?:刚才|之前|上一轮|上次|前面)(?:的)?(?:结果|答案|那些|那几个)(?:里面|里边|里头|当中|里|中)?[，,]?",
@@ -1302,6 +1315,10 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
 
 # where a thing is: said once before nouns joined by 和, it places each ('穿白大褂的医生和轮椅' dresses only the doctor)
 PLACE_RELATIONS = frozenset({"on", "in", "below", "above", "near", "left_of", "right_of"})
+
+
+TORN_CLOTH = re.compile(r"\bbroken (?=(?:[a-z\-]+ )*(?:jeans|pants|trousers|shirt|t-shirt|sock|dress|jacket|coat|sweater|"
+                        r"skirt|shorts|glove|curtain|flag|tent|towel|sheet|jersey|hoodie|scarf)\b)")
 
 
 def _bare_noun(piece: str, reading: Reading) -> bool:

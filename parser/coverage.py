@@ -80,9 +80,13 @@ ZH_STRUCTURE = ZH_FRAME | ZH_REQUEST_VERBS | OBJECT_PLACEHOLDERS | set(ZH_CLASSI
 _ZH_FUNCTION_TAGS = ("uj", "ul", "uz", "ug", "ud", "y", "e", "o", "c", "p", "r", "m", "q", "x", "w")
 
 
+# one state said for another material: cloth that is 破 (broken) is torn
+_STATE_KIN = {"torn": "broken", "ripped": "broken"}
+
+
 def _forms(word: str) -> set[str]:
     """The word, its singular and every lemma lemminflect knows: 'cracks' ~ 'cracked' ~ 'crack'."""
-    out = {word, singular(word)}
+    out = {word, singular(word), *([_STATE_KIN[word]] if word in _STATE_KIN else [])}
     for readings in lemmas(word).values():
         out.update(readings)
     return out

@@ -120,6 +120,13 @@ def fix_typos(text: str) -> str:
     return "".join(out)
 
 
+def _object_name_as_written(word: str) -> bool:
+    """'bollards', 'samoyeds': a head of SAM3's phrases or of our vocabulary lemminflect does not know is written
+    right, no typo of a commoner word ('board')."""
+    forms = (word, singular(word), word[:-1]) if word.endswith("s") else (word,)
+    return any(form in saco_heads() or form in curated_words() for form in forms)
+
+
 def _instrument_of_keyword(word: str) -> bool:
     """'highlighters', 'markers': a keyword with the suffix of the thing that does it is an object, no typo of it."""
     stem = re.sub(r"(?:er|or)s?$", "", word)
@@ -170,7 +177,7 @@ def correct_object_typos(text: str) -> str:
     tokens = re.findall(r"[a-z0-9'\-]+|[^a-z0-9'\-]+", text)
     for index, word in enumerate(tokens):
         if len(word) >= 4 and word.isalpha() and not is_known(word) and word not in _NOT_OBJECT_WORDS() \
-                and not _instrument_of_keyword(word):
+                and not _instrument_of_keyword(word) and not _object_name_as_written(word):
             limit = 1 if len(word) < 8 else 2
             # the object words are singular: 'rakets' is 'raket' + s; but 'tenis' may be 'tennis' as well as 'teni' + s
             readings = [(word, "")] + ([(word[:-1], "s")] if word.endswith("s") and len(word) > 4 else [])
@@ -206,6 +213,18 @@ def correct_object_typos(text: str) -> str:
                 word = close[0][0] + close[0][1]
         out.append(word)
     return "".join(out)
+
+
+QUALITY_THEN_PLACE = re.compile(r"\b(?P<noun>[a-z]+) (?:that|which|who)(?:'s| is| are|'re) (?P<quality>[a-z]+)\s+"
+                                r"(?=(?:under|underneath|beneath|below|on|in|inside|near|beside|next to|behind|above|"
+                                r"atop|by|on top of|in front of)\b)")
+
+
+def _quality_before_noun(match: re.Match) -> str:
+    quality = match.group("quality")
+    if not is_adjective(quality) or is_noun(quality):
+        return match.group(0)
+    return f"{PLAIN_MODIFIERS.get(quality, quality)} {match.group('noun')} "
 
 
 def _as_modifier(noun: str) -> str:
@@ -250,8 +269,10 @@ FOLLOWUP_PATTERNS = [
     # 'can you also grab the traffic lights?', 'i'd also like the cats': the request's frame, then 'also'
     (r"^(?:(?:and|please|oh|ok|okay|now)[, ]+)*(?:(?:can|could|would|will) you (?:please )?|please |i'?d |i would |"
      r"i want to |i need to |let'?s )(?:also|additionally)\b", "add"),
-    # 'remove the broken ones too': a removal that ends in 'too' removes as well; it adds nothing
-    (rf"^{FOLLOWUP_LEAD}{REMOVE_VERBS}\b", "remove"),
+    # 'remove the broken ones too': a removal that ends in 'too' removes as well; it adds nothing; 'can you remove
+    # the two smallest ones from that': the request's frame before the removal
+    (rf"^{FOLLOWUP_LEAD}(?:(?:can|could|would|will) (?:you|u) (?:please |pls )?|please |pls )?{REMOVE_VERBS}\b",
+     "remove"),
     (TRAILING_ADDITION.pattern, "add"),
     (rf"^{FOLLOWUP_LEAD}(?:only|just|keep only|keep just|narrow (?:it )?(?:down )?"
      rf"to|now only|now just|only keep|just keep|limit (?:it )?to)\b(?! (?:{FRAME_VERB_WORDS}|a|an|one|two|three|four|"
@@ -441,7 +462,7 @@ RELATIONS: list[tuple[str, str]] = [
     (r"\b(?:to the |on the )?left of\b", "left_of"),
     (r"\b(?:to the |on the )?right of\b", "right_of"),
     (r"\b(?:under(?:neath)?|below|beneath)\b", "below"),
-    (r"\b(?:above|over|hanging over)\b", "above"),
+    (r"\b(?:above|over|hanging over)\b(?!-)", "above"),
     (r"\b(?:next to|beside|by|near|close to|closest to|nearest(?: to)?|nearby|alongside|behind|in front of|"
      r"in the back of|at the back of)\b", "near"),
     (r"\b(?:on|at|to) the (?:far|other|near|opposite|back|front) (?:side|end|edge) of\b", "near"),
@@ -576,6 +597,8 @@ def take_post_modifiers(text: str) -> tuple[str, list[str], list[str], list[str]
     notes). 'with cracks' / 'that are bruised' become 'cracked' / 'bruised' before the head; 'without X' and
     'that isn't X' become exclusions; any other relative clause is dropped and noted."""
     text, material = material_before_noun(text)
+    text = re.sub(r"\b(that|which|who)'(s|re)\b", lambda m: f"{m.group(1)} {'is' if m.group(2) == 's' else 'are'}",
+                  text)  # "the cat that's asleep": the clause's verb written out
     modifiers: list[str] = [material] if material else []
     excluded: list[str] = []
     notes: list[str] = []
@@ -585,6 +608,7 @@ def take_post_modifiers(text: str) -> tuple[str, list[str], list[str], list[str]
         negated = bool(state.group("neg")) or re.search(r"n't|not", state.group(0)[:state.start("x") - state.start()])
         word = state.group("x")
         if is_adjective(word) or is_participle(word):
+            word = PLAIN_MODIFIERS.get(word, word)  # 'that's asleep': sleeping
             (excluded.append(f"{word} {{head}}") if negated else modifiers.append(word))
             rest = state.group("rest")
             # 'that isn't white or silver': each quality the clause denies is an exclusion of its own
@@ -1520,11 +1544,16 @@ def preprocess(text: str) -> str:
     # 'the cat that's sleeping under the car': a participle's clause says where it is ('the cat sleeping under …')
     text = re.sub(r"\b(?:that|which|who)(?:'s| is| are|'re)\s+(?=[a-z]+ing\s+(?:under|underneath|beneath|below|on|"
                   r"in|inside|near|beside|next to|behind|above|atop|by|on top of|in front of)\b)", "", text)
+    # 'the cat that's asleep on the sofa': a quality said in the clause before where it is goes before the noun
+    text = QUALITY_THEN_PLACE.sub(_quality_before_noun, text)
     # 'whoever is furthest left', 'whoever is holding the flag': the person the clause describes
     text = re.sub(r"\b(?:whoever|whomever)\b(?=\s+[a-z])", "the person who", text)
     text = re.sub(r"\b(?:whoever|whomever)\b", "the person", text)
     # 'all instances of X': the request for every X (another program's wording)
     text = re.sub(r"\b(?:all |every |each )?(?:the )?(?:instances|instance|occurrences|occurrence) of\b", " all ", text)
+    # 'remove the two smallest ones from that': the last answer, named after what is done to it
+    text = re.sub(r"\s+(?:from|out of) (?:that|this|those|these|them|it)(?: (?:selection|set|results?|answer|lot))?"
+                  r"(?=\s*[.!?]*\s*$)", " ", text)
     # 'cracked floor tile, all instances': every one of them, said after the object
     text = re.sub(r"[,;]?\s*\b(?:all|every|each)(?: the)? (?:instances|instance|occurrences|of them)\b(?=\s*[.!]*\s*$)",
                   " ", text)

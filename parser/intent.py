@@ -34,6 +34,8 @@ OFF_TASK_EN = re.compile(
     # small talk about the day or the week: chat, nothing to find ('hey! how was your weekend?')
     r"how(?:'s| is| was| has)? (?:your|ur) (?:day|week|weekend|morning|afternoon|evening|night)\b|"
     r"how(?:'s| is) it going|how (?:have|are) (?:you|u) (?:been|doing)|what breed|what species|what time|"
+    # 'just testing if this thing works': trying the tool, nothing to find
+    r"just testing|testing (?:if|whether|to see)|(?:is|does) (?:this|it) (?:thing )?(?:work|working|on)\b|"
     r"tell me a joke|tell me about|(?:write|give|generate|add|suggest) (?:me )?(?:a |an |the )?caption|caption (?:this|it)|"
     r"describe|upscale|enhance|recolou?r|colou?rize|retouch|edit (this|the)|"
     r"crop (this|the) (photo|image|picture)|crop (this|it|the (photo|image|picture|pic)) (to|into|down to)|ignore (all |any |your |the |previous |prior )*(instructions|rules|prompt)|"
@@ -71,9 +73,13 @@ OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指�
                          r"(?:调|提|改|变|增|降|弄|修)(?:高|低|大|小|清楚|清晰|好|一下|一点)|"
                          r"(?:调高|调低|提高|降低|提升|改善)(?:一下|一点)?(?:图片|照片|图像|这张图)?的?"
                          r"(?:分辨率|清晰度|画质|像素|亮度|对比度|饱和度|曝光))", re.IGNORECASE)
-COMPLIMENT_EN = re.compile(r"^(?:what an? |such an? |a )?(?:very |really |so )?(?:nice|great|cool|beautiful|lovely|"
+COMPLIMENT_EN = re.compile(r"^(?:(?:hi|hey|hello|hiya)(?: there)?[\s!.,]+)?(?:what an? |such an? |a )?"
+                           r"(?:very |really |so )?(?:nice|great|cool|beautiful|lovely|"
                            r"awesome|amazing|pretty|gorgeous|stunning|ugly|funny|cute) (?:picture|photo|image|pic|shot|"
-                           r"photograph|one)s?\b[\s!.]*$")
+                           r"photograph|one|day|view|morning|evening|weather)s?\b"
+                           # 'lovely day at the farm', 'lovely shot of the harbour, isn't it': where, and a tag
+                           r"(?: (?:at|of|in|on|by) (?:the |this |our |my )?[a-z]+(?: [a-z]+)?)?"
+                           r"(?:,? (?:isn'?t it|right|huh|eh))?[\s!.?]*$")
 # thanks and praise with nothing to find ('thanks, that's great', '太好了，谢谢'): every word is acknowledgement
 ACKNOWLEDGEMENT_ZH = re.compile(r"^(?:(?:谢谢(?:你|您)?|多谢|感谢|太好了|太棒了|很好|真好|真棒|不错|完美|好的|好吧|可以了?|棒|厉害|"
                                 r"辛苦了?|对的?|没错|正确)[啊呀哦啦了嘛的]?)+$")

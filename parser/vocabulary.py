@@ -24,7 +24,7 @@ PLAIN_NOUNS: dict[str, str] = _TABLES["plain_nouns"]
 PLAIN_MODIFIERS: dict[str, str] = _TABLES["plain_modifiers"]
 
 PLURALIA_TANTUM = {"glasses", "eyeglasses", "sunglasses", "headphones", "earphones", "scissors", "pants", "jeans",
-                   "shorts", "trousers", "pliers", "tongs", "binoculars", "chopsticks", "skis", "goggles", "noodles",
+                   "shorts", "trousers", "pliers", "tongs", "binoculars", "skis", "goggles", "noodles",
                    "clothes", "series", "species", "fries", "french fries", "tweezers", "pajamas"}
 
 EN_NUMBERS = {"one": 1, "single": 1, "a single": 1, "two": 2, "pair": 2, "a pair of": 2, "three": 3, "four": 4,
