@@ -90,7 +90,9 @@ FRAME = {"请", "请你", "麻烦", "麻烦你", "帮", "帮我", "帮忙", "给
          "json", "xml", "坐标", "位置", "检测框",
          "框", "掩码", "分割图", "结果", "区域", "所在", "其", "它", "它们", "该", "名字", "其他", "其它", "其余",
          "别的", "剩下", "剩余", "余下", "一起", "一并", "同时", "的话", "轮廓", "边框", "蒙版", "遮罩", "选区", "外框",
-         "包围框", "边界框", "mask", "掩膜", "跳过", "忽略", "别管", "不用"}
+         "包围框", "边界框", "mask", "掩膜", "跳过", "忽略", "别管", "不用",
+         # greetings around a request ('你好，请把狗标出来，谢谢你')
+         "你好", "您好", "大家好", "哈喽", "早上好", "早安", "中午好", "下午好", "晚上好", "谢谢你", "谢谢您"}
 REQUEST_VERBS = {"画个圈", "画圈", "画个方框", "画方框", "打个圈", "圈一圈", "框一框", "做个遮罩", "做遮罩", "做个蒙版", "做蒙版", "做个掩码", "做掩码", "生成遮罩", "生成掩码", "生成蒙版",
                  "抠", "扣", "抠出", "抠出来", "扣出来", "扣出", "抠图", "分割", "分割出", "分割出来", "分出", "分出来", "选",
                  "选中", "选出", "选出来", "选上", "选择", "挑", "挑出", "挑出来", "标", "标出", "标出来", "标记", "标注",
@@ -742,8 +744,11 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
                 notes.append(f"verb left out: {word}")  # '击掌', '好看', '换成': no object word
                 continue
             pieces.append((word, tag))
-    if not pieces and len(request_nouns) == 1 and asked:
-        return request_nouns[0], True, notes  # '最顶上的那个 box 帮我抠一下': 抠 asks, so the box is what to cut out
+    # '最顶上的那个 box 帮我抠一下': 抠 asks, so the box is what to cut out; '只保留最左边的那个 box': the word
+    # stands where the noun does, after 那个 or 的 at the end
+    noun_slot = re.search(r"(?:[那这][个只件块张条把台]?|的)\s*[A-Za-z]+\s*$", text)
+    if not pieces and len(request_nouns) == 1 and (asked or noun_slot):
+        return request_nouns[0], True, notes
     if not pieces:
         return "", True, notes
     pieces = read_compound_heads(join_split_words(pieces))

@@ -33,7 +33,7 @@ EN_STRUCTURE = frozenset(CLOSED_CLASS | REQUEST_VERBS | WANT_VERBS | JARGON | IM
     left right top bottom middle center centre central upper lower leftmost rightmost topmost bottommost uppermost
     highest lowest furthest farthest far closest nearest most very extreme side sides end edge corner hand
     biggest largest smallest tiniest littlest tallest shortest big bigger large larger small smaller little
-    holding carrying grasping gripping clutching hugging cradling holds carries wearing dressed clad wears sporting
+    holding carrying grasping gripping clutching hugging cradling holds carries hold carry wearing dressed clad wears wear sporting
     sitting standing lying resting placed parked perched hanging riding next close front back opposite nearby
     hang hangs hung sit sits sat stand stands stood lie lies flies flying float floats floating
     alongside arms hands mouth paw paws
@@ -73,6 +73,7 @@ ZH_STRUCTURE = ZH_FRAME | ZH_REQUEST_VERBS | OBJECT_PLACEHOLDERS | set(ZH_CLASSI
     装 安 钉 吊 架 方 好吧 好的 那么 一共 共有 总共 多少
     最高处 最低处 最上处 最下处 最左处 最右处 处 别管 不管 不用管
     算 算进去 算进来 算在内 别算 不要算 不用算
+    你好 您好 大家好 哈喽 早上好 早安 中午好 下午好 晚上好 谢谢你 谢谢您
     错 错了 不对 搞错 弄错 搞错了 弄错了
     就是 那个 这个 嗯嗯
     最胖 最壮 胖 壮 我是说 应该是 我要的是 是 正在

@@ -215,6 +215,7 @@ def correct_object_typos(text: str) -> str:
     return "".join(out)
 
 
+CLAUSE_VERB_PARTICIPLE = {"hol": "holding", "car": "carrying", "wea": "wearing", "rid": "riding"}
 QUALITY_THEN_PLACE = re.compile(r"\b(?P<noun>[a-z]+) (?:that|which|who)(?:'s| is| are|'re) (?P<quality>[a-z]+)\s+"
                                 r"(?=(?:under|underneath|beneath|below|on|in|inside|near|beside|next to|behind|above|"
                                 r"atop|by|on top of|in front of)\b)")
@@ -253,7 +254,7 @@ FROM_PREVIOUS = (r"(?:(?:of|among|amongst|from|out of) (?:those|these|them|the p
 # …'), or the previous answer named as what to choose from
 FOLLOWUP_FILLER = r"(?:actually|ok|okay|now|and|then|please|hmm+|no|nah|nope|naw|yeah|yep|yup|well|alright|um+|uh+|oh|wait)"
 FOLLOWUP_LEAD = rf"(?:{FOLLOWUP_FILLER}[, ]+|{FROM_PREVIOUS})*"
-TRAILING_ADDITION = re.compile(r"\b(?:as well|too)\s*(?:please|pls)?$")
+TRAILING_ADDITION = re.compile(r"\b(?:as well|too)\s*,?\s*(?:please|pls|thanks|thank you|thx)?\s*$")
 REMOVE_VERBS = (r"(?:drop|remove|delete|get rid of|take out|take away|exclude|discard|deselect|lose|forget|ditch|"
                 r"unselect|throw out|leave out|skip|ignore|omit)")
 REQUEST_VERB_WORDS = "|".join(sorted(REQUEST_VERBS, key=len, reverse=True))
@@ -1324,6 +1325,8 @@ def expand_shorthand(text: str) -> str:
     # 'what I need is the microphones': the request said as a pseudo-cleft
     text = PSEUDO_CLEFT.sub(r"\1 ", text)
     text = re.sub(r"(?i)\b(thanks|thank you|thx|ty)((?: (?:so |very )?much| a lot)?) in advance\b", r"\1\2", text)
+    # 'thanks a lot', 'thank you so much': how much is thanked names nothing ('a lot' is no object)
+    text = re.sub(r"(?i)\b(thanks|thank you|thx|ty)(?: (?:so |very )?much| a lot| a ton| a bunch| heaps)+\b", r"\1", text)
     text = re.sub(r"(?i)(?<![\w'])'?em\b", "them", text)  # 'all of em'
     text = re.sub(r"(?i)(?<![a-z])w/o(?![a-z])", "without", text)
     text = re.sub(r"(?i)\b(which|what|who|where|when|how) ever\b", r"\1ever", text)  # 'which ever tent
@@ -1544,6 +1547,10 @@ def preprocess(text: str) -> str:
     # 'the cat that's sleeping under the car': a participle's clause says where it is ('the cat sleeping under …')
     text = re.sub(r"\b(?:that|which|who)(?:'s| is| are|'re)\s+(?=[a-z]+ing\s+(?:under|underneath|beneath|below|on|"
                   r"in|inside|near|beside|next to|behind|above|atop|by|on top of|in front of)\b)", "", text)
+    # 'man which hold the red umbrella', 'the girl who wears a hat': a verb of holding or wearing in a clause is
+    # its participle ('holding', 'wearing'), as the relations read it
+    text = re.sub(r"\b(?:that|which|who)\s+(?:is\s+|are\s+)?(?P<v>holds?|holding|carr(?:y|ies|ying)|wears?|wearing|"
+                  r"rides?|riding)\b", lambda m: CLAUSE_VERB_PARTICIPLE[m.group("v")[:3]], text)
     # 'the cat that's asleep on the sofa': a quality said in the clause before where it is goes before the noun
     text = QUALITY_THEN_PLACE.sub(_quality_before_noun, text)
     # 'whoever is furthest left', 'whoever is holding the flag': the person the clause describes

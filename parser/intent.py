@@ -53,11 +53,11 @@ GREETING_EN = re.compile(r"^\s*(hi|hello|hey|yo|hiya|good (morning|evening|after
                          # 'hi there, happy thanksgiving!': a holiday's wish
                          r"(?:(?:and )?(?:happy|merry) (?:thanksgiving|christmas|xmas|new year|holidays|easter|"
                          r"halloween|birthday|chinese new year|lunar new year|diwali|hanukkah|friday|weekend)[\s!.,]*)?$")
-OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指示|规则)|系统提示|天气|你是谁|你好|您好|谢谢你|调亮|变亮|亮一点|暗一点|"
+OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指示|规则)|系统提示|天气|你是谁|调亮|变亮|亮一点|暗一点|"
                          # '把天空调蓝一点': a colour or a tone made more so is an edit; '写个朋友圈文案': a caption
                          r"调(?:蓝|红|绿|黄|白|黑|暗|亮|深|浅|暖|冷)一?(?:点|些)|文案|写个|写段|"
-                         r"滤镜|旋转|裁剪|安装|下载|翻译|讲个笑话|(?:什么|啥)品种|几点|描述一下|描述|写一|美颜|磨皮|调色|修图|早上好|晚上好|"
-                         r"下午好|晚安|再见|拜拜|总结|介绍一下|换成|改成|变成|转成|替换|"
+                         r"滤镜|旋转|裁剪|安装|下载|翻译|讲个笑话|(?:什么|啥)品种|几点|描述一下|描述|写一|美颜|磨皮|调色|修图|"
+                         r"总结|介绍一下|换成|改成|变成|转成|替换|"
                          # '把这张图调成黑白的': the picture itself made into something else (an edit)
                          r"(?:图|照片|图片|画面|相片)[^，,。]{0,6}?(?:调成|弄成|处理成|调为)|"
                          r"好看吗|漂亮吗|好不好看|多大了|几岁|"
@@ -80,6 +80,9 @@ COMPLIMENT_EN = re.compile(r"^(?:(?:hi|hey|hello|hiya)(?: there)?[\s!.,]+)?(?:wh
                            # 'lovely day at the farm', 'lovely shot of the harbour, isn't it': where, and a tag
                            r"(?: (?:at|of|in|on|by) (?:the |this |our |my )?[a-z]+(?: [a-z]+)?)?"
                            r"(?:,? (?:isn'?t it|right|huh|eh))?[\s!.?]*$")
+# a greeting or goodbye with nothing else ('你好！', '晚安'); one before or after a request is courtesy
+GREETING_ZH = re.compile(r"^(?:(?:你好|您好|大家好|哈喽|嗨|早上好|早安|中午好|下午好|晚上好|晚安|再见|拜拜|回头见)"
+                         r"[啊呀哦啦吖~～]*)+$")
 # thanks and praise with nothing to find ('thanks, that's great', '太好了，谢谢'): every word is acknowledgement
 ACKNOWLEDGEMENT_ZH = re.compile(r"^(?:(?:谢谢(?:你|您)?|多谢|感谢|太好了|太棒了|很好|真好|真棒|不错|完美|好的|好吧|可以了?|棒|厉害|"
                                 r"辛苦了?|对的?|没错|正确)[啊呀哦啦了嘛的]?)+$")
@@ -247,7 +250,7 @@ def classify(text: str, language: str) -> Intent:
         return Intent.GREETING
     tokens = re.findall(r"[a-z']+", lowered)
     if (tokens and set(tokens) <= ACKNOWLEDGEMENT_EN and not re.search(r"[\u3400-\u9fff]", text)) \
-            or ACKNOWLEDGEMENT_ZH.match(squeezed):
+            or ACKNOWLEDGEMENT_ZH.match(squeezed) or GREETING_ZH.match(squeezed):
         return Intent.GREETING
     if CHATTER_EN.match(lowered) and not REQUEST_EN.search(lowered):
         return Intent.OFF_TASK  # 'lol this pic is so funny': talk about the picture, no request in it

@@ -149,6 +149,16 @@ def _merged_restatements(targets: list[Target]) -> list[Target]:
     return out
 
 
+TRAILING_ZH_EXCLUSION = re.compile(r"[,，]\s*(?:(?P<a>[\u4e00-\u9fff]{1,8}?)的?(?:都|就)?(?:不要|除外|别要|不算)|"
+                                  r"(?:不要|别要)(?P<b>[\u4e00-\u9fff]{1,8}?)的?)(?:了|啊|哦)?\s*[.!。！]*\s*$")
+
+
+def _english_exclusion(match: re.Match) -> str:
+    said = match.group("a") or match.group("b")
+    english = chinese_modifiers(said) or chinese_noun_phrase(said)[0]
+    return f", except the {english} ones" if english else match.group(0)
+
+
 def _translate_cjk_runs(text: str, notes: list[str]) -> str:
     """English-led text with Chinese nouns in it: each Chinese run translated in place ('the 木头椅子'); what the
     translation guessed (a dictionary sense among several: 柴 firewood) goes to `notes`, as in Chinese text."""
@@ -174,6 +184,8 @@ def _translate_cjk_runs(text: str, notes: list[str]) -> str:
             english = chinese_modifiers(attribute)
         return f" {english} " if english else " "
 
+    # 'all the pigeons, 白色的不要': a Chinese clause of what is not wanted after an English request
+    text = TRAILING_ZH_EXCLUSION.sub(_english_exclusion, text)
     # '两个 parking meters', 'segment 三 of the cupcakes': a Chinese count reads as the digits would
     text = re.sub(rf"{ZH_NUMBER}{ZH_CL}|(?<![\u3400-\u9fff]){ZH_NUMBER}(?![\u3400-\u9fff])",
                   lambda m: f" {zh_number(m.group(1) or m.group(2)) or m.group(0)} ", text)
