@@ -256,7 +256,8 @@ CUE_WORDS = frozenset("""skip leave ignore except excluding exclude remove drop 
 rid omit unless besides not never without isn't aren't""".split())
 EN_COUNT = re.compile(r"\b(?:[2-9]|[1-9]\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|"
                       r"couple|pair)\b(?!\s*(?:st|nd|rd|th|%|percent|o'clock|years?|months?|days?|hours?|minutes?)\b)")
-ZH_COUNT = re.compile(r"(?<![第那这几每])(?!十字)[两二俩仨三四五六七八九十]+(?=[\u4e00-\u9fff]|\s+of\b)|(?<![第\d])\d{1,3}\s*(?=[个只条把辆台根块张"
+ZH_COUNT = re.compile(r"(?<![第那这几每])(?!十字|三脚架|三轮|三角|三明治|四驱|两栖|八爪)[两二俩仨三四五六七八九十]+"
+                      r"(?=[\u4e00-\u9fff]|\s+of\b)|(?<![第\d])\d{1,3}\s*(?=[个只条把辆台根块张"
                       r"本瓶件头匹位棵朵片艘架颗支枚粒串盒袋杯碗罐套双副对])")
 
 

@@ -137,8 +137,8 @@ def _instrument_of_keyword(word: str) -> bool:
 def _object_words() -> dict[str, tuple[str, ...]]:
     """Real words SAM3's phrases and our vocabulary use, by first letter: what a misspelt object word may be."""
     by_letter: dict[str, list[str]] = {}
-    for word in saco_heads() | saco_modifiers() | curated_words():
-        if word.isalpha() and len(word) >= 4 and lemmas(word):
+    for word in saco_heads() | saco_modifiers() | curated_words() | PLURALIA_TANTUM:
+        if word.isalpha() and len(word) >= 4 and (lemmas(word) or word in PLURALIA_TANTUM):
             by_letter.setdefault(word[0], []).append(word)
     return {letter: tuple(sorted(found)) for letter, found in by_letter.items()}
 
@@ -419,9 +419,11 @@ def _any_plural(text: str) -> bool:
     if re.search(r"\bany\s+(?:[a-z\-]+\s+){1,3}?(?:that|which|who|whose)\b", text) \
             and not re.search(r"\b(?:a|an|one|just|only|random|randomly|pick|choose)\b", text):
         return True
-    match = re.search(r"\bany\s+((?:[a-z\-]+\s+){0,3}?)([a-z]+)\b", text)
-    return bool(match) and not re.search(r"\b(?:a|an)\s", text) and singular(match.group(2)) != match.group(2) \
-        and match.group(2) not in PLURALIA_TANTUM
+    match = re.search(r"\bany\s+((?:[a-z\-]+\s+){0,3}[a-z]+)\b", text)
+    after = match.group(1).split() if match else []
+    # 'any trash bins': a plural among the words after 'any' (the noun may come after its modifiers)
+    return bool(match) and not re.search(r"\b(?:a|an)\s", text) and any(
+        singular(word) != word and word not in PLURALIA_TANTUM for word in after)
 
 
 # 'both giraffes', 'both of the mugs': two of them ('both the cats and the dogs' joins two targets instead)
@@ -696,8 +698,8 @@ def fill_head(excluded: list[str], head: str) -> list[str]:
         if "{head}" in item:
             out.append(item.replace("{head}", head).strip())
             continue
-        placed = re.match(r"(?P<cue>in|with|wearing|holding|carrying|on|under|near|beside|behind|above|below|by|"
-                          r"next to|inside)\s+(?P<x>.+)$", item)
+        placed = re.match(r"(?P<cue>in|with|wearing|holding|carrying|pushing|pulling|riding|walking|using|on|under|"
+                          r"near|beside|behind|above|below|by|next to|inside)\s+(?P<x>.+)$", item)
         if placed and head:  # 'the one in the yellow shirt': the head itself, placed so
             obj, _, _ = noun_phrase(placed.group("x"), keep_adjective_only=True)
             if obj:
@@ -1222,6 +1224,12 @@ NEEDED_DONE = re.compile(r"(?i)\b(?P<want>(?:(?:i|we)\s*)?(?:need|want|would lik
                          r"(?P<obj>(?:the|all|every|each|those|these|my|our|a|an|some|both|any)\b[^,.;!?]{1,60}?)\s+"
                          r"(?:masked|outlined|segmented|cut out|highlighted|selected|marked|circled|boxed|traced|"
                          r"isolated|extracted|labell?ed|annotated)(?:\s+out)?\b")
+# "I'm looking for the steel kettle, can you cut it out?": the object named in a clause of its own, then the request
+# with only a pronoun for it
+NAMED_THEN_PRONOUN = re.compile(r"(?i)^\s*(?:i'?m|i am|we'?re|we are) (?:looking for|trying to find|searching for|after)\s+"
+                                r"(?P<x>[^,.;!?]{2,60}?)\s*[,.;]\s*(?P<ask>(?:(?:please|pls|so)\s+)?(?:(?:can|could|would)"
+                                r" (?:you|u)\s+)?(?:please\s+)?(?P<verb>segment|select|mask|outline|highlight|cut|find|"
+                                r"mark|circle|isolate|pick|grab|box))\s+(?:it|them|that|those|these)(?P<out>\s+out)?\b")
 # 'birds all select please': the object first, then 'all' and the request verb (a word order of Chinese)
 OBJECT_FIRST = re.compile(r"(?i)^\s*(?:the\s+)?(?P<x>[a-z][a-z -]{1,30}?)\s+(?:all|every one|each)\s+"
                           r"(?P<verb>select|mask|segment|highlight|outline|circle|mark|find|cut out|box)"
@@ -1306,6 +1314,12 @@ def expand_shorthand(text: str) -> str:
     """The words a user typed in shorthand, written out, before anything reads the text: 'w/o' is 'without',
     'isnt' is "isn't", 'every single' is 'every' (not a count of one); another program's label goes, and so do a
     lead-in before a colon, a correction's preamble and the reasons given."""
+    # 'the sticky-note pad dead center', 'smack in the middle': the one in the middle
+    text = re.sub(r"(?i)\b(?:dead|smack(?: in the)?|right in the|bang in the) (?:center|centre|middle)\b", "in the middle",
+                  text)
+    # 'id like a mask of …', 'im looking for …': the apostrophe left out
+    text = re.sub(r"(?i)\b(id|im|ive)(?= (?:like|love|want|need|looking|trying|got|been)\b)",
+                  lambda m: {"id": "i'd", "im": "i'm", "ive": "i've"}[m.group(1).lower()], text)
     text = REQUEST_LABEL.sub("", text, count=1)
     text = SOURCE_TAG.sub("", text, count=1)
     text = THIS_ONE_LEAD.sub("", text, count=1)
@@ -1315,6 +1329,7 @@ def expand_shorthand(text: str) -> str:
     text = drop_restatement(drop_narrative_clauses(text))
     text = NEEDED_DONE.sub(lambda m: f"{m.group('want')} to segment {m.group('obj')}", text)
     text = OBJECT_FIRST.sub(lambda m: f"{m.group('verb')} all {m.group('x')}", text)
+    text = NAMED_THEN_PRONOUN.sub(lambda m: f"{m.group('ask')}{m.group('out') or ''} {m.group('x')}", text, count=1)
     text = UNWANTED_AFTER.sub(lambda m: f", except {m.group('x')}", text)
     text = COUNT_AS_CONTEXT.sub(_count_as_context, text, count=1)
     text = drop_lead_in(text)
@@ -1560,7 +1575,7 @@ def preprocess(text: str) -> str:
     text = re.sub(r"\b(?:all |every |each )?(?:the )?(?:instances|instance|occurrences|occurrence) of\b", " all ", text)
     # 'remove the two smallest ones from that': the last answer, named after what is done to it
     text = re.sub(r"\s+(?:from|out of) (?:that|this|those|these|them|it)(?: (?:selection|set|results?|answer|lot))?"
-                  r"(?=\s*[.!?]*\s*$)", " ", text)
+                  r"(?=\s*,?\s*(?:please|pls|thanks|thank you)?\s*[.!?]*\s*$)", " ", text)
     # 'cracked floor tile, all instances': every one of them, said after the object
     text = re.sub(r"[,;]?\s*\b(?:all|every|each)(?: the)? (?:instances|instance|occurrences|of them)\b(?=\s*[.!]*\s*$)",
                   " ", text)

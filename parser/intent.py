@@ -34,6 +34,8 @@ OFF_TASK_EN = re.compile(
     # small talk about the day or the week: chat, nothing to find ('hey! how was your weekend?')
     r"how(?:'s| is| was| has)? (?:your|ur) (?:day|week|weekend|morning|afternoon|evening|night)\b|"
     r"how(?:'s| is) it going|how (?:have|are) (?:you|u) (?:been|doing)|what breed|what species|what time|"
+    # 'any party ideas?', 'any tips': asking for advice, no mask answers it
+    r"any (?:[a-z]+ )?(?:ideas|suggestions|tips|advice|recommendations)\b|"
     # 'just testing if this thing works': trying the tool, nothing to find
     r"just testing|testing (?:if|whether|to see)|(?:is|does) (?:this|it) (?:thing )?(?:work|working|on)\b|"
     r"tell me a joke|tell me about|(?:write|give|generate|add|suggest) (?:me )?(?:a |an |the )?caption|caption (?:this|it)|"
@@ -174,7 +176,7 @@ ABOUT_THE_TOOL_EN = re.compile(r"""(?x)
     \b [^a-z]*$
 """)
 # thanks and goodbyes with what they thank for ('thanks for the help earlier! have a good one')
-FAREWELL_EN = re.compile(r"^(?:(?:hey|hi|ok|okay|well|anyway)[,!. ]+)?(?:thanks|thank you|thx|cheers|ty)"
+FAREWELL_EN = re.compile(r"^(?:(?:hey|hi|ok|okay|well|anyway)(?: there)?[,!. ]+)?(?:thanks|thank you|thx|cheers|ty)"
                          r"(?: (?:so much|a lot|again))?(?: for (?:the|your|all the|all your) (?:help|work|time|effort|"
                          r"answers?|masks?)(?: (?:earlier|today|before|again))?)?[!., ]*(?:(?:that'?s|thats) (?:all|it|everything)"
                          r"(?: for (?:today|now|the day|tonight))?[!., ]*)?(?:(?:have a (?:good|great|nice) "
@@ -208,7 +210,8 @@ EDIT_ACTION_EN = re.compile(r"\b(?:retouch\w*|photoshop|airbrush\w*|smooth(?:en)
                             r"make (?:the |this |that |it |her |his |my )[a-z ]{0,30}?(?:look |appear |seem )?(?:bluer|brighter|"
                             r"darker|sharper|warmer|cooler|lighter|clearer|whiter|greener|redder|bigger|smaller|larger|"
                             # 'make the sky look more blue': more or less of a quality is an edit too
-                            r"(?:more|less) (?:vivid|colou?rful|saturated|blue|red|green|yellow|orange|purple|pink|white|"
+                            r"(?:more|less) (?:vivid|colou?rful|saturated|blurry|blurred|grainy|noisy|faded|washed out|"
+                            r"blue|red|green|yellow|orange|purple|pink|white|"
                             r"black|grey|gray|bright|dark|warm|cool|sharp|clear|natural|contrast\w*))|"
                             r"crop (?:it|this|the (?:photo|image|picture|pic))(?: to| down| smaller| tighter)?)\b")
 EDIT_ACTION_ZH = re.compile(r"磨皮|美白|调色|修图|P图|p图|美颜|瘦脸|祛痘|去痘|提亮|调亮|白平衡|曝光|滤镜|去红眼|"
