@@ -249,6 +249,8 @@ def normalise_chinese(text: str) -> str:
     """The Chinese request as the reading and its coverage check both see it: the states of `colour_change_states`,
     a topic's remark on how many there are, a list's word for its kind, a pattern's word for 'pattern'."""
     text = PATTERN_WORD.sub("", colour_change_states(text))
+    # '那床被子', '一床羽绒被': 床 counts bedding, as 个 would (that bed is '那张床')
+    text = re.sub(r"(?<=[那这一两二三四五\d])床(?![上边头下前旁里底单垫])(?=[^，,]{0,6}?(?:被|毯|褥|床单|凉席))", "个", text)
     # 'T恤': a t-shirt, half in Latin letters (read as one Chinese word, 体恤衫)
     text = re.sub(r"[Tt]\s*(?:恤|卹)衫?", "体恤衫", text)
     # '这几个里面随便留一个', '这些当中只要两个': the last answer named as what to choose from is 其中
@@ -346,7 +348,8 @@ def colour_change_states(text: str) -> str:
     text = re.sub(r"(?P<c>[红黄蓝绿白黑灰紫粉橙棕])(?:(?P<b>[\u4e00-\u9fff])(?P=b)|不拉几|不拉叽|不溜秋|不溜丢)(?=的)",
                   r"\g<c>色", text)
     # '黑白花的奶牛': 花 after two colours is their pattern, no flower
-    text = re.sub(r"(?<=[黑白红黄蓝绿灰棕紫橙粉]{2})花(?=的)", "", text)
+    text = re.sub(r"(?<=[黑白红黄蓝绿灰棕紫橙粉]{2})花(?=的|(?!瓶|盆|园|坛|束|朵|生|布|纹|环|圈|架|洒|茶|卷|边|瓣)[\u4e00-\u9fff])", "",
+                  text)
     return re.sub(r"(?P<v>[\u4e00-\u9fff])了(?P<o>[\u4e00-\u9fff])",
                   lambda m: m.group("v") + m.group("o") if m.group("v") + m.group("o") in ZH_MODIFIERS else m.group(0),
                   text)

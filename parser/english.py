@@ -1224,6 +1224,9 @@ NEEDED_DONE = re.compile(r"(?i)\b(?P<want>(?:(?:i|we)\s*)?(?:need|want|would lik
                          r"(?P<obj>(?:the|all|every|each|those|these|my|our|a|an|some|both|any)\b[^,.;!?]{1,60}?)\s+"
                          r"(?:masked|outlined|segmented|cut out|highlighted|selected|marked|circled|boxed|traced|"
                          r"isolated|extracted|labell?ed|annotated)(?:\s+out)?\b")
+JUST_THE_KIND = re.compile(r"(?i)^(?P<pre>.*?\b(?:the|all the|all|every)\s+)(?P<x>[a-z][a-z \-]*?)\s*(?:—|–|--|,|;)\s*"
+                           r"(?:but\s+)?(?:just|only)\s+the\s+(?P<q>[a-z\-]+)\s+ones?\b(?:\s+though|\s+please|\s+pls)?"
+                           r"\s*[.!]*\s*$")
 # "I'm looking for the steel kettle, can you cut it out?": the object named in a clause of its own, then the request
 # with only a pronoun for it
 NAMED_THEN_PRONOUN = re.compile(r"(?i)^\s*(?:i'?m|i am|we'?re|we are) (?:looking for|trying to find|searching for|after)\s+"
@@ -1314,6 +1317,18 @@ def expand_shorthand(text: str) -> str:
     """The words a user typed in shorthand, written out, before anything reads the text: 'w/o' is 'without',
     'isnt' is "isn't", 'every single' is 'every' (not a count of one); another program's label goes, and so do a
     lead-in before a colon, a correction's preamble and the reasons given."""
+    # 'giv me 4 …': the request verb typed short
+    text = re.sub(r"(?i)\bgiv(?= (?:me|us)\b)", "give", text)
+    # 'the lab coats — just the white ones though': the kind meant, said after the object
+    text = JUST_THE_KIND.sub(lambda m: f"{m.group('pre')}{m.group('q')} {m.group('x')}", text, count=1)
+    # 'every street lamp that's switched on': a lamp that is on is lit
+    text = re.sub(r"(?i)\b(?:that|which)(?:'s| is| are|'re) (?:switched|turned) on\b", "that is lit", text)
+    # 'the firework burst that's highest in the sky': the sky is where it is highest, no place of its own
+    text = re.sub(r"(?i)\b(highest|lowest|tallest)(?: up| down)? in the (?:sky|air|picture|photo|image|frame|scene)\b",
+                  r"\1", text)
+    # 'any hangers you can find': where the user expects them to be found names nothing (said before the list is cut)
+    text = re.sub(r"(?i)\s+(?:that |which )?(?:you|u) (?:can|could|might|will) (?:see|spot|find|make out|notice)\b", " ",
+                  text)
     # 'the sticky-note pad dead center', 'smack in the middle': the one in the middle
     text = re.sub(r"(?i)\b(?:dead|smack(?: in the)?|right in the|bang in the) (?:center|centre|middle)\b", "in the middle",
                   text)

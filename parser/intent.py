@@ -34,6 +34,9 @@ OFF_TASK_EN = re.compile(
     # small talk about the day or the week: chat, nothing to find ('hey! how was your weekend?')
     r"how(?:'s| is| was| has)? (?:your|ur) (?:day|week|weekend|morning|afternoon|evening|night)\b|"
     r"how(?:'s| is) it going|how (?:have|are) (?:you|u) (?:been|doing)|what breed|what species|what time|"
+    # 'does the doctor look tired to you?': how someone looks, which no mask says
+    r"^(?:does|do|did|is|are|doesn'?t|don'?t)\b.*\blooks? (?:tired|happy|sad|angry|upset|sick|ill|healthy|bored|old|young|"
+    r"nice|good|fine|okay|ok|cute|pretty|scared|worried|drunk)\b|"
     # 'any party ideas?', 'any tips': asking for advice, no mask answers it
     r"any (?:[a-z]+ )?(?:ideas|suggestions|tips|advice|recommendations)\b|"
     # 'just testing if this thing works': trying the tool, nothing to find
@@ -58,7 +61,7 @@ GREETING_EN = re.compile(r"^\s*(hi|hello|hey|yo|hiya|good (morning|evening|after
 OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指示|规则)|系统提示|天气|你是谁|调亮|变亮|亮一点|暗一点|"
                          # '把天空调蓝一点': a colour or a tone made more so is an edit; '写个朋友圈文案': a caption
                          r"调(?:蓝|红|绿|黄|白|黑|暗|亮|深|浅|暖|冷)一?(?:点|些)|文案|写个|写段|"
-                         r"滤镜|旋转|裁剪|安装|下载|翻译|讲个笑话|(?:什么|啥)品种|几点|描述一下|描述|写一|美颜|磨皮|调色|修图|"
+                         r"滤镜|旋转(?!木马|门|椅|楼梯|餐厅|寿司)|裁剪|安装|下载|翻译|讲个笑话|(?:什么|啥)品种|几点|描述一下|描述|写一|美颜|磨皮|调色|修图|"
                          r"总结|介绍一下|换成|改成|变成|转成|替换|"
                          # '把这张图调成黑白的': the picture itself made into something else (an edit)
                          r"(?:图|照片|图片|画面|相片)[^，,。]{0,6}?(?:调成|弄成|处理成|调为)|"
