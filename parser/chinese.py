@@ -605,7 +605,8 @@ def completed_state(verb: str) -> str | None:
 # a verb of how a thing is placed, with 着 before 的 ('停着的车', '坐着的人'): the state SAM3's phrases name
 POSTURE_STATES = {"停": "parked", "坐": "sitting", "站": "standing", "躺": "lying", "趴": "lying", "蹲": "crouching",
                   "挂": "hanging", "睡": "sleeping", "飘": "floating", "浮": "floating", "飞": "flying", "跑": "running",
-                  "游": "swimming", "开": "open", "关": "closed", "亮": "lit"}
+                  "游": "swimming", "开": "open", "关": "closed", "亮": "lit",
+                  "点": "lit"}  # '点着的蜡烛': a candle that burns
 
 
 POSTURE_DE = re.compile(rf"([{''.join(POSTURE_STATES)}])着(?=的)")

@@ -114,7 +114,8 @@ def fix_typos(text: str) -> str:
             # 'yelow' is 'yellow' with a letter of its double dropped, not 'below': an object word or a quality that
             # differs only so is left for correct_object_typos
             doubled = _undoubled(word) in _undoubled_object_words()
-            if close and not doubled:
+            # a slip keeps the first letter: 'labtop' is no 'atop' (correct_object_typos reads it as 'laptop')
+            if close and not doubled and close[0][0] == word[0]:
                 word = close[0]
         out.append(word)
     return "".join(out)
@@ -1093,8 +1094,9 @@ REQUEST_START = re.compile(r"(?i)(?:(?:please|pls|plz|kindly|can you|could you|w
                            # a verb of marking that inspection labels use ('QC: flag every dented can')
                            r"flag|tag|spot|underline|encircle)\b")
 # 'cause those go to compost', 'because they're for the report': why the user wants it, never what to find
-REASON_CLAUSE = re.compile(r"(?i)\s*,?\s*\b(?:because|'?cause|cuz|coz|since)\s+(?:those|these|they|them|it|it's|its|that|"
-                           r"this|i|i'm|we|we're|you|he|she|the|my|our)\b[^,.;!?]*")
+REASON_CLAUSE = re.compile(r"(?i)\s*,?\s*\b(?:(?:because|'?cause|cuz|coz|since)\s+(?:those|these|they|them|it|it's|its|"
+                           r"that|this|i|i'm|we|we're|you|he|she|the|my|our)|(?:so that|so)\s+(?:i|we|you|he|she|they)"
+                           r"\s+(?:can|could|may|might|will|would)\b)[^,.;!?]*")
 # 'nope wrong one, i meant …', 'same as before but …': a correction or a reference to the last answer before the
 # request; the request itself says what changes
 _WRONG = (r"(?:no|nope|nah|oops|sorry|wrong(?: one| ones)?|not (?:that|this|those|these)(?: one| ones)?|"
@@ -1224,6 +1226,36 @@ NEEDED_DONE = re.compile(r"(?i)\b(?P<want>(?:(?:i|we)\s*)?(?:need|want|would lik
                          r"(?P<obj>(?:the|all|every|each|those|these|my|our|a|an|some|both|any)\b[^,.;!?]{1,60}?)\s+"
                          r"(?:masked|outlined|segmented|cut out|highlighted|selected|marked|circled|boxed|traced|"
                          r"isolated|extracted|labell?ed|annotated)(?:\s+out)?\b")
+def split_sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[\w'])\s*[.!?;]+(?:\s+|$)", text.strip(" .!?;")) if s.strip()]
+
+
+def request_sentences(text: str) -> list[str]:
+    """The sentences that hold the request. A sentence made only of output requests ('Please output segmentation
+    mask.') carries no target; one that only counts ('I need 4 of them') counts the target before it; sentences
+    that name things before the first one that asks for something tell where the picture comes from ('These are
+    from my sister's brunch. I'd like masks on the chipped mugs.')."""
+    sentences = split_sentences(text)
+    useful = [s for s in sentences if noun_phrase(strip_frame(NOISE.sub(" ", s))[0])[0]
+              or re.search(rf"(?<![\w'#]){NUMBER} of (?:them|those|these)\b", s)] or sentences[:1]
+    # only what comes before the first sentence that asks is context; later sentences add to the request ('Segment
+    # the dog. Also the cat.')
+    first = next((i for i, s in enumerate(useful) if ASKING_SENTENCE.search(s) and _names_an_object(s)), 0)
+    return useful[first:]
+
+
+def _names_an_object(sentence: str) -> bool:
+    """Whether a sentence names a thing to find ('Give me three masks.' names only the answer's form)."""
+    phrase = noun_phrase(strip_frame(NOISE.sub(" ", sentence))[0])[0]
+    return bool(phrase) and phrase.split()[-1] not in ANSWER_FORM_NOUNS
+
+
+# the answer's forms, which a sentence may ask for without naming what to find
+ANSWER_FORM_NOUNS = frozenset({"mask", "masks", "box", "boxes", "outline", "outlines", "segmentation", "cutout",
+                               "bbox", "polygon", "contour"})
+ASKING_SENTENCE = re.compile(r"\b(?:segment|select|mask|masks|outline|highlight|cut|circle|mark|find|pick|grab|"
+                             r"isolate|box|label|detect|extract|give me|i'?d like|i would like|i need|i want|can you|"
+                             r"could you|please)\b")
 JUST_THE_KIND = re.compile(r"(?i)^(?P<pre>.*?\b(?:the|all the|all|every)\s+)(?P<x>[a-z][a-z \-]*?)\s*(?:—|–|--|,|;)\s*"
                            r"(?:but\s+)?(?:just|only)\s+the\s+(?P<q>[a-z\-]+)\s+ones?\b(?:\s+though|\s+please|\s+pls)?"
                            r"\s*[.!]*\s*$")
@@ -1710,12 +1742,7 @@ def parse_english(text: str) -> tuple[list[Reading], str]:
     """(readings, follow-up kind) for an English instruction."""
     text = preprocess(text)
     text_in = text
-    sentences = [s for s in re.split(r"(?<=[a-z0-9'])\s*[.!?;]+(?:\s+|$)", text.strip(" .!?;")) if s.strip()]
-    # a sentence made only of output requests ('Please output segmentation mask.') carries no target; one that
-    # only counts ('I need 4 of them') counts the target before it
-    useful = [s for s in sentences if noun_phrase(strip_frame(NOISE.sub(" ", s))[0])[0]
-              or re.search(rf"(?<![\w'#]){NUMBER} of (?:them|those|these)\b", s)] or sentences[:1]
-    text = " , ".join(useful)
+    text = " , ".join(request_sentences(text))
     text = re.sub(r"<[^>]*>", " ", text)
     text = re.sub(r"\bside by side\b", " ", text)
     # ', output its bbox coordinates in JSON' / 'and explain why': requests about the output, no object

@@ -78,6 +78,10 @@ OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指�
                          r"(?:调|提|改|变|增|降|弄|修)(?:高|低|大|小|清楚|清晰|好|一下|一点)|"
                          r"(?:调高|调低|提高|降低|提升|改善)(?:一下|一点)?(?:图片|照片|图像|这张图)?的?"
                          r"(?:分辨率|清晰度|画质|像素|亮度|对比度|饱和度|曝光))", re.IGNORECASE)
+# 'hey, nice lake isn't it?': praise of anything in the picture, asked with a tag question, is chat
+REMARK_WITH_TAG_EN = re.compile(r"^(?:(?:hi|hey|hello|wow|oh)(?: there)?[\s!.,]+)?(?:what an? |such an? |a )?(?:very |really |so )?"
+                                r"(?:nice|great|cool|beautiful|lovely|pretty|gorgeous|stunning|cute|amazing) "
+                                r"[a-z]+(?: [a-z]+)?,? (?:isn'?t it|aren'?t they|right|huh|eh)[\s!.?]*$")
 COMPLIMENT_EN = re.compile(r"^(?:(?:hi|hey|hello|hiya)(?: there)?[\s!.,]+)?(?:what an? |such an? |a )?"
                            r"(?:very |really |so )?(?:nice|great|cool|beautiful|lovely|"
                            r"awesome|amazing|pretty|gorgeous|stunning|ugly|funny|cute) (?:picture|photo|image|pic|shot|"
@@ -213,7 +217,8 @@ EDIT_ACTION_EN = re.compile(r"\b(?:retouch\w*|photoshop|airbrush\w*|smooth(?:en)
                             r"make (?:the |this |that |it |her |his |my )[a-z ]{0,30}?(?:look |appear |seem )?(?:bluer|brighter|"
                             r"darker|sharper|warmer|cooler|lighter|clearer|whiter|greener|redder|bigger|smaller|larger|"
                             # 'make the sky look more blue': more or less of a quality is an edit too
-                            r"(?:more|less) (?:vivid|colou?rful|saturated|blurry|blurred|grainy|noisy|faded|washed out|"
+                            r"pop(?: more)?\b|(?:more|less) (?:vivid|colou?rful|saturated|blurry|blurred|grainy|noisy|faded|"
+                            r"washed out|"
                             r"blue|red|green|yellow|orange|purple|pink|white|"
                             r"black|grey|gray|bright|dark|warm|cool|sharp|clear|natural|contrast\w*))|"
                             r"crop (?:it|this|the (?:photo|image|picture|pic))(?: to| down| smaller| tighter)?)\b")
@@ -252,7 +257,7 @@ def classify(text: str, language: str) -> Intent:
     """`text` is normalised and simplified; English is matched in lower case; emoticons are no words (':)', '^^')."""
     lowered = re.sub(r"(?:^|(?<=\s))(?:[:;=]-?[)(dDpP/]|\^_?\^|<3|xd)(?=\s|$)", " ", text.lower()).strip()
     squeezed = re.sub(r"[\s。！!？?，,.]", "", text)
-    if COMPLIMENT_EN.match(lowered):
+    if COMPLIMENT_EN.match(lowered) or REMARK_WITH_TAG_EN.match(lowered):
         return Intent.GREETING
     tokens = re.findall(r"[a-z']+", lowered)
     if (tokens and set(tokens) <= ACKNOWLEDGEMENT_EN and not re.search(r"[\u3400-\u9fff]", text)) \

@@ -197,7 +197,8 @@ def singular(word: str, previous: str | None = None) -> str:
         return "person" if word != "humans" else "human"
     if word == "glasses" and previous in GLASS_NOUNS:
         return "glass"
-    if word in PLURALIA_TANTUM and previous and f"{previous} {word[:-1]}" in saco_phrases():
+    if word in PLURALIA_TANTUM and previous and f"{previous} {word[:-1]}" in saco_phrases() \
+            and "NOUN" in lemmas(word[:-1]):
         return word[:-1]  # 'jet skis': one jet ski each, which SAM3's phrases name (a skier's skis are a pair)
     if re.fullmatch(r"[a-z]+(?:-[a-z]+)+", word) and word not in PLURALIA_TANTUM:
         # 't-shirts', 'flip-flops': a hyphenated compound's plural is its last part's

@@ -29,6 +29,7 @@ from segchat.parser.coverage import (names_object, names_quality, says_a_selecti
                                     unaccounted_words)
 from segchat.parser.english import CONTEXT_CLAUSE, MADE_OF, Reading, Selection, parse_english, strip_frame
 from segchat.parser.english import correct_object_typos, drop_commentary, expand_shorthand, fix_typos
+from segchat.parser.english import request_sentences, split_sentences
 from segchat.parser.english import noun_phrase as english_noun_phrase
 from segchat.parser.english import take_followup as english_followup
 from segchat.parser.intent import CLARIFIED, LOW_CONFIDENCE, Intent, classify, clarify_text
@@ -344,6 +345,11 @@ def read_offline(text: str) -> tuple[Plan, list[str]]:
     plan = Plan(targets=targets[:8], followup=followup, reply_language=language)
     # the words as read: a misspelt word with exactly one object word a letter away is that word
     checked = correct_object_typos(fix_typos(CONTEXT_CLAUSE.sub("", simplified.lower(), count=1)))
+    if not chinese and not CJK.search(checked):
+        # the sentences that only tell where the picture comes from are no part of the request, as read
+        kept = request_sentences(checked)
+        if len(kept) < len(split_sentences(checked)):
+            checked = " . ".join(kept)
     skipped = unaccounted_words(checked, plan)
     if skipped:
         notes.append(UNUSED_WORDS + " ".join(dict.fromkeys(skipped))[:80])

@@ -25,7 +25,7 @@ PLAIN_MODIFIERS: dict[str, str] = _TABLES["plain_modifiers"]
 
 PLURALIA_TANTUM = {"glasses", "eyeglasses", "sunglasses", "headphones", "earphones", "scissors", "pants", "jeans",
                    "shorts", "trousers", "pliers", "tongs", "binoculars", "skis", "goggles", "noodles",
-                   "clothes", "scrubs", "series", "species", "fries", "french fries", "tweezers", "pajamas"}
+                   "clothes", "scrubs", "series", "species", "pothos", "fries", "french fries", "tweezers", "pajamas"}
 
 EN_NUMBERS = {"one": 1, "single": 1, "a single": 1, "two": 2, "pair": 2, "a pair of": 2, "three": 3, "four": 4,
               "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
