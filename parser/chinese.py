@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 
 from segchat.parser.english import Reading, Selection
-from segchat.parser.lexicon import CLOSED_CLASS, JARGON, agent_noun, is_known, is_noun, is_participle, lemmas, singular_phrase
+from segchat.parser.lexicon import (CLOSED_CLASS, JARGON, agent_noun, is_known, is_noun, is_participle, lemmas,
+                                    singular_phrase)
 from segchat.parser.lexicon import REQUEST_VERBS as EN_REQUEST_VERBS
 from segchat.parser.vocabulary import ZH_CLASSIFIERS, ZH_DIGITS, ZH_MODIFIERS, ZH_NOUNS
 from segchat.parser.zh_lexicon import (cedict_senses, colour_before_noun, join_split_words, read_compound_heads,
@@ -1326,8 +1327,8 @@ def parse_chinese(text: str) -> tuple[list[Reading], str]:
 PLACE_RELATIONS = frozenset({"on", "in", "below", "above", "near", "left_of", "right_of"})
 
 
-TORN_CLOTH = re.compile(r"\bbroken (?=(?:[a-z\-]+ )*(?:jeans|pants|trousers|shirt|t-shirt|sock|dress|jacket|coat|sweater|"
-                        r"skirt|shorts|glove|curtain|flag|tent|towel|sheet|jersey|hoodie|scarf)\b)")
+TORN_CLOTH = re.compile(r"\bbroken (?=(?:[a-z\-]+ )*(?:jeans|pants|trousers|shirt|t-shirt|sock|dress|jacket|coat|"
+                        r"sweater|skirt|shorts|glove|curtain|flag|tent|towel|sheet|jersey|hoodie|scarf)\b)")
 
 
 def _bare_noun(piece: str, reading: Reading) -> bool:

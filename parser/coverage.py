@@ -33,7 +33,8 @@ EN_STRUCTURE = frozenset(CLOSED_CLASS | REQUEST_VERBS | WANT_VERBS | JARGON | IM
     left right top bottom middle center centre central upper lower leftmost rightmost topmost bottommost uppermost
     highest lowest furthest farthest far closest nearest most very extreme side sides end edge corner hand
     biggest largest smallest tiniest littlest tallest shortest big bigger large larger small smaller little
-    holding carrying grasping gripping clutching hugging cradling holds carries hold carry wearing dressed clad wears wear sporting
+    holding carrying grasping gripping clutching hugging cradling holds carries hold carry wearing dressed clad wears
+    wear sporting
     sitting standing lying resting placed parked perched hanging riding next close front back opposite nearby
     hang hangs hung sit sits sat stand stands stood lie lies flies flying float floats floating
     alongside arms hands mouth paw paws

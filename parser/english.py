@@ -106,7 +106,8 @@ def fix_typos(text: str) -> str:
             # a 4-letter word is only a dropped letter of a longer keyword ('evry') or two of its letters swapped
             # ('jsut'), never a short one's twin
             candidates = KEYWORDS if len(word) >= 5 else [
-                k for k in KEYWORDS if len(k) == len(word) + 1 or (sorted(k) == sorted(word) and edit_distance(k, word) == 1)]
+                k for k in KEYWORDS
+                if len(k) == len(word) + 1 or (sorted(k) == sorted(word) and edit_distance(k, word) == 1)]
             if not word.endswith("d"):  # a participle's typo keeps its ending ('segmeted', 'outlind'); 'highlite' is a verb
                 candidates = [k for k in candidates if k not in REQUEST_PARTICIPLES]
             swapped = [k for k in candidates if sorted(k) == sorted(word) and edit_distance(k, word) == 1]
@@ -644,7 +645,8 @@ def is_noun_phrase_object(word: str) -> bool:
 EXCEPT = re.compile(r"\b(?:except(?: for)?|excluding|but not|other than|apart from|not including|save for|"
                     r"aside from|minus|with the exception of|(?:but )?(?:leave|leaving) out|(?:but )?(?:skip|skipping|"
                     r"ignore|ignoring|omit|omitting)|not counting|(?:but )?(?:don't|do not) (?:include|select|mark|"
-                    r"count|take|want|need)|(?:(?<=, )|(?<=, just )|(?<=, but )|(?<=; ))not(?= (?:the|any|those|that|these)\b)|"
+                    r"count|take|want|need)|(?:(?<=, )|(?<=, just )|(?<=, but )|(?<=; ))"
+                    r"not(?= (?:the|any|those|that|these)\b)|"
                     # 'every car without the parked ones': 'without' before the ones of a kind; 'no need for the …'
                     r"without(?= (?:the|any|those) (?:[a-z\-]+ )?ones?\b)|but leave(?= (?:the|any|those|these)\b)|"
                     r"(?:but )?no need (?:for|to (?:do|include|mark|"
@@ -1261,9 +1263,11 @@ JUST_THE_KIND = re.compile(r"(?i)^(?P<pre>.*?\b(?:the|all the|all|every)\s+)(?P<
                            r"\s*[.!]*\s*$")
 # "I'm looking for the steel kettle, can you cut it out?": the object named in a clause of its own, then the request
 # with only a pronoun for it
-NAMED_THEN_PRONOUN = re.compile(r"(?i)^\s*(?:i'?m|i am|we'?re|we are) (?:looking for|trying to find|searching for|after)\s+"
-                                r"(?P<x>[^,.;!?]{2,60}?)\s*[,.;]\s*(?P<ask>(?:(?:please|pls|so)\s+)?(?:(?:can|could|would)"
-                                r" (?:you|u)\s+)?(?:please\s+)?(?P<verb>segment|select|mask|outline|highlight|cut|find|"
+NAMED_THEN_PRONOUN = re.compile(r"(?i)^\s*(?:i'?m|i am|we'?re|we are) "
+                                r"(?:looking for|trying to find|searching for|after)\s+"
+                                r"(?P<x>[^,.;!?]{2,60}?)\s*[,.;]\s*(?P<ask>(?:(?:please|pls|so)\s+)?"
+                                r"(?:(?:can|could|would) (?:you|u)\s+)?(?:please\s+)?"
+                                r"(?P<verb>segment|select|mask|outline|highlight|cut|find|"
                                 r"mark|circle|isolate|pick|grab|box))\s+(?:it|them|that|those|these)(?P<out>\s+out)?\b")
 # 'birds all select please': the object first, then 'all' and the request verb (a word order of Chinese)
 OBJECT_FIRST = re.compile(r"(?i)^\s*(?:the\s+)?(?P<x>[a-z][a-z -]{1,30}?)\s+(?:all|every one|each)\s+"
@@ -1359,11 +1363,11 @@ def expand_shorthand(text: str) -> str:
     text = re.sub(r"(?i)\b(highest|lowest|tallest)(?: up| down)? in the (?:sky|air|picture|photo|image|frame|scene)\b",
                   r"\1", text)
     # 'any hangers you can find': where the user expects them to be found names nothing (said before the list is cut)
-    text = re.sub(r"(?i)\s+(?:that |which )?(?:you|u) (?:can|could|might|will) (?:see|spot|find|make out|notice)\b", " ",
-                  text)
+    text = re.sub(r"(?i)\s+(?:that |which )?(?:you|u) (?:can|could|might|will) "
+                  r"(?:see|spot|find|make out|notice)\b", " ", text)
     # 'the sticky-note pad dead center', 'smack in the middle': the one in the middle
-    text = re.sub(r"(?i)\b(?:dead|smack(?: in the)?|right in the|bang in the) (?:center|centre|middle)\b", "in the middle",
-                  text)
+    text = re.sub(r"(?i)\b(?:dead|smack(?: in the)?|right in the|bang in the) (?:center|centre|middle)\b",
+                  "in the middle", text)
     # 'id like a mask of …', 'im looking for …': the apostrophe left out
     text = re.sub(r"(?i)\b(id|im|ive)(?= (?:like|love|want|need|looking|trying|got|been)\b)",
                   lambda m: {"id": "i'd", "im": "i'm", "ive": "i've"}[m.group(1).lower()], text)
@@ -1388,7 +1392,8 @@ def expand_shorthand(text: str) -> str:
     text = PSEUDO_CLEFT.sub(r"\1 ", text)
     text = re.sub(r"(?i)\b(thanks|thank you|thx|ty)((?: (?:so |very )?much| a lot)?) in advance\b", r"\1\2", text)
     # 'thanks a lot', 'thank you so much': how much is thanked names nothing ('a lot' is no object)
-    text = re.sub(r"(?i)\b(thanks|thank you|thx|ty)(?: (?:so |very )?much| a lot| a ton| a bunch| heaps)+\b", r"\1", text)
+    text = re.sub(r"(?i)\b(thanks|thank you|thx|ty)(?: (?:so |very )?much| a lot| a ton| a bunch| heaps)+\b", r"\1",
+                  text)
     text = re.sub(r"(?i)(?<![\w'])'?em\b", "them", text)  # 'all of em'
     text = re.sub(r"(?i)(?<![a-z])w/o(?![a-z])", "without", text)
     text = re.sub(r"(?i)\b(which|what|who|where|when|how) ever\b", r"\1ever", text)  # 'which ever tent

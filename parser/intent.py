@@ -35,8 +35,8 @@ OFF_TASK_EN = re.compile(
     r"how(?:'s| is| was| has)? (?:your|ur) (?:day|week|weekend|morning|afternoon|evening|night)\b|"
     r"how(?:'s| is) it going|how (?:have|are) (?:you|u) (?:been|doing)|what breed|what species|what time|"
     # 'does the doctor look tired to you?': how someone looks, which no mask says
-    r"^(?:does|do|did|is|are|doesn'?t|don'?t)\b.*\blooks? (?:tired|happy|sad|angry|upset|sick|ill|healthy|bored|old|young|"
-    r"nice|good|fine|okay|ok|cute|pretty|scared|worried|drunk)\b|"
+    r"^(?:does|do|did|is|are|doesn'?t|don'?t)\b.*\blooks? (?:tired|happy|sad|angry|upset|sick|ill|healthy|bored|"
+    r"old|young|nice|good|fine|okay|ok|cute|pretty|scared|worried|drunk)\b|"
     # 'any party ideas?', 'any tips': asking for advice, no mask answers it
     r"any (?:[a-z]+ )?(?:ideas|suggestions|tips|advice|recommendations)\b|"
     # 'just testing if this thing works': trying the tool, nothing to find
@@ -57,7 +57,8 @@ GREETING_EN = re.compile(r"^\s*(hi|hello|hey|yo|hiya|good (morning|evening|after
                          r"(?:(?:i )?hope (?:you'?re|you are|your|ur|u r|u'?re) (?:having|doing|well)[a-z ]*[\s!.,]*)?"
                          # 'hi there, happy thanksgiving!': a holiday's wish
                          r"(?:(?:and )?(?:happy|merry) (?:thanksgiving|christmas|xmas|new year|holidays|easter|"
-                         r"halloween|birthday|chinese new year|lunar new year|diwali|hanukkah|friday|weekend)[\s!.,]*)?$")
+                         r"halloween|birthday|chinese new year|lunar new year|diwali|hanukkah|friday|weekend)"
+                         r"[\s!.,]*)?$")
 OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指示|规则)|系统提示|天气|你是谁|调亮|变亮|亮一点|暗一点|"
                          # '把天空调蓝一点': a colour or a tone made more so is an edit; '写个朋友圈文案': a caption
                          r"调(?:蓝|红|绿|黄|白|黑|暗|亮|深|浅|暖|冷)一?(?:点|些)|文案|写个|写段|"
@@ -79,7 +80,8 @@ OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指�
                          r"(?:调高|调低|提高|降低|提升|改善)(?:一下|一点)?(?:图片|照片|图像|这张图)?的?"
                          r"(?:分辨率|清晰度|画质|像素|亮度|对比度|饱和度|曝光))", re.IGNORECASE)
 # 'hey, nice lake isn't it?': praise of anything in the picture, asked with a tag question, is chat
-REMARK_WITH_TAG_EN = re.compile(r"^(?:(?:hi|hey|hello|wow|oh)(?: there)?[\s!.,]+)?(?:what an? |such an? |a )?(?:very |really |so )?"
+REMARK_WITH_TAG_EN = re.compile(r"^(?:(?:hi|hey|hello|wow|oh)(?: there)?[\s!.,]+)?(?:what an? |such an? |a )?"
+                                r"(?:very |really |so )?"
                                 r"(?:nice|great|cool|beautiful|lovely|pretty|gorgeous|stunning|cute|amazing) "
                                 r"[a-z]+(?: [a-z]+)?,? (?:isn'?t it|aren'?t they|right|huh|eh)[\s!.?]*$")
 COMPLIMENT_EN = re.compile(r"^(?:(?:hi|hey|hello|hiya)(?: there)?[\s!.,]+)?(?:what an? |such an? |a )?"
@@ -217,8 +219,8 @@ EDIT_ACTION_EN = re.compile(r"\b(?:retouch\w*|photoshop|airbrush\w*|smooth(?:en)
                             r"make (?:the |this |that |it |her |his |my )[a-z ]{0,30}?(?:look |appear |seem )?(?:bluer|brighter|"
                             r"darker|sharper|warmer|cooler|lighter|clearer|whiter|greener|redder|bigger|smaller|larger|"
                             # 'make the sky look more blue': more or less of a quality is an edit too
-                            r"pop(?: more)?\b|(?:more|less) (?:vivid|colou?rful|saturated|blurry|blurred|grainy|noisy|faded|"
-                            r"washed out|"
+                            r"pop(?: more)?\b|(?:more|less) (?:vivid|colou?rful|saturated|blurry|blurred|grainy|noisy|"
+                            r"faded|washed out|"
                             r"blue|red|green|yellow|orange|purple|pink|white|"
                             r"black|grey|gray|bright|dark|warm|cool|sharp|clear|natural|contrast\w*))|"
                             r"crop (?:it|this|the (?:photo|image|picture|pic))(?: to| down| smaller| tighter)?)\b")
