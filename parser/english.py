@@ -523,7 +523,8 @@ def take_negative_post_modifier(text: str) -> tuple[str, list[str]]:
     if negative:
         verb = negative.group("verb") or negative.group("verb2")
         body = negative.group("x") or negative.group("x2")
-        joiner = "wearing" if "wearing" in verb else "holding" if ("holding" in verb or "carrying" in verb) else "with"
+        joiner = "wearing" if "wearing" in verb else "carrying" if "carrying" in verb else "holding" if "holding" in verb \
+            else "with"
         obj, _, _ = noun_phrase(body)
         # 'without cracks', "that don't have bruises": a defect named as a noun is the state it leaves ('cracked')
         state = participle_of(obj) if joiner == "with" and obj and " " not in obj \
@@ -1353,6 +1354,8 @@ def expand_shorthand(text: str) -> str:
     """The words a user typed in shorthand, written out, before anything reads the text: 'w/o' is 'without',
     'isnt' is "isn't", 'every single' is 'every' (not a count of one); another program's label goes, and so do a
     lead-in before a colon, a correction's preamble and the reasons given."""
+    # 'rite in the middle': 'right' as it sounds
+    text = re.sub(r"(?i)\brite(?= (?:in|on|at|next|by|there|here|now|side)\b)", "right", text)
     # 'giv me 4 …': the request verb typed short
     text = re.sub(r"(?i)\bgiv(?= (?:me|us)\b)", "give", text)
     # 'the lab coats — just the white ones though': the kind meant, said after the object
