@@ -96,7 +96,9 @@ GREETING_ZH = re.compile(r"^(?:(?:你好|您好|大家好|哈喽|嗨|早上好|�
                          r"[啊呀哦啦吖~～]*)+$")
 # thanks and praise with nothing to find ('thanks, that's great', '太好了，谢谢'): every word is acknowledgement
 ACKNOWLEDGEMENT_ZH = re.compile(r"^(?:(?:谢谢(?:你|您)?|多谢|感谢|太好了|太棒了|很好|真好|真棒|不错|完美|好的|好吧|可以了?|棒|厉害|"
-                                r"辛苦了?|对的?|没错|正确)[啊呀哦啦了嘛的]?)+$")
+                                r"辛苦了?|对的?|没错|正确|"
+                                # '谢谢你，今天先这样': that is all for now
+                                r"(?:今天|那|那就|那今天)?(?:先|就)(?:这样|到这里?|到这儿)|没(?:有)?别的了)[啊呀哦啦了嘛的吧]?)+$")
 VAGUE_ZH = re.compile(r"^(?:欸|诶|哎|唉|嗯|呃|额|喂)*(?:(?:那个|这个|这|那)(?:东西|玩意儿?)?)?(?:帮我|请|麻烦你?|你)?(把)?"
                       # '那个东西帮我处理一下': the thing, named by no noun, is no object either
                       r"(那个|这个|它|这|那)?(?:东西|玩意儿?)?"
