@@ -217,6 +217,8 @@ def correct_object_typos(text: str) -> str:
     return "".join(out)
 
 
+# a clause's verb of holding or wearing, by its first three letters (each form of each verb shares them: 'carries',
+# 'carrying'), and the participle the relations read
 CLAUSE_VERB_PARTICIPLE = {"hol": "holding", "car": "carrying", "wea": "wearing", "rid": "riding"}
 QUALITY_THEN_PLACE = re.compile(r"\b(?P<noun>[a-z]+) (?:that|which|who)(?:'s| is| are|'re) (?P<quality>[a-z]+)\s+"
                                 r"(?=(?:under|underneath|beneath|below|on|in|inside|near|beside|next to|behind|above|"
