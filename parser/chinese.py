@@ -42,7 +42,7 @@ PLACED = r"(?:停|放|坐|站|躺|挂|趴|蹲|摆|插|贴|落|睡|待|立|泊|�
 # measure words of a group ('一堆', '那群'): they say how the objects are gathered, never how many to take
 GROUP_CL = "[堆群排摞叠]"
 # a relation's clause ends in 的, or in a demonstrative and its measure word ('桌子上那把刀', '椅子旁边那只猫')
-RELATION_END = f"(?:的|(?:的)?[那这]一?{CL})"
+RELATION_END = f"(?:的|(?:的)?[那这](?:一?{CL}|些|几{CL}?))"  # '盘子左边那些叉子': 那些 stands where 的 would
 _RELATIONS_ENDING_IN_DE = [
     ("near", r"(?:离|距离|靠近|挨着|紧挨着)(?P<a>[^的，,]+?)(?:最近|最近的那|很近|近|比较近)?的"),
     # '挂在窗户上方的灯': 上方 / 上空 after a verb of place is above the anchor, not on it (nor near 'window on top')
@@ -93,7 +93,8 @@ FRAME = {"请", "请你", "麻烦", "麻烦你", "帮", "帮我", "帮忙", "给
          "别的", "剩下", "剩余", "余下", "一起", "一并", "同时", "的话", "轮廓", "边框", "蒙版", "遮罩", "选区", "外框",
          "包围框", "边界框", "mask", "掩膜", "跳过", "忽略", "别管", "不用",
          # greetings around a request ('你好，请把狗标出来，谢谢你')
-         "你好", "您好", "大家好", "哈喽", "早上好", "早安", "中午好", "下午好", "晚上好", "谢谢你", "谢谢您"}
+         "你好", "您好", "大家好", "哈喽", "早上好", "早安", "中午好", "下午好", "晚上好", "谢谢你", "谢谢您",
+         "多谢", "感谢", "谢啦", "谢了"}
 REQUEST_VERBS = {"画个圈", "画圈", "画个方框", "画方框", "打个圈", "圈一圈", "框一框", "做个遮罩", "做遮罩", "做个蒙版", "做蒙版", "做个掩码", "做掩码", "生成遮罩", "生成掩码", "生成蒙版",
                  "抠", "扣", "抠出", "抠出来", "扣出来", "扣出", "抠图", "分割", "分割出", "分割出来", "分出", "分出来", "选",
                  "选中", "选出", "选出来", "选上", "选择", "挑", "挑出", "挑出来", "标", "标出", "标出来", "标记", "标注",
@@ -106,8 +107,6 @@ REQUEST_VERBS = {"画个圈", "画圈", "画个方框", "画方框", "打个圈"
                  "弄出来", "弄出", "搞出来", "整出来",
                  # 拣 picks out, as 挑 does (Cantonese and northern speech: '揀出', '拣出来')
                  "拣", "拣出", "拣出来",
-                 # a mark put on it ('把椅子也标上', '猫也一起框上吧'), as 选上 selects it
-                 "标上", "框上", "圈上", "勾上",
                  # 'take a look at' in speech ('瞅瞅图里发芽的土豆，全给整出来')
                  "瞅瞅", "瞅一瞅", "瞅一下", "瞧瞧", "瞧一瞧", "瞧一下"}
 OBJECT_PLACEHOLDERS = {"物体", "东西", "物品", "对象", "目标"}
@@ -160,7 +159,7 @@ ADD = re.compile(r"^(?:请|麻烦你?|你)?(?:再|也|还|另外|顺便)?(?:帮�
                  r"(?:加上|添上|补上|算上|加进来|加进去|也要)(?:吧|呢|啊|呀|哈)?\s*[。.!！~～]*$")
 # '摩托车别算进去', '那两个不算': not counting something in, said of the previous answer, takes it out of it
 NOT_COUNTED = r"(?:别|不要|不用|不)算(?:进去|进来|在内|上|进)?"
-REMOVE = re.compile(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|排除|扔掉|剔除|^不要(?!像)|(?<![A-Za-z])(?:remove|delete|drop)(?![A-Za-z])")
+REMOVE = re.compile(r"去掉|删掉|删除|移除|拿掉|取消|去除|不要了|不用了|排除|扔掉|剔除|^不要(?!像)|(?<![A-Za-z])(?:remove|delete|drop)(?![A-Za-z])")
 # '好的，那现在只保留…': an acknowledgement and 'then, now' before the refine word; '不对，只要…', '错了，只保留…': a
 # correction of the last answer before it, which the refine word then narrows
 REFINE = re.compile(r"^(?:(?:好的?|好吧|行|嗯|可以|ok|OK)[，,\s]*|(?:不对|不是这个|不是这些|不是|错了|搞错了|弄错了|"
@@ -250,6 +249,13 @@ def normalise_chinese(text: str) -> str:
     """The Chinese request as the reading and its coverage check both see it: the states of `colour_change_states`,
     a topic's remark on how many there are, a list's word for its kind, a pattern's word for 'pattern'."""
     text = PATTERN_WORD.sub("", colour_change_states(text))
+    # '把椅子也标上', '猫也一起框上吧': a mark put on it at the end of the request, as 标出来 asks (a word of its own
+    # for jieba would cut '画框上方' wrong)
+    text = re.sub(r"(?<![画相方边线镜门窗])([框标圈勾])上(?=[吧了啊呀哈]*\s*[。！!~～]*\s*$)", r"\1出来", text)
+    # '只 keep 红色的 apples': the English verb of keeping after 只
+    text = re.sub(r"(?i)只\s*keep\s*", "只保留", text)
+    # '画框上方的钟': a picture frame with a place after it, not the request to draw a box (画框)
+    text = re.sub(r"画框(?=上方|上面|上边|下方|下面|里|旁边|左边|右边|的)", "相框", text)
     # '那床被子', '一床羽绒被': 床 counts bedding, as 个 would (that bed is '那张床')
     text = re.sub(r"(?<=[那这一两二三四五\d])床(?![上边头下前旁里底单垫])(?=[^，,]{0,6}?(?:被|毯|褥|床单|凉席))", "个", text)
     # 'T恤': a t-shirt, half in Latin letters (read as one Chinese word, 体恤衫)

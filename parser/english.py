@@ -420,7 +420,8 @@ def take_selection(text: str) -> tuple[Selection, str, list[str]]:
 def _any_plural(text: str) -> bool:
     """'any birds perched on the line': 'any' before a plural is every one of them, no count of one; so is 'any'
     before a noun and a clause that says which ('plus any car that's left of the bus')."""
-    if re.search(r"\bany\s+(?:[a-z\-]+\s+){1,3}?(?:that|which|who|whose)\b", text) \
+    if re.search(r"\bany\s+(?:[a-z\-]+\s+){1,3}?(?:that|which|who|whose|to the (?:left|right)|next to|near|"
+                 r"beside|behind|under|below|above|on top of)\b", text) \
             and not re.search(r"\b(?:a|an|one|just|only|random|randomly|pick|choose)\b", text):
         return True
     match = re.search(r"\bany\s+((?:[a-z\-]+\s+){0,3}[a-z]+)\b", text)
@@ -610,6 +611,12 @@ def take_post_modifiers(text: str) -> tuple[str, list[str], list[str], list[str]
     modifiers: list[str] = [material] if material else []
     excluded: list[str] = []
     notes: list[str] = []
+    # 'every bird that isn't a crow': a kind the clause denies is an exclusion of that kind
+    kind = re.search(r"\b(?:that|which|who)\s+(?:isn't|aren't|is not|are not|'s not|'re not)\s+(?:a|an)\s+"
+                     r"(?P<k>[a-z][a-z \-]*?)\s*$", text)
+    if kind and noun_phrase(kind.group("k"))[0]:
+        excluded.append(noun_phrase(kind.group("k"))[0])
+        text = text[:kind.start()]
     state = re.search(r"\b(?:that|which|who)\s+(?:is|are|'s|'re|was|were|isn't|aren't|is not|are not|'s not|'re not|"
                       r"have not been|haven't been|hasn't been|has not been)\s+(?P<neg>not\s+)?(?P<x>[a-z\-]+)(?P<rest>.*)$", text)
     if state:
@@ -1258,6 +1265,10 @@ def _names_an_object(sentence: str) -> bool:
 # the answer's forms, which a sentence may ask for without naming what to find
 ANSWER_FORM_NOUNS = frozenset({"mask", "masks", "box", "boxes", "outline", "outlines", "segmentation", "cutout",
                                "bbox", "polygon", "contour"})
+# '…, two separate masks' after two targets: how many masks, which the targets already say ('the ducks, 2 separate
+# outlines' counts the ducks)
+SEPARATE_MASKS = re.compile(r"(?i)\s*,?\s*(?:as )?(?:\d+|two|three|four|five)? ?(?:separate|individual|distinct) "
+                            r"(?:masks|outlines|segmentations|cutouts)\b")
 ASKING_SENTENCE = re.compile(r"\b(?:segment|select|mask|masks|outline|highlight|cut|circle|mark|find|pick|grab|"
                              r"isolate|box|label|detect|extract|give me|i'?d like|i would like|i need|i want|can you|"
                              r"could you|please)\b")
@@ -1356,6 +1367,15 @@ def expand_shorthand(text: str) -> str:
     """The words a user typed in shorthand, written out, before anything reads the text: 'w/o' is 'without',
     'isnt' is "isn't", 'every single' is 'every' (not a count of one); another program's label goes, and so do a
     lead-in before a colon, a correction's preamble and the reasons given."""
+    # 'wich kite is flying lowest?': 'which' typed short
+    text = re.sub(r"(?i)\bwich\b", "which", text)
+    # 'the biggest truck and the tiniest one, two separate masks': how many masks, which the targets already say
+    text = SEPARATE_MASKS.sub(lambda m: "" if re.search(r"\band\b", text[:m.start()]) else m.group(0), text)
+    # 'the biggest box in the warehouse shot', 'every hard hat on the construction site': the picture named by its
+    # scene, or the scene itself, is where everything is, no place of the one meant
+    text = re.sub(r"(?i)\s*\b(?:in|on|from) (?:the|this|that|my|our) (?:[a-z]+ )?(?:shot|snap|snapshot)\b", "", text)
+    text = re.sub(r"(?i)\s*\b(?:on|at|in) (?:the|this) (?:construction|building|work) site\b"
+                  r"(?! (?:photo|picture|image|shot|pic|snap)s?\b)", "", text)
     # 'rite in the middle': 'right' as it sounds
     text = re.sub(r"(?i)\brite(?= (?:in|on|at|next|by|there|here|now|side)\b)", "right", text)
     # 'giv me 4 …': the request verb typed short

@@ -109,6 +109,9 @@ VAGUE_ZH = re.compile(r"^(?:欸|诶|哎|唉|嗯|呃|额|喂)*(?:(?:那个|这个
                       # '看着办吧，你懂我意思': and you know what I mean, which names nothing either
                       r"(?:[，,\s]*(?:你懂(?:的|我(?:的)?意思)?|你明白(?:的|我(?:的)?意思)?)(?:吧|哈|嘛)?)?$")
 # 'as usual', 'the same as always' with no object: what to do is in the user's head
+# '处理一下那边的东西': something done to a thing no word names
+VAGUE_THING_ZH = re.compile(r"^(?:帮我|请|麻烦你?)?(?:处理|弄|搞|整|看)一?下(?:那边|这边|这里|那里|那儿|这儿)?的?"
+                            r"(?:东西|玩意儿?)$")
 VAGUE_AS_BEFORE_ZH = re.compile(r"^(?:帮我|请|麻烦你?)?(?:(?:处理|弄|搞|整)一?下)?[，,]?(?:按|照|还是)?(?:老样子|老规矩|照旧|惯例)"
                                 r"(?:来|办|处理|弄)?(?:吧|啊|呀)?$|^(?:帮我|请)?(?:处理|弄|搞|整)一?下[，,]?(?:按|照)(?:老样子|老规矩|惯例)")
 VAGUE_EN = re.compile(r"^(please )?(do (it|that|something|anything|this|stuff|your thing|your magic)|"
@@ -222,6 +225,7 @@ EDIT_ACTION_EN = re.compile(r"\b(?:retouch\w*|photoshop|airbrush\w*|smooth(?:en)
                             r"darker|sharper|warmer|cooler|lighter|clearer|whiter|greener|redder|bigger|smaller|larger|"
                             # 'make the sky look more blue': more or less of a quality is an edit too
                             r"pop(?: more)?\b|(?:more|less) (?:vivid|colou?rful|saturated|blurry|blurred|grainy|noisy|"
+                            r"dramatic|moody|vibrant|"
                             r"faded|washed out|"
                             r"blue|red|green|yellow|orange|purple|pink|white|"
                             r"black|grey|gray|bright|dark|warm|cool|sharp|clear|natural|contrast\w*))|"
@@ -275,7 +279,7 @@ def classify(text: str, language: str) -> Intent:
         return Intent.GREETING if GREETING_EN.match(lowered) else Intent.VAGUE
     if OFF_TASK_EN.search(lowered) or OFF_TASK_ZH.search(text) or asks_for_a_file_action(text, lowered):
         return Intent.OFF_TASK
-    if VAGUE_ZH.match(squeezed) or VAGUE_AS_BEFORE_ZH.search(squeezed):
+    if VAGUE_ZH.match(squeezed) or VAGUE_AS_BEFORE_ZH.search(squeezed) or VAGUE_THING_ZH.match(squeezed):
         return Intent.VAGUE
     if language == "zh" or re.search(r"[\u3400-\u9fff]", text) and not re.search(r"[a-z]{3,}", lowered):
         if IDENTITY_QUESTION_ZH.search(text) and not REQUEST_ZH.search(text):

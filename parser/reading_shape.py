@@ -118,7 +118,8 @@ def _phrase_doubts(target: Target) -> list[str]:
         joined = re.search(r"\b(?:with|wearing|holding)\b(.*)$", excluded)
         if joined and not (joined.group(1).split() and is_noun(joined.group(1).split()[-1])):
             doubts.append(f"an exclusion 'with' nothing: {excluded}")
-    if target.relation and target.relation.anchor and target.relation.anchor.split()[-1] in IMAGE_WORDS:
+    if target.relation and target.relation.anchor and target.relation.anchor.split()[-1] in IMAGE_WORDS \
+            and target.relation.anchor not in saco_phrases():  # a picture frame is a thing in the picture
         doubts.append(f"the picture read as an anchor: {target.relation.anchor}")  # 'in this micrograph'
     return doubts
 
