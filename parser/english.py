@@ -614,8 +614,9 @@ def take_post_modifiers(text: str) -> tuple[str, list[str], list[str], list[str]
     # 'every bird that isn't a crow': a kind the clause denies is an exclusion of that kind
     kind = re.search(r"\b(?:that|which|who)\s+(?:isn't|aren't|is not|are not|'s not|'re not)\s+(?:a|an)\s+"
                      r"(?P<k>[a-z][a-z \-]*?)\s*$", text)
-    if kind and noun_phrase(kind.group("k"))[0]:
-        excluded.append(noun_phrase(kind.group("k"))[0])
+    denied = noun_phrase(kind.group("k"))[0] if kind else ""
+    if denied:
+        excluded.append(denied)
         text = text[:kind.start()]
     state = re.search(r"\b(?:that|which|who)\s+(?:is|are|'s|'re|was|were|isn't|aren't|is not|are not|'s not|'re not|"
                       r"have not been|haven't been|hasn't been|has not been)\s+(?P<neg>not\s+)?(?P<x>[a-z\-]+)(?P<rest>.*)$", text)

@@ -80,12 +80,11 @@ OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指�
                          r"(?:调高|调低|提高|降低|提升|改善)(?:一下|一点)?(?:图片|照片|图像|这张图)?的?"
                          r"(?:分辨率|清晰度|画质|像素|亮度|对比度|饱和度|曝光))", re.IGNORECASE)
 # 'hey, nice lake isn't it?': praise of anything in the picture, asked with a tag question, is chat
-REMARK_WITH_TAG_EN = re.compile(r"^(?:(?:hi|hey|hello|wow|oh)(?: there)?[\s!.,]+)?(?:what an? |such an? |a )?"
-                                r"(?:very |really |so )?"
-                                r"(?:nice|great|cool|beautiful|lovely|pretty|gorgeous|stunning|cute|amazing) "
+# a greeting, then 'what a (very) …': how praise of the picture or of a thing in it starts
+_PRAISE_LEAD = r"^(?:(?:hi|hey|hello|hiya|wow|oh)(?: there)?[\s!.,]+)?(?:what an? |such an? |a )?(?:very |really |so )?"
+REMARK_WITH_TAG_EN = re.compile(_PRAISE_LEAD + r"(?:nice|great|cool|beautiful|lovely|pretty|gorgeous|stunning|cute|amazing) "
                                 r"[a-z]+(?: [a-z]+)?,? (?:isn'?t it|aren'?t they|right|huh|eh)[\s!.?]*$")
-COMPLIMENT_EN = re.compile(r"^(?:(?:hi|hey|hello|hiya)(?: there)?[\s!.,]+)?(?:what an? |such an? |a )?"
-                           r"(?:very |really |so )?(?:nice|great|cool|beautiful|lovely|"
+COMPLIMENT_EN = re.compile(_PRAISE_LEAD + r"(?:nice|great|cool|beautiful|lovely|"
                            r"awesome|amazing|pretty|gorgeous|stunning|ugly|funny|cute) (?:picture|photo|image|pic|shot|"
                            r"photograph|one|day|view|morning|evening|weather)s?\b"
                            # 'lovely day at the farm', 'lovely shot of the harbour, isn't it': where, and a tag

@@ -170,8 +170,9 @@ def translate_word(word: str, tag: str = "") -> tuple[str, str] | None:
         return "noun", ZH_NOUNS[word]
     if word in ZH_MODIFIERS:
         return "mod", ZH_MODIFIERS[word]
-    if two_colours(word):
-        return "mod", two_colours(word)
+    colours = two_colours(word)
+    if colours:
+        return "mod", colours
     if is_proper_name(word):
         return None
     english = cedict_object(word)
@@ -245,7 +246,7 @@ def join_split_words(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
             if len(run) == size and all(tag not in _FUNCTION_TAGS and len(word) <= 2 for word, tag in run) \
                     and any(len(word) == 1 for word, _ in run) and re.fullmatch(r"[\u4e00-\u9fff]+", joined) \
                     and (joined in ZH_NOUNS or cedict_object(joined) is not None or two_colours(joined)):
-                out.append((joined, "a" if two_colours(joined) else "n"))
+                out.append((joined, "n" if joined in ZH_NOUNS or cedict_object(joined) is not None else "a"))
                 index += size
                 break
         else:
