@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from segchat.parser.english import Reading, Selection
 from segchat.parser.lexicon import (CLOSED_CLASS, JARGON, agent_noun, is_known, is_noun, is_participle, lemmas,
-                                    singular_phrase)
+                                    saco_ending, saco_phrases, singular_phrase)
 from segchat.parser.lexicon import REQUEST_VERBS as EN_REQUEST_VERBS
 from segchat.parser.vocabulary import ZH_CLASSIFIERS, ZH_DIGITS, ZH_MODIFIERS, ZH_NOUNS
 from segchat.parser.zh_lexicon import (cedict_senses, colour_before_noun, join_split_words, read_compound_heads,
@@ -852,11 +852,14 @@ def _names_an_object(word: str) -> bool:
 
 
 SENSE_GUESS = "a dictionary sense chosen among several: "
+UNCONFIRMED_SENSE = "a dictionary sense neither our vocabulary nor SAM3's phrases confirm: "
+DICTIONARY_GUESSES = (SENSE_GUESS, UNCONFIRMED_SENSE)
 
 
 def _sense_guesses(pieces: list[tuple[str, str]]) -> list[str]:
-    """Words whose reading came from CC-CEDICT, which lists several objects for them ('救生圈': life buoy, flab,
-    spare tire): the sense taken is a guess our vocabulary did not confirm."""
+    """Words whose reading came from CC-CEDICT and which it reads as several objects ('救生圈': life buoy, flab,
+    spare tire), or as one object no phrase of SAM3's names: the sense taken is a guess our vocabulary did not
+    confirm."""
     from segchat.parser.zh_lexicon import cedict_senses
 
     notes = []
@@ -871,7 +874,20 @@ def _sense_guesses(pieces: list[tuple[str, str]]) -> list[str]:
         heads = {head for head in heads if not any(_compound_of(head, other) for other in heads)}
         if len(heads) >= 2:
             notes.append(f"{SENSE_GUESS}{word} ({', '.join(sorted(heads))})")
+            continue
+        found = translate_word(word, tag)
+        # '滑雪' (skiing) in 滑雪的人 names the one who does it, a skier: an activity, not an object's sense
+        if found and found[0] == "noun" and not _confirmed_object(found[1]) and not agent_noun(found[1]):
+            notes.append(f"{UNCONFIRMED_SENSE}{word} ({found[1]})")
     return notes
+
+
+def _confirmed_object(english: str) -> bool:
+    """Whether a dictionary's one object sense is a phrase SAM3 was evaluated on ('tower crane' for 塔吊 is not, nor
+    'pig iron' for 铸铁, 'dummy' for 假人): CC-CEDICT's first object sense is often a word for the thing outside
+    pictures (a metal, a trade term), so a sense no phrase of SAM3's confirms is a guess."""
+    singular = singular_phrase(english)
+    return singular in saco_phrases() or english in saco_phrases() or saco_ending(" ".join(singular.split()[-2:]))
 
 
 # ------------------------------------------------------------------------------------------------ chunks

@@ -17,7 +17,7 @@ from segchat.contracts.plan import ExemplarRef, Plan, Relation, RememberConcept,
 from segchat.parser.base import ParseOutcome, ParserBackend, ParserStatus
 from segchat.parser.chinese import noun_phrase as chinese_noun_phrase
 from segchat.parser.chinese import CL as ZH_CL
-from segchat.parser.chinese import SENSE_GUESS, ZH_NUMBER, ZH_SELECT, drop_context_clauses, normalise_chinese
+from segchat.parser.chinese import DICTIONARY_GUESSES, ZH_NUMBER, ZH_SELECT, drop_context_clauses, normalise_chinese
 from segchat.parser.chinese import parse_chinese
 from segchat.parser.chinese import state_word
 from segchat.parser.chinese import take_relation as take_zh_relation
@@ -178,7 +178,7 @@ def _translate_cjk_runs(text: str, notes: list[str]) -> str:
         if state:
             return f" {state} "  # 'the 有裂缝的 tiles': cracked, the state the noun has
         english, _, guesses = chinese_noun_phrase(run)
-        notes.extend(note for note in guesses if note.startswith(SENSE_GUESS))
+        notes.extend(note for note in guesses if note.startswith(DICTIONARY_GUESSES))
         # an attribute alone ('the 红色 fire extinguisher', 'except the 绿色的 ones') for the noun after
         attribute = run[:-1] if run.endswith("的") and len(run) > 1 else run
         if not english and all(tag.startswith("a") or word in ZH_MODIFIERS for word, tag in zh_words(attribute)):

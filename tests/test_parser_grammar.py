@@ -12,6 +12,7 @@ import pytest
 
 from segchat import prompts
 from segchat.contracts.plan import Plan
+from segchat.parser.chinese import UNCONFIRMED_SENSE
 from segchat.parser.evaluate import evaluate
 from segchat.parser.lexicon import is_bare_verb, singular, singular_phrase
 from segchat.parser.offline import parse_offline, read_offline
@@ -370,6 +371,22 @@ def test_a_dictionary_sense_chosen_among_several_objects_is_a_guess():
     assert confirmed.confidence == "high" and confirmed.targets[0].phrase == "life buoy"
     sure, sure_notes = read_offline("把杯子抠出来")
     assert sure.confidence == "high" and not sure_notes
+
+
+@pytest.mark.parametrize("text,word", [("标出所有的搪瓷杯", "搪瓷"), ("标出所有的景泰蓝花瓶", "景泰蓝"),
+                                       ("Please mask the 搪瓷 mugs", "搪瓷")])
+def test_one_dictionary_sense_that_no_phrase_of_sam3s_names_is_a_guess(text, word):
+    """CC-CEDICT's first object sense is often the word for the thing outside pictures (a material, a trade term:
+    铸铁 'pig iron', 假人 'dummy'); one that our vocabulary lacks and no SA-Co phrase names goes out as low confidence,
+    the word and its sense named, in Chinese and in mixed text."""
+    plan, notes = read_offline(text)
+    assert plan.confidence == "low" and any(note.startswith(UNCONFIRMED_SENSE) and word in note for note in notes)
+
+
+def test_one_dictionary_sense_that_a_phrase_of_sam3s_names_stays_sure():
+    """缝纫机 is not ours, but CC-CEDICT's 'sewing machine' is a phrase SAM3 was evaluated on: no guess."""
+    plan, notes = read_offline("把那台缝纫机抠出来")
+    assert plan.confidence == "high" and [t.phrase for t in plan.targets] == ["sewing machine"] and not notes
 
 
 # ------------------------------------------------------------------ families found by blind set I (sentences of our own)
