@@ -729,7 +729,7 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
                 pieces.append((_holder_word(word, pieces[-1]), "eng"))
                 continue
             if word in FRAME or word in REQUEST_VERBS or tag in ("uj", "ul", "uz", "ug", "ud", "y", "e", "o", "c", "p",
-                                                                   "r", "m", "q", "d", "x", "w"):
+                                                                   "r", "m", "q", "mq", "d", "x", "w"):
                 if tag == "m" and word not in FRAME and not re.fullmatch(ZH_NUMBER, word):
                     pieces.append((word, tag))
                 continue

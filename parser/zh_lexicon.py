@@ -216,18 +216,39 @@ def colour_before_noun(word: str) -> str | None:
 def split_unknown(word: str) -> list[tuple[str, str]]:
     """A word no dictionary has, as its longest known pieces from the end (Chinese nouns are head-final:
     '小女孩' is 小 + 女孩, not 小女 + 孩); an unknown character is dropped rather than guessed."""
-    out: list[tuple[str, str]] = []
+    return [reading for _piece, reading in split_unknown_pieces(word)]
+
+
+def split_unknown_pieces(word: str) -> list[tuple[str, tuple[str, str]]]:
+    """split_unknown's pieces with the Chinese each was read from: what the characters not in any piece were
+    (dropped), and which readings are our vocabulary's, says how sure the guess is."""
+    out: list[tuple[str, tuple[str, str]]] = []
     end = len(word)
     while end > 0:
         for size in range(min(6, end), 0, -1):
             found = translate_word(word[end - size:end]) if size < len(word) or end != len(word) else None
             if found:
-                out.append(found)
+                out.append((word[end - size:end], found))
                 end -= size
                 break
         else:
             end -= 1
     return out[::-1]
+
+
+def sure_split(word: str) -> bool:
+    """Whether a word no dictionary has reads surely from its pieces: every character in a piece (马桶刷 read as
+    'toilet' lost its 刷, the brush), and an attribute before the noun that is ours (小, 玻璃, 塑料) or makes with
+    it a phrase SAM3 knows: a dictionary's sense of a verb or a bound character (烤串 'roasted string', 营火
+    'camp fire', 挂号 'dead mark') is a guess."""
+    pieces = split_unknown_pieces(word)
+    if not pieces or sum(len(chinese) for chinese, _ in pieces) != len(word):
+        return False
+    for index, (chinese, (kind, english)) in enumerate(pieces[:-1]):
+        following = pieces[index + 1][1][1].split()[0]
+        if kind == "mod" and chinese not in ZH_MODIFIERS and not saco_ending(f"{english.split()[-1]} {following}"):
+            return False
+    return True
 
 
 _FUNCTION_TAGS = frozenset("eng x r m q uj ul uz ug ud p c d y e o w v".split())  # frame, pronouns, counts, verbs
@@ -307,7 +328,8 @@ def translate_words(pieces: list[tuple[str, str]]) -> tuple[str, bool]:
             # ('金融中心' -> 'banking heart') is likely a name or a term the dictionary lacks
             # ... unless the pieces make a phrase SAM3 knows ('沙滩' + '椅': 'beach chair')
             confirmed = bool(parts) and saco_ending(" ".join(english for _, english in parts[-2:]))
-            known = known and bool(parts) and (sum(kind == "noun" for kind, _ in parts) <= 1 or confirmed)
+            known = known and bool(parts) and (sum(kind == "noun" for kind, _ in parts) <= 1 or confirmed) \
+                and sure_split(word)
             tokens.extend(parts)
     cleaned: list[tuple[str, str]] = []
     for index, (kind, english) in enumerate(tokens):

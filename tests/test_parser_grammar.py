@@ -383,6 +383,19 @@ def test_one_dictionary_sense_that_no_phrase_of_sam3s_names_is_a_guess(text, wor
     assert plan.confidence == "low" and any(note.startswith(UNCONFIRMED_SENSE) and word in note for note in notes)
 
 
+@pytest.mark.parametrize("text", ["把阳台上的晒衣架都标出来", "把那个挂篮抠出来"])
+def test_a_word_read_from_pieces_that_lose_a_character_or_take_a_verbs_sense_is_a_guess(text):
+    """晒衣架 read as its piece 衣架 lost 晒; 挂篮 is 'dead' (a sense of the verb 挂, no modifier of ours, making no
+    phrase SAM3 knows with 'basket') + basket: neither reading accounts for the word, so neither is sure."""
+    plan, notes = read_offline(text)
+    assert plan.confidence == "low" and any("read from its pieces" in note for note in notes)
+
+
+def test_a_word_read_as_our_attribute_and_a_known_noun_stays_sure():
+    plan = parse_offline("把那把木勺子抠出来")
+    assert plan.confidence == "high" and [t.phrase for t in plan.targets] == ["wooden spoon"]
+
+
 def test_one_dictionary_sense_that_a_phrase_of_sam3s_names_stays_sure():
     """缝纫机 is not ours, but CC-CEDICT's 'sewing machine' is a phrase SAM3 was evaluated on: no guess."""
     plan, notes = read_offline("把那台缝纫机抠出来")
