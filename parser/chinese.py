@@ -16,8 +16,9 @@ from segchat.parser.lexicon import (CLOSED_CLASS, JARGON, agent_noun, is_known, 
                                     saco_ending, saco_phrases, singular_phrase)
 from segchat.parser.lexicon import REQUEST_VERBS as EN_REQUEST_VERBS
 from segchat.parser.vocabulary import ZH_CLASSIFIERS, ZH_DIGITS, ZH_MODIFIERS, ZH_NOUNS
-from segchat.parser.zh_lexicon import (cedict_senses, colour_before_noun, join_split_words, read_compound_heads,
-                                      sense_after, translate_word, translate_words, words)
+from segchat.parser.zh_lexicon import (cedict_object, cedict_senses, colour_and_our_noun, colour_before_noun,
+                                      join_split_words, read_compound_heads, sense_after, translate_word,
+                                      translate_words, words)
 
 ZH_NUMBER = "(\\d+|[零一两二俩仨三四五六七八九十百]+)"
 CL = f"[{ZH_CLASSIFIERS}]"
@@ -653,7 +654,9 @@ def state_word(fragment: str) -> str | None:
                 if form in saco_modifiers():
                     return form
         elif len(sense.split()) == 1:
-            if is_adjective(sense) and sense in saco_modifiers():
+            # '轮子' (wheel) is a noun SA-Co puts before others ('wheel loader'), no state: its participle is one
+            if is_adjective(sense) and sense in saco_modifiers() and not ("NOUN" in lemmas(sense)
+                                                                          and "ADJ" not in lemmas(sense)):
                 return sense
             form = participle_of(sense)
             if form:
@@ -868,6 +871,8 @@ def _sense_guesses(pieces: list[tuple[str, str]]) -> list[str]:
             continue
         if colour_before_noun(word) and (word, tag) != pieces[-1]:
             continue  # 橘猫: the colour, read so by translate_words
+        if colour_and_our_noun(word, cedict_object(word)):
+            continue  # 红辣椒: a colour and our noun
         heads = {sense.split()[-1] for sense in cedict_senses(word) if not sense.startswith("to ")}
         # 'spoon' and 'tablespoon' (汤匙) are one kind of object: a head that is a word put before another is that
         # one ('sphygmomanometer' is no kind of 'meter': 'sphygmomano' is no word)
@@ -947,10 +952,12 @@ def read_chunk(chunk: str) -> Reading | None:
                 # '带瓶标的': jieba read the particle into a word (标的, 'target'): the split is a guess
                 reading.unsure.append(f"the particle 的 read as part of a word in an exclusion: {word}")
         # '带鼻标的不要': an excluded word no dictionary has is as much a guess from its pieces as the object's own
-        excluded_noun, excluded_known, _ = noun_phrase(
+        excluded_noun, excluded_known, excluded_notes = noun_phrase(
             re.sub(r"^\s*(?:有|没有?|不)?(?:带|穿|戴|披|系|拿|抱)?着?", "", fragment))
         if not excluded_noun or not any(re.search(rf"\b{re.escape(excluded_noun)}\b", e) for e in reading.exclude):
             continue  # the fragment was read another way ('穿白大褂的': wearing a white coat; '没开花的': a state)
+        # '不要霓虹灯的': a sense guessed for the excluded word is as much a guess as one for the object's own
+        reading.unsure.extend(note for note in excluded_notes if note.startswith(DICTIONARY_GUESSES))
         if not excluded_known:
             reading.unsure.append("a word no dictionary knows was read from its pieces (in an exclusion)")
     return reading
@@ -1000,9 +1007,10 @@ def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
     # '白色的' -> 'white {head}'; '双层巴士' names its own object; '烂的' -> 'rotten {head}'
     fragment_words = noun.split()
     tokens = [translate_word(w, t) for w, t in words(re.sub(r"[的那这些个只]", " ", fragment))]
-    has_noun = any(t and t[0] == "noun" for t in tokens) or any(  # 'broken ones': 'ones' stands for the head
+    # 'broken ones': 'ones' stands for the head; 'double-decker 的': a hyphened compound says what kind the head is
+    has_noun = any(t and t[0] == "noun" for t in tokens) or any(
         is_noun(w) and "ADJ" not in lemmas(w) and w not in ("one", "ones")
-        for w in re.findall(r"[a-z]+", fragment.lower()))
+        for w in re.findall(r"[a-z]+(?:-[a-z]+)*", fragment.lower()) if "-" not in w)
     if head and (not has_noun) and fragment_words[-1] != head_last:
         return f"{noun} {head}"
     fragment_tokens = words(re.sub(r"[的\s]+$", "", fragment))

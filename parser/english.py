@@ -227,7 +227,8 @@ QUALITY_THEN_PLACE = re.compile(r"\b(?P<noun>[a-z]+) (?:that|which|who)(?:'s| is
 
 def _quality_before_noun(match: re.Match) -> str:
     quality = match.group("quality")
-    if not is_adjective(quality) or is_noun(quality):
+    # 'the dogs that are not near the fence': a denial, no quality (SA-Co's phrases hold 'not' as a word)
+    if not is_adjective(quality) or is_noun(quality) or quality in ("not", "never", "no"):
         return match.group(0)
     return f"{PLAIN_MODIFIERS.get(quality, quality)} {match.group('noun')} "
 
@@ -538,6 +539,16 @@ def take_negative_post_modifier(text: str) -> tuple[str, list[str]]:
         elif obj:
             excluded.append(f"{{head}} {joiner} {obj}")
         text = text[:negative.start()]
+        return text, excluded
+    # 'every plant that isn't in a pot', 'the books not on the shelf': a place the clause denies is an exclusion of
+    # the things in that place, not a relation of the ones meant
+    place = re.search(r"(?:\b(?:that|which|who)\s+(?:isn't|aren't|is not|are not|'s not|'re not|are n't)|(?<![a-z])not)"
+                      r"\s+(?P<cue>in|inside|on|under|near|next to|beside|by|above|below)\s+(?P<x>.+)$", text)
+    anchor = noun_phrase(place.group("x"))[0] if place else ""
+    if place and anchor:
+        cue = "in" if place.group("cue") == "inside" else place.group("cue")
+        excluded.append(f"{{head}} {cue} {anchor}")
+        text = text[:place.start()]
     return text, excluded
 
 
@@ -1377,6 +1388,11 @@ def expand_shorthand(text: str) -> str:
     text = re.sub(r"(?i)\s*\b(?:in|on|from) (?:the|this|that|my|our) (?:[a-z]+ )?(?:shot|snap|snapshot)\b", "", text)
     text = re.sub(r"(?i)\s*\b(?:on|at|in) (?:the|this) (?:construction|building|work) site\b"
                   r"(?! (?:photo|picture|image|shot|pic|snap)s?\b)", "", text)
+    # 'the sunflowers in this field', 'the cracked pots on this balcony': a place said with 'this' at the end of the
+    # request is the one the picture shows, where everything is
+    text = re.sub(r"(?i)\s*\b(?:on|at|in) this (?:[a-z]+ )?(?P<place>[a-z]+)(?=\s*[.!?]*\s*$)",
+                  lambda m: "" if is_noun(m.group("place").lower()) and "ADJ" not in lemmas(m.group("place").lower())
+                  else m.group(0), text)
     # 'rite in the middle': 'right' as it sounds
     text = re.sub(r"(?i)\brite(?= (?:in|on|at|next|by|there|here|now|side)\b)", "right", text)
     # 'giv me 4 …': the request verb typed short

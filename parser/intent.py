@@ -67,6 +67,8 @@ OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指�
                          # '把这张图调成黑白的': the picture itself made into something else (an edit)
                          r"(?:图|照片|图片|画面|相片)[^，,。]{0,6}?(?:调成|弄成|处理成|调为)|"
                          r"好看吗|漂亮吗|好不好看|多大了|几岁|"
+                         # '把车牌号念出来': the text in the picture read aloud, which no mask does
+                         r"(?:念|读)(?:出来|一下|给我听)|"
                          # '图里这个人是谁啊？': who someone is, which no mask says; '这辆公交车是几路的': which route
                          r"是谁(?:啊|呀|呢|吗)?[？?]?\s*$|是几路|几路车|"
                          # chat and amounts the picture cannot be segmented into ('在吗', '有多少卡路里')
@@ -109,7 +111,7 @@ VAGUE_ZH = re.compile(r"^(?:欸|诶|哎|唉|嗯|呃|额|喂)*(?:(?:那个|这个
                       r"(?:[，,\s]*(?:你懂(?:的|我(?:的)?意思)?|你明白(?:的|我(?:的)?意思)?)(?:吧|哈|嘛)?)?$")
 # 'as usual', 'the same as always' with no object: what to do is in the user's head
 # '处理一下那边的东西': something done to a thing no word names
-VAGUE_THING_ZH = re.compile(r"^(?:帮我|请|麻烦你?)?(?:处理|弄|搞|整|看)一?下(?:那边|这边|这里|那里|那儿|这儿)?的?"
+VAGUE_THING_ZH = re.compile(r"^(?:帮我|请|麻烦你?)?(?:处理|弄|搞|整|看)一?下(?:那边|这边|这里|那里|那儿|这儿|这个|那个|这些|那些)?的?"
                             r"(?:东西|玩意儿?)$")
 VAGUE_AS_BEFORE_ZH = re.compile(r"^(?:帮我|请|麻烦你?)?(?:(?:处理|弄|搞|整)一?下)?[，,]?(?:按|照|还是)?(?:老样子|老规矩|照旧|惯例)"
                                 r"(?:来|办|处理|弄)?(?:吧|啊|呀)?$|^(?:帮我|请)?(?:处理|弄|搞|整)一?下[，,]?(?:按|照)(?:老样子|老规矩|惯例)")

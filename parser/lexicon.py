@@ -32,7 +32,7 @@ CONJUNCTIONS = frozenset("and or but nor so yet if then while because although t
 # words of thanks and praise: a sentence of only these has nothing to find ('thanks, that's great')
 ACKNOWLEDGEMENT_EN = frozenset("""thanks thank you thx ty so much very really a lot that that's thats it it's its this
 is looks look was great good perfect nice cool awesome amazing excellent brilliant fantastic wonderful lovely super sweet
-well done job work wow yay ok okay yes yeah yep lol haha love exactly right correct""".split())
+well done job work wow yay ok okay yes yeah yep lol haha love exactly right correct hey hi hello there oh""".split())
 POLITENESS = frozenset("""please pls plz kindly thanks thank thx ty hey hi hello ok okay so now actually just also too
 again instead well alright sure yes yeah oh um uh hmm maybe perhaps really simply quickly only even""".split())
 WANT_VERBS = frozenset("want wanna need like love wish help let lets let's try go ahead able mind care gimme lemme "

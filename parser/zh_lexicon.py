@@ -176,6 +176,9 @@ def translate_word(word: str, tag: str = "") -> tuple[str, str] | None:
     if is_proper_name(word):
         return None
     english = cedict_object(word)
+    ours = colour_and_our_noun(word, english)
+    if ours:
+        return "noun", ours
     if english is None:
         states = [s for s in cedict_senses(word) if len(s.split()) == 1 and (is_adjective(s) or is_participle(s))]
         return ("mod", states[0]) if states else None
@@ -190,6 +193,17 @@ def translate_word(word: str, tag: str = "") -> tuple[str, str] | None:
                                                  and not noun_only):
         return "mod", english
     return "noun", english
+
+
+def colour_and_our_noun(word: str, english: str | None) -> str | None:
+    """红辣椒: CC-CEDICT's reading ('red pepper') starts with the colour its first character names, and the rest is a
+    noun of ours (辣椒, chili pepper): the colour and our noun ('red chili pepper'); None otherwise (红萝卜 is a carrot
+    to the dictionary, no colour said)."""
+    colour = ZH_MODIFIERS.get(word[:1] + "色")
+    rest = ZH_NOUNS.get(word[1:]) if len(word) >= 3 else None
+    if colour and rest and english and english.split()[0] == colour and english != f"{colour} {rest}":
+        return f"{colour} {rest}"
+    return None
 
 
 def two_colours(word: str) -> str | None:

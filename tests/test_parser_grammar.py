@@ -341,7 +341,7 @@ FAMILIES = [json.loads(line) for line in (DATA / "parser_families.jsonl").read_t
 
 @pytest.mark.parametrize("case", FAMILIES, ids=[f"{c['set']}:{c['text'][:40]}" for c in FAMILIES])
 def test_families_of_blind_sets(case):
-    """Each family a blind set (G to O, Q to DB) showed, in sentences of our own (tests/data/parser_families.jsonl:
+    """Each family a blind set (G to O, Q to DH) showed, in sentences of our own (tests/data/parser_families.jsonl:
     the set, the family, the text, and the reading as (phrase, selection, count, exclusions, relation) per target),
     read as written, as the follow-up kind given, with high confidence."""
     expected = [(p, kind, count, exclude, tuple(relation) if relation else None)
@@ -374,7 +374,7 @@ def test_a_dictionary_sense_chosen_among_several_objects_is_a_guess():
 
 
 @pytest.mark.parametrize("text,word", [("标出所有的搪瓷杯", "搪瓷"), ("标出所有的景泰蓝花瓶", "景泰蓝"),
-                                       ("Please mask the 搪瓷 mugs", "搪瓷")])
+                                       ("Please mask the 搪瓷 mugs", "搪瓷"), ("所有的花瓶，不要景泰蓝的", "景泰蓝")])
 def test_one_dictionary_sense_that_no_phrase_of_sam3s_names_is_a_guess(text, word):
     """CC-CEDICT's first object sense is often the word for the thing outside pictures (a material, a trade term:
     铸铁 'pig iron', 假人 'dummy'); one that our vocabulary lacks and no SA-Co phrase names goes out as low confidence,
@@ -394,6 +394,13 @@ def test_a_word_read_from_pieces_that_lose_a_character_or_take_a_verbs_sense_is_
 def test_a_word_read_as_our_attribute_and_a_known_noun_stays_sure():
     plan = parse_offline("把那把木勺子抠出来")
     assert plan.confidence == "high" and [t.phrase for t in plan.targets] == ["wooden spoon"]
+
+
+def test_a_denied_place_after_are_not_is_never_read_as_the_place():
+    """'the dogs that are not near the fence': 'not' is no quality put before the noun (SA-Co's phrases hold the
+    word), so the denial stays and the place is excluded, not related."""
+    plan = parse_offline("mask the dogs that are not near the fence")
+    assert plan.targets[0].relation is None and plan.targets[0].exclude == ["dog near fence"]
 
 
 def test_one_dictionary_sense_that_a_phrase_of_sam3s_names_stays_sure():
