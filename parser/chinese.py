@@ -507,8 +507,10 @@ def _count_match(text: str) -> re.Match | None:
 
 def _strip_demonstratives(text: str) -> str:
     """'那只' / '这几个' / '每一个' point, they do not count; nor does a measure word of a group after a
-    demonstrative ('这堆橙子', '那群羊': the oranges of this pile, which a number before it would not count either)."""
-    return re.sub(f"[那这哪每]一?{CL}|[那这]些|[那这]几{CL}?|每一?{CL}|(?:[那这]一?|一)(?:大|小)?{GROUP_CL}", " ", text)
+    demonstrative ('这堆橙子', '那群羊': the oranges of this pile, which a number before it would not count either);
+    '有扶手的那种': 'that kind' after 的 stands for the noun, as 'the ones' does."""
+    return re.sub(f"[那这哪每]一?{CL}|[那这]些|[那这]几{CL}?|每一?{CL}|(?:[那这]一?|一)(?:大|小)?{GROUP_CL}|"
+                  f"(?<=的)[那这]一?(?:种|类|款)", " ", text)
 
 
 # ------------------------------------------------------------------------------------------------ exclusions
@@ -969,6 +971,9 @@ def _says_something(fragment: str) -> bool:
                for w, _ in words(fragment))
 
 
+SEATS = frozenset("chair armchair sofa couch seat bench stool recliner".split())
+
+
 def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
     fragment = _strip_demonstratives(fragment)
     posture = re.fullmatch(rf"{POSTURE_DE.pattern}的", fragment.strip())
@@ -1017,7 +1022,9 @@ def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
     if head and len(fragment_tokens) == 1 and fragment.rstrip().endswith("的") and fragment_words[-1] != head_last:
         return f"{noun} {head}"  # '巧克力的': a noun alone before 的 says what the head is of ('the chocolate ones')
     if head and has_noun and fragment.rstrip().endswith("的") and fragment_words[-1] != head_last:
-        return f"{head} with {noun}"  # '红色手柄的除外': a part the head has, not another object
+        # '红色手柄的除外': a part the head has, not another object; a seat's 扶手 is its armrest, a stair's a rail
+        noun = "armrest" if noun == "handrail" and head_last in SEATS else noun
+        return f"{head} with {noun}"
     return noun
 
 

@@ -301,6 +301,11 @@ def adds_within_itself(text: str, readings: list[Reading]) -> bool:
         and take_followup(text[:trailing.start()].strip())[0] == "new"
 
 
+# 'just the cats', 'only the red mugs please': no verb of keeping and no word of the last answer, only the object
+BARE_NARROWING = re.compile(r"^(?:(?:ok|okay|please|hmm+|um+|uh+|oh|well|yeah|hey)[, ]+)*(?:only|just)\s+"
+                            r"(?!.*\b(?:keep|now|remaining|rest|those|these|them|ones?|of the|left|instead)\b)")
+
+
 def take_followup(text: str) -> tuple[str, str]:
     for pattern, kind in FOLLOWUP_PATTERNS:
         match = re.search(pattern, text)
@@ -1387,7 +1392,9 @@ def expand_shorthand(text: str) -> str:
     # scene, or the scene itself, is where everything is, no place of the one meant
     text = re.sub(r"(?i)\s*\b(?:in|on|from) (?:the|this|that|my|our) (?:[a-z]+ )?(?:shot|snap|snapshot)\b", "", text)
     text = re.sub(r"(?i)\s*\b(?:on|at|in) (?:the|this) (?:construction|building|work) site\b"
-                  r"(?! (?:photo|picture|image|shot|pic|snap)s?\b)", "", text)
+                  r"(?! (?:photo|picture|image|shot|pic|snap)s?\b)|\s*\bon site\b", "", text)
+    # 'the spoon nex to the cutting board': 'next' with its last letter dropped
+    text = re.sub(r"(?i)\bnex(?= to\b)", "next", text)
     # 'the sunflowers in this field', 'the cracked pots on this balcony': a place said with 'this' at the end of the
     # request is the one the picture shows, where everything is
     text = re.sub(r"(?i)\s*\b(?:on|at|in) this (?:[a-z]+ )?(?P<place>[a-z]+)(?=\s*[.!?]*\s*$)",
@@ -1818,6 +1825,10 @@ def parse_english(text: str) -> tuple[list[Reading], str]:
         readings = read_pieces(split_targets(text), text)
     if followup == "add" and adds_within_itself(request, readings):
         followup = "new"
+    if followup == "refine" and readings and readings[0].phrase and readings[0].selection.kind == "all" \
+            and readings[0].selection.count is None and BARE_NARROWING.match(request):
+        # 'just the stethoscope pls': as many users ask anew for one kind as narrow the last answer to it
+        readings[0].unsure.append("'just' or 'only' before an object may narrow the last answer or ask anew")
     if readings and re.search(r"\bexplain\b|\bwhy\b|\banswer\b", text_in):
         readings[0].unsure.append("the request also asks for an explanation, which needs the LLM")
     if readings and len(text_in.split()) > 30:

@@ -187,6 +187,9 @@ def _translate_cjk_runs(text: str, notes: list[str]) -> str:
 
     # 'all the pigeons, 白色的不要': a Chinese clause of what is not wanted after an English request
     text = TRAILING_ZH_EXCLUSION.sub(_english_exclusion, text)
+    # 'select all the cups, 但是不要 paper cups': a Chinese word of exclusion before what is excluded is 'except'
+    text = re.sub(r"(?:[,，]\s*)?(?:但是|但|可是|不过)?(?:不要|别要|除了|除去|不包括)\s*(?=[A-Za-z\u4e00-\u9fff])", " except ",
+                  text)
     # '两个 parking meters', 'segment 三 of the cupcakes': a Chinese count reads as the digits would
     text = re.sub(rf"{ZH_NUMBER}{ZH_CL}|(?<![\u3400-\u9fff]){ZH_NUMBER}(?![\u3400-\u9fff])",
                   lambda m: f" {zh_number(m.group(1) or m.group(2)) or m.group(0)} ", text)

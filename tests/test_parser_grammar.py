@@ -341,7 +341,7 @@ FAMILIES = [json.loads(line) for line in (DATA / "parser_families.jsonl").read_t
 
 @pytest.mark.parametrize("case", FAMILIES, ids=[f"{c['set']}:{c['text'][:40]}" for c in FAMILIES])
 def test_families_of_blind_sets(case):
-    """Each family a blind set (G to O, Q to DH) showed, in sentences of our own (tests/data/parser_families.jsonl:
+    """Each family a blind set (G to O, Q to DN) showed, in sentences of our own (tests/data/parser_families.jsonl:
     the set, the family, the text, and the reading as (phrase, selection, count, exclusions, relation) per target),
     read as written, as the follow-up kind given, with high confidence."""
     expected = [(p, kind, count, exclude, tuple(relation) if relation else None)
@@ -394,6 +394,16 @@ def test_a_word_read_from_pieces_that_lose_a_character_or_take_a_verbs_sense_is_
 def test_a_word_read_as_our_attribute_and_a_known_noun_stays_sure():
     plan = parse_offline("把那把木勺子抠出来")
     assert plan.confidence == "high" and [t.phrase for t in plan.targets] == ["wooden spoon"]
+
+
+@pytest.mark.parametrize("text", ["just the red mugs please", "only the cats"])
+def test_just_an_object_with_no_word_of_the_last_answer_is_unsure_which_follow_up_it_is(text):
+    """'just the stethoscope pls': as many users ask anew for one kind as narrow the last answer to it; with
+    'keep' or 'now' it narrows, and the reading is sure."""
+    plan = parse_offline(text)
+    assert plan.followup == "refine" and plan.confidence == "low"
+    assert parse_offline("now just the cats").confidence == "high"
+    assert parse_offline("just keep the cats").confidence == "high"
 
 
 def test_a_denied_place_after_are_not_is_never_read_as_the_place():
