@@ -59,7 +59,8 @@ _RELATIONS_ENDING_IN_DE = [
     ("right_of", r"(?P<a>[^的，,最]+?)(?:的)?(?:右边|右侧|右面)的"),
     ("above", rf"(?P<a>[^的，,]+?)(?:的)?(?:上方|上空)(?:{PLACED}着?)?的"),
     ("below", rf"(?P<a>[^的，,]+?)(?:的)?(?:下面|下方|底下|下边|下)(?:{PLACED}着)?的"),
-    ("near", r"(?P<a>[^的，,]+?)(?:的)?(?:旁边|附近|边上|旁|隔壁|周围|前面|后面|前边|后边|对面|远处|远端|那头|另一边|另一侧)的"),
+    ("near", r"(?P<a>[^的，,]+?)(?:的)?(?:旁边|附近|边上|身边|身旁|旁|隔壁|周围|前面|后面|前边|后边|对面|远处|远端|那头|另一边|"
+             r"另一侧)的"),
     # '窗边那只猫', '河边的树': a thing's side (左边, 这边, 两边 are places in the picture or no thing's side)
     ("near", r"(?P<a>[^的，,最]*?[^的，,最左右这那上下前后里外旁东西南北两一])边的"),
     # '门口那个人', '路口的交警': at the door, at the crossing
@@ -743,6 +744,9 @@ def noun_phrase(text: str) -> tuple[str, bool, list[str]]:
             if tag.startswith("v") and len(word) == 2 and word[1] in "坏破碎烂裂瘪" and word[1] in ZH_MODIFIERS:
                 pieces.append((word[1], "a"))  # '踩坏的', a verb and its result our list lacks: the result is the state
                 continue
+            if len(word) == 2 and word[0] in "弄搞整" and word[1] in ZH_MODIFIERS:
+                pieces.append((word[1], "a"))  # '弄脏的' (jieba: a noun): 'make' and the state it leaves, dirty
+                continue
             if word == "子" and pieces and pieces[-1][1] != "eng":
                 continue  # '竹篮子': the noun suffix our dictionary's shorter word left over, not 'child'
             state = _state_before_de(word, tag, index, segmented)
@@ -858,7 +862,12 @@ def _names_an_object(word: str) -> bool:
 
 SENSE_GUESS = "a dictionary sense chosen among several: "
 UNCONFIRMED_SENSE = "a dictionary sense neither our vocabulary nor SAM3's phrases confirm: "
-DICTIONARY_GUESSES = (SENSE_GUESS, UNCONFIRMED_SENSE)
+SCENE_SENSE = "a word whose everyday object depends on the scene: "
+DICTIONARY_GUESSES = (SENSE_GUESS, UNCONFIRMED_SENSE, SCENE_SENSE)
+# words of ours that name two everyday objects, which one the scene decides (a 模特 in a shop window is a mannequin,
+# on a catwalk a model; a garden's 铲子 is a shovel, a kitchen's a spatula): the reading takes the first, unsure
+SCENE_DEPENDENT = {"模特": ("model", "mannequin"), "铲子": ("shovel", "spatula"), "水壶": ("kettle", "water bottle"),
+                   "垫子": ("cushion", "mat"), "吊灯": ("pendant light", "chandelier")}
 
 
 def _sense_guesses(pieces: list[tuple[str, str]]) -> list[str]:
@@ -869,6 +878,8 @@ def _sense_guesses(pieces: list[tuple[str, str]]) -> list[str]:
 
     notes = []
     for word, tag in pieces:
+        if word in SCENE_DEPENDENT:
+            notes.append(f"{SCENE_SENSE}{word} ({', '.join(SCENE_DEPENDENT[word])})")
         if tag == "eng" or word in ZH_NOUNS or word in ZH_MODIFIERS:
             continue
         if colour_before_noun(word) and (word, tag) != pieces[-1]:
@@ -1408,7 +1419,7 @@ BARE_SIZE = re.compile(r"(?:(?<=^)|(?<=[要把将留选是掉除\s，,]))(?P<siz
 # '键盘和它右边的音箱': a pronoun before a place word points at the target named just before it; '耳机和旁边的手机':
 # a word of nearness or of containment ('烤箱和里面的面包') with no anchor at all does too (a side or a height alone, '和左边的香蕉', is a position instead)
 PRONOUN_ANCHOR = re.compile(r"^\s*(?:(?:它们|他们|她们|它|他|她|牠|其)(?=的?(?:左边|左侧|左面|右边|右侧|右面|上方|上面|上边|下面|"
-                            r"下方|下边|底下|旁边|附近|边上|隔壁|周围|前面|后面|里面|里边))|(?=(?:旁边|附近|边上|隔壁|周围|"
+                            r"下方|下边|底下|旁边|附近|边上|身边|身旁|隔壁|周围|前面|后面|里面|里边))|(?=(?:旁边|附近|边上|隔壁|周围|"
                             r"里面|里边|里头)(?:的|[那这]一?[个只件把张台辆本支条块位]\s*)))")
 
 
