@@ -26,8 +26,8 @@ ZH_SELECT = [
     (r"最左边|最左侧|最左面|最左|左边|左侧|左面|靠左", "leftmost"),
     (r"最右边|最右侧|最右面|最右|右边|右侧|右面|靠右", "rightmost"),
     (r"正中间|正中央|中间|中央|正中|居中", "center"),
-    (r"最上面|最上方|最顶上|最顶部|最顶端|最上边|最上层|顶上|最高|最上|上面|上方|顶部", "topmost"),
-    (r"最下面|最下方|最底下|最底部|最底层|最下边|最下层|底下|最低|最下|下面|下方|底部", "bottommost"),
+    (r"最上面|最上方|最顶上|最顶部|最顶端|最上边|最上层|最靠上|顶上|最高|最上|上面|上方|顶部", "topmost"),
+    (r"最下面|最下方|最底下|最底部|最底层|最下边|最下层|最靠下|底下|最低|最下|下面|下方|底部", "bottommost"),
     (r"最大|最高大|最粗|最长|最胖|最壮|大一点的那|大的那|较大的那", "largest"),
     # 最矮 is the shortest, the least of size as 'shortest' is in English (最高 stays a place: the highest up)
     (r"最小|最矮小|最矮|最细|最短|小一点的那|小的那|较小的那", "smallest"),
@@ -921,7 +921,7 @@ def read_chunk(chunk: str) -> Reading | None:
         # '找零件A', '标出样品甲': a name given with 'remember' ('把2号记为零件A'); the agent matches it as said
         return Reading(phrase=named.group("name").lower(), unsure=["a concept name, kept as said"])
     text, excluded_raw = take_exclusion(chunk)
-    text, relation = take_relation(text)
+    text, relation = take_relation(text, notes=reading.unsure)
     selection, text, notes = take_selection(text)
     reading.unsure.extend(notes)
     having = HAVING_STATE.search(text) or RESULT_STATE.search(text) or PASSIVE_STATE.search(text) \
@@ -1052,9 +1052,11 @@ PLACE_ONLY = re.compile(r"[最正]?(?:左|右|左上|左下|右上|右下)(?:边
                         r"[最正]?(?:上|下)(?:面|方|边)|最?(?:顶上|顶部|底下|底部)|[最正]?前(?:面|排)|[最正]?后(?:面|排)")
 
 
-def take_relation(text: str, object_required: bool = True) -> tuple[str, tuple[str, str] | None]:
+def take_relation(text: str, object_required: bool = True,
+                  notes: list[str] | None = None) -> tuple[str, tuple[str, str] | None]:
     """(text without the relation, (kind, English anchor)) for the first relation whose anchor reads as a noun and,
-    with `object_required`, leaves an object to relate; (text, None) when none does."""
+    with `object_required`, leaves an object to relate; (text, None) when none does. An anchor of ours that names
+    two objects ('拿着铲子的': shovel or spatula) or read from its pieces goes to `notes`, as the object's own would."""
     text = PICTURE_NAMED.sub(" ", text)
     for kind, pattern in ZH_RELATIONS:
         for match in re.finditer(pattern, text):
@@ -1065,7 +1067,7 @@ def take_relation(text: str, object_required: bool = True) -> tuple[str, tuple[s
                 continue  # '站在正中间的学生', '坐在最左边的女孩': where in the picture, which the selection reads
             if re.search(r"(?:左|右)(?:边|侧|面)?$|(?:上|下)(?:面|方|边)$", anchor_zh.strip()):
                 continue  # '站在门左边的人': the side of the anchor, which a pattern of that side reads
-            anchor, _, _ = noun_phrase(anchor_zh)
+            anchor, anchor_known, anchor_notes = noun_phrase(anchor_zh)
             if not anchor and re.fullmatch(r"\s*[A-Za-z][A-Za-z \-]*", anchor_zh):
                 # '把 box 里的 toys': an English word before a place word is the place, even a word of request
                 from segchat.parser.english import noun_phrase as english_noun_phrase
@@ -1076,6 +1078,11 @@ def take_relation(text: str, object_required: bool = True) -> tuple[str, tuple[s
             rest = text[:match.start()] + " " + text[match.end():]
             if object_required and not noun_phrase(rest)[0]:
                 continue
+            if notes is not None:
+                # a place's near-synonyms (院子: yard, garden, patio) change little: only our words of two objects
+                notes.extend(note for note in anchor_notes if note.startswith(SCENE_SENSE))
+                if not anchor_known:  # '穿红色球衣的': 球衣 read as ball + clothes
+                    notes.append("a word no dictionary knows was read from its pieces (in a relation's anchor)")
             return rest, (kind, anchor[:80])
     return text, None
 

@@ -302,7 +302,7 @@ def adds_within_itself(text: str, readings: list[Reading]) -> bool:
 
 
 # 'just the cats', 'only the red mugs please': no verb of keeping and no word of the last answer, only the object
-BARE_NARROWING = re.compile(r"^(?:(?:ok|okay|please|hmm+|um+|uh+|oh|well|yeah|hey)[, ]+)*(?:only|just)\s+"
+BARE_NARROWING = re.compile(r"^(?:(?:ok|okay|please|pls|plz|hmm+|um+|uh+|oh|well|yeah|hey)[, ]+)*(?:only|just)\s+"
                             r"(?!.*\b(?:keep|now|remaining|rest|those|these|them|ones?|of the|left|instead)\b)")
 
 
@@ -1825,8 +1825,7 @@ def parse_english(text: str) -> tuple[list[Reading], str]:
         readings = read_pieces(split_targets(text), text)
     if followup == "add" and adds_within_itself(request, readings):
         followup = "new"
-    if followup == "refine" and readings and readings[0].phrase and readings[0].selection.kind == "all" \
-            and readings[0].selection.count is None and BARE_NARROWING.match(request):
+    if followup == "refine" and readings and readings[0].phrase and BARE_NARROWING.match(request):
         # 'just the stethoscope pls': as many users ask anew for one kind as narrow the last answer to it
         readings[0].unsure.append("'just' or 'only' before an object may narrow the last answer or ask anew")
     if readings and re.search(r"\bexplain\b|\bwhy\b|\banswer\b", text_in):
