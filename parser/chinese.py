@@ -254,6 +254,10 @@ def normalise_chinese(text: str) -> str:
     # '把椅子也标上', '猫也一起框上吧': a mark put on it at the end of the request, as 标出来 asks (a word of its own
     # for jieba would cut '画框上方' wrong)
     text = re.sub(r"(?<![画相方边线镜门窗])([框标圈勾])上(?=[吧了啊呀哈]*\s*[。！!~～]*\s*$)", r"\1出来", text)
+    # '不要共享单车，其他的自行车都选出来': what is not wanted first, then 'the others', as 除了 … 其他的 says
+    text = re.sub(r"^\s*(?:请|帮我)?(?:不要|别要)([^，,]{1,12})[，,]\s*(?=其他|其余|别的)", r"除了\1，", text)
+    # '帮我标处五片叶子': 出 typed as 处, which sounds alike, after a verb of marking
+    text = re.sub(r"(?<=[标框圈选抠])处(?=来|[\u4e00-\u9fff\s]|$)", "出", text)
     # '只 keep 红色的 apples': the English verb of keeping after 只
     text = re.sub(r"(?i)只\s*keep\s*", "只保留", text)
     # '画框上方的钟': a picture frame with a place after it, not the request to draw a box (画框)
@@ -1100,11 +1104,15 @@ ACTIVITY_AUX = {"正在", "现在在", "在", "打算", "准备"}  # 'we are (do
 PURPOSE_START = re.compile(r"^(?:用来|用于|拿来|拿去|好用来|以便|为了)")
 
 
+# '在菜市场随手拍的，…', '这是昨天在公园拍的': where or when the picture was taken, nothing to find
+PHOTO_TAKEN = re.compile(r"^(?:这是|这张是|这张)?[^，,]{0,14}?(?:随手|顺手|刚刚?|昨天|今天)?(?:拍|照|摄)的(?:照片|图片?)?$")
+
+
 def is_context_clause(clause: str) -> bool:
     """A clause that says who asks or what the masks are for, with nothing to find in it ('我们在统计杯子数量',
     '我要拿去做训练数据'); '我要所有的杯子', '我在找红色的杯子' and '我想抠出猫' are requests."""
     clause = clause.strip()
-    if PURPOSE_START.match(clause):
+    if PURPOSE_START.match(clause) or PHOTO_TAKEN.match(clause):
         return True
     subject = CONTEXT_SUBJECT.match(clause)
     if not subject or not clause[subject.end():]:

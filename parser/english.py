@@ -1094,7 +1094,10 @@ INDIFFERENCE = re.compile(r"\b(?:it )?(?:does(?:n't| not)|don't|do not) matter(?
 # 'I'm building a wildflower dataset, so I'd like masks for …': who asks and why, said before the request
 CONTEXT_CLAUSE = re.compile(r"^(?:(?:hi|hello|hey|ok|okay|so|alright|well|anyway|right)\b[!,.]*\s*)*(?:i'?m|i am|we'?re|we are|i'?ve been|we'?ve been|"
                             r"i have been|we have been|i was|"
-                            r"we were|i work|we work|working on|for (?:my|our) \w+)\b[^,;.!?]*?(?:[,;.]|\s-|"
+                            r"we were|i work|we work|working on|for (?:my|our) \w+|"
+                            # 'took this at my kid's birthday party, …': where the picture was taken
+                            r"(?:i |we )?(?:took|shot|snapped) (?:this|these|it)(?: (?:photo|pic|picture|one))?)\b"
+                            r"[^,;.!?]*?(?:[,;.]|\s-|"
                             # '… glassware and i'd like every beaker masked': the request joined by 'and'
                             r"\s+and(?=\s+(?:i'?d like|i would like|i want|i need|we'?d like|we need|could you|"
                             r"can you|please|i was wondering|i'?m wondering|i am wondering|i was hoping|i'?m hoping|"
@@ -1380,6 +1383,11 @@ def drop_narrative_clauses(text: str) -> str:
     return ", ".join(kept[:1] and [re.sub(r"(?i)^\s*(?:(?:but|so|and|then|anyway)\s+)+", "", kept[0])] + kept[1:])
 
 
+LATER_PURPOSE = re.compile(r"(?i)(?:(?<=[.!?,;])\s*|\s+(?=so\b)|^)(?:i(?:'ll| will| want to| wanna| need to|'m going to|"
+                           r" am going to| plan to)|so (?:that )?i can)\s+[^.?!]*?\b(?:later|afterwards?|myself)\b"
+                           r"[^.?!]*[.?!]?")
+
+
 def expand_shorthand(text: str) -> str:
     """The words a user typed in shorthand, written out, before anything reads the text: 'w/o' is 'without',
     'isnt' is "isn't", 'every single' is 'every' (not a count of one); another program's label goes, and so do a
@@ -1399,6 +1407,16 @@ def expand_shorthand(text: str) -> str:
     # request is the one the picture shows, where everything is
     text = re.sub(r"(?i)\s*\b(?:on|at|in) this (?:[a-z]+ )?(?P<place>[a-z]+)(?=\s*[.!?]*\s*$)",
                   lambda m: "" if is_noun(m.group("place").lower()) and "ADJ" not in lemmas(m.group("place").lower())
+                  else m.group(0), text)
+    # 'mask the man with the hose? I want to blur him out later': what the user will do with the mask afterwards,
+    # an edit of their own, not one asked of us
+    text = LATER_PURPOSE.sub(" ", text)
+    # 'which shopping carts are dented? segment those': the question names the quality of the ones meant
+    text = re.sub(r"(?i)\bwhich ((?:[a-z]+ ){0,2}[a-z]+) (?:is|are) ([a-z]+)\s*\?",
+                  lambda m: f"the {m.group(2)} {m.group(1)}." if is_adjective(m.group(2).lower())
+                  or is_participle(m.group(2).lower()) else m.group(0), text)
+    # 'the tinyest cupcake': a superlative of -y spelt with its y kept
+    text = re.sub(r"(?i)\b([a-z]+)yest\b", lambda m: f"{m.group(1)}iest" if lemmas(f"{m.group(1).lower()}iest")
                   else m.group(0), text)
     # 'rite in the middle': 'right' as it sounds
     text = re.sub(r"(?i)\brite(?= (?:in|on|at|next|by|there|here|now|side)\b)", "right", text)

@@ -27,7 +27,7 @@ CLARIFIED = frozenset({Intent.GREETING, Intent.OFF_TASK, Intent.VAGUE, Intent.QU
 
 OFF_TASK_EN = re.compile(
     r"\b(weather|brighter|darker|brightness|contrast|resize|rotate|blur|sharpen|denoise|filter|install|download|"
-    r"translate|write (a|me|some)|who are you|what are you|how are you|"
+    r"translate|write (a|me|some)|who are you|what are you|how are you|red[- ]eyes?|"
     # 'draw me a cartoon giraffe': a new picture to make, not one to segment ('draw a box around …' is a request)
     r"(?:draw|paint|sketch|generate|create|render) (?:me |us )?(?:a|an|some)\b(?! (?:box|circle|outline|line|border|"
     r"rectangle|bounding|mask|ring|square|frame|contour))|"
@@ -66,7 +66,7 @@ OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指�
                          r"总结|介绍一下|换成|改成|变成|转成|替换|"
                          # '把这张图调成黑白的': the picture itself made into something else (an edit)
                          r"(?:图|照片|图片|画面|相片)[^，,。]{0,6}?(?:调成|弄成|处理成|调为)|"
-                         r"好看吗|漂亮吗|好不好看|多大了|几岁|"
+                         r"好看吗|漂亮吗|好不好看|多大了|几岁|多大年纪|年纪多大|多少岁|"
                          # '把车牌号念出来': the text in the picture read aloud, which no mask does
                          r"(?:念|读)(?:出来|一下|给我听)|"
                          # '图里这个人是谁啊？': who someone is, which no mask says; '这辆公交车是几路的': which route

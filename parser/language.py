@@ -11,11 +11,14 @@ LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 ZH_FRAME = re.compile(r"帮我|幫我|请|請|麻烦|麻煩|给我|給我|把|抠|摳|分割|选|選|标出|標出|标记|標記|圈|框|找出|高亮|一下|出来|出來|"
                       r"都|吧|就好|就行|的话|的話|要|不要|别|別|去掉|除了|再|也|只|所有的?|全部的?|怎么|为什么|什么|哪|吗|呢")
-EN_FRAME = re.compile(r"\b(?:please|pls|could|can|would|you|me|the|segment|select|mask|outline|highlight|find|cut|mark|"
-                      r"circle|show|pick|isolate|detect|get|grab|give|except|only|also|all|every|each)\b")
+# 'can' asks only before who is asked ('can you'): a 'watering can', a 'trash can' are things
+EN_FRAME = re.compile(r"\b(?:please|pls|could|can(?= (?:you|u|i|we)\b)|would|you|me|the|segment|select|mask|outline|"
+                      r"highlight|find|cut|mark|circle|show|pick|isolate|detect|get|grab|give|except|only|also|all|"
+                      r"every|each)\b")
 # English words that only an English sentence has: its articles, prepositions and auxiliaries (a verb or a noun
 # alone is often code-switched into a Chinese sentence: '帮我 segment 一下 sofa 右边的 floor lamp')
-EN_FUNCTION = re.compile(r"\b(?:the|a|an|of|on|in|at|with|and|or|to|that|which|is|are|please|pls|could|can|would|you|me|"
+EN_FUNCTION = re.compile(r"\b(?:the|a|an|of|on|in|at|with|and|or|to|that|which|is|are|please|pls|could|"
+                         r"can(?= (?:you|u|i|we)\b)|would|you|me|"
                          r"all|every|each|except|only|also|but|from|for|by|this|these|those)\b")
 
 

@@ -341,7 +341,7 @@ FAMILIES = [json.loads(line) for line in (DATA / "parser_families.jsonl").read_t
 
 @pytest.mark.parametrize("case", FAMILIES, ids=[f"{c['set']}:{c['text'][:40]}" for c in FAMILIES])
 def test_families_of_blind_sets(case):
-    """Each family a blind set (G to O, Q to DZ) showed, in sentences of our own (tests/data/parser_families.jsonl:
+    """Each family a blind set (G to O, Q to EF) showed, in sentences of our own (tests/data/parser_families.jsonl:
     the set, the family, the text, and the reading as (phrase, selection, count, exclusions, relation) per target),
     read as written, as the follow-up kind given, with high confidence."""
     expected = [(p, kind, count, exclude, tuple(relation) if relation else None)
@@ -413,6 +413,14 @@ def test_a_word_whose_object_the_scene_decides_is_said_low(text, word):
     says it is unsure, in Chinese and in mixed text, as the object or as what a relation holds."""
     plan, notes = read_offline(text)
     assert plan.confidence == "low" and any(note.startswith(SCENE_SENSE) and word in note for note in notes)
+
+
+@pytest.mark.parametrize("text,language", [("把 trash can 抠出来", "zh"), ("帮我找 sofa 旁边的 paint can", "zh"),
+                                           ("can you mask the 猫", "en")])
+def test_a_noun_ending_in_can_is_no_english_frame(text, language):
+    """'watering can', 'trash can': 'can' asks only before who is asked ('can you'); a Chinese request with such a
+    noun is answered in Chinese."""
+    assert parse_offline(text).reply_language == language
 
 
 def test_an_anchor_read_from_its_pieces_is_a_guess():
