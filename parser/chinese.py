@@ -183,11 +183,19 @@ REST_OF_LAST = re.compile(r"^(?:剩下|其余|剩余|余下)\s*的\s*(?P<topic>[
                           r"(?=只要|只保留|只留|就留|随便留|留下|保留)")
 
 
+# '只要一个 croissant 就好': how many of a named object are enough, as 'just pick one croissant' asks anew ('只要两个就好',
+# with no object, still narrows the last answer)
+JUST_A_COUNT_OF = re.compile(rf"^\s*我?(?:只要|只需要|就要)\s*{ZH_NUMBER}\s*{CL}?\s*[A-Za-z\u4e00-\u9fff][^，,]*?"
+                             r"(?<!的)(?:就好|就行|就可以|即可)")
+
+
 def take_followup(text: str) -> tuple[str, str]:
     rest_of_last = REST_OF_LAST.search(text)
     if rest_of_last:
         text = text[rest_of_last.end():]
         return "refine", rest_of_last.group("topic").strip() + REFINE.sub("", text, count=1)
+    if JUST_A_COUNT_OF.match(text):
+        return "new", re.sub(r"^\s*我?(?:只要|只需要|就要)", "", text)
     if REFINE.search(text):
         return "refine", REFINE.sub(lambda m: m.group("topic") or "", text, count=1)
     text = CORRECTION_LEAD.sub("", text, count=1)
@@ -247,6 +255,9 @@ AMONG_THESE = re.compile(r"^(?:这|那)(?:几个|几只|几样|几张|几条|几
 PATTERN_WORD = re.compile(r"(?<=格子|条纹|斑点|碎花|豹纹|格纹|波点|圆点|迷彩|花纹)(?:图案|花纹|纹路)")
 
 
+FUSED_COUNTS = {"俩": "两", "仨": "三"}  # two, three with their measure word in them
+
+
 def normalise_chinese(text: str) -> str:
     """The Chinese request as the reading and its coverage check both see it: the states of `colour_change_states`,
     a topic's remark on how many there are, a list's word for its kind, a pattern's word for 'pattern'."""
@@ -256,8 +267,12 @@ def normalise_chinese(text: str) -> str:
     text = re.sub(r"(?<![画相方边线镜门窗])([框标圈勾])上(?=[吧了啊呀哈]*\s*[。！!~～]*\s*$)", r"\1出来", text)
     # '不要共享单车，其他的自行车都选出来': what is not wanted first, then 'the others', as 除了 … 其他的 says
     text = re.sub(r"^\s*(?:请|帮我)?(?:不要|别要)([^，,]{1,12})[，,]\s*(?=其他|其余|别的)", r"除了\1，", text)
-    # '帮我标处五片叶子': 出 typed as 处, which sounds alike, after a verb of marking
-    text = re.sub(r"(?<=[标框圈选抠])处(?=来|[\u4e00-\u9fff\s]|$)", "出", text)
+    # '标俩碗就行': a container that is also a measure word ('一碗饭'), with nothing after it, is the object counted
+    text = re.sub(r"(俩|仨|[一两二三四五六七八九十\d]+)(碗|杯|盒|瓶|袋|箱|盘|桶|罐|篮|壶|锅)"
+                  r"(?=\s*(?:就行|就好|就可以|吧|即可|$|[，,。！!]))",
+                  lambda m: FUSED_COUNTS.get(m.group(1), m.group(1)) + "个" + m.group(2), text)
+    # '帮我标处五片叶子', '标初来': 出 typed as 处 or 初, which sound alike, after a verb of marking
+    text = re.sub(r"(?<=[标框圈选抠])[处初](?=来|[\u4e00-\u9fff\s]|$)", "出", text)
     # '只 keep 红色的 apples': the English verb of keeping after 只
     text = re.sub(r"(?i)只\s*keep\s*", "只保留", text)
     # '画框上方的钟': a picture frame with a place after it, not the request to draw a box (画框)
@@ -951,7 +966,7 @@ def read_chunk(chunk: str) -> Reading | None:
     if state and phrase:
         phrase = f"{state} {phrase}"
     # '破了的牛仔裤': cloth that 破 is torn, not broken
-    phrase = TORN_CLOTH.sub("torn ", phrase)
+    phrase = DENTED_SHELL.sub("dented ", TORN_CLOTH.sub("torn ", phrase))
     if not phrase and selection.kind == "all" and selection.count is None and selection.ordinal is None:
         return None
     reading.phrase = phrase
@@ -1392,6 +1407,9 @@ PLACE_RELATIONS = frozenset({"on", "in", "below", "above", "near", "left_of", "r
 
 TORN_CLOTH = re.compile(r"\bbroken (?=(?:[a-z\-]+ )*(?:jeans|pants|trousers|shirt|t-shirt|sock|dress|jacket|coat|"
                         r"sweater|skirt|shorts|glove|curtain|flag|tent|towel|sheet|jersey|hoodie|scarf)\b)")
+# '瘪了的易拉罐': a 瘪 can or box is dented; only what is blown up (a tyre, a ball) goes flat
+DENTED_SHELL = re.compile(r"\bflat (?=(?:[a-z\-]+ )*(?:can|box|bottle|cup|carton|bucket|pot|pan|tin|kettle|pail|"
+                          r"drum|barrel|car|helmet)\b)")
 
 
 def _bare_noun(piece: str, reading: Reading) -> bool:

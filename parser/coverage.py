@@ -82,8 +82,8 @@ ZH_STRUCTURE = ZH_FRAME | ZH_REQUEST_VERBS | OBJECT_PLACEHOLDERS | set(ZH_CLASSI
 _ZH_FUNCTION_TAGS = ("uj", "ul", "uz", "ug", "ud", "y", "e", "o", "c", "p", "r", "m", "q", "x", "w")
 
 
-# one state said for another material: cloth that is 破 (broken) is torn
-_STATE_KIN = {"torn": "broken", "ripped": "broken"}
+# one state said for another material: cloth that is 破 (broken) is torn, a can that is 瘪 (flat) dented
+_STATE_KIN = {"torn": "broken", "ripped": "broken", "dented": "flat"}
 
 
 def _forms(word: str) -> set[str]:

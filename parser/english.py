@@ -57,7 +57,8 @@ REQUEST_PARTICIPLES = frozenset({"segmented", "masked", "outlined", "highlighted
                                  "labelled", "labeled", "isolated", "extracted"})
 KEYWORDS = sorted(REQUEST_VERBS | {"leftmost", "rightmost", "topmost", "bottommost", "smallest", "largest", "biggest",
                                    "highest", "lowest", "middle", "center", "except", "excluding", "holding", "wearing",
-                                   "please", "segmentation", "every", "without", "just", "only"} | REQUEST_PARTICIPLES
+                                   "please", "segmentation", "every", "without", "just", "only", "furthest",
+                                   "farthest", "tiniest", "closest", "nearest"} | REQUEST_PARTICIPLES
                   # the words of a relation ('the bag undr the desk', 'the cup besdie the sink')
                   | {"under", "underneath", "below", "beneath", "above", "beside", "behind", "between", "inside",
                      "next", "near", "atop", "across", "against"})
@@ -701,7 +702,9 @@ def take_exclusion(text: str) -> tuple[str, list[str]]:
     # 'except the glass ones', 'but not the baby ones': the word before 'ones' says which of the head are meant
     body = re.sub(r"\b(?P<w>[a-z][a-z\-]*) ones?\b",
                   lambda m: m.group(0) if m.group("w") in CLOSED_CLASS else f"{m.group('w')} {{head}}", body)
-    body = re.sub(r"\b(?:those|the ones|ones|the one|that|which|who|is|are|'s|'re)\b", " ", body)
+    # 'leave out anyone with a backpack': 'anyone' stands for the head as 'those' does
+    body = re.sub(r"\b(?:those|the ones|ones|the one|anyone|anybody|anything|that|which|who|is|are|'s|'re)\b", " ",
+                  body)
     fragments = []
     for part in re.split(r",|\band\b|\bor\b|\bnor\b", body):
         # 'the ones that are still green': adverbs of time and degree say how, not which
@@ -1403,6 +1406,10 @@ def expand_shorthand(text: str) -> str:
                   r"(?! (?:photo|picture|image|shot|pic|snap)s?\b)|\s*\bon site\b", "", text)
     # 'the spoon nex to the cutting board': 'next' with its last letter dropped
     text = re.sub(r"(?i)\bnex(?= to\b)", "next", text)
+    # 'every brown horse in the field', 'every red kickball on the playground': open ground the whole picture shows,
+    # said at the end, is the scene everything is in (a pier, a shelf, a table are things that hold others)
+    text = re.sub(r"(?i)\s*\b(?:on|at|in) the (?:field|playground|road|shore|meadow|pasture|lawn|sky)"
+                  r"(?=\s*[.!?]*\s*$)", "", text)
     # 'the sunflowers in this field', 'the cracked pots on this balcony': a place said with 'this' at the end of the
     # request is the one the picture shows, where everything is
     text = re.sub(r"(?i)\s*\b(?:on|at|in) this (?:[a-z]+ )?(?P<place>[a-z]+)(?=\s*[.!?]*\s*$)",
@@ -1742,6 +1749,26 @@ def narrowing_modifiers(piece: str, text: str) -> str | None:
     return match.group("mods") if all(is_adjective(w) or is_participle(w) for w in mods) else None
 
 
+UNNAMED_IT = "a relation to 'it' with nothing named before it"
+# "There's a bed in this hotel room photo. Could you segment the lamp to the right of it?": what the sentence before
+# the request says is there is what 'it' stands for
+THERE_IS = re.compile(r"\bthere(?:'s| is| are) (?:a |an |one |some |two |the )?(?P<x>[a-z][a-z \-]*?)"
+                      r"(?= in\b| on\b| at\b|\s*[.,!?;]|$)")
+
+
+def anchor_named_before(readings: list[Reading], text: str, request: str) -> None:
+    """Each relation to 'it' that no earlier target names takes the one thing a sentence before the request says
+    is there; with none, the relation is left out (the reading says so)."""
+    start = text.find(request[:20]) if request else -1
+    said = THERE_IS.search(text[:start]) if start > 0 else None
+    thing = noun_phrase(said.group("x"))[0] if said else ""
+    for reading in readings:
+        if reading.relation and reading.relation[1] == PRONOUN_ANCHOR:
+            reading.relation = (reading.relation[0], thing) if thing else None
+            if thing:
+                reading.unsure.remove(UNNAMED_IT)
+
+
 def read_pieces(pieces: list[str], text: str) -> list[Reading]:
     """A reading for each piece; a piece that narrows the bare noun read just before it joins that reading."""
     readings: list[Reading] = []
@@ -1754,9 +1781,9 @@ def read_pieces(pieces: list[str], text: str) -> list[Reading]:
         reading = read_chunk(piece)
         if reading is not None and reading.relation and reading.relation[1] == PRONOUN_ANCHOR:
             named = [earlier.phrase for earlier in readings if earlier.phrase]
-            reading.relation = (reading.relation[0], named[-1]) if named else None
-            if not named:
-                reading.unsure.append("a relation to 'it' with nothing named before it")
+            reading.relation = (reading.relation[0], named[-1]) if named else reading.relation
+            if not named:  # parse_english looks for it in a sentence before the request, else leaves it out
+                reading.unsure.append(UNNAMED_IT)
         if reading is not None and not any(_same_target(reading, earlier) for earlier in readings):
             readings.append(reading)  # 'the microphones, just all the microphones': said again, read once
     return readings
@@ -1814,7 +1841,8 @@ def parse_english(text: str) -> tuple[list[Reading], str]:
     """(readings, follow-up kind) for an English instruction."""
     text = preprocess(text)
     text_in = text
-    text = " , ".join(request_sentences(text))
+    asked = request_sentences(text)
+    text = " , ".join(asked)
     text = re.sub(r"<[^>]*>", " ", text)
     text = re.sub(r"\bside by side\b", " ", text)
     # ', output its bbox coordinates in JSON' / 'and explain why': requests about the output, no object
@@ -1841,6 +1869,7 @@ def parse_english(text: str) -> tuple[list[Reading], str]:
             readings = read_pieces([without_courtesy_clauses(text)], text)
     else:
         readings = read_pieces(split_targets(text), text)
+    anchor_named_before(readings, text_in, asked[0] if asked else "")
     if followup == "add" and adds_within_itself(request, readings):
         followup = "new"
     if followup == "refine" and readings and readings[0].phrase and BARE_NARROWING.match(request):
