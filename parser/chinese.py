@@ -569,6 +569,11 @@ def take_exclusion(text: str) -> tuple[str, list[tuple[str, str | None]]]:
                 fragment += "的"  # '除了巧克力的', '巧克力的不要': 'the chocolate ones', said without the noun
             return text[:match.start()] + " " + text[match.end():], [(fragment, None)]
     match = NEGATED_HAVING.search(text)
+    found = translate_word(match.group("x")) if match else None
+    if match and match.group("verb") == "有" and (found is None or found[0] != "noun") \
+            and state_word(match.group("x")):
+        # '没有开花的植物': 没有 before a verb says it has not happened (not flowering), no thing it lacks
+        return text[:match.start()] + " " + text[match.end():], [(match.group("x"), "state")]
     if match:
         joiner = {"戴": "wearing", "穿": "wearing", "系": "wearing", "带": "with", "拿": "holding", "有": "with"}
         return text[:match.start()] + " " + text[match.end():], [(match.group("x"), joiner[match.group("verb")])]
@@ -978,6 +983,9 @@ def read_chunk(chunk: str) -> Reading | None:
     reading.unsure.extend(f"an exclusion read as nothing: {fragment}" for fragment, e in excluded
                           if not e and _says_something(fragment))
     for fragment, _ in excluded_raw:
+        if re.match(r"\s*(?:没有?|不是|未)", fragment):
+            # '没有戴帽子的不要': a denial inside what is not wanted (keep the ones with hats), said twice over
+            reading.unsure.append(f"a denial inside what is excluded: {fragment.strip()}")
         for word, tag in words(fragment):
             found = translate_word(word, tag) if len(word) > 1 and word.endswith("的") else None
             if found and any(re.search(rf"\b{re.escape(found[1])}\b", e) for e in reading.exclude):
@@ -1002,6 +1010,10 @@ def _says_something(fragment: str) -> bool:
 
 
 SEATS = frozenset("chair armchair sofa couch seat bench stool recliner".split())
+
+
+def head_last_word(head: str) -> str:
+    return head.split()[-1] if head else ""
 
 
 def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
@@ -1035,6 +1047,9 @@ def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
     noun, _, _ = noun_phrase(fragment)
     if joiner and noun:
         return f"{head} {joiner} {noun}" if head else noun
+    latin = re.fullmatch(r"\s*(?P<e>[A-Za-z][A-Za-z \-]*?)\s*的\s*", fragment)
+    if latin and noun and head and noun.split()[-1] != head_last_word(head):
+        return f"{noun} {head}"  # '不要 double decker 的': English words before 的 say which kind of the head
     if not noun:
         modifiers = modifiers_only(fragment)
         return f"{modifiers} {head}".strip() if modifiers and head else ""

@@ -946,7 +946,9 @@ def split_targets(text: str) -> list[str]:
                                                  or re.search(r"\bwith\b", chunks[-1])):
             chunks[-1] = f"{chunks[-1]} {piece}" if words[0] in PREPOSITIONS else f"{chunks[-1]} and {piece}"
             continue
-        content = [w for w in words if w not in CLOSED_CLASS and w not in REQUEST_VERBS and w not in JARGON]
+        # 'i need the black and white soccer ball': the frame's verb of wanting is no noun of the list
+        content = [w for w in words if w not in CLOSED_CLASS and w not in REQUEST_VERBS and w not in JARGON
+                   and w not in WANT_VERBS]
         has_noun = any(is_noun(w) and not (is_adjective(w) and w in _COLOUR_WORDS) for w in content) \
             or any(not is_known(w) for w in content)
         # 'black and white cat' waits for its noun; 'the leftmost one and the plates' is a target of its own
@@ -1406,6 +1408,9 @@ def expand_shorthand(text: str) -> str:
                   r"(?! (?:photo|picture|image|shot|pic|snap)s?\b)|\s*\bon site\b", "", text)
     # 'the spoon nex to the cutting board': 'next' with its last letter dropped
     text = re.sub(r"(?i)\bnex(?= to\b)", "next", text)
+    # 'the three bottom-most plates in the stack': the stack, pile or row the objects make is where they are counted,
+    # no other object
+    text = re.sub(r"(?i)\s*\b(?:in|on|of|from) the (?:stack|pile|heap|row|line|column)(?=\s*[.!?,]*\s*$)", "", text)
     # 'every brown horse in the field', 'every red kickball on the playground': open ground the whole picture shows,
     # said at the end, is the scene everything is in (a pier, a shelf, a table are things that hold others)
     text = re.sub(r"(?i)\s*\b(?:on|at|in) the (?:field|playground|road|shore|meadow|pasture|lawn|sky)"

@@ -62,6 +62,8 @@ GREETING_EN = re.compile(r"^\s*(hi|hello|hey|yo|hiya|good (morning|evening|after
 OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指示|规则)|系统提示|天气|你是谁|调亮|变亮|亮一点|暗一点|"
                          # '把天空调蓝一点': a colour or a tone made more so is an edit; '写个朋友圈文案': a caption
                          r"调(?:蓝|红|绿|黄|白|黑|暗|亮|深|浅|暖|冷)一?(?:点|些)|文案|写个|写段|"
+                         # '把花调得更鲜艳一点': a quality of the picture turned up is an edit
+                         r"调得更?[\u4e00-\u9fff]{1,3}(?:一点|一些|点|些)|"
                          r"滤镜|旋转(?!木马|门|椅|楼梯|餐厅|寿司)|裁剪|安装|下载|翻译|讲个笑话|(?:什么|啥)品种|几点|描述一下|描述|写一|美颜|磨皮|调色|修图|"
                          r"总结|介绍一下|换成|改成|变成|转成|替换|"
                          # '把这张图调成黑白的': the picture itself made into something else (an edit)

@@ -341,7 +341,7 @@ FAMILIES = [json.loads(line) for line in (DATA / "parser_families.jsonl").read_t
 
 @pytest.mark.parametrize("case", FAMILIES, ids=[f"{c['set']}:{c['text'][:40]}" for c in FAMILIES])
 def test_families_of_blind_sets(case):
-    """Each family a blind set (G to O, Q to EL) showed, in sentences of our own (tests/data/parser_families.jsonl:
+    """Each family a blind set (G to O, Q to ER) showed, in sentences of our own (tests/data/parser_families.jsonl:
     the set, the family, the text, and the reading as (phrase, selection, count, exclusions, relation) per target),
     read as written, as the follow-up kind given, with high confidence."""
     expected = [(p, kind, count, exclude, tuple(relation) if relation else None)
@@ -421,6 +421,11 @@ def test_a_noun_ending_in_can_is_no_english_frame(text, language):
     """'watering can', 'trash can': 'can' asks only before who is asked ('can you'); a Chinese request with such a
     noun is answered in Chinese."""
     assert parse_offline(text).reply_language == language
+
+
+def test_a_denial_inside_what_is_excluded_is_unsure():
+    """'所有的人，没有戴帽子的不要': not wanting the ones without hats, a negation twice over, is said low."""
+    assert parse_offline("所有的人，没有戴帽子的不要").confidence == "low"
 
 
 def test_an_anchor_read_from_its_pieces_is_a_guess():
