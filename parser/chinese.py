@@ -169,7 +169,9 @@ REFINE = re.compile(r"^(?:(?:好的?|好吧|行|嗯|可以|ok|OK)[，,\s]*|(?:�
                     # '猫不要，只要狗': what is not wanted, said before the refine word names what is
                     r"[\u4e00-\u9fff]{1,6}?(?:不要|别要|不用)了?[，,。\s]+)?(?:那么?|那就)?(?:现在)?"
                     # '橘子只保留最小的三个': the object named as a topic before the refine word
-                    r"(?P<topic>(?!我|你|他|她)[\u4e00-\u9fff]{1,4}?(?=只要|只保留|只留|仅保留|就留|随便留|随意留))?"
+                    # ('cones 只留下最小的那三个': the topic in English)
+                    r"(?P<topic>(?!我|你|他|她)(?:[\u4e00-\u9fff]{1,4}?|[A-Za-z][A-Za-z ]{0,24}?\s*)"
+                    r"(?=只要|只保留|只留|仅保留|就留|随便留|随意留))?"
                     r"(?:只要|只保留|只留下?|就留下?|只选|仅保留|仅要|就要|只剩下?|只看|保留|留下|只需要|随便留下?|随意留下?)")
 REST_CLAUSE = re.compile(r"^(?:其余|其他|其它|剩下|剩余|别的|余下)(?:的)?(?:都|全)?(?:去掉|删掉|不要|删除|移除|扔掉)?(?:了)?$")
 
@@ -1099,6 +1101,8 @@ def take_relation(text: str, object_required: bool = True,
                                match.group("a"))
             if PLACE_ONLY.fullmatch(anchor_zh.strip()):
                 continue  # '站在正中间的学生', '坐在最左边的女孩': where in the picture, which the selection reads
+            if re.search(r"最靠?\s*$", anchor_zh):
+                continue  # '那堆箱子最底下的一个': the lowest of the boxes, a selection, not a place below them
             if re.search(r"(?:左|右)(?:边|侧|面)?$|(?:上|下)(?:面|方|边)$", anchor_zh.strip()):
                 continue  # '站在门左边的人': the side of the anchor, which a pattern of that side reads
             anchor, anchor_known, anchor_notes = noun_phrase(anchor_zh)

@@ -725,8 +725,10 @@ def fill_head(excluded: list[str], head: str) -> list[str]:
         if material:  # 'except bottles made of glass': the head (or the noun said) of that material
             item = f"{material} {rest.strip() or '{head}'}"
         said_noun = re.search(r"(?P<w>[a-z]+) \{head\}", item)
-        if said_noun and head_last and singular(said_noun.group("w")) == singular(head_last):
-            # 'except the paper bag ones': the kind of the head named whole, its 'ones' adds nothing
+        if said_noun and head_last and (singular(said_noun.group("w")) == singular(head_last)
+                                        or said_noun.group("w").endswith(head_last)):
+            # 'except the paper bag ones': the kind of the head named whole, its 'ones' adds nothing; 'except the 篮球
+            # ones' of balls: a basketball is a ball already
             item = item.replace(" {head}", "")
         if "{head}" in item:
             out.append(item.replace("{head}", head).strip())

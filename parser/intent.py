@@ -63,7 +63,7 @@ OFF_TASK_ZH = re.compile(r"(忽略(你的|之前的|所有|以上)?(指令|指�
                          # '把天空调蓝一点': a colour or a tone made more so is an edit; '写个朋友圈文案': a caption
                          r"调(?:蓝|红|绿|黄|白|黑|暗|亮|深|浅|暖|冷)一?(?:点|些)|文案|写个|写段|"
                          # '把花调得更鲜艳一点': a quality of the picture turned up is an edit
-                         r"调得更?[\u4e00-\u9fff]{1,3}(?:一点|一些|点|些)|"
+                         r"调得?更?[\u4e00-\u9fff]{1,3}(?:一点|一些|点|些)|"
                          r"滤镜|旋转(?!木马|门|椅|楼梯|餐厅|寿司)|裁剪|安装|下载|翻译|讲个笑话|(?:什么|啥)品种|几点|描述一下|描述|写一|美颜|磨皮|调色|修图|"
                          r"总结|介绍一下|换成|改成|变成|转成|替换|"
                          # '把这张图调成黑白的': the picture itself made into something else (an edit)
@@ -114,7 +114,7 @@ VAGUE_ZH = re.compile(r"^(?:欸|诶|哎|唉|嗯|呃|额|喂)*(?:(?:那个|这个
 # 'as usual', 'the same as always' with no object: what to do is in the user's head
 # '处理一下那边的东西': something done to a thing no word names
 VAGUE_THING_ZH = re.compile(r"^(?:帮我|请|麻烦你?)?(?:处理|弄|搞|整|看)一?下(?:那边|这边|这里|那里|那儿|这儿|这个|那个|这些|那些)?的?"
-                            r"(?:东西|玩意儿?)$")
+                            r"(?:东西|玩意儿?)(?:吧|啊|呀|呗)?$")
 VAGUE_AS_BEFORE_ZH = re.compile(r"^(?:帮我|请|麻烦你?)?(?:(?:处理|弄|搞|整)一?下)?[，,]?(?:按|照|还是)?(?:老样子|老规矩|照旧|惯例)"
                                 r"(?:来|办|处理|弄)?(?:吧|啊|呀)?$|^(?:帮我|请)?(?:处理|弄|搞|整)一?下[，,]?(?:按|照)(?:老样子|老规矩|惯例)")
 VAGUE_EN = re.compile(r"^(please )?(do (it|that|something|anything|this|stuff|your thing|your magic)|"
