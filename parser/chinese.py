@@ -260,6 +260,17 @@ PATTERN_WORD = re.compile(r"(?<=格子|条纹|斑点|碎花|豹纹|格纹|波点
 FUSED_COUNTS = {"俩": "两", "仨": "三"}  # two, three with their measure word in them
 
 
+def _flavour_as_kind(text: str) -> str:
+    """'巧克力味的' -> '巧克力的': 味 (flavour) after a word that names an object, before 的, goes ('美味的' stays)."""
+    out, position = [], 0
+    for match in re.finditer(r"口?味(?=的)", text):
+        before = words(text[:match.start()])
+        if before and len(before[-1][0]) >= 2 and _names_an_object(before[-1][0]):
+            out.append(text[position:match.start()])
+            position = match.end()
+    return "".join(out) + text[position:]
+
+
 def normalise_chinese(text: str) -> str:
     """The Chinese request as the reading and its coverage check both see it: the states of `colour_change_states`,
     a topic's remark on how many there are, a list's word for its kind, a pattern's word for 'pattern'."""
@@ -271,8 +282,10 @@ def normalise_chinese(text: str) -> str:
     text = re.sub(r"^\s*(?:请|帮我)?(?:不要|别要)([^，,]{1,12})[，,]\s*(?=其他|其余|别的)", r"除了\1，", text)
     # '标俩碗就行': a container that is also a measure word ('一碗饭'), with nothing after it, is the object counted
     text = re.sub(r"(俩|仨|[一两二三四五六七八九十\d]+)(碗|杯|盒|瓶|袋|箱|盘|桶|罐|篮|壶|锅)"
-                  r"(?=\s*(?:就行|就好|就可以|吧|即可|$|[，,。！!]))",
+                  r"(?=\s*(?:出来|出|就行|就好|就可以|吧|即可|$|[，,。！!]))",
                   lambda m: FUSED_COUNTS.get(m.group(1), m.group(1)) + "个" + m.group(2), text)
+    # '巧克力味的不要', '草莓味的冰淇淋': a noun's flavour (味) before 的 is that noun said as the kind
+    text = _flavour_as_kind(text)
     # '帮我标处五片叶子', '标初来': 出 typed as 处 or 初, which sound alike, after a verb of marking
     text = re.sub(r"(?<=[标框圈选抠])[处初](?=来|[\u4e00-\u9fff\s]|$)", "出", text)
     # '只 keep 红色的 apples': the English verb of keeping after 只
@@ -1470,7 +1483,7 @@ BARE_SIZE = re.compile(r"(?:(?<=^)|(?<=[要把将留选是掉除\s，,]))(?P<siz
 
 # '键盘和它右边的音箱': a pronoun before a place word points at the target named just before it; '耳机和旁边的手机':
 # a word of nearness or of containment ('烤箱和里面的面包') with no anchor at all does too (a side or a height alone, '和左边的香蕉', is a position instead)
-PRONOUN_ANCHOR = re.compile(r"^\s*(?:(?:它们|他们|她们|它|他|她|牠|其)(?=的?(?:左边|左侧|左面|右边|右侧|右面|上方|上面|上边|下面|"
+PRONOUN_ANCHOR = re.compile(r"^\s*(?:(?:(?:站|坐|躺|停|放|挂|趴|蹲)在)?(?:它们|他们|她们|它|他|她|牠|其)(?=的?(?:左边|左侧|左面|右边|右侧|右面|上方|上面|上边|下面|"
                             r"下方|下边|底下|旁边|附近|边上|身边|身旁|隔壁|周围|前面|后面|里面|里边))|(?=(?:旁边|附近|边上|隔壁|周围|"
                             r"里面|里边|里头)(?:的|[那这]一?[个只件把张台辆本支条块位]\s*)))")
 

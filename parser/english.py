@@ -1425,6 +1425,11 @@ def expand_shorthand(text: str) -> str:
     # 'mask the man with the hose? I want to blur him out later': what the user will do with the mask afterwards,
     # an edit of their own, not one asked of us
     text = LATER_PURPOSE.sub(" ", text)
+    # 'thanks for the help, now mask the dog': thanks for what was done before names nothing to find
+    text = re.sub(r"(?i)\b(thanks|thank you|thx|ty)(?: so much| a lot)? for (?:the|your|all the|all your) help"
+                  r"(?: earlier| today| before| again| yesterday)?\b|"
+                  r"\b(thanks|thank you|thx|ty)(?: so much| a lot)? for (?:yesterday|earlier|before|everything)\b",
+                  lambda m: m.group(1) or m.group(2), text)
     # 'which shopping carts are dented? segment those': the question names the quality of the ones meant
     text = re.sub(r"(?i)\bwhich ((?:[a-z]+ ){0,2}[a-z]+) (?:is|are) ([a-z]+)\s*\?",
                   lambda m: f"the {m.group(2)} {m.group(1)}." if is_adjective(m.group(2).lower())

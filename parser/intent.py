@@ -114,7 +114,10 @@ VAGUE_ZH = re.compile(r"^(?:欸|诶|哎|唉|嗯|呃|额|喂)*(?:(?:那个|这个
 # 'as usual', 'the same as always' with no object: what to do is in the user's head
 # '处理一下那边的东西': something done to a thing no word names
 VAGUE_THING_ZH = re.compile(r"^(?:帮我|请|麻烦你?)?(?:处理|弄|搞|整|看)一?下(?:那边|这边|这里|那里|那儿|这儿|这个|那个|这些|那些)?的?"
-                            r"(?:东西|玩意儿?)(?:吧|啊|呀|呗)?$")
+                            r"(?:东西|玩意儿?)(?:吧|啊|呀|呗)?$|"
+                            # '那边那个东西帮我处理下': the thing first, then the vague verb
+                            r"^(?:那边|这边|这里|那里)?(?:那个|这个|那些|这些)?(?:东西|玩意儿?)(?:帮我|请|麻烦你?)?"
+                            r"(?:处理|弄|搞|整)一?下(?:吧|啊|呀|呗)?$")
 VAGUE_AS_BEFORE_ZH = re.compile(r"^(?:帮我|请|麻烦你?)?(?:(?:处理|弄|搞|整)一?下)?[，,]?(?:按|照|还是)?(?:老样子|老规矩|照旧|惯例)"
                                 r"(?:来|办|处理|弄)?(?:吧|啊|呀)?$|^(?:帮我|请)?(?:处理|弄|搞|整)一?下[，,]?(?:按|照)(?:老样子|老规矩|惯例)")
 VAGUE_EN = re.compile(r"^(please )?(do (it|that|something|anything|this|stuff|your thing|your magic)|"
@@ -193,6 +196,11 @@ ABOUT_THE_TOOL_EN = re.compile(r"""(?x)
     \b [^a-z]*$
 """)
 # thanks and goodbyes with what they thank for ('thanks for the help earlier! have a good one')
+# 'hey! thanks for yesterday, you were a big help': thanks for help given before, nothing to find
+THANKS_FOR_BEFORE_EN = re.compile(r"^(?:(?:hey|hi|hello|oh)[!,. ]+)?(?:thanks|thank you|thx|cheers)(?: so much| a lot)?"
+                                  r"(?: for (?:yesterday|today|earlier|last time|everything|the help|your help|"
+                                  r"all the help|all your help|before))?[!,. ]*(?:you(?:'re| are| were|'ve been| have been) "
+                                  r"(?:a |such a )?(?:big |great |huge |real )?(?:help|lifesaver|star|the best)[!. ]*)?$")
 FAREWELL_EN = re.compile(r"^(?:(?:hey|hi|ok|okay|well|anyway)(?: there)?[,!. ]+)?(?:thanks|thank you|thx|cheers|ty)"
                          r"(?: (?:so much|a lot|again))?(?: for (?:the|your|all the|all your) (?:help|work|time|effort|"
                          r"answers?|masks?)(?: (?:earlier|today|before|again))?)?[!., ]*(?:(?:that'?s|thats) (?:all|it|everything)"
@@ -276,7 +284,7 @@ def classify(text: str, language: str) -> Intent:
         return Intent.GREETING
     if CHATTER_EN.match(lowered) and not REQUEST_EN.search(lowered):
         return Intent.OFF_TASK  # 'lol this pic is so funny': talk about the picture, no request in it
-    if FAREWELL_EN.match(lowered.strip()):
+    if FAREWELL_EN.match(lowered.strip()) or THANKS_FOR_BEFORE_EN.match(lowered.strip()):
         return Intent.GREETING
     if GREETING_EN.match(lowered) or VAGUE_EN.match(HEDGES_EN.sub("", lowered).strip(" .!?")):
         return Intent.GREETING if GREETING_EN.match(lowered) else Intent.VAGUE
