@@ -994,6 +994,11 @@ def read_chunk(chunk: str) -> Reading | None:
     reading.relation = relation
     excluded = [(fragment, _exclusion_phrase(fragment, joiner, phrase)) for fragment, joiner in excluded_raw]
     reading.exclude = [e for _, e in excluded if e]
+    if phrase.split()[-1:] and phrase.split()[-1] in RIDERS:
+        # '没戴安全帽的骑士': a rider's 安全帽 is a helmet, a builder's a hard hat
+        reading.exclude = [e.replace("hard hat", "helmet") for e in reading.exclude]
+        if relation and relation[1] == "hard hat":
+            reading.relation = (relation[0], "helmet")
     # '停着的不算' read as nothing: the request excluded something the reading did not
     reading.unsure.extend(f"an exclusion read as nothing: {fragment}" for fragment, e in excluded
                           if not e and _says_something(fragment))
@@ -1025,6 +1030,7 @@ def _says_something(fragment: str) -> bool:
 
 
 SEATS = frozenset("chair armchair sofa couch seat bench stool recliner".split())
+RIDERS = frozenset("rider cyclist bicyclist motorcyclist biker courier".split())
 
 
 def head_last_word(head: str) -> str:

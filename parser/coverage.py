@@ -190,8 +190,10 @@ def unaccounted_chinese(text: str, used: set[str]) -> list[str]:
             readings.append(("mod", POSTURE_STATES[word.removesuffix("着")]))  # '亮着的': lit
         # '瑜伽垫': a bound character read as its noun's head in another of its senses ('mat'); '带扶手的' after a
         # chair: our word's other sense, which the reading chose for the seat ('armrest', not 'handrail')
-        if tag == "zg" or (word in ZH_NOUNS and len(word) >= 2):
+        if tag == "zg":
             readings += [("noun", sense) for sense in cedict_senses(word) if " " not in sense]
+        elif word in ZH_NOUNS and len(word) >= 2:  # (安全帽: 'safety helmet', a rider's helmet)
+            readings += [("noun", sense) for sense in cedict_senses(word) if not sense.startswith("to ")]
         english = " ".join(reading[1] for reading in readings if reading)
         if not english or not any(_accounted(w, used) for w in re.findall(r"[a-z]+", english.lower())):
             out.append((index, word))

@@ -1118,7 +1118,8 @@ CONTRACTION_WITHOUT_APOSTROPHE = re.compile(
 # function words typed with two letters swapped or dropped ('teh', 'adn'): no object is spelt so
 FUNCTION_WORD_TYPOS = {"teh": "the", "hte": "the", "th": "the", "adn": "and", "nad": "and", "fo": "of", "taht": "that",
                        "thier": "their", "wiht": "with", "whit": "with", "ot": "to", "fro": "for", "tho": "", "tbh": "",
-                       "u": "you", "ur": "your", "ppl": "people", "cn": "can", "cud": "could", "pls": "please"}
+                       "u": "you", "ur": "your", "ppl": "people", "cn": "can", "cud": "could", "pls": "please",
+                       "waht": "what", "wat": "what", "hwo": "how", "whihc": "which"}
 # another program's label before its request: 'AGENT REQUEST (from planner-7):', 'User query:'
 REQUEST_LABEL = re.compile(rf"^\s*(?:[a-z][a-z0-9_-]*\s+){{0,2}}(?:{'|'.join(sorted(TASK_LABELS))})\s*(?:\([^)]{{0,60}}\))?"
                            r"\s*:\s*", re.IGNORECASE)
@@ -1405,7 +1406,8 @@ def expand_shorthand(text: str) -> str:
     text = SEPARATE_MASKS.sub(lambda m: "" if re.search(r"\band\b", text[:m.start()]) else m.group(0), text)
     # 'the biggest box in the warehouse shot', 'every hard hat on the construction site': the picture named by its
     # scene, or the scene itself, is where everything is, no place of the one meant
-    text = re.sub(r"(?i)\s*\b(?:in|on|from) (?:the|this|that|my|our) (?:[a-z]+ )?(?:shot|snap|snapshot)\b", "", text)
+    text = re.sub(r"(?i)\s*\b(?:in|on|from) (?:the|this|that|my|our) (?:[a-z]+ ){0,2}(?:shot|snap|snapshot|pic|photo)\b",
+                  "", text)
     text = re.sub(r"(?i)\s*\b(?:on|at|in) (?:the|this) (?:construction|building|work) site\b"
                   r"(?! (?:photo|picture|image|shot|pic|snap)s?\b)|\s*\bon site\b", "", text)
     # 'the spoon nex to the cutting board': 'next' with its last letter dropped

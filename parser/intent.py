@@ -107,6 +107,8 @@ VAGUE_ZH = re.compile(r"^(?:欸|诶|哎|唉|嗯|呃|额|喂)*(?:(?:那个|这个
                       r"(那个|这个|它|这|那)?(?:东西|玩意儿?)?"
                       # a question tag asks for agreement, not for anything more ('帮我处理一下好吗')
                       r"(弄|搞|处理|整)一?下(?:吧|啦|呗|哈|嘛|咯|呀|哦)*(?:好吗|好不好|好|行吗|行不行|行|可以吗|成吗)?(?:啊|呀)?$|^随便(搞|弄|处理|整)一?下(吧)?$|"
+                      # '随便弄弄那边的东西': the verb said twice, a thing named by no noun
+                      r"^随便(?:搞搞|弄弄|整整)(?:那边|这边|这里|那里)?的?(?:东西|玩意儿?)?(?:吧)?$|"
                       # '你看着办吧': do as you see fit, with no object named
                       r"^(?:那个|嗯|呃|额|那)*(?:你|您)?(?:就|自己)?看着(?:办|弄|处理|来)(?:一下)?(?:吧|呗|就行|就好)?"
                       # '看着办吧，你懂我意思': and you know what I mean, which names nothing either

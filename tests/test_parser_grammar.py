@@ -341,7 +341,7 @@ FAMILIES = [json.loads(line) for line in (DATA / "parser_families.jsonl").read_t
 
 @pytest.mark.parametrize("case", FAMILIES, ids=[f"{c['set']}:{c['text'][:40]}" for c in FAMILIES])
 def test_families_of_blind_sets(case):
-    """Each family a blind set (G to O, Q to FD) showed, in sentences of our own (tests/data/parser_families.jsonl:
+    """Each family a blind set (G to O, Q to FJ) showed, in sentences of our own (tests/data/parser_families.jsonl:
     the set, the family, the text, and the reading as (phrase, selection, count, exclusions, relation) per target),
     read as written, as the follow-up kind given, with high confidence."""
     expected = [(p, kind, count, exclude, tuple(relation) if relation else None)
