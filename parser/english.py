@@ -671,8 +671,9 @@ def is_noun_phrase_object(word: str) -> bool:
 
 # ------------------------------------------------------------------------------------------------ exclusions
 EXCEPT = re.compile(r"\b(?:except(?: for)?|excluding|but not|other than|apart from|not including|save for|"
+                    # ('the skipping rope' is a thing, no exclusion)
                     r"aside from|minus|with the exception of|(?:but )?(?:leave|leaving) out|(?:but )?(?:skip|skipping|"
-                    r"ignore|ignoring|omit|omitting)|not counting|(?:but )?(?:don't|do not) (?:include|select|mark|"
+                    r"ignore|ignoring|omit|omitting)(?! ropes?\b)|not counting|(?:but )?(?:don't|do not) (?:include|select|mark|"
                     r"count|take|want|need)|(?:(?<=, )|(?<=, just )|(?<=, but )|(?<=; ))"
                     r"not(?= (?:the|any|those|that|these)\b)|"
                     # 'every car without the parked ones': 'without' before the ones of a kind; 'no need for the …'

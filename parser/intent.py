@@ -269,7 +269,7 @@ ANSWER_VERBS = ("segment", "select", "mask", "highlight", "outline", "mark", "fi
 
 def _asks(sentence: str) -> bool:
     """Whether a sentence after a question asks for it to be segmented ('segment that one', typed 'segemnt' too)."""
-    words = re.sub(r"^(?:please|pls|now|then|and|so)\s+", "", sentence).split()
+    words = re.sub(r"^(?:(?:please|pls|now|then|and|so|just|ok|okay)\s+)+", "", sentence).split()
     return bool(words) and (words[0] in ANSWER_VERBS or (not lemmas(words[0]) and bool(
         difflib.get_close_matches(words[0], ANSWER_VERBS, n=1, cutoff=0.8))))
 
