@@ -697,8 +697,8 @@ def state_word(fragment: str) -> str | None:
                     return form
         elif len(sense.split()) == 1:
             # '轮子' (wheel) is a noun SA-Co puts before others ('wheel loader'), no state: its participle is one
-            if is_adjective(sense) and sense in saco_modifiers() and not ("NOUN" in lemmas(sense)
-                                                                          and "ADJ" not in lemmas(sense)):
+            noun_only = "NOUN" in lemmas(sense) and "ADJ" not in lemmas(sense)
+            if is_adjective(sense) and sense in saco_modifiers() and not noun_only:
                 return sense
             form = participle_of(sense)
             if form:
@@ -994,7 +994,7 @@ def read_chunk(chunk: str) -> Reading | None:
     reading.relation = relation
     excluded = [(fragment, _exclusion_phrase(fragment, joiner, phrase)) for fragment, joiner in excluded_raw]
     reading.exclude = [e for _, e in excluded if e]
-    if phrase.split()[-1:] and phrase.split()[-1] in RIDERS:
+    if _last_word(phrase) in RIDERS:
         # '没戴安全帽的骑士': a rider's 安全帽 is a helmet, a builder's a hard hat
         reading.exclude = [e.replace("hard hat", "helmet") for e in reading.exclude]
         if relation and relation[1] == "hard hat":
@@ -1033,8 +1033,9 @@ SEATS = frozenset("chair armchair sofa couch seat bench stool recliner".split())
 RIDERS = frozenset("rider cyclist bicyclist motorcyclist biker courier".split())
 
 
-def head_last_word(head: str) -> str:
-    return head.split()[-1] if head else ""
+def _last_word(phrase: str) -> str:
+    """The head of an English phrase: its last word ('' for none)."""
+    return phrase.split()[-1] if phrase else ""
 
 
 def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
@@ -1069,7 +1070,7 @@ def _exclusion_phrase(fragment: str, joiner: str | None, head: str) -> str:
     if joiner and noun:
         return f"{head} {joiner} {noun}" if head else noun
     latin = re.fullmatch(r"\s*(?P<e>[A-Za-z][A-Za-z \-]*?)\s*的\s*", fragment)
-    if latin and noun and head and noun.split()[-1] != head_last_word(head):
+    if latin and noun and head and _last_word(noun) != _last_word(head):
         return f"{noun} {head}"  # '不要 double decker 的': English words before 的 say which kind of the head
     if not noun:
         modifiers = modifiers_only(fragment)
@@ -1487,9 +1488,11 @@ BARE_SIZE = re.compile(r"(?:(?<=^)|(?<=[要把将留选是掉除\s，,]))(?P<siz
                        r"(?=\s*(?:也|都|就|还)?\s*(?:不要|去掉|删掉|删除|移除|拿掉|选上|加上|算上|留下|保留|了|吧|就行|就好|$))")
 
 
-# '键盘和它右边的音箱': a pronoun before a place word points at the target named just before it; '耳机和旁边的手机':
+# '键盘和它右边的音箱', '报刊亭和站在它右边的小孩': a pronoun before a place word (after a verb of place, maybe) points
+# at the target named just before it; '耳机和旁边的手机':
 # a word of nearness or of containment ('烤箱和里面的面包') with no anchor at all does too (a side or a height alone, '和左边的香蕉', is a position instead)
-PRONOUN_ANCHOR = re.compile(r"^\s*(?:(?:(?:站|坐|躺|停|放|挂|趴|蹲)在)?(?:它们|他们|她们|它|他|她|牠|其)(?=的?(?:左边|左侧|左面|右边|右侧|右面|上方|上面|上边|下面|"
+PRONOUN_ANCHOR = re.compile(r"^\s*(?:(?:(?:站|坐|躺|停|放|挂|趴|蹲)在)?(?:它们|他们|她们|它|他|她|牠|其)"
+                            r"(?=的?(?:左边|左侧|左面|右边|右侧|右面|上方|上面|上边|下面|"
                             r"下方|下边|底下|旁边|附近|边上|身边|身旁|隔壁|周围|前面|后面|里面|里边))|(?=(?:旁边|附近|边上|隔壁|周围|"
                             r"里面|里边|里头)(?:的|[那这]一?[个只件把张台辆本支条块位]\s*)))")
 

@@ -188,11 +188,12 @@ def unaccounted_chinese(text: str, used: set[str]) -> list[str]:
             readings.append(("mod", state))  # '跑步的人': running, which 'runner' stands for
         if word.removesuffix("着") in POSTURE_STATES:
             readings.append(("mod", POSTURE_STATES[word.removesuffix("着")]))  # '亮着的': lit
-        # '瑜伽垫': a bound character read as its noun's head in another of its senses ('mat'); '带扶手的' after a
-        # chair: our word's other sense, which the reading chose for the seat ('armrest', not 'handrail')
+        # '瑜伽垫': a bound character read as its noun's head in another of its senses ('mat')
         if tag == "zg":
             readings += [("noun", sense) for sense in cedict_senses(word) if " " not in sense]
-        elif word in ZH_NOUNS and len(word) >= 2:  # (安全帽: 'safety helmet', a rider's helmet)
+        # a word of ours in another of its dictionary's senses, which the reading chose for the scene ('带扶手的'
+        # after a chair: 'armrest', not 'handrail'; a rider's 安全帽: a 'safety helmet')
+        elif word in ZH_NOUNS and len(word) >= 2:
             readings += [("noun", sense) for sense in cedict_senses(word) if not sense.startswith("to ")]
         english = " ".join(reading[1] for reading in readings if reading)
         if not english or not any(_accounted(w, used) for w in re.findall(r"[a-z]+", english.lower())):

@@ -673,7 +673,8 @@ def is_noun_phrase_object(word: str) -> bool:
 EXCEPT = re.compile(r"\b(?:except(?: for)?|excluding|but not|other than|apart from|not including|save for|"
                     # ('the skipping rope' is a thing, no exclusion)
                     r"aside from|minus|with the exception of|(?:but )?(?:leave|leaving) out|(?:but )?(?:skip|skipping|"
-                    r"ignore|ignoring|omit|omitting)(?! ropes?\b)|not counting|(?:but )?(?:don't|do not) (?:include|select|mark|"
+                    r"ignore|ignoring|omit|omitting)(?! ropes?\b)|not counting|"
+                    r"(?:but )?(?:don't|do not) (?:include|select|mark|"
                     r"count|take|want|need)|(?:(?<=, )|(?<=, just )|(?<=, but )|(?<=; ))"
                     r"not(?= (?:the|any|those|that|these)\b)|"
                     # 'every car without the parked ones': 'without' before the ones of a kind; 'no need for the …'
@@ -1392,8 +1393,9 @@ def drop_narrative_clauses(text: str) -> str:
     return ", ".join(kept[:1] and [re.sub(r"(?i)^\s*(?:(?:but|so|and|then|anyway)\s+)+", "", kept[0])] + kept[1:])
 
 
-LATER_PURPOSE = re.compile(r"(?i)(?:(?<=[.!?,;])\s*|\s+(?=so\b)|^)(?:i(?:'ll| will| want to| wanna| need to|'m going to|"
-                           r" am going to| plan to)|so (?:that )?i can)\s+[^.?!]*?\b(?:later|afterwards?|myself)\b"
+LATER_PURPOSE = re.compile(r"(?i)(?:(?<=[.!?,;])\s*|\s+(?=so\b)|^)"
+                           r"(?:i(?:'ll| will| want to| wanna| need to|'m going to| am going to| plan to)|"
+                           r"so (?:that )?i can)\s+[^.?!]*?\b(?:later|afterwards?|myself)\b"
                            r"[^.?!]*[.?!]?")
 
 
@@ -1407,8 +1409,8 @@ def expand_shorthand(text: str) -> str:
     text = SEPARATE_MASKS.sub(lambda m: "" if re.search(r"\band\b", text[:m.start()]) else m.group(0), text)
     # 'the biggest box in the warehouse shot', 'every hard hat on the construction site': the picture named by its
     # scene, or the scene itself, is where everything is, no place of the one meant
-    text = re.sub(r"(?i)\s*\b(?:in|on|from) (?:the|this|that|my|our) (?:[a-z]+ ){0,2}(?:shot|snap|snapshot|pic|photo)\b",
-                  "", text)
+    text = re.sub(r"(?i)\s*\b(?:in|on|from) (?:the|this|that|my|our) (?:[a-z]+ ){0,2}"
+                  r"(?:shot|snap|snapshot|pic|photo)\b", "", text)
     text = re.sub(r"(?i)\s*\b(?:on|at|in) (?:the|this) (?:construction|building|work) site\b"
                   r"(?! (?:photo|picture|image|shot|pic|snap)s?\b)|\s*\bon site\b", "", text)
     # 'the spoon nex to the cutting board': 'next' with its last letter dropped
@@ -1780,8 +1782,7 @@ def anchor_named_before(readings: list[Reading], text: str, request: str) -> Non
     for reading in readings:
         if reading.relation and reading.relation[1] == PRONOUN_ANCHOR:
             reading.relation = (reading.relation[0], thing) if thing else None
-            if thing:
-                reading.unsure.remove(UNNAMED_IT)
+            reading.unsure = [note for note in reading.unsure if note != UNNAMED_IT] + ([] if thing else [UNNAMED_IT])
 
 
 def read_pieces(pieces: list[str], text: str) -> list[Reading]:

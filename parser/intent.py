@@ -201,8 +201,9 @@ ABOUT_THE_TOOL_EN = re.compile(r"""(?x)
 # 'hey! thanks for yesterday, you were a big help': thanks for help given before, nothing to find
 THANKS_FOR_BEFORE_EN = re.compile(r"^(?:(?:hey|hi|hello|oh)[!,. ]+)?(?:thanks|thank you|thx|cheers)(?: so much| a lot)?"
                                   r"(?: for (?:yesterday|today|earlier|last time|everything|the help|your help|"
-                                  r"all the help|all your help|before))?[!,. ]*(?:you(?:'re| are| were|'ve been| have been) "
-                                  r"(?:a |such a )?(?:big |great |huge |real )?(?:help|lifesaver|star|the best)[!. ]*)?$")
+                                  r"all the help|all your help|before))?[!,. ]*"
+                                  r"(?:you(?:'re| are| were|'ve been| have been) (?:a |such a )?"
+                                  r"(?:big |great |huge |real )?(?:help|lifesaver|star|the best)[!. ]*)?$")
 FAREWELL_EN = re.compile(r"^(?:(?:hey|hi|ok|okay|well|anyway)(?: there)?[,!. ]+)?(?:thanks|thank you|thx|cheers|ty)"
                          r"(?: (?:so much|a lot|again))?(?: for (?:the|your|all the|all your) (?:help|work|time|effort|"
                          r"answers?|masks?)(?: (?:earlier|today|before|again))?)?[!., ]*(?:(?:that'?s|thats) (?:all|it|everything)"
