@@ -1445,7 +1445,7 @@ PLACE_RELATIONS = frozenset({"on", "in", "below", "above", "near", "left_of", "r
 
 
 TORN_CLOTH = re.compile(r"\bbroken (?=(?:[a-z\-]+ )*(?:jeans|pants|trousers|shirt|t-shirt|sock|dress|jacket|coat|"
-                        r"sweater|skirt|shorts|glove|curtain|flag|tent|towel|sheet|jersey|hoodie|scarf)\b)")
+                        r"sweater|skirt|shorts|glove|curtain|flag|tent|towel|sheet|jersey|hoodie|scarf|bag)\b)")
 # '瘪了的易拉罐': a 瘪 can or box is dented; only what is blown up (a tyre, a ball) goes flat
 DENTED_SHELL = re.compile(r"\bflat (?=(?:[a-z\-]+ )*(?:can|box|bottle|cup|carton|bucket|pot|pan|tin|kettle|pail|"
                           r"drum|barrel|car|helmet)\b)")

@@ -1439,6 +1439,9 @@ def expand_shorthand(text: str) -> str:
     text = re.sub(r"(?i)\bwhich ((?:[a-z]+ ){0,2}[a-z]+) (?:is|are) ([a-z]+)\s*\?",
                   lambda m: f"the {m.group(2)} {m.group(1)}." if is_adjective(m.group(2).lower())
                   or is_participle(m.group(2).lower()) else m.group(0), text)
+    # 'just pick 5 random dumplings': 'random' after a count says which ones do not matter, no kind of dumpling
+    text = re.sub(r"(?i)\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple of|some) random\b",
+                  r"\1", text)
     # 'the tinyest cupcake': a superlative of -y spelt with its y kept
     text = re.sub(r"(?i)\b([a-z]+)yest\b", lambda m: f"{m.group(1)}iest" if lemmas(f"{m.group(1).lower()}iest")
                   else m.group(0), text)

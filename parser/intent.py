@@ -203,7 +203,8 @@ THANKS_FOR_BEFORE_EN = re.compile(r"^(?:(?:hey|hi|hello|oh)[!,. ]+)?(?:thanks|th
                                   r"(?: for (?:yesterday|today|earlier|last time|everything|the help|your help|"
                                   r"all the help|all your help|before))?[!,. ]*"
                                   r"(?:you(?:'re| are| were|'ve been| have been) (?:a |such a )?"
-                                  r"(?:big |great |huge |real )?(?:help|lifesaver|star|the best)[!. ]*)?$")
+                                  r"(?:(?:big |great |huge |real )?(?:help|lifesaver|star|the best)|"
+                                  r"(?:really |so |very |super )?helpful)(?: today| again)?[!. ]*)?$")
 FAREWELL_EN = re.compile(r"^(?:(?:hey|hi|ok|okay|well|anyway)(?: there)?[,!. ]+)?(?:thanks|thank you|thx|cheers|ty)"
                          r"(?: (?:so much|a lot|again))?(?: for (?:the|your|all the|all your) (?:help|work|time|effort|"
                          r"answers?|masks?)(?: (?:earlier|today|before|again))?)?[!., ]*(?:(?:that'?s|thats) (?:all|it|everything)"

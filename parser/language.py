@@ -60,6 +60,8 @@ def normalize(text: str) -> str:
     """NFKC (full-width to half-width), no control characters, single spaces."""
     text = unicodedata.normalize("NFKC", text)
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    # 'the café table', 'a jalapeño': a Latin letter's accent goes, as SA-Co's phrases write them ('cafe table')
+    text = re.sub(r"[À-ɏ]", lambda m: unicodedata.normalize("NFKD", m.group(0))[0], text)
     text = SLASH_LIST.sub(lambda m: "、" if CJK.search(text) else " and ", text)
     return " ".join(text.split())
 

@@ -341,7 +341,7 @@ FAMILIES = [json.loads(line) for line in (DATA / "parser_families.jsonl").read_t
 
 @pytest.mark.parametrize("case", FAMILIES, ids=[f"{c['set']}:{c['text'][:40]}" for c in FAMILIES])
 def test_families_of_blind_sets(case):
-    """Each family a blind set (G to O, Q to FP) showed, in sentences of our own (tests/data/parser_families.jsonl:
+    """Each family a blind set (G to O, Q to FV) showed, in sentences of our own (tests/data/parser_families.jsonl:
     the set, the family, the text, and the reading as (phrase, selection, count, exclusions, relation) per target),
     read as written, as the follow-up kind given, with high confidence."""
     expected = [(p, kind, count, exclude, tuple(relation) if relation else None)
@@ -428,6 +428,12 @@ def test_a_question_then_just_the_request_is_read_as_the_request():
     with 'just' before its verb; the reading is unsure of the question's verb it left out."""
     plan = parse_offline("which dog is sitting the furthest left? just mask that one")
     assert [(t.phrase, t.select.kind) for t in plan.targets] == [("dog", "leftmost")] and not plan.clarify
+
+
+def test_an_accented_latin_letter_reads_as_its_plain_letter():
+    """'the café table': SA-Co's phrases write it without the accent; the relation keeps the whole anchor."""
+    plan = parse_offline("find the cat sitting under the café chair")
+    assert plan.targets[0].relation is not None and plan.targets[0].relation.anchor == "cafe chair"
 
 
 def test_a_denial_inside_what_is_excluded_is_unsure():
